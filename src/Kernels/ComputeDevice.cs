@@ -1,0 +1,152 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using ILGPU;
+using ILGPU.Algorithms;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
+using ILGPU.Runtime.OpenCL;
+
+namespace LeadEngine.Kernels;
+
+/// <summary>Which ILGPU backend runs the kernels.</summary>
+public enum DeviceKind
+{
+    /// <summary>CUDA when present, else OpenCL, else the CPU accelerator.</summary>
+    Auto,
+    /// <summary>ILGPU's CPU accelerator (a debugging backend: exact, slow).</summary>
+    Cpu,
+    /// <summary>An NVIDIA GPU through CUDA.</summary>
+    Cuda,
+    /// <summary>An OpenCL 2.0 device with generic address space (vendor drivers; not PoCL 3.1).</summary>
+    OpenCL,
+}
+
+/// <summary>
+/// Group shapes per backend. On ILGPU's CPU accelerator every group barrier costs about 8 µs
+/// per thread in the group (threads are OS threads), so groups are small there; GPUs get large
+/// groups. Kernels read their shape from the launch, so one code path serves both.
+/// </summary>
+/// <param name="ReduceGroup">Threads per row for row reductions (power of two).</param>
+/// <param name="MatMulGroupX">Matmul threads along the output columns.</param>
+/// <param name="MatMulGroupY">Matmul threads along the output rows.</param>
+/// <param name="AttentionQueryBlock">Query rows per attention group (one thread each).</param>
+/// <param name="AttentionKeyBlock">Key rows staged in shared memory per attention step.</param>
+/// <param name="ElementwiseGroup">Threads per group for elementwise kernels.</param>
+public sealed record LaunchShapes(
+    int ReduceGroup, int MatMulGroupX, int MatMulGroupY,
+    int AttentionQueryBlock, int AttentionKeyBlock, int ElementwiseGroup)
+{
+    /// <summary>Small groups: cheap barriers on the CPU accelerator.</summary>
+    public static LaunchShapes Cpu { get; } = new(4, 4, 4, 8, 16, 16);
+
+    /// <summary>Large groups for GPUs.</summary>
+    public static LaunchShapes Gpu { get; } = new(256, 16, 16, 64, 32, 256);
+}
+
+/// <summary>
+/// One ILGPU context and accelerator with its compiled kernels. Kernels are compiled on first
+/// use and cached for the device's lifetime (compilation costs tens of milliseconds each).
+/// </summary>
+public sealed class ComputeDevice : IDisposable
+{
+    private readonly Context _context;
+    private readonly ConcurrentDictionary<string, object> _kernels = new();
+
+    /// <summary>The ILGPU accelerator.</summary>
+    public Accelerator Accelerator { get; }
+
+    /// <summary>The backend in use.</summary>
+    public DeviceKind Kind { get; }
+
+    /// <summary>Group shapes for this backend.</summary>
+    public LaunchShapes Shapes { get; }
+
+    /// <summary>Total milliseconds spent compiling kernels so far.</summary>
+    public double CompileMilliseconds { get; private set; }
+
+    private ComputeDevice(Context context, Accelerator accelerator, DeviceKind kind, LaunchShapes? shapes)
+    {
+        _context = context;
+        Accelerator = accelerator;
+        Kind = kind;
+        Shapes = shapes ?? (kind == DeviceKind.Cpu ? LaunchShapes.Cpu : LaunchShapes.Gpu);
+    }
+
+    /// <summary>Opens a device. <see cref="DeviceKind.Auto"/> prefers CUDA, then OpenCL, then CPU.</summary>
+    /// <param name="kind">The backend to use.</param>
+    /// <param name="shapes">Group shapes; the backend's default when null.</param>
+    /// <exception cref="InvalidOperationException">The requested backend has no usable device.</exception>
+    public static ComputeDevice Open(DeviceKind kind = DeviceKind.Auto, LaunchShapes? shapes = null)
+    {
+        var context = Context.Create(builder => builder
+            .Default()
+            .EnableAlgorithms()
+            .Optimize(OptimizationLevel.O2)
+            .Math(MathMode.Default));
+        try
+        {
+            if (kind is DeviceKind.Auto or DeviceKind.Cuda)
+            {
+                var cuda = context.GetCudaDevices();
+                if (cuda.Count > 0)
+                    return new ComputeDevice(context, cuda[0].CreateAccelerator(context), DeviceKind.Cuda, shapes);
+                if (kind == DeviceKind.Cuda)
+                    throw new InvalidOperationException("--device cuda: no CUDA device found (is the NVIDIA driver installed?).");
+            }
+            if (kind is DeviceKind.Auto or DeviceKind.OpenCL)
+            {
+                // ILGPU's OpenCL backend needs the generic address space (OpenCL 2.0); PoCL 3.1 lacks it.
+                foreach (CLDevice cl in context.GetCLDevices())
+                {
+                    if (cl.Capabilities.GenericAddressSpace)
+                        return new ComputeDevice(context, cl.CreateAccelerator(context), DeviceKind.OpenCL, shapes);
+                }
+                if (kind == DeviceKind.OpenCL)
+                    throw new InvalidOperationException("--device opencl: no OpenCL device with generic address space support found.");
+            }
+            var cpu = context.GetCPUDevices()[0];
+            return new ComputeDevice(context, cpu.CreateAccelerator(context), DeviceKind.Cpu, shapes);
+        }
+        catch
+        {
+            context.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Parses <c>auto|cpu|cuda|opencl</c>.</summary>
+    public static DeviceKind ParseKind(string text) => text.ToLowerInvariant() switch
+    {
+        "auto" => DeviceKind.Auto,
+        "cpu" => DeviceKind.Cpu,
+        "cuda" => DeviceKind.Cuda,
+        "opencl" => DeviceKind.OpenCL,
+        _ => throw new ArgumentException($"unknown device '{text}' (expected auto, cpu, cuda or opencl)"),
+    };
+
+    /// <summary>Returns the cached kernel for <paramref name="key"/>, compiling it on first use.</summary>
+    public T GetKernel<T>(string key, Func<Accelerator, T> load) where T : class
+    {
+        if (_kernels.TryGetValue(key, out var cached)) return (T)cached;
+        lock (_kernels)
+        {
+            if (_kernels.TryGetValue(key, out cached)) return (T)cached;
+            var watch = Stopwatch.StartNew();
+            var kernel = load(Accelerator);
+            CompileMilliseconds += watch.Elapsed.TotalMilliseconds;
+            _kernels[key] = kernel;
+            return kernel;
+        }
+    }
+
+    /// <summary>Waits for all queued kernels.</summary>
+    public void Synchronize() => Accelerator.Synchronize();
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Accelerator.Dispose();
+        _context.Dispose();
+    }
+}

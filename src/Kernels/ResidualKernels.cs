@@ -1,0 +1,19 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace LeadEngine.Kernels;
+
+/// <summary>Residual stream update: <c>x += y</c>.</summary>
+public static class ResidualKernels
+{
+    /// <summary>Kernel: elementwise.</summary>
+    public static void Forward(Index1D index, ArrayView<float> x, ArrayView<float> y) => x[index] += y[index];
+
+    /// <summary>Launches <see cref="Forward"/> over <paramref name="count"/> elements.</summary>
+    public static void LaunchForward(ComputeDevice device, ArrayView<float> x, ArrayView<float> y, long count)
+    {
+        var kernel = device.GetKernel("residual.fwd", acc =>
+            acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>>(Forward));
+        kernel((int)count, x, y);
+    }
+}

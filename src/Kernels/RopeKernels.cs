@@ -1,0 +1,55 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace LeadEngine.Kernels;
+
+/// <summary>
+/// Rotate-half rotary position embedding, in place, for a right-padded batch (position = index
+/// in the sequence). cos/sin come from a [positions, headDim/2] table built once on the host.
+/// </summary>
+public static class RopeKernels
+{
+    /// <summary>Kernel: one thread per (row, head, pair i &lt; headDim/2); x is [rows, heads·headDim].</summary>
+    public static void Forward(Index1D index, ArrayView<float> x, ArrayView<float> cos, ArrayView<float> sin, int seqLen, int heads, int headDim)
+    {
+        int half = headDim / 2;
+        long rest = index / half;
+        int i = (int)(index - rest * half);
+        long row = rest / heads;
+        int head = (int)(rest - row * heads);
+        int pos = (int)(row % seqLen);
+        long b = (row * heads + head) * headDim + i;
+        float c = cos[pos * half + i], s = sin[pos * half + i];
+        float x1 = x[b], x2 = x[b + half];
+        x[b] = x1 * c - x2 * s;
+        x[b + half] = x2 * c + x1 * s;
+    }
+
+    /// <summary>Launches <see cref="Forward"/> over rows×heads×headDim/2 pairs.</summary>
+    public static void LaunchForward(ComputeDevice device, ArrayView<float> x, ArrayView<float> cos, ArrayView<float> sin, int rows, int seqLen, int heads, int headDim)
+    {
+        var kernel = device.GetKernel("rope.fwd", acc =>
+            acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(Forward));
+        kernel(rows * heads * (headDim / 2), x, cos, sin, seqLen, heads, headDim);
+    }
+
+    /// <summary>Host table: cos and sin of pos·θ^(−2i/d) for pos &lt; positions, i &lt; d/2 (row-major).</summary>
+    public static (float[] Cos, float[] Sin) BuildTable(int positions, int headDim, double theta)
+    {
+        int half = headDim / 2;
+        var cos = new float[positions * half];
+        var sin = new float[positions * half];
+        for (int i = 0; i < half; i++)
+        {
+            // inv_freq in fp32 as transformers computes it; the angle product in fp32 too.
+            float invFreq = (float)(1.0 / Math.Pow(theta, 2.0 * i / headDim));
+            for (int p = 0; p < positions; p++)
+            {
+                float angle = p * invFreq;
+                cos[p * half + i] = MathF.Cos(angle);
+                sin[p * half + i] = MathF.Sin(angle);
+            }
+        }
+        return (cos, sin);
+    }
+}

@@ -1,0 +1,23 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace LeadEngine.Kernels;
+
+/// <summary>SiLU-gated linear unit of the Qwen MLP: <c>y = silu(gate) · up</c>.</summary>
+public static class SwiGluKernels
+{
+    /// <summary>Kernel: elementwise.</summary>
+    public static void Forward(Index1D index, ArrayView<float> gate, ArrayView<float> up, ArrayView<float> y)
+    {
+        float g = gate[index];
+        y[index] = g / (1f + MathF.Exp(-g)) * up[index];
+    }
+
+    /// <summary>Launches <see cref="Forward"/> over <paramref name="count"/> elements.</summary>
+    public static void LaunchForward(ComputeDevice device, ArrayView<float> gate, ArrayView<float> up, ArrayView<float> y, long count)
+    {
+        var kernel = device.GetKernel("swiglu.fwd", acc =>
+            acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Forward));
+        kernel((int)count, gate, up, y);
+    }
+}

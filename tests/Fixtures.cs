@@ -1,0 +1,71 @@
+using System.Text.Json;
+using LeadEngine.Kernels;
+
+namespace LeadEngine.Tests;
+
+/// <summary>Paths to the reference fixtures (copied from shared/reference) and their golden values.</summary>
+public static class Fixtures
+{
+    /// <summary>Both fixture folder names.</summary>
+    public static readonly string[] Models = ["tiny-qwen2-gqa-tied", "tiny-qwen15-mha-untied"];
+
+    /// <summary>The repository root (the folder holding LeadEngine.sln).</summary>
+    public static string RepoRoot { get; } = FindRoot();
+
+    /// <summary>The folder of a fixture model.</summary>
+    public static string ModelDir(string name) => Path.Combine(RepoRoot, "tests", "fixtures", name);
+
+    /// <summary>The parsed golden.json of a fixture.</summary>
+    public static JsonElement Golden(string name) =>
+        JsonDocument.Parse(File.ReadAllBytes(Path.Combine(ModelDir(name), "golden.json"))).RootElement;
+
+    /// <summary>A JSON array of numbers as floats.</summary>
+    public static float[] Floats(JsonElement e) => e.EnumerateArray().Select(v => v.GetSingle()).ToArray();
+
+    /// <summary>A JSON array of arrays of numbers.</summary>
+    public static float[][] Rows(JsonElement e) => e.EnumerateArray().Select(Floats).ToArray();
+
+    /// <summary>The golden batch: sequences cut to their lengths.</summary>
+    public static int[][] Sequences(JsonElement golden)
+    {
+        var lengths = golden.GetProperty("lengths").EnumerateArray().Select(v => v.GetInt32()).ToArray();
+        return golden.GetProperty("input_ids").EnumerateArray()
+            .Select((row, i) => row.EnumerateArray().Select(v => v.GetInt32()).Take(lengths[i]).ToArray()).ToArray();
+    }
+
+    /// <summary>A CPU-accelerator device shared by the tests (kernels compile once).</summary>
+    public static ComputeDevice Cpu => LazyCpu.Value;
+
+    private static readonly Lazy<ComputeDevice> LazyCpu = new(() => ComputeDevice.Open(DeviceKind.Cpu));
+
+    private static string FindRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "LeadEngine.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("LeadEngine.sln not found above the test binaries");
+    }
+}
+
+/// <summary>Relative-error assertions.</summary>
+public static class Close
+{
+    /// <summary>
+    /// Asserts max |a−e| ≤ tol·max(|e|) over the vector (relative error against the vector's scale,
+    /// so entries near zero are judged against the magnitude of the whole tensor).
+    /// </summary>
+    public static double Check(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, double tolerance, string what)
+    {
+        Xunit.Assert.Equal(expected.Length, actual.Length);
+        double scale = 0, worst = 0;
+        for (int i = 0; i < expected.Length; i++) scale = Math.Max(scale, Math.Abs(expected[i]));
+        int at = -1;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double err = Math.Abs(actual[i] - expected[i]);
+            if (err > worst) { worst = err; at = i; }
+        }
+        double rel = worst / Math.Max(scale, 1e-30);
+        Xunit.Assert.True(rel <= tolerance, $"{what}: relative error {rel:E3} at [{at}] (expected {(at >= 0 ? expected[at] : 0)}, got {(at >= 0 ? actual[at] : 0)}) exceeds {tolerance:E1}");
+        return rel;
+    }
+}

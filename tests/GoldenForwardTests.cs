@@ -1,0 +1,64 @@
+using LeadEngine.Engine;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace LeadEngine.Tests;
+
+/// <summary>The forward pass against golden.json (float32 reference, rel. error ≤ 1e-4).</summary>
+public class GoldenForwardTests(ITestOutputHelper output)
+{
+    private const double Tolerance = 1e-4;
+
+    [Theory]
+    [InlineData("tiny-qwen2-gqa-tied")]
+    [InlineData("tiny-qwen15-mha-untied")]
+    public void BaseForwardMatchesGolden(string name)
+    {
+        var golden = Fixtures.Golden(name);
+        var expected = golden.GetProperty("base");
+        using var model = QwenModel.Load(Fixtures.ModelDir(name), Fixtures.Cpu);
+        var sequences = Fixtures.Sequences(golden);
+        var result = model.Forward(sequences, new ForwardOptions { CaptureLayers = true });
+
+        var hidden = Fixtures.Rows(expected.GetProperty("last_hidden"));
+        var logits = Fixtures.Rows(expected.GetProperty("last_logits"));
+        double worst = 0;
+        for (int b = 0; b < sequences.Length; b++)
+        {
+            worst = Math.Max(worst, Close.Check(hidden[b], result.LastHidden[b], Tolerance, $"{name} last_hidden[{b}]"));
+            worst = Math.Max(worst, Close.Check(logits[b], result.LastLogits[b], Tolerance, $"{name} last_logits[{b}]"));
+        }
+        int h = model.Config.HiddenSize, len0 = sequences[0].Length;
+        var residuals = Fixtures.Rows(expected.GetProperty("layer_residual_seq0"));
+        for (int layer = 0; layer < residuals.Length; layer++)
+            worst = Math.Max(worst, Close.Check(residuals[layer], result.LayerResiduals![layer].AsSpan(0, len0 * h), Tolerance, $"{name} residual layer {layer}"));
+        var finalHidden = Fixtures.Floats(expected.GetProperty("final_hidden_seq0"));
+        worst = Math.Max(worst, Close.Check(finalHidden, result.FinalHidden!.AsSpan(0, len0 * h), Tolerance, $"{name} final_hidden_seq0"));
+        output.WriteLine($"{name}: worst relative error {worst:E2} over hidden, logits, residuals");
+    }
+
+    [Theory]
+    [InlineData("tiny-qwen2-gqa-tied")]
+    [InlineData("tiny-qwen15-mha-untied")]
+    public void LoraForwardAndHeadsMatchGolden(string name)
+    {
+        var golden = Fixtures.Golden(name);
+        var objective = golden.GetProperty("objective");
+        string dir = Fixtures.ModelDir(name);
+        using var model = QwenModel.Load(dir, Fixtures.Cpu);
+        float alpha = objective.GetProperty("lora").GetProperty("alpha").GetSingle();
+        string adapterFile = Path.Combine(dir, "adapter_and_heads.safetensors");
+        using var adapter = LoraAdapter.Load(adapterFile, model.Config, Fixtures.Cpu, alpha);
+        using var heads = ScoreHeads.Load(adapterFile, model.Config, Fixtures.Cpu);
+        var sequences = Fixtures.Sequences(golden);
+        int yes = objective.GetProperty("yes_token_id").GetInt32(), no = objective.GetProperty("no_token_id").GetInt32();
+        var result = model.Forward(sequences, new ForwardOptions { Adapter = adapter, Heads = heads, LogitTokenIds = [yes, no] });
+
+        var hidden = Fixtures.Rows(objective.GetProperty("last_hidden"));
+        for (int b = 0; b < sequences.Length; b++)
+            Close.Check(hidden[b], result.LastHidden[b], Tolerance, $"{name} LoRA last_hidden[{b}]");
+        Close.Check(Fixtures.Floats(objective.GetProperty("pointwise_logit")), result.PointwiseLogits, Tolerance, $"{name} pointwise");
+        Close.Check(Fixtures.Floats(objective.GetProperty("pairwise_score")), result.PairwiseScores, Tolerance, $"{name} pairwise");
+        Assert.Equal(2, result.LastLogits[0].Length);
+    }
+}
