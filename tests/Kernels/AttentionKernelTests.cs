@@ -1,0 +1,69 @@
+using LeadEngine.Kernels;
+
+namespace LeadEngine.Tests.Kernels;
+
+/// <summary>Causal GQA attention against a plain C# softmax(QKᵀ/√d)·V with the full T×T matrix.</summary>
+public class AttentionKernelTests
+{
+    /// <summary>Reference: explicit scores and softmax per (sequence, head, query); rows past the length are zero.</summary>
+    public static float[] Reference(float[] q, float[] k, float[] v, int[] lengths, int seqLen, int heads, int kvHeads, int d)
+    {
+        int batch = lengths.Length;
+        var o = new float[batch * seqLen * heads * d];
+        for (int b = 0; b < batch; b++)
+            for (int h = 0; h < heads; h++)
+            {
+                int kh = h / (heads / kvHeads);
+                for (int t = 0; t < lengths[b]; t++)
+                {
+                    var scores = new double[t + 1];
+                    for (int j = 0; j <= t; j++)
+                    {
+                        double s = 0;
+                        for (int c = 0; c < d; c++)
+                            s += (double)q[((b * seqLen + t) * heads + h) * d + c] * k[((b * seqLen + j) * kvHeads + kh) * d + c];
+                        scores[j] = s / Math.Sqrt(d);
+                    }
+                    double max = scores.Max(), sum = scores.Sum(s => Math.Exp(s - max));
+                    for (int c = 0; c < d; c++)
+                    {
+                        double acc = 0;
+                        for (int j = 0; j <= t; j++) acc += Math.Exp(scores[j] - max) / sum * v[((b * seqLen + j) * kvHeads + kh) * d + c];
+                        o[((b * seqLen + t) * heads + h) * d + c] = (float)acc;
+                    }
+                }
+            }
+        return o;
+    }
+
+    [Theory]
+    [MemberData(nameof(KernelTestData.Devices), MemberType = typeof(KernelTestData))]
+    public void CausalGqaOddLengths(string deviceName)
+    {
+        var device = KernelTestData.Device(deviceName);
+        int seqLen = 37, heads = 6, kvHeads = 2, d = 10;
+        int[] lengths = [37, 1, 20];
+        Run(device, lengths, seqLen, heads, kvHeads, d, 17);
+    }
+
+    [Fact]
+    public void SingleKvHeadMultiQuery() => Run(Fixtures.Cpu, [9, 13], 13, 4, 1, 6, 18);
+
+    [Fact]
+    public void MhaWithLargeScores() => Run(Fixtures.Cpu, [15], 15, 2, 2, 8, 19, scale: 8f);
+
+    private static void Run(ComputeDevice device, int[] lengths, int seqLen, int heads, int kvHeads, int d, int seed, float scale = 1f)
+    {
+        int rows = lengths.Length * seqLen;
+        var q = KernelTestData.Random(rows * heads * d, seed, scale);
+        var k = KernelTestData.Random(rows * kvHeads * d, seed + 100, scale);
+        var v = KernelTestData.Random(rows * kvHeads * d, seed + 200);
+        using var qb = device.Accelerator.Allocate1D(q);
+        using var kb = device.Accelerator.Allocate1D(k);
+        using var vb = device.Accelerator.Allocate1D(v);
+        using var lb = device.Accelerator.Allocate1D(lengths);
+        using var ob = device.Accelerator.Allocate1D<float>(q.Length);
+        AttentionKernels.LaunchForward(device, qb.View, kb.View, vb.View, lb.View, ob.View, lengths.Length, seqLen, heads, kvHeads, d);
+        Close.Check(Reference(q, k, v, lengths, seqLen, heads, kvHeads, d), ob.GetAsArray1D(), 1e-5, "attention");
+    }
+}

@@ -1,0 +1,62 @@
+using LeadEngine.Kernels;
+
+namespace LeadEngine.Tests.Kernels;
+
+/// <summary>The fused head projection: LM logits (full or a token list) and both score heads at the last real token.</summary>
+public class HeadKernelTests
+{
+    /// <summary>Reference: gather the last real row of each sequence, then plain dot products.</summary>
+    public static (float[] Logits, float[] Scores) Reference(float[] hidden, int[] lengths, int seqLen, int h, float[] lm, int[]? tokens, int vocab, float[] sw, float[] sb)
+    {
+        int batch = lengths.Length, count = tokens?.Length ?? vocab;
+        var logits = new float[batch * count];
+        var scores = new float[batch * 2];
+        for (int b = 0; b < batch; b++)
+        {
+            int row = (b * seqLen + lengths[b] - 1) * h;
+            for (int j = 0; j < count; j++)
+            {
+                int id = tokens?[j] ?? j;
+                double s = 0;
+                for (int c = 0; c < h; c++) s += (double)hidden[row + c] * lm[id * h + c];
+                logits[b * count + j] = (float)s;
+            }
+            for (int r = 0; r < 2; r++)
+            {
+                double s = sb[r];
+                for (int c = 0; c < h; c++) s += (double)hidden[row + c] * sw[r * h + c];
+                scores[b * 2 + r] = (float)s;
+            }
+        }
+        return (logits, scores);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void LogitsAndScoresAtLastToken(bool tokenList)
+    {
+        var device = Fixtures.Cpu;
+        int seqLen = 7, h = 13, vocab = 29;
+        int[] lengths = [7, 2, 5];
+        int[]? tokens = tokenList ? [28, 3] : null;
+        var hidden = KernelTestData.Random(lengths.Length * seqLen * h, 20);
+        var (lm, lmF) = KernelTestData.RandomBf16(vocab * h, 21);
+        var sw = KernelTestData.Random(2 * h, 22);
+        var sb = KernelTestData.Random(2, 23);
+        using var hb = device.Accelerator.Allocate1D(hidden);
+        using var lb = device.Accelerator.Allocate1D(lengths);
+        using var lmb = device.Accelerator.Allocate1D(lm);
+        using var tb = device.Accelerator.Allocate1D(tokens ?? [0]);
+        using var swb = device.Accelerator.Allocate1D(sw);
+        using var sbb = device.Accelerator.Allocate1D(sb);
+        int count = tokens?.Length ?? vocab;
+        using var logits = device.Accelerator.Allocate1D<float>(lengths.Length * count);
+        using var scores = device.Accelerator.Allocate1D<float>(lengths.Length * 2);
+        HeadKernels.LaunchForward<Bf16>(device, hb.View, lb.View, lmb.View, tokens is null ? ArrayView<int>.Empty : tb.View,
+            swb.View, sbb.View, logits.View, scores.View, lengths.Length, seqLen, h, vocab);
+        var (expectedLogits, expectedScores) = Reference(hidden, lengths, seqLen, h, lmF, tokens, vocab, sw, sb);
+        Close.Check(expectedLogits, logits.GetAsArray1D(), 1e-5, "head logits");
+        Close.Check(expectedScores, scores.GetAsArray1D(), 1e-5, "head scores");
+    }
+}

@@ -1,0 +1,100 @@
+using LeadEngine.Kernels;
+
+namespace LeadEngine.Tests.Kernels;
+
+/// <summary>RMSNorm, RoPE, embedding, SwiGLU and residual kernels against plain C#.</summary>
+public class NormRopeKernelTests
+{
+    /// <summary>Reference RMSNorm (double statistics).</summary>
+    public static float[] RmsNormReference(float[] x, float[] w, int rows, int h, float eps)
+    {
+        var y = new float[x.Length];
+        for (int r = 0; r < rows; r++)
+        {
+            double ss = 0;
+            for (int i = 0; i < h; i++) ss += (double)x[r * h + i] * x[r * h + i];
+            double inv = 1 / Math.Sqrt(ss / h + eps);
+            for (int i = 0; i < h; i++) y[r * h + i] = (float)(x[r * h + i] * inv * w[i]);
+        }
+        return y;
+    }
+
+    /// <summary>Reference rotate-half RoPE (double angles), positions = index within the sequence.</summary>
+    public static float[] RopeReference(float[] x, int rows, int seqLen, int heads, int d, double theta)
+    {
+        var y = (float[])x.Clone();
+        int half = d / 2;
+        for (int r = 0; r < rows; r++)
+            for (int hd = 0; hd < heads; hd++)
+                for (int i = 0; i < half; i++)
+                {
+                    double angle = (r % seqLen) * Math.Pow(theta, -2.0 * i / d);
+                    int o = (r * heads + hd) * d + i;
+                    double x1 = x[o], x2 = x[o + half];
+                    y[o] = (float)(x1 * Math.Cos(angle) - x2 * Math.Sin(angle));
+                    y[o + half] = (float)(x2 * Math.Cos(angle) + x1 * Math.Sin(angle));
+                }
+        return y;
+    }
+
+    [Theory]
+    [MemberData(nameof(KernelTestData.Devices), MemberType = typeof(KernelTestData))]
+    public void RmsNormOddHidden(string deviceName)
+    {
+        var device = KernelTestData.Device(deviceName);
+        int rows = 7, h = 37;
+        var x = KernelTestData.Random(rows * h, 11, 3f);
+        var (w, wf) = KernelTestData.RandomBf16(h, 12);
+        using var xb = device.Accelerator.Allocate1D(x);
+        using var wb = device.Accelerator.Allocate1D(w);
+        using var yb = device.Accelerator.Allocate1D<float>(rows * h);
+        RmsNormKernels.LaunchForward<Bf16>(device, xb.View, wb.View, yb.View, rows, h, 1e-6f);
+        Close.Check(RmsNormReference(x, wf, rows, h, 1e-6f), yb.GetAsArray1D(), 1e-6, "rmsnorm");
+    }
+
+    [Fact]
+    public void RopeMatchesDoublePrecisionReference()
+    {
+        var device = Fixtures.Cpu;
+        int batch = 3, seqLen = 11, heads = 3, d = 10, rows = batch * seqLen;
+        var x = KernelTestData.Random(rows * heads * d, 13);
+        using var xb = device.Accelerator.Allocate1D(x);
+        var (cos, sin) = RopeKernels.BuildTable(seqLen, d, 1e6);
+        using var cb = device.Accelerator.Allocate1D(cos);
+        using var sb = device.Accelerator.Allocate1D(sin);
+        RopeKernels.LaunchForward(device, xb.View, cb.View, sb.View, rows, seqLen, heads, d);
+        Close.Check(RopeReference(x, rows, seqLen, heads, d, 1e6), xb.GetAsArray1D(), 1e-5, "rope");
+    }
+
+    [Fact]
+    public void EmbeddingGathersRows()
+    {
+        var device = Fixtures.Cpu;
+        int vocab = 17, h = 9;
+        var (table, tableF) = KernelTestData.RandomBf16(vocab * h, 14);
+        int[] ids = [3, 0, 16, 3, 7];
+        using var ib = device.Accelerator.Allocate1D(ids);
+        using var tb = device.Accelerator.Allocate1D(table);
+        using var yb = device.Accelerator.Allocate1D<float>(ids.Length * h);
+        EmbeddingKernels.LaunchForward<Bf16>(device, ib.View, tb.View, yb.View, ids.Length, h);
+        var expected = ids.SelectMany(id => tableF.Skip(id * h).Take(h)).ToArray();
+        Assert.Equal(expected, yb.GetAsArray1D());
+    }
+
+    [Fact]
+    public void SwiGluAndResidual()
+    {
+        var device = Fixtures.Cpu;
+        int n = 101;
+        var g = KernelTestData.Random(n, 15, 6f);
+        var u = KernelTestData.Random(n, 16, 2f);
+        using var gb = device.Accelerator.Allocate1D(g);
+        using var ub = device.Accelerator.Allocate1D(u);
+        using var yb = device.Accelerator.Allocate1D<float>(n);
+        SwiGluKernels.LaunchForward(device, gb.View, ub.View, yb.View, n);
+        var expected = g.Select((v, i) => (float)(v / (1 + Math.Exp(-v)) * u[i])).ToArray();
+        Close.Check(expected, yb.GetAsArray1D(), 1e-6, "swiglu");
+        ResidualKernels.LaunchForward(device, gb.View, ub.View, n);
+        Close.Check(g.Select((v, i) => v + u[i]).ToArray(), gb.GetAsArray1D(), 1e-7, "residual");
+    }
+}
