@@ -29,6 +29,8 @@ public sealed unsafe class SafeTensorFile : IDisposable
     /// <summary>Largest header accepted (the format's own reference reader uses 100 MB).</summary>
     public const long MaxHeaderBytes = 100_000_000;
 
+    private static readonly System.Text.UTF8Encoding StrictUtf8 = new(false, true);
+
     private readonly MemoryMappedFile _map;
     private readonly MemoryMappedViewAccessor _view;
     private readonly byte* _base;
@@ -90,6 +92,15 @@ public sealed unsafe class SafeTensorFile : IDisposable
 
     private static (Dictionary<string, TensorInfo>, Dictionary<string, string>) ParseHeader(string path, byte[] header, long dataStart, long dataLength)
     {
+        try
+        {
+            // JsonDocument defers UTF-8 checks of property names to enumeration; check up front.
+            StrictUtf8.GetCharCount(header);
+        }
+        catch (System.Text.DecoderFallbackException e)
+        {
+            throw new SafeTensorsException(path, null, $"header is not valid UTF-8: {e.Message}", e);
+        }
         JsonDocument document;
         try
         {
@@ -98,10 +109,6 @@ public sealed unsafe class SafeTensorFile : IDisposable
         catch (JsonException e)
         {
             throw new SafeTensorsException(path, null, $"header is not well-formed JSON: {e.Message}", e);
-        }
-        catch (ArgumentException e)
-        {
-            throw new SafeTensorsException(path, null, $"header is not valid UTF-8 JSON: {e.Message}", e);
         }
         using (document)
         {
