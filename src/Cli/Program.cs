@@ -1,1 +1,259 @@
-return 0;
+using System.Diagnostics;
+using System.Text.Json;
+using LeadEngine.Cli;
+using LeadEngine.Engine;
+using LeadEngine.Engine.SafeTensors;
+using LeadEngine.Kernels;
+
+const string Usage = """
+usage: leadengine <command> [options]
+
+commands:
+  demo            run the built-in default: forward on the bundled tiny Qwen2 model, checked against its golden outputs
+  forward         --model DIR (--ids "1 2 3" | --text "...")... [--device auto|cpu|cuda|opencl] [--json]
+                  final-norm hidden state and full logits at each sequence's last token (one right-padded batch)
+  tokenize        --model DIR --text "..." [--json]   Qwen token ids (the model's tokenizer files, else weights/qwen-tokenizer)
+  inspect         --model DIR                         config, tensors, dtypes, parameters and memory
+  generate-model  --out DIR [--hidden 64 --layers 2 --heads 4 --kv-heads 2 --intermediate 176 --vocab 512]
+                  [--dtype bf16|f16|f32] [--tied] [--seed 1]   a Qwen2-architecture model with seeded random weights
+""";
+
+if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+{
+    Console.Write(Usage);
+    return args.Length == 0 ? 2 : 0;
+}
+try
+{
+    var options = new CliArgs(args.Skip(1), "json", "tied");
+    return args[0] switch
+    {
+        "demo" => Commands.Demo(options),
+        "forward" => Commands.Forward(options),
+        "tokenize" => Commands.Tokenize(options),
+        "inspect" => Commands.Inspect(options),
+        "generate-model" => Commands.GenerateModel(options),
+        _ => throw new UsageException($"unknown command '{args[0]}'"),
+    };
+}
+catch (UsageException e)
+{
+    Console.Error.WriteLine($"leadengine: {e.Message}");
+    Console.Error.Write(Usage);
+    return 2;
+}
+catch (Exception e) when (e is SafeTensorsException or ModelConfigException or ArgumentException or FileNotFoundException
+    or DirectoryNotFoundException or InvalidDataException or InvalidOperationException or JsonException)
+{
+    Console.Error.WriteLine($"leadengine: error: {e.Message}");
+    return 1;
+}
+
+namespace LeadEngine.Cli
+{
+    /// <summary>The CLI commands.</summary>
+    internal static class Commands
+    {
+        public static int Forward(CliArgs a)
+        {
+            string modelDir = a.Required("model");
+            var idTexts = a.All("ids");
+            var texts = a.All("text");
+            bool json = a.Flag("json");
+            var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
+            a.RejectUnknown();
+            if (idTexts.Count + texts.Count == 0) throw new UsageException("forward needs at least one --ids or --text");
+            var sequences = idTexts.Select(ParseIds).ToList();
+            if (texts.Count > 0)
+            {
+                var tokenizer = Paths.Tokenizer(modelDir);
+                sequences.AddRange(texts.Select(t => tokenizer.Encode(t).ToArray()));
+            }
+            using var device = ComputeDevice.Open(kind);
+            using var model = QwenModel.Load(modelDir, device);
+            var result = model.Forward(sequences);
+            if (json)
+            {
+                using var writer = new Utf8JsonWriter(Console.OpenStandardOutput());
+                writer.WriteStartObject();
+                WriteRows(writer, "last_hidden", result.LastHidden);
+                WriteRows(writer, "last_logits", result.LastLogits);
+                writer.WriteEndObject();
+                writer.Flush();
+                Console.WriteLine();
+            }
+            else
+            {
+                for (int b = 0; b < sequences.Count; b++)
+                {
+                    var top = result.LastLogits[b].Select((v, i) => (v, i)).OrderByDescending(p => p.v).Take(5);
+                    Console.WriteLine($"sequence {b} ({sequences[b].Length} tokens): top logits " +
+                        string.Join(", ", top.Select(p => $"{p.i}:{p.v:F4}")));
+                }
+            }
+            return 0;
+        }
+
+        private static int[] ParseIds(string text)
+        {
+            var parts = text.Split([' ', ',', '\t'], StringSplitOptions.RemoveEmptyEntries);
+            var ids = new int[parts.Length];
+            for (int i = 0; i < parts.Length; i++)
+                if (!int.TryParse(parts[i], out ids[i])) throw new UsageException($"--ids: '{parts[i]}' is not an integer token id");
+            if (ids.Length == 0) throw new UsageException("--ids is empty");
+            return ids;
+        }
+
+        private static void WriteRows(Utf8JsonWriter writer, string name, float[][] rows)
+        {
+            writer.WriteStartArray(name);
+            foreach (var row in rows)
+            {
+                writer.WriteStartArray();
+                foreach (float v in row) writer.WriteNumberValue(v);
+                writer.WriteEndArray();
+            }
+            writer.WriteEndArray();
+        }
+
+        public static int Tokenize(CliArgs a)
+        {
+            string modelDir = a.Required("model");
+            string text = a.Required("text");
+            bool json = a.Flag("json");
+            a.RejectUnknown();
+            var ids = Paths.Tokenizer(modelDir).Encode(text);
+            Console.WriteLine(json ? JsonSerializer.Serialize(ids) : string.Join(' ', ids));
+            return 0;
+        }
+
+        public static int Inspect(CliArgs a)
+        {
+            string modelDir = a.Required("model");
+            a.RejectUnknown();
+            var c = QwenConfig.Load(modelDir);
+            using var store = SafeTensorStore.Open(modelDir);
+            var (dtype, parameters) = QwenModel.CheckTensors(store, c);
+            var tensors = store.Tensors.ToList();
+            Console.WriteLine($"model            {Path.GetFullPath(modelDir)}");
+            Console.WriteLine($"architecture     Qwen2: hidden {c.HiddenSize}, layers {c.Layers}, heads {c.Heads}, kv heads {c.KvHeads} ({(c.Heads == c.KvHeads ? "MHA" : "GQA")}), head dim {c.HeadDim}");
+            Console.WriteLine($"                 intermediate {c.IntermediateSize}, vocab {c.VocabSize}, rope theta {c.RopeTheta}, rms eps {c.RmsNormEps}, tied embeddings {c.TieWordEmbeddings.ToString().ToLowerInvariant()}, torch_dtype {c.TorchDtype ?? "-"}");
+            Console.WriteLine($"files            {store.Files.Count} ({string.Join(", ", store.Files.Select(f => Path.GetFileName(f.Path)))})");
+            Console.WriteLine($"tensors          {tensors.Count} ({string.Join(", ", tensors.GroupBy(t => t.DType).Select(g => $"{g.Count()} {g.Key.Name()}"))})");
+            Console.WriteLine($"parameters       {parameters:N0}");
+            Console.WriteLine($"device weights   {Bytes(parameters * dtype.Size())} as {dtype.Name()}{(tensors.Select(t => t.DType).Distinct().Count() > 1 ? " (mixed dtypes widened to F32)" : " (read as stored)")}");
+            long perToken = 4L * (3L * c.HiddenSize + 2L * c.Heads * c.HeadDim + 2L * c.KvHeads * c.HeadDim + 2L * c.IntermediateSize);
+            Console.WriteLine($"activations      {Bytes(perToken)} per token in flight (fp32), e.g. {Bytes(perToken * 8 * 2000)} for 8 x 2,000 tokens");
+            return 0;
+        }
+
+        private static string Bytes(long n) => n switch
+        {
+            >= 1L << 30 => $"{n / (double)(1L << 30):F2} GiB",
+            >= 1L << 20 => $"{n / (double)(1L << 20):F2} MiB",
+            >= 1L << 10 => $"{n / 1024.0:F1} KiB",
+            _ => $"{n} B",
+        };
+
+        public static int GenerateModel(CliArgs a)
+        {
+            string outDir = a.Required("out");
+            var config = new QwenConfig
+            {
+                HiddenSize = a.Int("hidden", 64), Layers = a.Int("layers", 2), Heads = a.Int("heads", 4), KvHeads = a.Int("kv-heads", 2),
+                IntermediateSize = a.Int("intermediate", 176), VocabSize = a.Int("vocab", 512), TieWordEmbeddings = a.Flag("tied"),
+                RopeTheta = 1e6,
+            };
+            var dtype = a.Optional("dtype", "bf16") switch
+            {
+                "bf16" => TensorDType.BF16,
+                "f16" => TensorDType.F16,
+                "f32" => TensorDType.F32,
+                var other => throw new UsageException($"--dtype must be bf16, f16 or f32, got '{other}'"),
+            };
+            int seed = a.Int("seed", 1);
+            a.RejectUnknown();
+            SyntheticModel.Write(outDir, config, dtype, seed);
+            Console.WriteLine($"wrote {outDir}");
+            return 0;
+        }
+
+        public static int Demo(CliArgs a)
+        {
+            var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
+            a.RejectUnknown();
+            string modelDir = Paths.DefaultModel();
+            using var golden = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(modelDir, "golden.json")));
+            var root = golden.RootElement;
+            var lengths = root.GetProperty("lengths").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+            var sequences = root.GetProperty("input_ids").EnumerateArray()
+                .Select((row, i) => row.EnumerateArray().Select(e => e.GetInt32()).Take(lengths[i]).ToArray()).ToList();
+
+            var clock = Stopwatch.StartNew();
+            using var device = ComputeDevice.Open(kind);
+            using var model = QwenModel.Load(modelDir, device);
+            double loadMs = clock.Elapsed.TotalMilliseconds;
+            clock.Restart();
+            var result = model.Forward(sequences);
+            double firstMs = clock.Elapsed.TotalMilliseconds;
+            clock.Restart();
+            const int Repeats = 5;
+            for (int i = 0; i < Repeats; i++) model.Forward(sequences);
+            double warmMs = clock.Elapsed.TotalMilliseconds / Repeats;
+
+            var expected = root.GetProperty("base").GetProperty("last_logits").EnumerateArray()
+                .Select(r => r.EnumerateArray().Select(e => e.GetSingle()).ToArray()).ToArray();
+            double worst = 0;
+            for (int b = 0; b < expected.Length; b++)
+            {
+                double scale = expected[b].Max(Math.Abs);
+                for (int j = 0; j < expected[b].Length; j++) worst = Math.Max(worst, Math.Abs(expected[b][j] - result.LastLogits[b][j]) / scale);
+            }
+            Console.WriteLine($"LeadEngine demo: built-in default model {Path.GetFileName(modelDir)} (Qwen2 architecture, {model.ParameterCount:N0} parameters, {model.WeightDType.Name()})");
+            Console.WriteLine($"device           {device.Kind} ({device.Accelerator.Name})");
+            Console.WriteLine($"batch            {sequences.Count} sequences, lengths {string.Join("/", lengths)}, padded to {result.SeqLen}");
+            Console.WriteLine($"load             {loadMs:F1} ms");
+            Console.WriteLine($"first forward    {firstMs:F1} ms (includes compiling {device.CompileMilliseconds:F0} ms of kernels)");
+            Console.WriteLine($"warm forward     {warmMs:F1} ms ({sequences.Sum(s => s.Length) / (warmMs / 1000):F0} tokens/s)");
+            Console.WriteLine($"vs golden.json   max relative logit error {worst:E2} ({(worst <= 1e-4 ? "PASS" : "FAIL")}, bar 1e-4)");
+            for (int b = 0; b < sequences.Count; b++)
+            {
+                int top = Array.IndexOf(result.LastLogits[b], result.LastLogits[b].Max());
+                Console.WriteLine($"  sequence {b}: next token {top} (logit {result.LastLogits[b][top]:F4})");
+            }
+            return worst <= 1e-4 ? 0 : 1;
+        }
+    }
+
+    /// <summary>Where the default model and tokenizer live: under the repository (or install) root.</summary>
+    internal static class Paths
+    {
+        /// <summary>The first folder above the working directory or the executable that holds <paramref name="relative"/>.</summary>
+        public static string? Find(string relative)
+        {
+            foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+            {
+                for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+                {
+                    string candidate = Path.Combine(dir.FullName, relative);
+                    if (Directory.Exists(candidate) || File.Exists(candidate)) return candidate;
+                }
+            }
+            return null;
+        }
+
+        public static string DefaultModel() =>
+            Find(Path.Combine("tests", "fixtures", "tiny-qwen2-gqa-tied")) ??
+            throw new DirectoryNotFoundException("built-in model tests/fixtures/tiny-qwen2-gqa-tied not found: run from the repository");
+
+        /// <summary>The model folder's tokenizer, else the default Qwen tokenizer installed by scripts/setup.sh.</summary>
+        public static QwenTokenizer Tokenizer(string modelDir)
+        {
+            if (QwenTokenizer.HasFiles(modelDir)) return QwenTokenizer.FromDirectory(modelDir);
+            string? fallback = Environment.GetEnvironmentVariable("LEADENGINE_TOKENIZER") ?? Find(Path.Combine("weights", "qwen-tokenizer"));
+            if (fallback is null || !QwenTokenizer.HasFiles(fallback))
+                throw new FileNotFoundException($"{modelDir}: no tokenizer.json or vocab.json + merges.txt, and no default tokenizer (run scripts/setup.sh)");
+            return QwenTokenizer.FromDirectory(fallback);
+        }
+    }
+}

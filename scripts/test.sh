@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on ILGPU's CPU accelerator (no GPU needed). Installs what it needs first.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+scripts/setup.sh
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+status=0
+dotnet test LeadEngine.sln -c Release --nologo "$@" 2>&1 | tee "$log" || status=$?
+# One plain summary line over all test assemblies: "tests: N passed, N failed, N skipped".
+awk '/(Passed|Failed)! +- +Failed:/ { gsub(",", ""); for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) } }
+     END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+exit "$status"

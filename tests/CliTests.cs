@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using System.Text.Json;
+using LeadEngine.Engine;
+using LeadEngine.Engine.SafeTensors;
+
+namespace LeadEngine.Tests;
+
+/// <summary>The <c>leadengine</c> command as a user runs it (a separate process).</summary>
+public sealed class CliTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("le-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "leadengine.dll");
+        var start = new ProcessStartInfo("dotnet", [dll, .. args])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Fixtures.RepoRoot,
+        };
+        using var p = Process.Start(start)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        string stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result, stderr);
+    }
+
+    [Fact]
+    public void ForwardJsonMatchesGolden()
+    {
+        string name = "tiny-qwen15-mha-untied";
+        var golden = Fixtures.Golden(name);
+        var sequences = Fixtures.Sequences(golden);
+        var args = new List<string> { "forward", "--model", Fixtures.ModelDir(name), "--device", "cpu", "--json" };
+        foreach (var s in sequences) args.AddRange(["--ids", string.Join(' ', s)]);
+        var (code, stdout, stderr) = Run([.. args]);
+        Assert.True(code == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        var hidden = Fixtures.Rows(doc.RootElement.GetProperty("last_hidden"));
+        var logits = Fixtures.Rows(doc.RootElement.GetProperty("last_logits"));
+        var expectedHidden = Fixtures.Rows(golden.GetProperty("base").GetProperty("last_hidden"));
+        var expectedLogits = Fixtures.Rows(golden.GetProperty("base").GetProperty("last_logits"));
+        for (int b = 0; b < sequences.Length; b++)
+        {
+            Close.Check(expectedHidden[b], hidden[b], 1e-4, $"cli hidden[{b}]");
+            Close.Check(expectedLogits[b], logits[b], 1e-4, $"cli logits[{b}]");
+        }
+    }
+
+    [Fact]
+    public void ForwardAcceptsAnyGeneratedQwen2Config()
+    {
+        string dir = Path.Combine(_dir, "gen");
+        var (code, _, err) = Run("generate-model", "--out", dir, "--hidden", "48", "--layers", "2", "--heads", "8", "--kv-heads", "1",
+            "--intermediate", "72", "--vocab", "97", "--dtype", "bf16", "--seed", "3");
+        Assert.True(code == 0, err);
+        var (fcode, stdout, ferr) = Run("forward", "--model", dir, "--ids", "5 6 7 8 9", "--ids", "96 0", "--json");
+        Assert.True(fcode == 0, ferr);
+        using var doc = JsonDocument.Parse(stdout);
+        var logits = Fixtures.Rows(doc.RootElement.GetProperty("last_logits"));
+        var (_, expected) = ReferenceModel.Forward(dir, [[5, 6, 7, 8, 9], [96, 0]]);
+        Close.Check(expected[0], logits[0], 1e-4, "generated logits[0]");
+        Close.Check(expected[1], logits[1], 1e-4, "generated logits[1]");
+    }
+
+    [Fact]
+    public void TokenizeUsesDefaultQwenTokenizer()
+    {
+        var (code, stdout, err) = Run("tokenize", "--model", Fixtures.ModelDir("tiny-qwen2-gqa-tied"), "--text", "Hello world,");
+        Assert.True(code == 0, err);
+        Assert.Equal("9707 1879 11", stdout.Trim());
+    }
+
+    [Fact]
+    public void InspectReportsShapeAndMemory()
+    {
+        var (code, stdout, err) = Run("inspect", "--model", Fixtures.ModelDir("tiny-qwen2-gqa-tied"));
+        Assert.True(code == 0, err);
+        Assert.Contains("kv heads 2 (GQA)", stdout);
+        Assert.Contains("125,504", stdout);
+        Assert.Contains("BF16", stdout);
+    }
+
+    [Fact]
+    public void ErrorsAreOneClearLine()
+    {
+        var (code, _, err) = Run("forward", "--model", Fixtures.ModelDir("tiny-qwen2-gqa-tied"), "--ids", "1 x");
+        Assert.Equal(2, code);
+        Assert.Contains("'x' is not an integer token id", err);
+
+        string broken = Path.Combine(_dir, "broken");
+        Directory.CreateDirectory(broken);
+        File.Copy(Path.Combine(Fixtures.ModelDir("tiny-qwen2-gqa-tied"), "config.json"), Path.Combine(broken, "config.json"));
+        File.WriteAllBytes(Path.Combine(broken, "model.safetensors"), File.ReadAllBytes(Path.Combine(Fixtures.ModelDir("tiny-qwen2-gqa-tied"), "model.safetensors"))[..5000]);
+        (code, _, err) = Run("forward", "--model", broken, "--ids", "1");
+        Assert.Equal(1, code);
+        Assert.Contains("model.safetensors", err);
+        Assert.Contains("truncated", err);
+        Assert.DoesNotContain("   at ", err);
+    }
+}
