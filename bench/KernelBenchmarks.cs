@@ -1,0 +1,177 @@
+using BenchmarkDotNet.Attributes;
+using ILGPU;
+using ILGPU.Runtime;
+using LeadEngine.Kernels;
+
+namespace LeadEngine.Bench;
+
+/// <summary>Device and shapes shared by the kernel benchmarks. CUDA runs Qwen2.5 shapes; the CPU accelerator small ones.</summary>
+public abstract class KernelBenchmark
+{
+    /// <summary>The device every benchmark uses (LEADENGINE_DEVICE=cpu|cuda|opencl|auto).</summary>
+    public static ComputeDevice Device { get; } = ComputeDevice.Open(ComputeDevice.ParseKind(Environment.GetEnvironmentVariable("LEADENGINE_DEVICE") ?? "auto"));
+
+    /// <summary>True on a GPU: benchmark real Qwen shapes.</summary>
+    protected static bool Large => Device.Kind != DeviceKind.Cpu;
+
+    /// <summary>Buffer of <paramref name="n"/> seeded random floats.</summary>
+    protected static MemoryBuffer1D<float, Stride1D.Dense> RandomBuffer(long n, int seed)
+    {
+        var rng = new Random(seed);
+        var values = new float[n];
+        for (long i = 0; i < n; i++) values[i] = (float)(rng.NextDouble() * 2 - 1);
+        return Device.Accelerator.Allocate1D(values);
+    }
+
+    /// <summary>Buffer of <paramref name="n"/> seeded random bf16 weights.</summary>
+    protected static MemoryBuffer1D<Bf16, Stride1D.Dense> RandomBf16(long n, int seed)
+    {
+        var rng = new Random(seed);
+        var values = new Bf16[n];
+        for (long i = 0; i < n; i++) values[i] = Bf16.FromFloat((float)(rng.NextDouble() * 2 - 1) * 0.05f);
+        return Device.Accelerator.Allocate1D(values);
+    }
+}
+
+/// <summary>Projection matmul with bf16 weights: y[M,N] = x[M,K]·Wᵀ (+ LoRA r=8).</summary>
+public class MatMulBenchmark : KernelBenchmark
+{
+    private MemoryBuffer1D<float, Stride1D.Dense> _x = null!, _y = null!, _a = null!, _u = null!;
+    private MemoryBuffer1D<Bf16, Stride1D.Dense> _w = null!;
+
+    /// <summary>(M tokens, N out, K in, r): Qwen2.5-0.5B q/o (896²) and MLP (4864×896) at 512 tokens on GPU.</summary>
+    public static IEnumerable<KernelShape> Shapes() => (Large
+        ? new[] { (512, 896, 896, 0), (512, 4864, 896, 0), (512, 896, 4864, 0), (2048, 1536, 1536, 8), (2048, 8960, 1536, 0) }
+        : new[] { (48, 64, 64, 0), (48, 176, 64, 4), (96, 128, 96, 0) })
+        .Select(s => new KernelShape($"{s.Item1}x{s.Item2}x{s.Item3} r{s.Item4}", [s.Item1, s.Item2, s.Item3, s.Item4],
+            2.0 * s.Item1 * (s.Item2 + s.Item4) * s.Item3,
+            2.0 * s.Item2 * s.Item3 + 4.0 * s.Item1 * (s.Item3 + s.Item2)));
+
+    /// <summary>The shape under test.</summary>
+    [ParamsSource(nameof(Shapes))]
+    public KernelShape Shape { get; set; } = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        int m = Shape.Dims[0], n = Shape.Dims[1], k = Shape.Dims[2], r = Shape.Dims[3];
+        _x = RandomBuffer((long)m * k, 1);
+        _w = RandomBf16((long)n * k, 2);
+        _a = RandomBuffer(Math.Max(1, r * k), 3);
+        _u = Device.Accelerator.Allocate1D<float>(Math.Max(1, m * r));
+        _y = Device.Accelerator.Allocate1D<float>((long)m * n);
+        Run();
+        Device.Synchronize();
+    }
+
+    [Benchmark]
+    public void Run()
+    {
+        int r = Shape.Dims[3];
+        MatMulKernels.LaunchForward<Bf16>(Device, _x.View, _w.View, ArrayView<Bf16>.Empty, r > 0 ? _a.View : ArrayView<float>.Empty,
+            _y.View, r > 0 ? _u.View : ArrayView<float>.Empty, Shape.Dims[0], Shape.Dims[1], Shape.Dims[2], r);
+        Device.Synchronize();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _x.Dispose(); _y.Dispose(); _a.Dispose(); _u.Dispose(); _w.Dispose();
+    }
+}
+
+/// <summary>Causal GQA attention forward.</summary>
+public class AttentionBenchmark : KernelBenchmark
+{
+    private MemoryBuffer1D<float, Stride1D.Dense> _q = null!, _k = null!, _v = null!, _o = null!;
+    private MemoryBuffer1D<int, Stride1D.Dense> _lengths = null!;
+
+    /// <summary>(batch, T, heads, kv heads, head dim): Qwen2.5-0.5B and -1.5B heads on GPU.</summary>
+    public static IEnumerable<KernelShape> Shapes() => (Large
+        ? new[] { (8, 512, 14, 2, 64), (1, 2000, 14, 2, 64), (4, 2000, 12, 2, 128) }
+        : new[] { (4, 12, 4, 2, 16), (2, 33, 3, 3, 16) })
+        .Select(s =>
+        {
+            var (b, t, h, kv, d) = s;
+            double pairs = b * h * (double)t * (t + 1) / 2;
+            return new KernelShape($"B{b} T{t} H{h}/{kv} d{d}", [b, t, h, kv, d], 4.0 * pairs * d,
+                4.0 * b * t * d * (2.0 * h + 2.0 * kv));
+        });
+
+    /// <summary>The shape under test.</summary>
+    [ParamsSource(nameof(Shapes))]
+    public KernelShape Shape { get; set; } = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        int b = Shape.Dims[0], t = Shape.Dims[1], h = Shape.Dims[2], kv = Shape.Dims[3], d = Shape.Dims[4];
+        _q = RandomBuffer((long)b * t * h * d, 1);
+        _k = RandomBuffer((long)b * t * kv * d, 2);
+        _v = RandomBuffer((long)b * t * kv * d, 3);
+        _o = Device.Accelerator.Allocate1D<float>((long)b * t * h * d);
+        _lengths = Device.Accelerator.Allocate1D(Enumerable.Repeat(t, b).ToArray());
+        Run();
+    }
+
+    [Benchmark]
+    public void Run()
+    {
+        AttentionKernels.LaunchForward(Device, _q.View, _k.View, _v.View, _lengths.View, _o.View,
+            Shape.Dims[0], Shape.Dims[1], Shape.Dims[2], Shape.Dims[3], Shape.Dims[4]);
+        Device.Synchronize();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _q.Dispose(); _k.Dispose(); _v.Dispose(); _o.Dispose(); _lengths.Dispose();
+    }
+}
+
+/// <summary>Memory-bound kernels: RMSNorm (bf16 weight) and SwiGLU over [rows, width].</summary>
+public class NormAndActivationBenchmark : KernelBenchmark
+{
+    private MemoryBuffer1D<float, Stride1D.Dense> _x = null!, _u = null!, _y = null!;
+    private MemoryBuffer1D<Bf16, Stride1D.Dense> _w = null!;
+
+    /// <summary>(rows, width).</summary>
+    public static IEnumerable<KernelShape> Shapes() => (Large ? new[] { (4096, 896), (4096, 4864) } : new[] { (48, 64), (48, 176) })
+        .Select(s => new KernelShape($"{s.Item1}x{s.Item2}", [s.Item1, s.Item2], 4.0 * s.Item1 * s.Item2, 12.0 * s.Item1 * s.Item2));
+
+    /// <summary>The shape under test.</summary>
+    [ParamsSource(nameof(Shapes))]
+    public KernelShape Shape { get; set; } = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        long n = (long)Shape.Dims[0] * Shape.Dims[1];
+        _x = RandomBuffer(n, 1);
+        _u = RandomBuffer(n, 2);
+        _y = Device.Accelerator.Allocate1D<float>(n);
+        _w = RandomBf16(Shape.Dims[1], 3);
+        RmsNorm();
+        SwiGlu();
+    }
+
+    [Benchmark]
+    public void RmsNorm()
+    {
+        RmsNormKernels.LaunchForward<Bf16>(Device, _x.View, _w.View, _y.View, Shape.Dims[0], Shape.Dims[1], 1e-6f);
+        Device.Synchronize();
+    }
+
+    [Benchmark]
+    public void SwiGlu()
+    {
+        SwiGluKernels.LaunchForward(Device, _x.View, _u.View, _y.View, (long)Shape.Dims[0] * Shape.Dims[1]);
+        Device.Synchronize();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _x.Dispose(); _u.Dispose(); _y.Dispose(); _w.Dispose();
+    }
+}
