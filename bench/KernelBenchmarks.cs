@@ -117,7 +117,7 @@ public class AttentionBenchmark : KernelBenchmark
     [Benchmark]
     public void Run()
     {
-        AttentionKernels.LaunchForward(Device, _q.View, _k.View, _v.View, _lengths.View, _o.View,
+        AttentionKernels.LaunchForward(Device, _q.View, _k.View, _v.View, _lengths.View, _o.View, ArrayView<float>.Empty,
             Shape.Dims[0], Shape.Dims[1], Shape.Dims[2], Shape.Dims[3], Shape.Dims[4]);
         Device.Synchronize();
     }

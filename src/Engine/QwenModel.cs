@@ -203,7 +203,7 @@ internal sealed class ForwardRunner<TW>(QwenWeights<TW> weights, QwenConfig conf
             Linear(xn.View, w.V, w.VBias, v.View, rows, kvOut, h, options.Adapter, layer, LoraTarget.V, loraU.View);
             RopeKernels.LaunchForward(device, q.View, _ropeCos!.View, _ropeSin!.View, rows, seqLen, c.Heads, d);
             RopeKernels.LaunchForward(device, k.View, _ropeCos.View, _ropeSin.View, rows, seqLen, c.KvHeads, d);
-            AttentionKernels.LaunchForward(device, q.View, k.View, v.View, lengths.View, attn.View, batch, seqLen, c.Heads, c.KvHeads, d);
+            AttentionKernels.LaunchForward(device, q.View, k.View, v.View, lengths.View, attn.View, ArrayView<float>.Empty, batch, seqLen, c.Heads, c.KvHeads, d);
             Linear(attn.View, w.O, ArrayView<TW>.Empty, proj.View, rows, h, qOut, options.Adapter, layer, LoraTarget.O, loraU.View);
             ResidualKernels.LaunchForward(device, x.View, proj.View, (long)rows * h);
             // MLP block.

@@ -35,7 +35,7 @@ public static class AttentionKernels
     /// Kernel: grid (⌈T/BQ⌉, heads, batch), one thread per query row; q/o are [B·T, heads·d],
     /// k/v are [B·T, kvHeads·d]; dynamic shared memory 2·KeyBlock·d floats.
     /// </summary>
-    public static void Forward(ArrayView<float> q, ArrayView<float> k, ArrayView<float> v, ArrayView<int> lengths, ArrayView<float> o, AttentionArgs a)
+    public static void Forward(ArrayView<float> q, ArrayView<float> k, ArrayView<float> v, ArrayView<int> lengths, ArrayView<float> o, ArrayView<float> lse, AttentionArgs a)
     {
         var shared = SharedMemory.GetDynamic<float>();
         var qRow = LocalMemory.Allocate<float>(MaxHeadDim);
@@ -95,20 +95,208 @@ public static class AttentionKernels
         {
             float inv = active ? 1f / runningSum : 0f;
             for (int i = 0; i < d; i++) o[qOffset + i] = active ? acc[i] * inv : 0f;
+            // Log-sum-exp of the scaled scores, kept for the backward pass.
+            if (lse.Length > 0) lse[((long)batch * a.SeqLen + t) * a.Heads + head] = active ? runningMax + MathF.Log(runningSum) : 0f;
         }
     }
 
-    /// <summary>Launches <see cref="Forward"/> for a right-padded batch.</summary>
-    public static void LaunchForward(ComputeDevice device, ArrayView<float> q, ArrayView<float> k, ArrayView<float> v, ArrayView<int> lengths, ArrayView<float> o,
-        int batch, int seqLen, int heads, int kvHeads, int headDim)
+    /// <summary>
+    /// Kernel, backward for queries: one thread per query row (grid as <see cref="Forward"/>). Recomputes
+    /// p = exp(s − lse) per key, writes dq = scale·Σ_j p·(dO·v_j − D)·k_j and D = dO·o for the key pass.
+    /// </summary>
+    public static void BackwardQuery(ArrayView<float> q, ArrayView<float> k, ArrayView<float> v, ArrayView<int> lengths, ArrayView<float> o,
+        ArrayView<float> lse, ArrayView<float> dO, ArrayView<float> dq, ArrayView<float> dotOut, AttentionArgs a)
+    {
+        var shared = SharedMemory.GetDynamic<float>();
+        var qRow = LocalMemory.Allocate<float>(MaxHeadDim);
+        var dORow = LocalMemory.Allocate<float>(MaxHeadDim);
+        var acc = LocalMemory.Allocate<float>(MaxHeadDim);
+        int d = a.HeadDim, bk = a.KeyBlock;
+        int head = Grid.IdxY, batch = Grid.IdxZ;
+        int kvHead = head / (a.Heads / a.KvHeads);
+        int t = Grid.IdxX * Group.DimX + Group.IdxX;
+        int len = lengths[batch];
+        bool active = t < len;
+        long qOffset = (((long)batch * a.SeqLen + t) * a.Heads + head) * d;
+        long rowHead = ((long)batch * a.SeqLen + t) * a.Heads + head;
+        float rowLse = 0f, rowDot = 0f;
+        if (active)
+        {
+            rowLse = lse[rowHead];
+            for (int i = 0; i < d; i++)
+            {
+                qRow[i] = q[qOffset + i] * a.Scale;
+                dORow[i] = dO[qOffset + i];
+                rowDot += dORow[i] * o[qOffset + i];
+                acc[i] = 0f;
+            }
+        }
+        int lastKey = Math.Min(Grid.IdxX * Group.DimX + Group.DimX, len) - 1;
+        for (int k0 = 0; k0 <= lastKey; k0 += bk)
+        {
+            for (int i = Group.IdxX; i < bk * d; i += Group.DimX)
+            {
+                int j = i / d, c = i - j * d, key = k0 + j;
+                long kv = (((long)batch * a.SeqLen + key) * a.KvHeads + kvHead) * d + c;
+                bool inside = key < len;
+                shared[i] = inside ? k[kv] : 0f;
+                shared[bk * d + i] = inside ? v[kv] : 0f;
+            }
+            Group.Barrier();
+            if (active)
+            {
+                int keys = Math.Min(bk, t - k0 + 1);
+                for (int j = 0; j < keys; j++)
+                {
+                    float score = 0f, dp = 0f;
+                    for (int c = 0; c < d; c++)
+                    {
+                        score += qRow[c] * shared[j * d + c];
+                        dp += dORow[c] * shared[bk * d + j * d + c];
+                    }
+                    float ds = MathF.Exp(score - rowLse) * (dp - rowDot);
+                    for (int c = 0; c < d; c++) acc[c] += ds * shared[j * d + c];
+                }
+            }
+            Group.Barrier();
+        }
+        if (t < a.SeqLen)
+        {
+            for (int i = 0; i < d; i++) dq[qOffset + i] = active ? acc[i] * a.Scale : 0f;
+            dotOut[rowHead] = rowDot;
+        }
+    }
+
+    /// <summary>
+    /// Kernel, backward for keys and values: grid (⌈T/B⌉, kvHeads, batch), one thread per key row of a
+    /// KV head; streams the rows i ≥ j of q, dO, lse and D of every query head in the group through
+    /// shared memory: dv = Σ p·dO_i, dk = scale·Σ p·(dO_i·v − D_i)·q_i. Writes, does not accumulate.
+    /// </summary>
+    public static void BackwardKeyValue(ArrayView<float> q, ArrayView<float> k, ArrayView<float> v, ArrayView<int> lengths,
+        ArrayView<float> lse, ArrayView<float> dotOut, ArrayView<float> dO, ArrayView<float> dk, ArrayView<float> dv, AttentionArgs a)
+    {
+        var shared = SharedMemory.GetDynamic<float>();
+        var kRow = LocalMemory.Allocate<float>(MaxHeadDim);
+        var vRow = LocalMemory.Allocate<float>(MaxHeadDim);
+        var dkAcc = LocalMemory.Allocate<float>(MaxHeadDim);
+        var dvAcc = LocalMemory.Allocate<float>(MaxHeadDim);
+        int d = a.HeadDim, bq = a.KeyBlock;
+        int kvHead = Grid.IdxY, batch = Grid.IdxZ, group = a.Heads / a.KvHeads;
+        int j = Grid.IdxX * Group.DimX + Group.IdxX;
+        int len = lengths[batch];
+        bool active = j < len;
+        long kvOffset = (((long)batch * a.SeqLen + j) * a.KvHeads + kvHead) * d;
+        if (active)
+        {
+            for (int c = 0; c < d; c++)
+            {
+                kRow[c] = k[kvOffset + c];
+                vRow[c] = v[kvOffset + c];
+                dkAcc[c] = 0f;
+                dvAcc[c] = 0f;
+            }
+        }
+        int qsBase = 0, dOBase = bq * d, lseBase = 2 * bq * d, dotBase = 2 * bq * d + bq;
+        int firstQuery = Grid.IdxX * Group.DimX;
+        for (int g = 0; g < group; g++)
+        {
+            int head = kvHead * group + g;
+            for (int i0 = firstQuery; i0 < len; i0 += bq)
+            {
+                for (int idx = Group.IdxX; idx < bq * d; idx += Group.DimX)
+                {
+                    int r = idx / d, c = idx - r * d, query = i0 + r;
+                    long qo = (((long)batch * a.SeqLen + query) * a.Heads + head) * d + c;
+                    bool inside = query < len;
+                    shared[qsBase + idx] = inside ? q[qo] * a.Scale : 0f;
+                    shared[dOBase + idx] = inside ? dO[qo] : 0f;
+                }
+                for (int r = Group.IdxX; r < bq; r += Group.DimX)
+                {
+                    int query = i0 + r;
+                    long rh = ((long)batch * a.SeqLen + query) * a.Heads + head;
+                    shared[lseBase + r] = query < len ? lse[rh] : 0f;
+                    shared[dotBase + r] = query < len ? dotOut[rh] : 0f;
+                }
+                Group.Barrier();
+                if (active)
+                {
+                    int rows = Math.Min(bq, len - i0);
+                    for (int r = 0; r < rows; r++)
+                    {
+                        if (i0 + r < j) continue;
+                        float score = 0f, dp = 0f;
+                        for (int c = 0; c < d; c++)
+                        {
+                            score += shared[qsBase + r * d + c] * kRow[c];
+                            dp += shared[dOBase + r * d + c] * vRow[c];
+                        }
+                        float p = MathF.Exp(score - shared[lseBase + r]);
+                        float ds = p * (dp - shared[dotBase + r]);
+                        for (int c = 0; c < d; c++)
+                        {
+                            dvAcc[c] += p * shared[dOBase + r * d + c];
+                            dkAcc[c] += ds * shared[qsBase + r * d + c];
+                        }
+                    }
+                }
+                Group.Barrier();
+            }
+        }
+        if (j < a.SeqLen)
+        {
+            // q was staged pre-scaled, so dk already carries the softmax scale.
+            for (int c = 0; c < d; c++)
+            {
+                dk[kvOffset + c] = active ? dkAcc[c] : 0f;
+                dv[kvOffset + c] = active ? dvAcc[c] : 0f;
+            }
+        }
+    }
+
+    private static (AttentionArgs Args, int QueryBlock) Shape(ComputeDevice device, int seqLen, int heads, int kvHeads, int headDim)
     {
         if (headDim > MaxHeadDim) throw new ArgumentOutOfRangeException(nameof(headDim), $"head dimension {headDim} exceeds {MaxHeadDim}");
+        int bk = device.Shapes.AttentionKeyBlock;
+        return (new AttentionArgs { SeqLen = seqLen, Heads = heads, KvHeads = kvHeads, HeadDim = headDim, KeyBlock = bk, Scale = 1f / MathF.Sqrt(headDim) },
+            device.Shapes.AttentionQueryBlock);
+    }
+
+    /// <summary>
+    /// Launches <see cref="Forward"/> for a right-padded batch. <paramref name="lse"/> ([B·T, heads])
+    /// receives the log-sum-exp per row for training; pass an empty view for inference.
+    /// </summary>
+    public static void LaunchForward(ComputeDevice device, ArrayView<float> q, ArrayView<float> k, ArrayView<float> v, ArrayView<int> lengths, ArrayView<float> o,
+        ArrayView<float> lse, int batch, int seqLen, int heads, int kvHeads, int headDim)
+    {
+        var (args, bq) = Shape(device, seqLen, heads, kvHeads, headDim);
         var kernel = device.GetKernel("attention.fwd", acc =>
-            acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, AttentionArgs>(Forward));
-        int bq = device.Shapes.AttentionQueryBlock, bk = device.Shapes.AttentionKeyBlock;
-        var args = new AttentionArgs { SeqLen = seqLen, Heads = heads, KvHeads = kvHeads, HeadDim = headDim, KeyBlock = bk, Scale = 1f / MathF.Sqrt(headDim) };
+            acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, AttentionArgs>(Forward));
         var config = new KernelConfig(new Index3D((seqLen + bq - 1) / bq, heads, batch), new Index3D(bq, 1, 1),
-            SharedMemoryConfig.RequestDynamic<float>(2 * bk * headDim));
-        kernel(config, q, k, v, lengths, o, args);
+            SharedMemoryConfig.RequestDynamic<float>(2 * args.KeyBlock * headDim));
+        kernel(config, q, k, v, lengths, o, lse, args);
+    }
+
+    /// <summary>
+    /// Launches the backward pass: dq, dk, dv (written) from dO, given the forward's q, k, v, o and
+    /// lse. <paramref name="dotScratch"/> holds [B·T, heads] floats.
+    /// </summary>
+    public static void LaunchBackward(ComputeDevice device, ArrayView<float> q, ArrayView<float> k, ArrayView<float> v, ArrayView<int> lengths,
+        ArrayView<float> o, ArrayView<float> lse, ArrayView<float> dO, ArrayView<float> dq, ArrayView<float> dk, ArrayView<float> dv,
+        ArrayView<float> dotScratch, int batch, int seqLen, int heads, int kvHeads, int headDim)
+    {
+        var (args, bq) = Shape(device, seqLen, heads, kvHeads, headDim);
+        var queryKernel = device.GetKernel("attention.bwd_query", acc =>
+            acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>,
+                ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionArgs>(BackwardQuery));
+        queryKernel(new KernelConfig(new Index3D((seqLen + bq - 1) / bq, heads, batch), new Index3D(bq, 1, 1),
+                SharedMemoryConfig.RequestDynamic<float>(2 * args.KeyBlock * headDim)),
+            q, k, v, lengths, o, lse, dO, dq, dotScratch, args);
+        var keyKernel = device.GetKernel("attention.bwd_kv", acc =>
+            acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>,
+                ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionArgs>(BackwardKeyValue));
+        keyKernel(new KernelConfig(new Index3D((seqLen + bq - 1) / bq, kvHeads, batch), new Index3D(bq, 1, 1),
+                SharedMemoryConfig.RequestDynamic<float>(2 * args.KeyBlock * headDim + 2 * args.KeyBlock)),
+            q, k, v, lengths, lse, dotScratch, dO, dk, dv, args);
     }
 }

@@ -77,4 +77,61 @@ public static class HeadKernels
         };
         kernel(args.LogitCount + args.ScoreHeads, hidden, lengths, lmWeight, tokenIds, scoreWeight, scoreBias, logits, scores, args);
     }
+
+    /// <summary>
+    /// Kernel, backward of the fused heads: one thread per hidden index c. Writes the gradient of the
+    /// final-norm hidden state at each sequence's last token, dh = dLm + Σ_r dScore[b,r]·Ws[r] (the LM
+    /// part dLm = dLogits·W_lm comes from <see cref="MatMulKernels.BackwardInput{TW}"/>), and adds the
+    /// score-head gradients dWs[r,c] += Σ_b dScore[b,r]·h[b,c], dBs[r] += Σ_b dScore[b,r].
+    /// </summary>
+    public static void Backward(Index1D index, ArrayView<float> hidden, ArrayView<int> lengths, ArrayView<float> dLmHidden,
+        ArrayView<float> scoreWeight, ArrayView<float> dScores, ArrayView<float> dHidden, ArrayView<float> dScoreWeight, ArrayView<float> dScoreBias, HeadArgs a)
+    {
+        int c = index, h = a.Hidden;
+        float dw0 = 0f, dw1 = 0f;
+        for (int b = 0; b < a.Batch; b++)
+        {
+            long row = ((long)b * a.SeqLen + lengths[b] - 1) * h;
+            float grad = dLmHidden.Length > 0 ? dLmHidden[(long)b * h + c] : 0f;
+            if (a.ScoreHeads > 0)
+            {
+                float d0 = dScores[b * 2], d1 = dScores[b * 2 + 1];
+                grad += d0 * scoreWeight[c] + d1 * scoreWeight[h + c];
+                dw0 += d0 * hidden[row + c];
+                dw1 += d1 * hidden[row + c];
+            }
+            dHidden[row + c] = grad;
+        }
+        if (a.ScoreHeads > 0)
+        {
+            dScoreWeight[c] += dw0;
+            dScoreWeight[h + c] += dw1;
+            if (c == 0)
+            {
+                float db0 = 0f, db1 = 0f;
+                for (int b = 0; b < a.Batch; b++)
+                {
+                    db0 += dScores[b * 2];
+                    db1 += dScores[b * 2 + 1];
+                }
+                dScoreBias[0] += db0;
+                dScoreBias[1] += db1;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Launches <see cref="Backward"/>. <paramref name="dHidden"/> ([B·T, H]) must be zero outside the
+    /// last-token rows; empty <paramref name="dLmHidden"/> means no LM term, empty score views no heads.
+    /// </summary>
+    public static void LaunchBackward(ComputeDevice device, ArrayView<float> hidden, ArrayView<int> lengths, ArrayView<float> dLmHidden,
+        ArrayView<float> scoreWeight, ArrayView<float> dScores, ArrayView<float> dHidden, ArrayView<float> dScoreWeight, ArrayView<float> dScoreBias,
+        int batch, int seqLen, int hiddenSize)
+    {
+        var kernel = device.GetKernel("head.bwd", acc =>
+            acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+                ArrayView<float>, ArrayView<float>, ArrayView<float>, HeadArgs>(Backward));
+        var args = new HeadArgs { Batch = batch, SeqLen = seqLen, Hidden = hiddenSize, ScoreHeads = dScores.Length > 0 ? 2 : 0 };
+        kernel(hiddenSize, hidden, lengths, dLmHidden, scoreWeight, dScores, dHidden, dScoreWeight, dScoreBias, args);
+    }
 }

@@ -51,9 +51,7 @@ public static class MatMulKernels
         int tid = ty * gx + tx, threads = gx * gy;
         int xsBase = 0, wsBase = TileK * bm;
 
-        float c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-        float c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-
+        var tile = default(RegisterTile);
         for (int k0 = 0; k0 < a.K; k0 += TileK)
         {
             for (int i = tid; i < TileK * bm; i += threads)
@@ -75,39 +73,125 @@ public static class MatMulKernels
                 shared[wsBase + kk * bn + c] = v;
             }
             Group.Barrier();
-            for (int kk = 0; kk < TileK; kk++)
-            {
-                int xo = xsBase + kk * bm + ty * RegM, wo = wsBase + kk * bn + tx * RegN;
-                float a0 = shared[xo], a1 = shared[xo + 1], a2 = shared[xo + 2], a3 = shared[xo + 3];
-                float b0 = shared[wo], b1 = shared[wo + 1], b2 = shared[wo + 2], b3 = shared[wo + 3];
-                c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
-                c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
-                c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
-                c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
-            }
+            tile.Accumulate(shared, xsBase + ty * RegM, bm, wsBase + tx * RegN, bn, TileK);
             Group.Barrier();
         }
-
-        int m0 = row0 + ty * RegM, n0 = col0 + tx * RegN;
-        Store(y, bias, loraU, a, m0, n0, c00); Store(y, bias, loraU, a, m0, n0 + 1, c01);
-        Store(y, bias, loraU, a, m0, n0 + 2, c02); Store(y, bias, loraU, a, m0, n0 + 3, c03);
-        Store(y, bias, loraU, a, m0 + 1, n0, c10); Store(y, bias, loraU, a, m0 + 1, n0 + 1, c11);
-        Store(y, bias, loraU, a, m0 + 1, n0 + 2, c12); Store(y, bias, loraU, a, m0 + 1, n0 + 3, c13);
-        Store(y, bias, loraU, a, m0 + 2, n0, c20); Store(y, bias, loraU, a, m0 + 2, n0 + 1, c21);
-        Store(y, bias, loraU, a, m0 + 2, n0 + 2, c22); Store(y, bias, loraU, a, m0 + 2, n0 + 3, c23);
-        Store(y, bias, loraU, a, m0 + 3, n0, c30); Store(y, bias, loraU, a, m0 + 3, n0 + 1, c31);
-        Store(y, bias, loraU, a, m0 + 3, n0 + 2, c32); Store(y, bias, loraU, a, m0 + 3, n0 + 3, c33);
+        tile.Store(new ForwardSink<TW>(y, bias, loraU, a), row0 + ty * RegM, col0 + tx * RegN);
     }
 
-    private static void Store<TW>(
-        ArrayView<float> y, ArrayView<TW> bias, ArrayView<float> loraU, MatMulArgs a, int m, int n, float value)
+    /// <summary>
+    /// Kernel: the input gradient of <see cref="Forward{TW}"/>,
+    /// <c>dx[M,K] (+)= dy[M,N]·W[N,K] + du[M,r]·A[r,K]</c>: the LoRA term is extra reduction rows, so
+    /// one pass serves base and adapter. Grid (⌈K/BN⌉, ⌈M/BM⌉); same tiling as the forward.
+    /// </summary>
+    public static void BackwardInput<TW>(
+        ArrayView<float> dy, ArrayView<float> du, ArrayView<TW> w, ArrayView<float> loraA, ArrayView<float> dx, MatMulArgs a, int accumulate)
         where TW : unmanaged, IWeight
     {
-        if (m >= a.M) return;
-        if (n < a.N)
-            y[(long)m * a.N + n] = a.HasBias != 0 ? value + bias[n].ToFloat() : value;
-        else if (n < a.N + a.LoraRank)
-            loraU[(long)m * a.LoraRank + (n - a.N)] = value;
+        var shared = SharedMemory.GetDynamic<float>();
+        int tx = Group.IdxX, ty = Group.IdxY, gx = Group.DimX, gy = Group.DimY;
+        int bm = gy * RegM, bn = gx * RegN;
+        int row0 = Grid.IdxY * bm, col0 = Grid.IdxX * bn;
+        int nTotal = a.N + a.LoraRank;
+        int tid = ty * gx + tx, threads = gx * gy;
+        int dyBase = 0, wBase = TileK * bm;
+
+        var tile = default(RegisterTile);
+        for (int n0 = 0; n0 < nTotal; n0 += TileK)
+        {
+            for (int i = tid; i < TileK * bm; i += threads)
+            {
+                int r = i / TileK, nn = i - r * TileK;
+                int m = row0 + r, n = n0 + nn;
+                float v = 0f;
+                if (m < a.M)
+                {
+                    if (n < a.N) v = dy[(long)m * a.N + n];
+                    else if (n < nTotal) v = du[(long)m * a.LoraRank + (n - a.N)];
+                }
+                shared[dyBase + nn * bm + r] = v;
+            }
+            for (int i = tid; i < TileK * bn; i += threads)
+            {
+                int nn = i / bn, c = i - nn * bn;
+                int n = n0 + nn, k = col0 + c;
+                float v = 0f;
+                if (k < a.K)
+                {
+                    if (n < a.N) v = w[(long)n * a.K + k].ToFloat();
+                    else if (n < nTotal) v = loraA[(long)(n - a.N) * a.K + k];
+                }
+                shared[wBase + nn * bn + c] = v;
+            }
+            Group.Barrier();
+            tile.Accumulate(shared, dyBase + ty * RegM, bm, wBase + tx * RegN, bn, TileK);
+            Group.Barrier();
+        }
+        tile.Store(new InputGradientSink(dx, a.M, a.K, accumulate), row0 + ty * RegM, col0 + tx * RegN);
+    }
+
+    /// <summary>Where a register tile's values go.</summary>
+    private interface ITileSink
+    {
+        void Store(int m, int n, float value);
+    }
+
+    /// <summary>Forward outputs: y with bias for n &lt; N, the LoRA down projection u for N ≤ n &lt; N+r.</summary>
+    private readonly struct ForwardSink<TW>(ArrayView<float> y, ArrayView<TW> bias, ArrayView<float> loraU, MatMulArgs a) : ITileSink
+        where TW : unmanaged, IWeight
+    {
+        public void Store(int m, int n, float value)
+        {
+            if (m >= a.M) return;
+            if (n < a.N)
+                y[(long)m * a.N + n] = a.HasBias != 0 ? value + bias[n].ToFloat() : value;
+            else if (n < a.N + a.LoraRank)
+                loraU[(long)m * a.LoraRank + (n - a.N)] = value;
+        }
+    }
+
+    /// <summary>Input gradient dx[M,K], written or accumulated.</summary>
+    private readonly struct InputGradientSink(ArrayView<float> dx, int rows, int cols, int accumulate) : ITileSink
+    {
+        public void Store(int m, int n, float value)
+        {
+            if (m >= rows || n >= cols) return;
+            long i = (long)m * cols + n;
+            dx[i] = accumulate != 0 ? dx[i] + value : value;
+        }
+    }
+
+    /// <summary>
+    /// A thread's <see cref="RegM"/>×<see cref="RegN"/> accumulators, unrolled by hand (ILGPU 1.5.3 does
+    /// not unroll loops) so they stay in registers.
+    /// </summary>
+    private struct RegisterTile
+    {
+        private float _c00, _c01, _c02, _c03, _c10, _c11, _c12, _c13, _c20, _c21, _c22, _c23, _c30, _c31, _c32, _c33;
+
+        /// <summary>Adds Σ_k a[k][0..3]ᵀ·b[k][0..3] over <paramref name="depth"/> staged rows.</summary>
+        public void Accumulate(ArrayView<float> s, int aOffset, int aStride, int bOffset, int bStride, int depth)
+        {
+            for (int kk = 0; kk < depth; kk++)
+            {
+                int ao = aOffset + kk * aStride, bo = bOffset + kk * bStride;
+                float a0 = s[ao], a1 = s[ao + 1], a2 = s[ao + 2], a3 = s[ao + 3];
+                float b0 = s[bo], b1 = s[bo + 1], b2 = s[bo + 2], b3 = s[bo + 3];
+                _c00 += a0 * b0; _c01 += a0 * b1; _c02 += a0 * b2; _c03 += a0 * b3;
+                _c10 += a1 * b0; _c11 += a1 * b1; _c12 += a1 * b2; _c13 += a1 * b3;
+                _c20 += a2 * b0; _c21 += a2 * b1; _c22 += a2 * b2; _c23 += a2 * b3;
+                _c30 += a3 * b0; _c31 += a3 * b1; _c32 += a3 * b2; _c33 += a3 * b3;
+            }
+        }
+
+        /// <summary>Hands the 16 values to <paramref name="sink"/> at rows m0.., columns n0...</summary>
+        public readonly void Store<TSink>(TSink sink, int m0, int n0) where TSink : struct, ITileSink
+        {
+            sink.Store(m0, n0, _c00); sink.Store(m0, n0 + 1, _c01); sink.Store(m0, n0 + 2, _c02); sink.Store(m0, n0 + 3, _c03);
+            sink.Store(m0 + 1, n0, _c10); sink.Store(m0 + 1, n0 + 1, _c11); sink.Store(m0 + 1, n0 + 2, _c12); sink.Store(m0 + 1, n0 + 3, _c13);
+            sink.Store(m0 + 2, n0, _c20); sink.Store(m0 + 2, n0 + 1, _c21); sink.Store(m0 + 2, n0 + 2, _c22); sink.Store(m0 + 2, n0 + 3, _c23);
+            sink.Store(m0 + 3, n0, _c30); sink.Store(m0 + 3, n0 + 1, _c31); sink.Store(m0 + 3, n0 + 2, _c32); sink.Store(m0 + 3, n0 + 3, _c33);
+        }
     }
 
     /// <summary>
@@ -128,5 +212,23 @@ public static class MatMulKernels
         var grid = new Index2D((n + loraRank + bn - 1) / bn, (m + bm - 1) / bm);
         var config = new KernelConfig(grid, new Index2D(gx, gy), SharedMemoryConfig.RequestDynamic<float>(TileK * (bm + bn)));
         kernel(config, x, w, bias, loraA, y, loraU, args);
+    }
+
+    /// <summary>
+    /// Launches <see cref="BackwardInput{TW}"/>: dx[m,k] (+)= dy·W (+ du·A when <paramref name="loraRank"/> &gt; 0).
+    /// </summary>
+    public static void LaunchBackwardInput<TW>(
+        ComputeDevice device, ArrayView<float> dy, ArrayView<float> du, ArrayView<TW> w, ArrayView<float> loraA,
+        ArrayView<float> dx, int m, int n, int k, int loraRank, bool accumulate)
+        where TW : unmanaged, IWeight
+    {
+        var kernel = device.GetKernel($"matmul.bwd_input.{typeof(TW).Name}", acc =>
+            acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<TW>, ArrayView<float>, ArrayView<float>, MatMulArgs, int>(BackwardInput));
+        int gx = device.Shapes.MatMulGroupX, gy = device.Shapes.MatMulGroupY;
+        int bm = gy * RegM, bn = gx * RegN;
+        var args = new MatMulArgs { M = m, N = n, K = k, LoraRank = loraRank };
+        var grid = new Index2D((k + bn - 1) / bn, (m + bm - 1) / bm);
+        var config = new KernelConfig(grid, new Index2D(gx, gy), SharedMemoryConfig.RequestDynamic<float>(TileK * (bm + bn)));
+        kernel(config, dy, du, w, loraA, dx, args, accumulate ? 1 : 0);
     }
 }

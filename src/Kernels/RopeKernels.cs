@@ -9,8 +9,11 @@ namespace LeadEngine.Kernels;
 /// </summary>
 public static class RopeKernels
 {
-    /// <summary>Kernel: one thread per (row, head, pair i &lt; headDim/2); x is [rows, heads·headDim].</summary>
-    public static void Forward(Index1D index, ArrayView<float> x, ArrayView<float> cos, ArrayView<float> sin, int seqLen, int heads, int headDim)
+    /// <summary>
+    /// Kernel: one thread per (row, head, pair i &lt; headDim/2); x is [rows, heads·headDim]. Rotates by
+    /// +angle (forward) or −angle (<paramref name="sinSign"/> −1: the transpose, i.e. the backward pass).
+    /// </summary>
+    public static void Rotate(Index1D index, ArrayView<float> x, ArrayView<float> cos, ArrayView<float> sin, int seqLen, int heads, int headDim, float sinSign)
     {
         int half = headDim / 2;
         long rest = index / half;
@@ -19,18 +22,25 @@ public static class RopeKernels
         int head = (int)(rest - row * heads);
         int pos = (int)(row % seqLen);
         long b = (row * heads + head) * headDim + i;
-        float c = cos[pos * half + i], s = sin[pos * half + i];
+        float c = cos[pos * half + i], s = sinSign * sin[pos * half + i];
         float x1 = x[b], x2 = x[b + half];
         x[b] = x1 * c - x2 * s;
         x[b + half] = x2 * c + x1 * s;
     }
 
-    /// <summary>Launches <see cref="Forward"/> over rows×heads×headDim/2 pairs.</summary>
-    public static void LaunchForward(ComputeDevice device, ArrayView<float> x, ArrayView<float> cos, ArrayView<float> sin, int rows, int seqLen, int heads, int headDim)
+    /// <summary>Forward: rotates q or k in place.</summary>
+    public static void LaunchForward(ComputeDevice device, ArrayView<float> x, ArrayView<float> cos, ArrayView<float> sin, int rows, int seqLen, int heads, int headDim) =>
+        Launch(device, x, cos, sin, rows, seqLen, heads, headDim, 1f);
+
+    /// <summary>Backward: turns dL/d(rotated) into dL/d(input) in place (the inverse rotation).</summary>
+    public static void LaunchBackward(ComputeDevice device, ArrayView<float> dx, ArrayView<float> cos, ArrayView<float> sin, int rows, int seqLen, int heads, int headDim) =>
+        Launch(device, dx, cos, sin, rows, seqLen, heads, headDim, -1f);
+
+    private static void Launch(ComputeDevice device, ArrayView<float> x, ArrayView<float> cos, ArrayView<float> sin, int rows, int seqLen, int heads, int headDim, float sinSign)
     {
-        var kernel = device.GetKernel("rope.fwd", acc =>
-            acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(Forward));
-        kernel(rows * heads * (headDim / 2), x, cos, sin, seqLen, heads, headDim);
+        var kernel = device.GetKernel("rope.rotate", acc =>
+            acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, float>(Rotate));
+        kernel(rows * heads * (headDim / 2), x, cos, sin, seqLen, heads, headDim, sinSign);
     }
 
     /// <summary>Host table: cos and sin of pos·θ^(−2i/d) for pos &lt; positions, i &lt; d/2 (row-major).</summary>

@@ -13,6 +13,22 @@ public static class SwiGluKernels
         y[index] = g / (1f + MathF.Exp(-g)) * up[index];
     }
 
+    /// <summary>Kernel: dgate = dy·up·silu'(gate), dup = dy·silu(gate).</summary>
+    public static void Backward(Index1D index, ArrayView<float> gate, ArrayView<float> up, ArrayView<float> dy, ArrayView<float> dGate, ArrayView<float> dUp)
+    {
+        float g = gate[index], sig = 1f / (1f + MathF.Exp(-g)), d = dy[index];
+        dUp[index] = d * g * sig;
+        dGate[index] = d * up[index] * sig * (1f + g * (1f - sig));
+    }
+
+    /// <summary>Launches <see cref="Backward"/> over <paramref name="count"/> elements.</summary>
+    public static void LaunchBackward(ComputeDevice device, ArrayView<float> gate, ArrayView<float> up, ArrayView<float> dy, ArrayView<float> dGate, ArrayView<float> dUp, long count)
+    {
+        var kernel = device.GetKernel("swiglu.bwd", acc =>
+            acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Backward));
+        kernel((int)count, gate, up, dy, dGate, dUp);
+    }
+
     /// <summary>Launches <see cref="Forward"/> over <paramref name="count"/> elements.</summary>
     public static void LaunchForward(ComputeDevice device, ArrayView<float> gate, ArrayView<float> up, ArrayView<float> y, long count)
     {

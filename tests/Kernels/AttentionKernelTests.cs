@@ -63,7 +63,7 @@ public class AttentionKernelTests
         using var vb = device.Accelerator.Allocate1D(v);
         using var lb = device.Accelerator.Allocate1D(lengths);
         using var ob = device.Accelerator.Allocate1D<float>(q.Length);
-        AttentionKernels.LaunchForward(device, qb.View, kb.View, vb.View, lb.View, ob.View, lengths.Length, seqLen, heads, kvHeads, d);
+        AttentionKernels.LaunchForward(device, qb.View, kb.View, vb.View, lb.View, ob.View, ArrayView<float>.Empty, lengths.Length, seqLen, heads, kvHeads, d);
         Close.Check(Reference(q, k, v, lengths, seqLen, heads, kvHeads, d), ob.GetAsArray1D(), 1e-5, "attention");
     }
 }
