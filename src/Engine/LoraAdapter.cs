@@ -26,17 +26,18 @@ public enum LoraTarget
 }
 
 /// <summary>
-/// LoRA adapters for a Qwen model, in fp32 on the device: for each layer and target
+/// LoRA adapters for a Qwen model, fp32 on the device: for each adapted layer and target
 /// <c>A</c> is [r, in] and <c>B</c> is [out, r]; the projection becomes
-/// <c>y = x·Wᵀ + b + (alpha/r)·(x·Aᵀ)·Bᵀ</c>. Tensor names follow PEFT.
+/// <c>y = x·Wᵀ + b + (alpha/r)·(x·Aᵀ)·Bᵀ</c>. Tensor names follow PEFT. The tensors live in one
+/// <see cref="ParameterSet"/> (with gradients) for training.
 /// </summary>
 public sealed class LoraAdapter : IDisposable
 {
     /// <summary>All targets in PEFT order.</summary>
     public static readonly LoraTarget[] AllTargets = Enum.GetValues<LoraTarget>();
 
-    private readonly MemoryBuffer1D<float, Stride1D.Dense>?[,] _a;
-    private readonly MemoryBuffer1D<float, Stride1D.Dense>?[,] _b;
+    private readonly ParameterEntry?[,] _a;
+    private readonly ParameterEntry?[,] _b;
 
     /// <summary>LoRA rank r.</summary>
     public int Rank { get; }
@@ -47,16 +48,33 @@ public sealed class LoraAdapter : IDisposable
     /// <summary>alpha / rank.</summary>
     public float Scale => Alpha / Rank;
 
-    /// <summary>The device holding the adapter.</summary>
-    public ComputeDevice Device { get; }
+    /// <summary>The adapted targets.</summary>
+    public IReadOnlyList<LoraTarget> Targets { get; }
 
-    private LoraAdapter(ComputeDevice device, int layers, int rank, float alpha)
+    /// <summary>The device tensors and their gradients.</summary>
+    public ParameterSet Parameters { get; }
+
+    /// <summary>The device holding the adapter.</summary>
+    public ComputeDevice Device => Parameters.Device;
+
+    private LoraAdapter(ParameterSet parameters, int layers, int rank, float alpha)
     {
-        Device = device;
+        Parameters = parameters;
         Rank = rank;
         Alpha = alpha;
-        _a = new MemoryBuffer1D<float, Stride1D.Dense>?[layers, AllTargets.Length];
-        _b = new MemoryBuffer1D<float, Stride1D.Dense>?[layers, AllTargets.Length];
+        _a = new ParameterEntry?[layers, AllTargets.Length];
+        _b = new ParameterEntry?[layers, AllTargets.Length];
+        var targets = new SortedSet<LoraTarget>();
+        for (int layer = 0; layer < layers; layer++)
+        {
+            foreach (var target in AllTargets)
+            {
+                _a[layer, (int)target] = parameters.Find(TensorName(layer, target, false));
+                _b[layer, (int)target] = parameters.Find(TensorName(layer, target, true));
+                if (_a[layer, (int)target] is not null) targets.Add(target);
+            }
+        }
+        Targets = targets.ToList();
     }
 
     /// <summary>The PEFT module path of a target, e.g. <c>self_attn.q_proj</c>.</summary>
@@ -71,6 +89,17 @@ public sealed class LoraAdapter : IDisposable
         _ => "mlp.down_proj",
     };
 
+    /// <summary>The short PEFT target-module name, e.g. <c>q_proj</c>.</summary>
+    public static string ShortName(LoraTarget target) => ModuleName(target).Split('.')[1];
+
+    /// <summary>Parses a PEFT target-module name (<c>q_proj</c> ... <c>down_proj</c>).</summary>
+    public static LoraTarget ParseTarget(string name)
+    {
+        foreach (var target in AllTargets)
+            if (ShortName(target) == name) return target;
+        throw new ArgumentException($"unknown LoRA target '{name}' (expected q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj)");
+    }
+
     /// <summary>The PEFT tensor name of A (<paramref name="isB"/> false) or B of a layer's target.</summary>
     public static string TensorName(int layer, LoraTarget target, bool isB) =>
         $"base_model.model.model.layers.{layer}.{ModuleName(target)}.lora_{(isB ? "B" : "A")}.weight";
@@ -84,6 +113,31 @@ public sealed class LoraAdapter : IDisposable
         LoraTarget.Gate or LoraTarget.Up => (c.IntermediateSize, c.HiddenSize),
         _ => (c.HiddenSize, c.IntermediateSize),
     };
+
+    /// <summary>
+    /// A fresh adapter as PEFT initialises one: A uniform in ±1/√in (Kaiming-uniform with a=√5), B zero,
+    /// so the adapted model starts equal to the base model.
+    /// </summary>
+    public static LoraAdapter Create(QwenConfig config, ComputeDevice device, int rank, float alpha, IEnumerable<LoraTarget> targets, int seed)
+    {
+        if (rank <= 0) throw new ArgumentOutOfRangeException(nameof(rank), "LoRA rank must be positive");
+        var rng = new Random(seed);
+        var targetList = targets.Distinct().OrderBy(t => t).ToList();
+        var tensors = new List<(string, long[], float[])>();
+        for (int layer = 0; layer < config.Layers; layer++)
+        {
+            foreach (var target in targetList)
+            {
+                var (outF, inF) = ProjectionShape(config, target);
+                float bound = 1f / MathF.Sqrt(inF);
+                var a = new float[rank * inF];
+                for (int i = 0; i < a.Length; i++) a[i] = (float)(rng.NextDouble() * 2 - 1) * bound;
+                tensors.Add((TensorName(layer, target, false), [rank, inF], a));
+                tensors.Add((TensorName(layer, target, true), [outF, rank], new float[outF * rank]));
+            }
+        }
+        return new LoraAdapter(new ParameterSet(device, ParameterGroup.Lora, tensors), config.Layers, rank, alpha);
+    }
 
     /// <summary>
     /// Loads the LoRA tensors of <paramref name="file"/> (a .safetensors file; alpha from an
@@ -103,31 +157,23 @@ public sealed class LoraAdapter : IDisposable
         }
         if (rank <= 0) throw new SafeTensorsException(file, null, "no LoRA tensors (*.lora_A.weight) found");
         float resolvedAlpha = alpha ?? ReadAlpha(file);
-        var adapter = new LoraAdapter(device, config.Layers, rank, resolvedAlpha);
-        try
+        var loaded = new List<(string, long[], float[])>();
+        for (int layer = 0; layer < config.Layers; layer++)
         {
-            for (int layer = 0; layer < config.Layers; layer++)
+            foreach (var target in AllTargets)
             {
-                foreach (var target in AllTargets)
-                {
-                    string aName = TensorName(layer, target, false), bName = TensorName(layer, target, true);
-                    bool hasA = tensors.Tensors.ContainsKey(aName), hasB = tensors.Tensors.ContainsKey(bName);
-                    if (!hasA && !hasB) continue;
-                    if (hasA != hasB) throw new SafeTensorsException(file, hasA ? bName : aName, "missing (its LoRA partner is present)");
-                    var (outF, inF) = ProjectionShape(config, target);
-                    Expect(file, tensors.Get(aName), [rank, inF]);
-                    Expect(file, tensors.Get(bName), [outF, rank]);
-                    adapter._a[layer, (int)target] = device.Accelerator.Allocate1D(tensors.ReadFloat32(aName));
-                    adapter._b[layer, (int)target] = device.Accelerator.Allocate1D(tensors.ReadFloat32(bName));
-                }
+                string aName = TensorName(layer, target, false), bName = TensorName(layer, target, true);
+                bool hasA = tensors.Tensors.ContainsKey(aName), hasB = tensors.Tensors.ContainsKey(bName);
+                if (!hasA && !hasB) continue;
+                if (hasA != hasB) throw new SafeTensorsException(file, hasA ? bName : aName, "missing (its LoRA partner is present)");
+                var (outF, inF) = ProjectionShape(config, target);
+                Expect(file, tensors.Get(aName), [rank, inF]);
+                Expect(file, tensors.Get(bName), [outF, rank]);
+                loaded.Add((aName, [rank, inF], tensors.ReadFloat32(aName)));
+                loaded.Add((bName, [outF, rank], tensors.ReadFloat32(bName)));
             }
-            return adapter;
         }
-        catch
-        {
-            adapter.Dispose();
-            throw;
-        }
+        return new LoraAdapter(new ParameterSet(device, ParameterGroup.Lora, loaded), config.Layers, rank, resolvedAlpha);
     }
 
     private static float ReadAlpha(string file)
@@ -147,46 +193,77 @@ public sealed class LoraAdapter : IDisposable
             throw new SafeTensorsException(file, info.Name, $"shape {info.ShapeText} but the model needs [{string.Join(", ", shape)}]");
     }
 
+    /// <summary>True when (layer, target) is adapted.</summary>
+    public bool IsAdapted(int layer, LoraTarget target) => _a[layer, (int)target] is not null;
+
     /// <summary>The device views of A and B for a layer's target, or empty views when not adapted.</summary>
     public (ArrayView<float> A, ArrayView<float> B) Views(int layer, LoraTarget target)
     {
         var a = _a[layer, (int)target];
         var b = _b[layer, (int)target];
-        return a is null || b is null ? (ArrayView<float>.Empty, ArrayView<float>.Empty) : (a.View, b.View);
+        return a is null || b is null ? (ArrayView<float>.Empty, ArrayView<float>.Empty) : (Parameters.Value(a), Parameters.Value(b));
+    }
+
+    /// <summary>The gradient views of A and B for a layer's target (empty when not adapted).</summary>
+    public (ArrayView<float> A, ArrayView<float> B) GradientViews(int layer, LoraTarget target)
+    {
+        var a = _a[layer, (int)target];
+        var b = _b[layer, (int)target];
+        return a is null || b is null ? (ArrayView<float>.Empty, ArrayView<float>.Empty) : (Parameters.Gradient(a), Parameters.Gradient(b));
     }
 
     /// <inheritdoc />
-    public void Dispose()
-    {
-        foreach (var buffer in _a) buffer?.Dispose();
-        foreach (var buffer in _b) buffer?.Dispose();
-    }
+    public void Dispose() => Parameters.Dispose();
 }
 
 /// <summary>
 /// The pointwise (calibrated probability, BCE) and pairwise (ranking, HPRO) score heads, each a
 /// linear map of the final hidden state: <c>score.pointwise.weight</c> [1, H] and bias [1],
-/// <c>score.pairwise.weight</c> [1, H] and bias [1]. On the device as one [2, H] matrix.
+/// <c>score.pairwise.weight</c> [1, H] and bias [1]. Packed as weights [2, H] then biases [2].
 /// </summary>
 public sealed class ScoreHeads : IDisposable
 {
-    private readonly MemoryBuffer1D<float, Stride1D.Dense> _weight;
-    private readonly MemoryBuffer1D<float, Stride1D.Dense> _bias;
+    /// <summary>Tensor names in layout order.</summary>
+    public static readonly string[] Names = ["score.pointwise.weight", "score.pairwise.weight", "score.pointwise.bias", "score.pairwise.bias"];
+
+    private readonly int _hidden;
+
+    /// <summary>The device tensors and their gradients.</summary>
+    public ParameterSet Parameters { get; }
 
     /// <summary>The device holding the heads.</summary>
-    public ComputeDevice Device { get; }
+    public ComputeDevice Device => Parameters.Device;
 
     /// <summary>Weights [2, H]: row 0 pointwise, row 1 pairwise.</summary>
-    public ArrayView<float> Weight => _weight.View;
+    public ArrayView<float> Weight => Parameters.Values.SubView(0, 2L * _hidden);
 
     /// <summary>Biases [2].</summary>
-    public ArrayView<float> Bias => _bias.View;
+    public ArrayView<float> Bias => Parameters.Values.SubView(2L * _hidden, 2);
 
-    private ScoreHeads(ComputeDevice device, float[] weight, float[] bias)
+    /// <summary>Gradient of <see cref="Weight"/>.</summary>
+    public ArrayView<float> WeightGradient => Parameters.Gradients.SubView(0, 2L * _hidden);
+
+    /// <summary>Gradient of <see cref="Bias"/>.</summary>
+    public ArrayView<float> BiasGradient => Parameters.Gradients.SubView(2L * _hidden, 2);
+
+    private ScoreHeads(ComputeDevice device, int hidden, float[] pointwise, float[] pairwise, float pointwiseBias, float pairwiseBias)
     {
-        Device = device;
-        _weight = device.Accelerator.Allocate1D(weight);
-        _bias = device.Accelerator.Allocate1D(bias);
+        _hidden = hidden;
+        Parameters = new ParameterSet(device, ParameterGroup.Heads,
+        [
+            (Names[0], [1, hidden], pointwise), (Names[1], [1, hidden], pairwise),
+            (Names[2], [1], [pointwiseBias]), (Names[3], [1], [pairwiseBias]),
+        ]);
+    }
+
+    /// <summary>Fresh heads: weights uniform in ±1/√H (as torch's Linear), biases zero.</summary>
+    public static ScoreHeads Create(QwenConfig config, ComputeDevice device, int seed)
+    {
+        var rng = new Random(seed);
+        int h = config.HiddenSize;
+        float bound = 1f / MathF.Sqrt(h);
+        float[] Init() => Enumerable.Range(0, h).Select(_ => (float)(rng.NextDouble() * 2 - 1) * bound).ToArray();
+        return new ScoreHeads(device, h, Init(), Init(), 0f, 0f);
     }
 
     /// <summary>Loads the heads from a .safetensors file, checking shapes against <paramref name="config"/>.</summary>
@@ -194,24 +271,15 @@ public sealed class ScoreHeads : IDisposable
     {
         using var tensors = SafeTensorFile.Open(file);
         int h = config.HiddenSize;
-        var weight = new float[2 * h];
-        var bias = new float[2];
-        int row = 0;
         foreach (var head in new[] { "pointwise", "pairwise" })
         {
             LoraAdapter.Expect(file, tensors.Get($"score.{head}.weight"), [1, h]);
             LoraAdapter.Expect(file, tensors.Get($"score.{head}.bias"), [1]);
-            tensors.ReadFloat32($"score.{head}.weight").CopyTo(weight, row * h);
-            bias[row] = tensors.ReadFloat32($"score.{head}.bias")[0];
-            row++;
         }
-        return new ScoreHeads(device, weight, bias);
+        return new ScoreHeads(device, h, tensors.ReadFloat32("score.pointwise.weight"), tensors.ReadFloat32("score.pairwise.weight"),
+            tensors.ReadFloat32("score.pointwise.bias")[0], tensors.ReadFloat32("score.pairwise.bias")[0]);
     }
 
     /// <inheritdoc />
-    public void Dispose()
-    {
-        _weight.Dispose();
-        _bias.Dispose();
-    }
+    public void Dispose() => Parameters.Dispose();
 }

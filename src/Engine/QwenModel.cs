@@ -52,7 +52,7 @@ public sealed class ForwardResult
 /// </summary>
 public sealed class QwenModel : IDisposable
 {
-    private readonly IForwardRunner _runner;
+    private readonly ITransformer _runner;
 
     /// <summary>The model folder.</summary>
     public string Directory { get; }
@@ -72,7 +72,7 @@ public sealed class QwenModel : IDisposable
     /// <summary>The device running the model.</summary>
     public ComputeDevice Device { get; }
 
-    private QwenModel(string directory, QwenConfig config, TensorDType dtype, long parameters, ComputeDevice device, IForwardRunner runner)
+    private QwenModel(string directory, QwenConfig config, TensorDType dtype, long parameters, ComputeDevice device, ITransformer runner)
     {
         Directory = directory;
         Config = config;
@@ -93,11 +93,11 @@ public sealed class QwenModel : IDisposable
         var config = QwenConfig.Load(directory);
         using var store = SafeTensorStore.Open(directory);
         var (dtype, parameters) = CheckTensors(store, config);
-        IForwardRunner runner = dtype switch
+        ITransformer runner = dtype switch
         {
-            TensorDType.BF16 => new ForwardRunner<Bf16>(QwenWeights<Bf16>.Load(store, config, dtype, device), config, device),
-            TensorDType.F16 => new ForwardRunner<F16>(QwenWeights<F16>.Load(store, config, dtype, device), config, device),
-            _ => new ForwardRunner<F32>(QwenWeights<F32>.Load(store, config, dtype, device), config, device),
+            TensorDType.BF16 => new Transformer<Bf16>(QwenWeights<Bf16>.Load(store, config, dtype, device), config, device),
+            TensorDType.F16 => new Transformer<F16>(QwenWeights<F16>.Load(store, config, dtype, device), config, device),
+            _ => new Transformer<F32>(QwenWeights<F32>.Load(store, config, dtype, device), config, device),
         };
         return new QwenModel(directory, config, dtype, parameters, device, runner);
     }
@@ -128,6 +128,25 @@ public sealed class QwenModel : IDisposable
     public ForwardResult Forward(IReadOnlyList<int[]> sequences, ForwardOptions? options = null)
     {
         options ??= new ForwardOptions();
+        Validate(sequences, options.LogitTokenIds, options.Adapter, options.Heads);
+        return _runner.Run(sequences, options);
+    }
+
+    /// <summary>
+    /// The training forward pass: LoRA-adapted, full-vocabulary logits and both score heads at each
+    /// sequence's last token, keeping what the backward pass needs (every layer's activations, or
+    /// with <paramref name="recompute"/> only each layer's input, re-running the layer in backward).
+    /// Call <see cref="TrainingPass.Backward"/> on the result to accumulate gradients into
+    /// <paramref name="adapter"/> and <paramref name="heads"/>.
+    /// </summary>
+    public TrainingPass ForwardForTraining(IReadOnlyList<int[]> sequences, LoraAdapter adapter, ScoreHeads heads, bool recompute = false)
+    {
+        Validate(sequences, null, adapter, heads);
+        return _runner.Train(sequences, adapter, heads, recompute);
+    }
+
+    private void Validate(IReadOnlyList<int[]> sequences, IReadOnlyList<int>? logitTokenIds, LoraAdapter? adapter, ScoreHeads? heads)
+    {
         if (sequences.Count == 0) throw new ArgumentException("no sequences given");
         for (int s = 0; s < sequences.Count; s++)
         {
@@ -139,142 +158,15 @@ public sealed class QwenModel : IDisposable
                     throw new ArgumentException($"sequence {s}, position {t}: token id {id} is outside the vocabulary [0, {Config.VocabSize})");
             }
         }
-        foreach (int id in options.LogitTokenIds ?? [])
+        foreach (int id in logitTokenIds ?? [])
         {
             if (id < 0 || id >= Config.VocabSize)
                 throw new ArgumentException($"logit token id {id} is outside the vocabulary [0, {Config.VocabSize})");
         }
-        if (options.Adapter is { } adapter && adapter.Device != Device) throw new ArgumentException("the adapter lives on another device");
-        if (options.Heads is { } heads && heads.Device != Device) throw new ArgumentException("the score heads live on another device");
-        return _runner.Run(sequences, options);
+        if (adapter is not null && adapter.Device != Device) throw new ArgumentException("the adapter lives on another device");
+        if (heads is not null && heads.Device != Device) throw new ArgumentException("the score heads live on another device");
     }
 
     /// <inheritdoc />
     public void Dispose() => _runner.Dispose();
-}
-
-internal interface IForwardRunner : IDisposable
-{
-    long WeightBytes { get; }
-    ForwardResult Run(IReadOnlyList<int[]> sequences, ForwardOptions options);
-}
-
-/// <summary>The forward pass for weights stored as <typeparamref name="TW"/>.</summary>
-internal sealed class ForwardRunner<TW>(QwenWeights<TW> weights, QwenConfig config, ComputeDevice device) : IForwardRunner
-    where TW : unmanaged, IWeight
-{
-    private MemoryBuffer1D<float, Stride1D.Dense>? _ropeCos, _ropeSin;
-    private int _ropePositions;
-
-    public long WeightBytes => weights.DeviceBytes;
-
-    public ForwardResult Run(IReadOnlyList<int[]> sequences, ForwardOptions options)
-    {
-        var c = config;
-        var acc = device.Accelerator;
-        int batch = sequences.Count, seqLen = sequences.Max(s => s.Length), rows = batch * seqLen;
-        int h = c.HiddenSize, d = c.HeadDim, qOut = c.Heads * d, kvOut = c.KvHeads * d, inter = c.IntermediateSize;
-        EnsureRope(seqLen);
-
-        var ids = new int[rows];
-        for (int b = 0; b < batch; b++) sequences[b].CopyTo(ids, b * seqLen);
-        using var idBuffer = acc.Allocate1D(ids);
-        using var lengths = acc.Allocate1D(sequences.Select(s => s.Length).ToArray());
-        using var x = acc.Allocate1D<float>((long)rows * h);
-        using var xn = acc.Allocate1D<float>((long)rows * h);
-        using var q = acc.Allocate1D<float>((long)rows * qOut);
-        using var k = acc.Allocate1D<float>((long)rows * kvOut);
-        using var v = acc.Allocate1D<float>((long)rows * kvOut);
-        using var attn = acc.Allocate1D<float>((long)rows * qOut);
-        using var proj = acc.Allocate1D<float>((long)rows * h);
-        using var gate = acc.Allocate1D<float>((long)rows * inter);
-        using var up = acc.Allocate1D<float>((long)rows * inter);
-        using var loraU = acc.Allocate1D<float>((long)rows * Math.Max(1, options.Adapter?.Rank ?? 1));
-        var captured = options.CaptureLayers ? new float[c.Layers][] : null;
-
-        EmbeddingKernels.LaunchForward(device, idBuffer.View, weights.Embedding, x.View, rows, h);
-        for (int layer = 0; layer < c.Layers; layer++)
-        {
-            var w = weights.Layers[layer];
-            // Attention block.
-            RmsNormKernels.LaunchForward(device, x.View, w.InputNorm, xn.View, rows, h, (float)c.RmsNormEps);
-            Linear(xn.View, w.Q, w.QBias, q.View, rows, qOut, h, options.Adapter, layer, LoraTarget.Q, loraU.View);
-            Linear(xn.View, w.K, w.KBias, k.View, rows, kvOut, h, options.Adapter, layer, LoraTarget.K, loraU.View);
-            Linear(xn.View, w.V, w.VBias, v.View, rows, kvOut, h, options.Adapter, layer, LoraTarget.V, loraU.View);
-            RopeKernels.LaunchForward(device, q.View, _ropeCos!.View, _ropeSin!.View, rows, seqLen, c.Heads, d);
-            RopeKernels.LaunchForward(device, k.View, _ropeCos.View, _ropeSin.View, rows, seqLen, c.KvHeads, d);
-            AttentionKernels.LaunchForward(device, q.View, k.View, v.View, lengths.View, attn.View, ArrayView<float>.Empty, batch, seqLen, c.Heads, c.KvHeads, d);
-            Linear(attn.View, w.O, ArrayView<TW>.Empty, proj.View, rows, h, qOut, options.Adapter, layer, LoraTarget.O, loraU.View);
-            ResidualKernels.LaunchForward(device, x.View, proj.View, (long)rows * h);
-            // MLP block.
-            RmsNormKernels.LaunchForward(device, x.View, w.PostNorm, xn.View, rows, h, (float)c.RmsNormEps);
-            Linear(xn.View, w.Gate, ArrayView<TW>.Empty, gate.View, rows, inter, h, options.Adapter, layer, LoraTarget.Gate, loraU.View);
-            Linear(xn.View, w.Up, ArrayView<TW>.Empty, up.View, rows, inter, h, options.Adapter, layer, LoraTarget.Up, loraU.View);
-            SwiGluKernels.LaunchForward(device, gate.View, up.View, gate.View, (long)rows * inter);
-            Linear(gate.View, w.Down, ArrayView<TW>.Empty, proj.View, rows, h, inter, options.Adapter, layer, LoraTarget.Down, loraU.View);
-            ResidualKernels.LaunchForward(device, x.View, proj.View, (long)rows * h);
-            if (captured is not null) captured[layer] = x.GetAsArray1D();
-        }
-        RmsNormKernels.LaunchForward(device, x.View, weights.FinalNorm, xn.View, rows, h, (float)c.RmsNormEps);
-
-        var tokenIds = options.LogitTokenIds?.ToArray() ?? [];
-        int logitCount = tokenIds.Length > 0 ? tokenIds.Length : c.VocabSize;
-        using var tokenBuffer = acc.Allocate1D(tokenIds.Length > 0 ? tokenIds : [0]);
-        using var logits = acc.Allocate1D<float>((long)batch * logitCount);
-        using var scores = acc.Allocate1D<float>(batch * 2);
-        HeadKernels.LaunchForward(device, xn.View, lengths.View, weights.LmHead,
-            tokenIds.Length > 0 ? tokenBuffer.View : ArrayView<int>.Empty,
-            options.Heads?.Weight ?? ArrayView<float>.Empty, options.Heads?.Bias ?? ArrayView<float>.Empty,
-            logits.View, scores.View, batch, seqLen, h, c.VocabSize);
-        device.Synchronize();
-
-        var lastHidden = new float[batch][];
-        var lastLogits = new float[batch][];
-        var allLogits = logits.GetAsArray1D();
-        for (int b = 0; b < batch; b++)
-        {
-            lastHidden[b] = new float[h];
-            xn.View.SubView(((long)b * seqLen + sequences[b].Length - 1) * h, h).CopyToCPU(lastHidden[b]);
-            lastLogits[b] = allLogits.AsSpan(b * logitCount, logitCount).ToArray();
-        }
-        float[]? scoreValues = options.Heads is null ? null : scores.GetAsArray1D();
-        return new ForwardResult
-        {
-            SeqLen = seqLen,
-            LastHidden = lastHidden,
-            LastLogits = lastLogits,
-            PointwiseLogits = scoreValues is null ? null : Enumerable.Range(0, batch).Select(b => scoreValues[2 * b]).ToArray(),
-            PairwiseScores = scoreValues is null ? null : Enumerable.Range(0, batch).Select(b => scoreValues[2 * b + 1]).ToArray(),
-            LayerResiduals = captured,
-            FinalHidden = options.CaptureLayers ? xn.GetAsArray1D() : null,
-        };
-    }
-
-    /// <summary>y = x·Wᵀ + bias, plus the LoRA update of (layer, target) when adapted.</summary>
-    private void Linear(ArrayView<float> x, ArrayView<TW> w, ArrayView<TW> bias, ArrayView<float> y, int m, int n, int k,
-        LoraAdapter? adapter, int layer, LoraTarget target, ArrayView<float> loraU)
-    {
-        var (a, b) = adapter?.Views(layer, target) ?? (ArrayView<float>.Empty, ArrayView<float>.Empty);
-        int rank = a.Length > 0 ? adapter!.Rank : 0;
-        MatMulKernels.LaunchForward(device, x, w, bias, a, y, rank > 0 ? loraU : ArrayView<float>.Empty, m, n, k, rank);
-        if (rank > 0) LoraKernels.LaunchAddUpProjection(device, y, loraU, b, m, n, rank, adapter!.Scale);
-    }
-
-    private void EnsureRope(int positions)
-    {
-        if (positions <= _ropePositions) return;
-        _ropeCos?.Dispose();
-        _ropeSin?.Dispose();
-        _ropePositions = Math.Max(positions, 64);
-        var (cos, sin) = RopeKernels.BuildTable(_ropePositions, config.HeadDim, config.RopeTheta);
-        _ropeCos = device.Accelerator.Allocate1D(cos);
-        _ropeSin = device.Accelerator.Allocate1D(sin);
-    }
-
-    public void Dispose()
-    {
-        _ropeCos?.Dispose();
-        _ropeSin?.Dispose();
-        weights.Dispose();
-    }
 }

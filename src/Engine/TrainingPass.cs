@@ -1,0 +1,146 @@
+using ILGPU;
+using ILGPU.Runtime;
+using LeadEngine.Kernels;
+
+namespace LeadEngine.Engine;
+
+/// <summary>
+/// The forward half of a training step: the head outputs at each sequence's last token, and the
+/// activations the backward pass needs. <see cref="Backward"/> takes the loss gradients with respect
+/// to those outputs and accumulates dL/dθ into the adapter's and heads' gradient buffers.
+/// </summary>
+public abstract class TrainingPass : IDisposable
+{
+    /// <summary>Full-vocabulary LM logits at each sequence's last token: [batch][vocab].</summary>
+    public required float[][] Logits { get; init; }
+
+    /// <summary>Pointwise head logit per sequence.</summary>
+    public required float[] PointwiseLogits { get; init; }
+
+    /// <summary>Pairwise head score per sequence.</summary>
+    public required float[] PairwiseScores { get; init; }
+
+    /// <summary>Final-norm hidden state at each sequence's last token.</summary>
+    public required float[][] LastHidden { get; init; }
+
+    /// <summary>Tokens in the batch (real, not padding).</summary>
+    public required int Tokens { get; init; }
+
+    /// <summary>Accumulates gradients given dL/dlogits [batch][vocab], dL/dpointwise and dL/dpairwise [batch].</summary>
+    public abstract void Backward(float[][] dLogits, float[] dPointwise, float[] dPairwise);
+
+    /// <inheritdoc />
+    public abstract void Dispose();
+}
+
+internal sealed class TrainingPass<TW> : TrainingPass where TW : unmanaged, IWeight
+{
+    private readonly Transformer<TW> _model;
+    private readonly DeviceBatch _batch;
+    private readonly LoraAdapter _adapter;
+    private readonly ScoreHeads _heads;
+    private readonly bool _recompute;
+    private readonly LayerActivations[] _layers;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense>[] _layerInputs;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> _x, _finalHidden;
+    private bool _backwardDone;
+
+    [System.Diagnostics.CodeAnalysis.SetsRequiredMembers]
+    public TrainingPass(Transformer<TW> model, IReadOnlyList<int[]> sequences, LoraAdapter adapter, ScoreHeads heads, bool recompute)
+    {
+        _model = model;
+        _adapter = adapter;
+        _heads = heads;
+        _recompute = recompute;
+        var c = model.Config;
+        var device = model.Device;
+        var acc = device.Accelerator;
+        _batch = new DeviceBatch(acc, sequences);
+        int rows = _batch.Rows, h = c.HiddenSize;
+        model.EnsureRope(_batch.SeqLen);
+        _x = acc.Allocate1D<float>((long)rows * h);
+        _finalHidden = acc.Allocate1D<float>((long)rows * h);
+        using var proj = acc.Allocate1D<float>((long)rows * h);
+        // Keep every layer's activations, or (recompute) one scratch set plus each layer's input.
+        _layers = Enumerable.Range(0, recompute ? 1 : c.Layers).Select(_ => new LayerActivations(acc, c, rows, adapter.Rank, training: true)).ToArray();
+        _layerInputs = recompute ? Enumerable.Range(0, c.Layers).Select(_ => acc.Allocate1D<float>((long)rows * h)).ToArray() : [];
+
+        EmbeddingKernels.LaunchForward(device, _batch.Ids.View, model.Weights.Embedding, _x.View, rows, h);
+        for (int layer = 0; layer < c.Layers; layer++)
+        {
+            if (recompute) _layerInputs[layer].View.CopyFrom(_x.View);
+            model.LayerForward(layer, _batch, _x.View, proj.View, _layers[recompute ? 0 : layer], adapter, training: true);
+        }
+        RmsNormKernels.LaunchForward(device, _x.View, model.Weights.FinalNorm, _finalHidden.View, rows, h, (float)c.RmsNormEps);
+        using var logits = acc.Allocate1D<float>((long)_batch.Batch * c.VocabSize);
+        using var scores = acc.Allocate1D<float>(_batch.Batch * 2);
+        HeadKernels.LaunchForward(device, _finalHidden.View, _batch.LengthBuffer.View, model.Weights.LmHead, ArrayView<int>.Empty,
+            heads.Weight, heads.Bias, logits.View, scores.View, _batch.Batch, _batch.SeqLen, h, c.VocabSize);
+        device.Synchronize();
+        var scoreValues = scores.GetAsArray1D();
+        Logits = Transformer<TW>.SplitRows(logits.GetAsArray1D(), _batch.Batch, c.VocabSize);
+        PointwiseLogits = scoreValues.Where((_, i) => i % 2 == 0).ToArray();
+        PairwiseScores = scoreValues.Where((_, i) => i % 2 == 1).ToArray();
+        LastHidden = Transformer<TW>.LastRows(_finalHidden.View, _batch);
+        Tokens = _batch.Lengths.Sum();
+    }
+
+    public override void Backward(float[][] dLogits, float[] dPointwise, float[] dPairwise)
+    {
+        if (_backwardDone) throw new InvalidOperationException("Backward was already called on this training pass");
+        _backwardDone = true;
+        var c = _model.Config;
+        var device = _model.Device;
+        var acc = device.Accelerator;
+        int batch = _batch.Batch, rows = _batch.Rows, h = c.HiddenSize;
+        if (dLogits.Length != batch || dPointwise.Length != batch || dPairwise.Length != batch)
+            throw new ArgumentException($"gradients must have one row per sequence ({batch})");
+
+        var flatLogits = new float[(long)batch * c.VocabSize];
+        for (int b = 0; b < batch; b++) dLogits[b].CopyTo(flatLogits, (long)b * c.VocabSize);
+        var flatScores = new float[batch * 2];
+        for (int b = 0; b < batch; b++)
+        {
+            flatScores[2 * b] = dPointwise[b];
+            flatScores[2 * b + 1] = dPairwise[b];
+        }
+        using var dLogitsBuffer = acc.Allocate1D(flatLogits);
+        using var dScores = acc.Allocate1D(flatScores);
+        using var dLm = acc.Allocate1D<float>((long)batch * h);
+        using var dHidden = acc.Allocate1D<float>((long)rows * h);
+        using var dx = acc.Allocate1D<float>((long)rows * h);
+        using var scratch = new BackwardScratch(acc, c, rows, _adapter.Rank);
+        dHidden.MemSetToZero();
+        dx.MemSetToZero();
+
+        // Heads: LM part dh = dLogits·W_lm, then the score heads and their weight gradients.
+        MatMulKernels.LaunchBackwardInput(device, dLogitsBuffer.View, ArrayView<float>.Empty, _model.Weights.LmHead, ArrayView<float>.Empty,
+            dLm.View, batch, c.VocabSize, h, 0, accumulate: false);
+        HeadKernels.LaunchBackward(device, _finalHidden.View, _batch.LengthBuffer.View, dLm.View, _heads.Weight, dScores.View,
+            dHidden.View, _heads.WeightGradient, _heads.BiasGradient, batch, _batch.SeqLen, h);
+        RmsNormKernels.LaunchBackward(device, _x.View, _model.Weights.FinalNorm, dHidden.View, dx.View, rows, h, (float)c.RmsNormEps);
+
+        using var proj = _recompute ? acc.Allocate1D<float>((long)rows * h) : null;
+        using var replay = _recompute ? acc.Allocate1D<float>((long)rows * h) : null;
+        for (int layer = c.Layers - 1; layer >= 0; layer--)
+        {
+            var activations = _layers[_recompute ? 0 : layer];
+            if (_recompute)
+            {
+                replay!.View.CopyFrom(_layerInputs[layer].View);
+                _model.LayerForward(layer, _batch, replay.View, proj!.View, activations, _adapter, training: true);
+            }
+            _model.LayerBackward(layer, _batch, dx.View, activations, _adapter, scratch);
+        }
+        device.Synchronize();
+    }
+
+    public override void Dispose()
+    {
+        foreach (var layer in _layers) layer.Dispose();
+        foreach (var input in _layerInputs) input.Dispose();
+        _x.Dispose();
+        _finalHidden.Dispose();
+        _batch.Dispose();
+    }
+}

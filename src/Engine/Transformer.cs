@@ -1,0 +1,315 @@
+using ILGPU;
+using ILGPU.Runtime;
+using LeadEngine.Kernels;
+
+namespace LeadEngine.Engine;
+
+internal interface ITransformer : IDisposable
+{
+    long WeightBytes { get; }
+    ForwardResult Run(IReadOnlyList<int[]> sequences, ForwardOptions options);
+    TrainingPass Train(IReadOnlyList<int[]> sequences, LoraAdapter adapter, ScoreHeads heads, bool recompute);
+}
+
+/// <summary>Token ids and lengths of a right-padded batch on the device.</summary>
+internal sealed class DeviceBatch : IDisposable
+{
+    public int Batch { get; }
+    public int SeqLen { get; }
+    public int Rows => Batch * SeqLen;
+    public int[] Lengths { get; }
+    public MemoryBuffer1D<int, Stride1D.Dense> Ids { get; }
+    public MemoryBuffer1D<int, Stride1D.Dense> LengthBuffer { get; }
+
+    public DeviceBatch(Accelerator acc, IReadOnlyList<int[]> sequences)
+    {
+        Batch = sequences.Count;
+        SeqLen = sequences.Max(s => s.Length);
+        Lengths = sequences.Select(s => s.Length).ToArray();
+        var ids = new int[Rows];
+        for (int b = 0; b < Batch; b++) sequences[b].CopyTo(ids, b * SeqLen);
+        Ids = acc.Allocate1D(ids);
+        LengthBuffer = acc.Allocate1D(Lengths);
+    }
+
+    /// <summary>Row index of sequence b's last real token.</summary>
+    public long LastRow(int b) => (long)b * SeqLen + Lengths[b] - 1;
+
+    public void Dispose()
+    {
+        Ids.Dispose();
+        LengthBuffer.Dispose();
+    }
+}
+
+/// <summary>
+/// One decoder layer's intermediates for a batch. Inference reuses one set for every layer;
+/// training keeps one per layer (or one, recomputed, with activation recomputation). Per token
+/// (fp32): input, both norm outputs and the mid residual (4·H), q and attention output (2·heads·d),
+/// k and v (2·kvHeads·d), log-sum-exp (heads), gate, up and activation (3·I), LoRA u (7·r).
+/// </summary>
+internal sealed class LayerActivations : IDisposable
+{
+    private readonly List<IDisposable> _owned = [];
+    public ArrayView<float> XIn, Xn1, Q, K, V, Attn, Lse, XMid, Xn2, Gate, Up, Act;
+    public readonly ArrayView<float>[] U = new ArrayView<float>[LoraAdapter.AllTargets.Length];
+
+    public LayerActivations(Accelerator acc, QwenConfig c, int rows, int rank, bool training)
+    {
+        int h = c.HiddenSize, qOut = c.Heads * c.HeadDim, kvOut = c.KvHeads * c.HeadDim, inter = c.IntermediateSize;
+        ArrayView<float> Alloc(long n)
+        {
+            var buffer = acc.Allocate1D<float>(Math.Max(1, n));
+            _owned.Add(buffer);
+            return buffer.View;
+        }
+        Xn1 = Alloc((long)rows * h);
+        Q = Alloc((long)rows * qOut);
+        K = Alloc((long)rows * kvOut);
+        V = Alloc((long)rows * kvOut);
+        Attn = Alloc((long)rows * qOut);
+        Xn2 = Alloc((long)rows * h);
+        Gate = Alloc((long)rows * inter);
+        Up = Alloc((long)rows * inter);
+        Act = Alloc((long)rows * inter);
+        for (int t = 0; t < U.Length; t++) U[t] = rank > 0 ? Alloc((long)rows * rank) : ArrayView<float>.Empty;
+        if (training)
+        {
+            XIn = Alloc((long)rows * h);
+            XMid = Alloc((long)rows * h);
+            Lse = Alloc((long)rows * c.Heads);
+        }
+        else
+        {
+            XIn = XMid = Lse = ArrayView<float>.Empty;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var buffer in _owned) buffer.Dispose();
+    }
+}
+
+/// <summary>
+/// The Qwen2 decoder on ILGPU kernels for weights stored as <typeparamref name="TW"/>: the forward
+/// pass (inference and training) and the backward pass to the LoRA adapters and score heads.
+/// Readable top to bottom: embed → layers (attention block, MLP block) → final norm → heads.
+/// </summary>
+internal sealed class Transformer<TW>(QwenWeights<TW> weights, QwenConfig config, ComputeDevice device) : ITransformer
+    where TW : unmanaged, IWeight
+{
+    private MemoryBuffer1D<float, Stride1D.Dense>? _ropeCos, _ropeSin;
+    private int _ropePositions;
+
+    public long WeightBytes => weights.DeviceBytes;
+    private float Eps => (float)config.RmsNormEps;
+
+    public ForwardResult Run(IReadOnlyList<int[]> sequences, ForwardOptions options)
+    {
+        var acc = device.Accelerator;
+        using var batch = new DeviceBatch(acc, sequences);
+        int rows = batch.Rows, h = config.HiddenSize;
+        EnsureRope(batch.SeqLen);
+        using var x = acc.Allocate1D<float>((long)rows * h);
+        using var proj = acc.Allocate1D<float>((long)rows * h);
+        using var act = new LayerActivations(acc, config, rows, options.Adapter?.Rank ?? 0, training: false);
+        var captured = options.CaptureLayers ? new float[config.Layers][] : null;
+
+        EmbeddingKernels.LaunchForward(device, batch.Ids.View, weights.Embedding, x.View, rows, h);
+        for (int layer = 0; layer < config.Layers; layer++)
+        {
+            LayerForward(layer, batch, x.View, proj.View, act, options.Adapter, training: false);
+            if (captured is not null) captured[layer] = x.GetAsArray1D();
+        }
+        var finalHidden = act.Xn1;
+        RmsNormKernels.LaunchForward(device, x.View, weights.FinalNorm, finalHidden, rows, h, Eps);
+
+        var tokenIds = options.LogitTokenIds?.ToArray() ?? [];
+        int logitCount = tokenIds.Length > 0 ? tokenIds.Length : config.VocabSize;
+        using var tokenBuffer = acc.Allocate1D(tokenIds.Length > 0 ? tokenIds : [0]);
+        using var logits = acc.Allocate1D<float>((long)batch.Batch * logitCount);
+        using var scores = acc.Allocate1D<float>(batch.Batch * 2);
+        HeadKernels.LaunchForward(device, finalHidden, batch.LengthBuffer.View, weights.LmHead,
+            tokenIds.Length > 0 ? tokenBuffer.View : ArrayView<int>.Empty,
+            options.Heads?.Weight ?? ArrayView<float>.Empty, options.Heads?.Bias ?? ArrayView<float>.Empty,
+            logits.View, scores.View, batch.Batch, batch.SeqLen, h, config.VocabSize);
+        device.Synchronize();
+
+        float[]? scoreValues = options.Heads is null ? null : scores.GetAsArray1D();
+        return new ForwardResult
+        {
+            SeqLen = batch.SeqLen,
+            LastHidden = LastRows(finalHidden, batch),
+            LastLogits = SplitRows(logits.GetAsArray1D(), batch.Batch, logitCount),
+            PointwiseLogits = scoreValues?.Where((_, i) => i % 2 == 0).ToArray(),
+            PairwiseScores = scoreValues?.Where((_, i) => i % 2 == 1).ToArray(),
+            LayerResiduals = captured,
+            FinalHidden = options.CaptureLayers ? CopyToHost(finalHidden, (long)rows * h) : null,
+        };
+    }
+
+    public TrainingPass Train(IReadOnlyList<int[]> sequences, LoraAdapter adapter, ScoreHeads heads, bool recompute) =>
+        new TrainingPass<TW>(this, sequences, adapter, heads, recompute);
+
+    /// <summary>One decoder layer, updating the residual stream <paramref name="x"/> in place.</summary>
+    internal void LayerForward(int layer, DeviceBatch batch, ArrayView<float> x, ArrayView<float> proj, LayerActivations a, LoraAdapter? adapter, bool training)
+    {
+        var c = config;
+        var w = weights.Layers[layer];
+        int rows = batch.Rows, h = c.HiddenSize, d = c.HeadDim, qOut = c.Heads * d, kvOut = c.KvHeads * d, inter = c.IntermediateSize;
+        if (training) a.XIn.CopyFrom(x);
+
+        // Attention block: x += o_proj(attention(rope(q), rope(k), v)) of the normed input.
+        RmsNormKernels.LaunchForward(device, x, w.InputNorm, a.Xn1, rows, h, Eps);
+        Linear(a.Xn1, w.Q, w.QBias, a.Q, rows, qOut, h, adapter, layer, LoraTarget.Q, a);
+        Linear(a.Xn1, w.K, w.KBias, a.K, rows, kvOut, h, adapter, layer, LoraTarget.K, a);
+        Linear(a.Xn1, w.V, w.VBias, a.V, rows, kvOut, h, adapter, layer, LoraTarget.V, a);
+        RopeKernels.LaunchForward(device, a.Q, _ropeCos!.View, _ropeSin!.View, rows, batch.SeqLen, c.Heads, d);
+        RopeKernels.LaunchForward(device, a.K, _ropeCos.View, _ropeSin.View, rows, batch.SeqLen, c.KvHeads, d);
+        AttentionKernels.LaunchForward(device, a.Q, a.K, a.V, batch.LengthBuffer.View, a.Attn, a.Lse, batch.Batch, batch.SeqLen, c.Heads, c.KvHeads, d);
+        Linear(a.Attn, w.O, ArrayView<TW>.Empty, proj, rows, h, qOut, adapter, layer, LoraTarget.O, a);
+        ResidualKernels.LaunchForward(device, x, proj, (long)rows * h);
+        if (training) a.XMid.CopyFrom(x);
+
+        // MLP block: x += down(silu(gate(xn)) · up(xn)).
+        RmsNormKernels.LaunchForward(device, x, w.PostNorm, a.Xn2, rows, h, Eps);
+        Linear(a.Xn2, w.Gate, ArrayView<TW>.Empty, a.Gate, rows, inter, h, adapter, layer, LoraTarget.Gate, a);
+        Linear(a.Xn2, w.Up, ArrayView<TW>.Empty, a.Up, rows, inter, h, adapter, layer, LoraTarget.Up, a);
+        SwiGluKernels.LaunchForward(device, a.Gate, a.Up, a.Act, (long)rows * inter);
+        Linear(a.Act, w.Down, ArrayView<TW>.Empty, proj, rows, h, inter, adapter, layer, LoraTarget.Down, a);
+        ResidualKernels.LaunchForward(device, x, proj, (long)rows * h);
+    }
+
+    /// <summary>
+    /// Backward through one layer. On entry <paramref name="dx"/> is dL/d(layer output); on exit
+    /// dL/d(layer input). LoRA gradients accumulate into the adapter's gradient buffers.
+    /// </summary>
+    internal void LayerBackward(int layer, DeviceBatch batch, ArrayView<float> dx, LayerActivations a, LoraAdapter adapter, BackwardScratch s)
+    {
+        var c = config;
+        var w = weights.Layers[layer];
+        int rows = batch.Rows, h = c.HiddenSize, d = c.HeadDim, qOut = c.Heads * d, kvOut = c.KvHeads * d, inter = c.IntermediateSize;
+
+        // MLP block.
+        LinearBackward(a.Act, w.Down, dx, s.DAct, rows, h, inter, adapter, layer, LoraTarget.Down, a, s, accumulate: false);
+        SwiGluKernels.LaunchBackward(device, a.Gate, a.Up, s.DAct, s.DGate, s.DUp, (long)rows * inter);
+        LinearBackward(a.Xn2, w.Gate, s.DGate, s.DXn, rows, inter, h, adapter, layer, LoraTarget.Gate, a, s, accumulate: false);
+        LinearBackward(a.Xn2, w.Up, s.DUp, s.DXn, rows, inter, h, adapter, layer, LoraTarget.Up, a, s, accumulate: true);
+        RmsNormKernels.LaunchBackward(device, a.XMid, w.PostNorm, s.DXn, dx, rows, h, Eps);
+
+        // Attention block.
+        LinearBackward(a.Attn, w.O, dx, s.DAttn, rows, h, qOut, adapter, layer, LoraTarget.O, a, s, accumulate: false);
+        AttentionKernels.LaunchBackward(device, a.Q, a.K, a.V, batch.LengthBuffer.View, a.Attn, a.Lse, s.DAttn, s.DQ, s.DK, s.DV, s.Dot,
+            batch.Batch, batch.SeqLen, c.Heads, c.KvHeads, d);
+        RopeKernels.LaunchBackward(device, s.DQ, _ropeCos!.View, _ropeSin!.View, rows, batch.SeqLen, c.Heads, d);
+        RopeKernels.LaunchBackward(device, s.DK, _ropeCos.View, _ropeSin.View, rows, batch.SeqLen, c.KvHeads, d);
+        LinearBackward(a.Xn1, w.Q, s.DQ, s.DXn, rows, qOut, h, adapter, layer, LoraTarget.Q, a, s, accumulate: false);
+        LinearBackward(a.Xn1, w.K, s.DK, s.DXn, rows, kvOut, h, adapter, layer, LoraTarget.K, a, s, accumulate: true);
+        LinearBackward(a.Xn1, w.V, s.DV, s.DXn, rows, kvOut, h, adapter, layer, LoraTarget.V, a, s, accumulate: true);
+        RmsNormKernels.LaunchBackward(device, a.XIn, w.InputNorm, s.DXn, dx, rows, h, Eps);
+    }
+
+    /// <summary>y = x·Wᵀ + bias, plus the LoRA update of (layer, target) when adapted (u kept in <paramref name="a"/>).</summary>
+    private void Linear(ArrayView<float> x, ArrayView<TW> w, ArrayView<TW> bias, ArrayView<float> y, int m, int n, int k,
+        LoraAdapter? adapter, int layer, LoraTarget target, LayerActivations a)
+    {
+        var (loraA, loraB) = adapter?.Views(layer, target) ?? (ArrayView<float>.Empty, ArrayView<float>.Empty);
+        int rank = loraA.Length > 0 ? adapter!.Rank : 0;
+        var u = a.U[(int)target];
+        MatMulKernels.LaunchForward(device, x, w, bias, loraA, y, rank > 0 ? u : ArrayView<float>.Empty, m, n, k, rank);
+        if (rank > 0) LoraKernels.LaunchAddUpProjection(device, y, u, loraB, m, n, rank, adapter!.Scale);
+    }
+
+    /// <summary>Backward of <see cref="Linear"/>: dInput (+)= dy·W + du·A; LoRA dA, dB accumulate. Base weights are frozen.</summary>
+    private void LinearBackward(ArrayView<float> x, ArrayView<TW> w, ArrayView<float> dy, ArrayView<float> dInput, int m, int n, int k,
+        LoraAdapter adapter, int layer, LoraTarget target, LayerActivations a, BackwardScratch s, bool accumulate)
+    {
+        var (loraA, loraB) = adapter.Views(layer, target);
+        int rank = loraA.Length > 0 ? adapter.Rank : 0;
+        if (rank > 0)
+        {
+            var (dA, dB) = adapter.GradientViews(layer, target);
+            LoraKernels.LaunchBackwardUp(device, dy, a.U[(int)target], loraB, s.DU, dB, m, n, rank, adapter.Scale);
+            LoraKernels.LaunchBackwardDown(device, s.DU, x, dA, m, k, rank);
+        }
+        MatMulKernels.LaunchBackwardInput(device, dy, rank > 0 ? s.DU : ArrayView<float>.Empty, w, loraA, dInput, m, n, k, rank, accumulate);
+    }
+
+    internal QwenConfig Config => config;
+    internal ComputeDevice Device => device;
+    internal QwenWeights<TW> Weights => weights;
+
+    internal void EnsureRope(int positions)
+    {
+        if (positions <= _ropePositions) return;
+        _ropeCos?.Dispose();
+        _ropeSin?.Dispose();
+        _ropePositions = Math.Max(positions, 64);
+        var (cos, sin) = RopeKernels.BuildTable(_ropePositions, config.HeadDim, config.RopeTheta);
+        _ropeCos = device.Accelerator.Allocate1D(cos);
+        _ropeSin = device.Accelerator.Allocate1D(sin);
+    }
+
+    internal static float[][] LastRows(ArrayView<float> hidden, DeviceBatch batch)
+    {
+        int h = (int)(hidden.Length / batch.Rows);
+        var result = new float[batch.Batch][];
+        for (int b = 0; b < batch.Batch; b++)
+        {
+            result[b] = new float[h];
+            hidden.SubView(batch.LastRow(b) * h, h).CopyToCPU(result[b]);
+        }
+        return result;
+    }
+
+    internal static float[][] SplitRows(float[] flat, int rows, int width) =>
+        Enumerable.Range(0, rows).Select(r => flat.AsSpan(r * width, width).ToArray()).ToArray();
+
+    private static float[] CopyToHost(ArrayView<float> view, long count)
+    {
+        var result = new float[count];
+        view.SubView(0, count).CopyToCPU(result);
+        return result;
+    }
+
+    public void Dispose()
+    {
+        _ropeCos?.Dispose();
+        _ropeSin?.Dispose();
+        weights.Dispose();
+    }
+}
+
+/// <summary>Gradient buffers shared by every layer's backward pass.</summary>
+internal sealed class BackwardScratch : IDisposable
+{
+    private readonly List<IDisposable> _owned = [];
+    public readonly ArrayView<float> DXn, DAttn, DQ, DK, DV, DAct, DGate, DUp, DU, Dot;
+
+    public BackwardScratch(Accelerator acc, QwenConfig c, int rows, int rank)
+    {
+        int h = c.HiddenSize, qOut = c.Heads * c.HeadDim, kvOut = c.KvHeads * c.HeadDim, inter = c.IntermediateSize;
+        ArrayView<float> Alloc(long n)
+        {
+            var buffer = acc.Allocate1D<float>(Math.Max(1, n));
+            _owned.Add(buffer);
+            return buffer.View;
+        }
+        DXn = Alloc((long)rows * h);
+        DAttn = Alloc((long)rows * qOut);
+        DQ = Alloc((long)rows * qOut);
+        DK = Alloc((long)rows * kvOut);
+        DV = Alloc((long)rows * kvOut);
+        DAct = Alloc((long)rows * inter);
+        DGate = Alloc((long)rows * inter);
+        DUp = Alloc((long)rows * inter);
+        DU = Alloc((long)rows * Math.Max(1, rank));
+        Dot = Alloc((long)rows * c.Heads);
+    }
+
+    public void Dispose()
+    {
+        foreach (var buffer in _owned) buffer.Dispose();
+    }
+}

@@ -1,0 +1,54 @@
+using LeadEngine.Engine;
+using LeadEngine.Training;
+
+namespace LeadEngine.Tests;
+
+/// <summary>The BCE + HPRO + LM objective and every gradient against golden.json (rel. error ≤ 1e-4).</summary>
+public class GoldenObjectiveTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData("tiny-qwen2-gqa-tied", false)]
+    [InlineData("tiny-qwen15-mha-untied", false)]
+    [InlineData("tiny-qwen2-gqa-tied", true)]
+    public void LossesAndGradientsMatchGolden(string name, bool recompute)
+    {
+        string dir = Fixtures.ModelDir(name);
+        var golden = GoldenBatchFile.Read(Path.Combine(dir, "golden.json"));
+        var expected = Fixtures.Golden(name).GetProperty("objective");
+        using var model = QwenModel.Load(dir, Fixtures.Cpu);
+        string file = Path.Combine(dir, "adapter_and_heads.safetensors");
+        using var adapter = LoraAdapter.Load(file, model.Config, Fixtures.Cpu, golden.LoraAlpha);
+        using var heads = ScoreHeads.Load(file, model.Config, Fixtures.Cpu);
+        Assert.Equal(golden.LoraRank, adapter.Rank);
+
+        var losses = new LeadObjective(golden.Weights).Evaluate(model, adapter, heads, golden.Batch, backward: true, recompute);
+        var loss = expected.GetProperty("loss");
+        foreach (var (term, value) in new[] { ("bce", losses.Bce), ("hpro", losses.Hpro), ("lm", losses.Lm), ("total", losses.Total) })
+        {
+            double want = loss.GetProperty(term).GetDouble();
+            Assert.True(Math.Abs(value - want) <= 1e-4 * Math.Abs(want), $"{name} {term}: {value} vs golden {want}");
+        }
+        double worst = 0;
+        int tensors = 0;
+        foreach (var grad in expected.GetProperty("grad").EnumerateObject())
+        {
+            var want = Fixtures.Floats(grad.Value.GetProperty("values"));
+            var set = grad.Name.StartsWith("score.", StringComparison.Ordinal) ? heads.Parameters : adapter.Parameters;
+            var entry = set.Find(grad.Name) ?? throw new Xunit.Sdk.XunitException($"no trainable tensor {grad.Name}");
+            var got = set.ReadGradient(entry);
+            if (want.All(v => v == 0))
+            {
+                // HPRO sees only score differences, so d(pairwise bias) is exactly zero: relative error is
+                // undefined there; the float result must vanish to rounding.
+                Assert.True(got.All(v => Math.Abs(v) <= 1e-6), $"{name} d{grad.Name}: expected 0, got {got.Max(Math.Abs)}");
+            }
+            else
+            {
+                worst = Math.Max(worst, Close.Check(want, got, 1e-4, $"{name} d{grad.Name}"));
+            }
+            tensors++;
+        }
+        Assert.Equal(adapter.Parameters.Entries.Count + heads.Parameters.Entries.Count, tensors);
+        output.WriteLine($"{name} (recompute {recompute}): {tensors} gradient tensors, worst relative error {worst:E2}");
+    }
+}
