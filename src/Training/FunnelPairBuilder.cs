@@ -1,0 +1,136 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace LeadEngine.Training;
+
+/// <summary>A lead as the pair builder sees it.</summary>
+/// <param name="Id">Lead id (named in errors).</param>
+/// <param name="Stage">Furthest funnel stage reached.</param>
+/// <param name="Converted">The converted label.</param>
+/// <param name="CallSeconds">Longest call, when known.</param>
+public sealed record FunnelLead(string Id, string Stage, bool Converted, double? CallSeconds = null);
+
+/// <summary>
+/// A sales funnel: ordered stages, the stages that mean lost, which stage is the key action, the
+/// long-call threshold and a margin per HPRO tier. Loaded from JSON so a new funnel needs no code.
+/// </summary>
+public sealed record FunnelConfig
+{
+    /// <summary>Funnel name.</summary>
+    [JsonPropertyName("name")] public string Name { get; init; } = "funnel";
+    /// <summary>Stages in order, earliest first; the last is the conversion.</summary>
+    [JsonPropertyName("stages")] public required string[] Stages { get; init; }
+    /// <summary>Stages that mean the lead was lost.</summary>
+    [JsonPropertyName("lost_stages")] public required string[] LostStages { get; init; }
+    /// <summary>The stage whose reaching is the key action (e.g. test_drive).</summary>
+    [JsonPropertyName("key_action_stage")] public required string KeyActionStage { get; init; }
+    /// <summary>Calls at least this long count as long (soft signal tier).</summary>
+    [JsonPropertyName("long_call_seconds")] public double LongCallSeconds { get; init; } = 120;
+    /// <summary>Margins: global dominance, key action, soft signal.</summary>
+    [JsonPropertyName("tier_margins")] public float[] TierMargins { get; init; } = [1.0f, 0.5f, 0.2f];
+
+    /// <summary>The automotive funnel of the paper: lead → telemarketing → store visit → test drive → order; lost.</summary>
+    public static FunnelConfig Automotive { get; } = new()
+    {
+        Name = "automotive",
+        Stages = ["lead", "telemarketing", "store_visit", "test_drive", "order"],
+        LostStages = ["lost"],
+        KeyActionStage = "test_drive",
+    };
+
+    /// <summary>Reads and validates a funnel JSON file.</summary>
+    public static FunnelConfig Load(string path)
+    {
+        FunnelConfig? config;
+        try
+        {
+            config = JsonSerializer.Deserialize<FunnelConfig>(File.ReadAllText(path));
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}");
+        }
+        if (config is null) throw new InvalidDataException($"{path}: empty funnel configuration");
+        config.Validate(path);
+        return config;
+    }
+
+    /// <summary>Checks stages are distinct, the key action is a stage and there are three non-negative margins.</summary>
+    public void Validate(string source)
+    {
+        if (Stages.Length < 2) throw new InvalidDataException($"{source}: a funnel needs at least two stages");
+        var all = Stages.Concat(LostStages).ToList();
+        var duplicate = all.GroupBy(s => s).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null) throw new InvalidDataException($"{source}: stage '{duplicate.Key}' listed twice");
+        if (!Stages.Contains(KeyActionStage)) throw new InvalidDataException($"{source}: key_action_stage '{KeyActionStage}' is not one of the stages");
+        if (TierMargins.Length != 3 || TierMargins.Any(m => m < 0))
+            throw new InvalidDataException($"{source}: tier_margins must be three non-negative numbers (global, key action, soft signal)");
+    }
+}
+
+/// <summary>
+/// Builds HPRO preference pairs from funnel stages in three tiers, each pair in the highest tier
+/// that separates its leads: 0 global dominance (converted vs lost), 1 key action (reached the
+/// key-action stage vs did not), 2 soft signal (long vs short call among leads the higher tiers
+/// do not separate). Leads the tiers cannot separate form no pair.
+/// </summary>
+public sealed class FunnelPairBuilder(FunnelConfig funnel)
+{
+    private readonly Dictionary<string, int> _rank = funnel.Stages.Select((s, i) => (s, i)).ToDictionary(p => p.s, p => p.i);
+    private readonly HashSet<string> _lost = [.. funnel.LostStages];
+
+    /// <summary>The funnel.</summary>
+    public FunnelConfig Funnel { get; } = funnel;
+
+    private readonly record struct Features(bool Converted, bool Lost, bool KeyAction, bool? LongCall);
+
+    private Features Describe(FunnelLead lead)
+    {
+        bool lost = _lost.Contains(lead.Stage);
+        if (!lost && !_rank.ContainsKey(lead.Stage))
+            throw new InvalidDataException($"lead '{lead.Id}': unknown stage '{lead.Stage}' (funnel '{Funnel.Name}' has {string.Join(", ", Funnel.Stages.Concat(Funnel.LostStages))})");
+        bool keyAction = lead.Converted || (!lost && _rank[lead.Stage] >= _rank[Funnel.KeyActionStage]);
+        bool? longCall = lead.CallSeconds is double s ? s >= Funnel.LongCallSeconds : null;
+        return new Features(lead.Converted, lost && !lead.Converted, keyAction, longCall);
+    }
+
+    /// <summary>The tier of (a over b), or null when a is not preferred to b at any tier.</summary>
+    private static int? Prefer(Features a, Features b)
+    {
+        if (a.Converted && b.Lost) return 0;
+        if (a.Converted && b.Converted || a.Lost && b.Lost || b.Converted && a.Lost) return null;
+        if (a.KeyAction != b.KeyAction) return a.KeyAction ? 1 : null;
+        if (a.LongCall is bool la && b.LongCall is bool lb && la && !lb) return 2;
+        return null;
+    }
+
+    /// <summary>All pairs within <paramref name="leads"/> (indices into the list).</summary>
+    public List<PreferencePair> BuildWithinBatch(IReadOnlyList<FunnelLead> leads)
+    {
+        var features = leads.Select(Describe).ToArray();
+        var pairs = new List<PreferencePair>();
+        for (int i = 0; i < leads.Count; i++)
+            for (int j = 0; j < leads.Count; j++)
+                if (i != j && Prefer(features[i], features[j]) is int tier) pairs.Add(new PreferencePair(i, j, tier));
+        return pairs;
+    }
+
+    /// <summary>
+    /// Samples up to <paramref name="count"/> distinct pairs across a whole training set (indices into
+    /// <paramref name="leads"/>), by rejection from random ordered pairs; deterministic for a seed.
+    /// </summary>
+    public List<PreferencePair> SampleAcrossSet(IReadOnlyList<FunnelLead> leads, int count, int seed)
+    {
+        var features = leads.Select(Describe).ToArray();
+        var rng = new Random(seed);
+        var seen = new HashSet<(int, int)>();
+        var pairs = new List<PreferencePair>();
+        for (long attempt = 0; pairs.Count < count && attempt < 50L * count + 1000; attempt++)
+        {
+            int i = rng.Next(leads.Count), j = rng.Next(leads.Count);
+            if (i == j || !seen.Add((i, j))) continue;
+            if (Prefer(features[i], features[j]) is int tier) pairs.Add(new PreferencePair(i, j, tier));
+        }
+        return pairs;
+    }
+}
