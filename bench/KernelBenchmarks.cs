@@ -73,6 +73,16 @@ public class MatMulBenchmark : KernelBenchmark
         Device.Synchronize();
     }
 
+    /// <summary>Input gradient dx = dy·W (+ du·A): the same FLOPs as the forward.</summary>
+    [Benchmark]
+    public void BackwardInput()
+    {
+        int r = Shape.Dims[3];
+        MatMulKernels.LaunchBackwardInput<Bf16>(Device, _y.View, r > 0 ? _u.View : ArrayView<float>.Empty, _w.View, r > 0 ? _a.View : ArrayView<float>.Empty,
+            _x.View, Shape.Dims[0], Shape.Dims[1], Shape.Dims[2], r, accumulate: false);
+        Device.Synchronize();
+    }
+
     [GlobalCleanup]
     public void Cleanup()
     {
@@ -83,7 +93,7 @@ public class MatMulBenchmark : KernelBenchmark
 /// <summary>Causal GQA attention forward.</summary>
 public class AttentionBenchmark : KernelBenchmark
 {
-    private MemoryBuffer1D<float, Stride1D.Dense> _q = null!, _k = null!, _v = null!, _o = null!;
+    private MemoryBuffer1D<float, Stride1D.Dense> _q = null!, _k = null!, _v = null!, _o = null!, _lse = null!, _dq = null!, _dk = null!, _dv = null!, _dot = null!;
     private MemoryBuffer1D<int, Stride1D.Dense> _lengths = null!;
 
     /// <summary>(batch, T, heads, kv heads, head dim): Qwen2.5-0.5B and -1.5B heads on GPU.</summary>
@@ -111,13 +121,27 @@ public class AttentionBenchmark : KernelBenchmark
         _v = RandomBuffer((long)b * t * kv * d, 3);
         _o = Device.Accelerator.Allocate1D<float>((long)b * t * h * d);
         _lengths = Device.Accelerator.Allocate1D(Enumerable.Repeat(t, b).ToArray());
+        _lse = Device.Accelerator.Allocate1D<float>((long)b * t * h);
+        _dq = Device.Accelerator.Allocate1D<float>((long)b * t * h * d);
+        _dk = Device.Accelerator.Allocate1D<float>((long)b * t * kv * d);
+        _dv = Device.Accelerator.Allocate1D<float>((long)b * t * kv * d);
+        _dot = Device.Accelerator.Allocate1D<float>((long)b * t * h);
         Run();
+    }
+
+    /// <summary>Backward (dq pass, then dk/dv pass); the GFLOP/s column counts forward FLOPs, backward does about 2.5×.</summary>
+    [Benchmark]
+    public void Backward()
+    {
+        AttentionKernels.LaunchBackward(Device, _q.View, _k.View, _v.View, _lengths.View, _o.View, _lse.View, _o.View, _dq.View, _dk.View, _dv.View, _dot.View,
+            Shape.Dims[0], Shape.Dims[1], Shape.Dims[2], Shape.Dims[3], Shape.Dims[4]);
+        Device.Synchronize();
     }
 
     [Benchmark]
     public void Run()
     {
-        AttentionKernels.LaunchForward(Device, _q.View, _k.View, _v.View, _lengths.View, _o.View, ArrayView<float>.Empty,
+        AttentionKernels.LaunchForward(Device, _q.View, _k.View, _v.View, _lengths.View, _o.View, _lse.View,
             Shape.Dims[0], Shape.Dims[1], Shape.Dims[2], Shape.Dims[3], Shape.Dims[4]);
         Device.Synchronize();
     }
@@ -126,6 +150,7 @@ public class AttentionBenchmark : KernelBenchmark
     public void Cleanup()
     {
         _q.Dispose(); _k.Dispose(); _v.Dispose(); _o.Dispose(); _lengths.Dispose();
+        _lse.Dispose(); _dq.Dispose(); _dk.Dispose(); _dv.Dispose(); _dot.Dispose();
     }
 }
 

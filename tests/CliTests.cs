@@ -12,21 +12,7 @@ public sealed class CliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, true);
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        string dll = Path.Combine(AppContext.BaseDirectory, "leadengine.dll");
-        var start = new ProcessStartInfo("dotnet", [dll, .. args])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = Fixtures.RepoRoot,
-        };
-        using var p = Process.Start(start)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        string stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result, stderr);
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     [Fact]
     public void ForwardJsonMatchesGolden()
@@ -100,5 +86,74 @@ public sealed class CliTests : IDisposable
         Assert.Contains("model.safetensors", err);
         Assert.Contains("truncated", err);
         Assert.DoesNotContain("   at ", err);
+    }
+}
+
+/// <summary>The training commands as a user runs them.</summary>
+public sealed class TrainingCliTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("le-tcli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    [Theory]
+    [InlineData("tiny-qwen2-gqa-tied")]
+    [InlineData("tiny-qwen15-mha-untied")]
+    public void ObjectiveJsonMatchesGoldenLossesAndGradientNorms(string name)
+    {
+        string dir = Fixtures.ModelDir(name);
+        var (code, stdout, err) = CliRunner.Run("objective", "--model", dir, "--adapter", Path.Combine(dir, "adapter_and_heads.safetensors"),
+            "--batch", Path.Combine(dir, "golden.json"), "--device", "cpu", "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(stdout);
+        var golden = Fixtures.Golden(name).GetProperty("objective");
+        foreach (var term in new[] { "bce", "hpro", "lm", "total" })
+        {
+            double want = golden.GetProperty("loss").GetProperty(term).GetDouble();
+            Assert.Equal(want, doc.RootElement.GetProperty("loss").GetProperty(term).GetDouble(), Math.Abs(want) * 1e-4);
+        }
+        var norms = doc.RootElement.GetProperty("grad_norm");
+        foreach (var grad in golden.GetProperty("grad").EnumerateObject())
+        {
+            double want = Math.Sqrt(Fixtures.Floats(grad.Value.GetProperty("values")).Sum(v => (double)v * v));
+            double got = norms.GetProperty(grad.Name).GetDouble();
+            Assert.True(Math.Abs(got - want) <= 1e-4 * Math.Max(want, 1e-3), $"|d {grad.Name}|: {got} vs golden {want}");
+        }
+    }
+
+    [Fact]
+    public void TrainWritesACheckpointThatResumes()
+    {
+        string dir = Fixtures.ModelDir("tiny-qwen15-mha-untied"), batch = Path.Combine(dir, "golden.json"), outDir = Path.Combine(_dir, "run");
+        var (code, stdout, err) = CliRunner.Run("train", "--model", dir, "--batch", batch, "--out", outDir, "--steps", "2", "--rank", "2", "--device", "cpu");
+        Assert.True(code == 0, err);
+        Assert.Contains("step 2/2", stdout);
+        (code, stdout, err) = CliRunner.Run("train", "--model", dir, "--batch", batch, "--out", outDir, "--steps", "3", "--resume", outDir, "--device", "cpu");
+        Assert.True(code == 0, err);
+        Assert.Contains("step 3/3", stdout);
+        Assert.DoesNotContain("step 1/3", stdout);
+        (code, _, err) = CliRunner.Run("objective", "--model", dir, "--adapter", outDir, "--batch", batch, "--device", "cpu");
+        Assert.Equal(1, code);
+        Assert.Contains("LoRA rank 2", err);
+    }
+}
+
+/// <summary>Runs the leadengine binary.</summary>
+internal static class CliRunner
+{
+    public static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "leadengine.dll");
+        var start = new ProcessStartInfo("dotnet", [dll, .. args])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Fixtures.RepoRoot,
+        };
+        using var p = Process.Start(start)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        string stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result, stderr);
     }
 }

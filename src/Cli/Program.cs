@@ -14,6 +14,13 @@ commands:
                   final-norm hidden state and full logits at each sequence's last token (one right-padded batch)
   tokenize        --model DIR --text "..." [--json]   Qwen token ids (the model's tokenizer files, else weights/qwen-tokenizer)
   inspect         --model DIR                         config, tensors, dtypes, parameters and memory
+  objective       --model DIR --adapter FILE|DIR --batch golden.json [--device ...] [--recompute] [--json]
+                  BCE, HPRO and LM losses of a batch and the L2 norm of the gradient of every trainable tensor
+  train           --model DIR --batch FILE [--batch FILE]... --out DIR [--eval-batch FILE]... [--steps 100]
+                  [--lr 1e-3] [--lora-ratio 20] [--rank 8] [--alpha 16] [--targets q_proj,...,down_proj]
+                  [--warmup 10] [--schedule cosine|linear|constant] [--accumulate 1] [--clip 1.0] [--weight-decay 0.01]
+                  [--loss-weights 1,0.5,0.2] [--eval-every 10] [--save-every 0] [--resume DIR] [--recompute] [--seed 1]
+                  train LoRA + score heads with BCE + HPRO + LM on golden-format batch files
   generate-model  --out DIR [--hidden 64 --layers 2 --heads 4 --kv-heads 2 --intermediate 176 --vocab 512]
                   [--dtype bf16|f16|f32] [--tied] [--seed 1]   a Qwen2-architecture model with seeded random weights
 """;
@@ -25,13 +32,15 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 }
 try
 {
-    var options = new CliArgs(args.Skip(1), "json", "tied");
+    var options = new CliArgs(args.Skip(1), "json", "tied", "recompute");
     return args[0] switch
     {
         "demo" => Commands.Demo(options),
         "forward" => Commands.Forward(options),
         "tokenize" => Commands.Tokenize(options),
         "inspect" => Commands.Inspect(options),
+        "objective" => TrainingCommands.Objective(options),
+        "train" => TrainingCommands.Train(options),
         "generate-model" => Commands.GenerateModel(options),
         _ => throw new UsageException($"unknown command '{args[0]}'"),
     };

@@ -100,6 +100,9 @@ public sealed class ParameterSet : IDisposable
     /// <summary>All values, copied to the host (flat).</summary>
     public float[] ReadAllValues() => _values.GetAsArray1D();
 
+    /// <summary>All gradients, copied to the host (flat).</summary>
+    public float[] ReadAllGradients() => _gradients.GetAsArray1D();
+
     /// <summary>Overwrites all values from the host (flat, <see cref="Count"/> elements).</summary>
     public void WriteAllValues(float[] values)
     {
