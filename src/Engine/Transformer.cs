@@ -50,19 +50,15 @@ internal sealed class DeviceBatch : IDisposable
 /// </summary>
 internal sealed class LayerActivations : IDisposable
 {
-    private readonly List<IDisposable> _owned = [];
+    private readonly DeviceArena _arena;
     public ArrayView<float> XIn, Xn1, Q, K, V, Attn, Lse, XMid, Xn2, Gate, Up, Act;
     public readonly ArrayView<float>[] U = new ArrayView<float>[LoraAdapter.AllTargets.Length];
 
     public LayerActivations(Accelerator acc, QwenConfig c, int rows, int rank, bool training)
     {
         int h = c.HiddenSize, qOut = c.Heads * c.HeadDim, kvOut = c.KvHeads * c.HeadDim, inter = c.IntermediateSize;
-        ArrayView<float> Alloc(long n)
-        {
-            var buffer = acc.Allocate1D<float>(Math.Max(1, n));
-            _owned.Add(buffer);
-            return buffer.View;
-        }
+        _arena = new DeviceArena(acc);
+        var Alloc = _arena.Floats;
         Xn1 = Alloc((long)rows * h);
         Q = Alloc((long)rows * qOut);
         K = Alloc((long)rows * kvOut);
@@ -85,10 +81,7 @@ internal sealed class LayerActivations : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        foreach (var buffer in _owned) buffer.Dispose();
-    }
+    public void Dispose() => _arena.Dispose();
 }
 
 /// <summary>
@@ -284,18 +277,14 @@ internal sealed class Transformer<TW>(QwenWeights<TW> weights, QwenConfig config
 /// <summary>Gradient buffers shared by every layer's backward pass.</summary>
 internal sealed class BackwardScratch : IDisposable
 {
-    private readonly List<IDisposable> _owned = [];
+    private readonly DeviceArena _arena;
     public readonly ArrayView<float> DXn, DAttn, DQ, DK, DV, DAct, DGate, DUp, DU, Dot;
 
     public BackwardScratch(Accelerator acc, QwenConfig c, int rows, int rank)
     {
         int h = c.HiddenSize, qOut = c.Heads * c.HeadDim, kvOut = c.KvHeads * c.HeadDim, inter = c.IntermediateSize;
-        ArrayView<float> Alloc(long n)
-        {
-            var buffer = acc.Allocate1D<float>(Math.Max(1, n));
-            _owned.Add(buffer);
-            return buffer.View;
-        }
+        _arena = new DeviceArena(acc);
+        var Alloc = _arena.Floats;
         DXn = Alloc((long)rows * h);
         DAttn = Alloc((long)rows * qOut);
         DQ = Alloc((long)rows * qOut);
@@ -306,6 +295,22 @@ internal sealed class BackwardScratch : IDisposable
         DUp = Alloc((long)rows * inter);
         DU = Alloc((long)rows * Math.Max(1, rank));
         Dot = Alloc((long)rows * c.Heads);
+    }
+
+    public void Dispose() => _arena.Dispose();
+}
+
+/// <summary>fp32 device buffers allocated together and freed together.</summary>
+internal sealed class DeviceArena(Accelerator accelerator) : IDisposable
+{
+    private readonly List<IDisposable> _owned = [];
+
+    /// <summary>A new buffer of <paramref name="count"/> floats (at least one).</summary>
+    public ArrayView<float> Floats(long count)
+    {
+        var buffer = accelerator.Allocate1D<float>(Math.Max(1, count));
+        _owned.Add(buffer);
+        return buffer.View;
     }
 
     public void Dispose()

@@ -61,14 +61,7 @@ public static class AttentionKernels
         int lastKey = Math.Min(Grid.IdxX * Group.DimX + Group.DimX, len) - 1;
         for (int k0 = 0; k0 <= lastKey; k0 += bk)
         {
-            for (int i = Group.IdxX; i < bk * d; i += Group.DimX)
-            {
-                int j = i / d, c = i - j * d, key = k0 + j;
-                long kv = (((long)batch * a.SeqLen + key) * a.KvHeads + kvHead) * d + c;
-                bool inside = key < len;
-                shared[i] = inside ? k[kv] : 0f;
-                shared[bk * d + i] = inside ? v[kv] : 0f;
-            }
+            StageKeyValueTile(shared, k, v, batch, kvHead, k0, len, a);
             Group.Barrier();
             if (active)
             {
@@ -134,14 +127,7 @@ public static class AttentionKernels
         int lastKey = Math.Min(Grid.IdxX * Group.DimX + Group.DimX, len) - 1;
         for (int k0 = 0; k0 <= lastKey; k0 += bk)
         {
-            for (int i = Group.IdxX; i < bk * d; i += Group.DimX)
-            {
-                int j = i / d, c = i - j * d, key = k0 + j;
-                long kv = (((long)batch * a.SeqLen + key) * a.KvHeads + kvHead) * d + c;
-                bool inside = key < len;
-                shared[i] = inside ? k[kv] : 0f;
-                shared[bk * d + i] = inside ? v[kv] : 0f;
-            }
+            StageKeyValueTile(shared, k, v, batch, kvHead, k0, len, a);
             Group.Barrier();
             if (active)
             {
@@ -251,6 +237,20 @@ public static class AttentionKernels
                 dk[kvOffset + c] = active ? dkAcc[c] : 0f;
                 dv[kvOffset + c] = active ? dvAcc[c] : 0f;
             }
+        }
+    }
+
+    /// <summary>Copies keys and values k0..k0+KeyBlock of one KV head into shared memory (keys, then values); zeros past the length.</summary>
+    private static void StageKeyValueTile(ArrayView<float> shared, ArrayView<float> k, ArrayView<float> v, int batch, int kvHead, int k0, int len, AttentionArgs a)
+    {
+        int d = a.HeadDim, bk = a.KeyBlock;
+        for (int i = Group.IdxX; i < bk * d; i += Group.DimX)
+        {
+            int j = i / d, c = i - j * d, key = k0 + j;
+            long kv = (((long)batch * a.SeqLen + key) * a.KvHeads + kvHead) * d + c;
+            bool inside = key < len;
+            shared[i] = inside ? k[kv] : 0f;
+            shared[bk * d + i] = inside ? v[kv] : 0f;
         }
     }
 
