@@ -151,7 +151,7 @@ namespace LeadEngine.Cli
             Console.WriteLine($"tensors          {tensors.Count} ({string.Join(", ", tensors.GroupBy(t => t.DType).Select(g => $"{g.Count()} {g.Key.Name()}"))})");
             Console.WriteLine($"parameters       {parameters:N0}");
             Console.WriteLine($"device weights   {Bytes(parameters * dtype.Size())} as {dtype.Name()}{(tensors.Select(t => t.DType).Distinct().Count() > 1 ? " (mixed dtypes widened to F32)" : " (read as stored)")}");
-            long perToken = 4L * (3L * c.HiddenSize + 2L * c.Heads * c.HeadDim + 2L * c.KvHeads * c.HeadDim + 2L * c.IntermediateSize);
+            long perToken = 4L * (4L * c.HiddenSize + 2L * c.Heads * c.HeadDim + 2L * c.KvHeads * c.HeadDim + 3L * c.IntermediateSize);
             Console.WriteLine($"activations      {Bytes(perToken)} per token in flight (fp32), e.g. {Bytes(perToken * 8 * 2000)} for 8 x 2,000 tokens");
             return 0;
         }
