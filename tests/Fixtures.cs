@@ -33,10 +33,20 @@ public static class Fixtures
             .Select((row, i) => row.EnumerateArray().Select(v => v.GetInt32()).Take(lengths[i]).ToArray()).ToArray();
     }
 
-    /// <summary>A CPU-accelerator device shared by the tests (kernels compile once).</summary>
-    public static ComputeDevice Cpu => LazyCpu.Value;
+    /// <summary>The SIMD CPU backend, shared by the tests.</summary>
+    public static ComputeDevice Simd => LazySimd.Value;
 
-    private static readonly Lazy<ComputeDevice> LazyCpu = new(() => ComputeDevice.Open(DeviceKind.Cpu));
+    /// <summary>The ILGPU kernels on ILGPU's CPU accelerator, shared by the tests (kernels compile once).</summary>
+    public static ComputeDevice Kernels => LazyKernels.Value;
+
+    /// <summary>Both CPU backends, for theories.</summary>
+    public static IEnumerable<object[]> Backends() => [["ilgpu"], ["simd"]];
+
+    /// <summary>The backend named by <see cref="Backends"/>.</summary>
+    public static ComputeDevice Backend(string name) => name == "simd" ? Simd : Kernels;
+
+    private static readonly Lazy<ComputeDevice> LazySimd = new(() => ComputeDevice.Open(DeviceKind.Cpu));
+    private static readonly Lazy<ComputeDevice> LazyKernels = new(() => ComputeDevice.Open(DeviceKind.IlgpuCpu));
 
     private static string FindRoot()
     {

@@ -9,14 +9,17 @@ public class GoldenForwardTests(ITestOutputHelper output)
 {
     private const double Tolerance = 1e-4;
 
+    public static IEnumerable<object[]> Cases() =>
+        Fixtures.Backends().SelectMany(b => Fixtures.Models.Select(m => new object[] { m, b[0] }));
+
     [Theory]
-    [InlineData("tiny-qwen2-gqa-tied")]
-    [InlineData("tiny-qwen15-mha-untied")]
-    public void BaseForwardMatchesGolden(string name)
+    [MemberData(nameof(Cases))]
+    public void BaseForwardMatchesGolden(string name, string backend)
     {
+        var device = Fixtures.Backend(backend);
         var golden = Fixtures.Golden(name);
         var expected = golden.GetProperty("base");
-        using var model = QwenModel.Load(Fixtures.ModelDir(name), Fixtures.Cpu);
+        using var model = QwenModel.Load(Fixtures.ModelDir(name), device);
         var sequences = Fixtures.Sequences(golden);
         var result = model.Forward(sequences, new ForwardOptions { CaptureLayers = true });
 
@@ -34,22 +37,22 @@ public class GoldenForwardTests(ITestOutputHelper output)
             worst = Math.Max(worst, Close.Check(residuals[layer], result.LayerResiduals![layer].AsSpan(0, len0 * h), Tolerance, $"{name} residual layer {layer}"));
         var finalHidden = Fixtures.Floats(expected.GetProperty("final_hidden_seq0"));
         worst = Math.Max(worst, Close.Check(finalHidden, result.FinalHidden!.AsSpan(0, len0 * h), Tolerance, $"{name} final_hidden_seq0"));
-        output.WriteLine($"{name}: worst relative error {worst:E2} over hidden, logits, residuals");
+        output.WriteLine($"{name} ({backend}): worst relative error {worst:E2} over hidden, logits, residuals");
     }
 
     [Theory]
-    [InlineData("tiny-qwen2-gqa-tied")]
-    [InlineData("tiny-qwen15-mha-untied")]
-    public void LoraForwardAndHeadsMatchGolden(string name)
+    [MemberData(nameof(Cases))]
+    public void LoraForwardAndHeadsMatchGolden(string name, string backend)
     {
+        var device = Fixtures.Backend(backend);
         var golden = Fixtures.Golden(name);
         var objective = golden.GetProperty("objective");
         string dir = Fixtures.ModelDir(name);
-        using var model = QwenModel.Load(dir, Fixtures.Cpu);
+        using var model = QwenModel.Load(dir, device);
         float alpha = objective.GetProperty("lora").GetProperty("alpha").GetSingle();
         string adapterFile = Path.Combine(dir, "adapter_and_heads.safetensors");
-        using var adapter = LoraAdapter.Load(adapterFile, model.Config, Fixtures.Cpu, alpha);
-        using var heads = ScoreHeads.Load(adapterFile, model.Config, Fixtures.Cpu);
+        using var adapter = LoraAdapter.Load(adapterFile, model.Config, device, alpha);
+        using var heads = ScoreHeads.Load(adapterFile, model.Config, device);
         var sequences = Fixtures.Sequences(golden);
         int yes = objective.GetProperty("yes_token_id").GetInt32(), no = objective.GetProperty("no_token_id").GetInt32();
         var result = model.Forward(sequences, new ForwardOptions { Adapter = adapter, Heads = heads, LogitTokenIds = [yes, no] });

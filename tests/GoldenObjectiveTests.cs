@@ -6,19 +6,24 @@ namespace LeadEngine.Tests;
 /// <summary>The BCE + HPRO + LM objective and every gradient against golden.json (rel. error ≤ 1e-4).</summary>
 public class GoldenObjectiveTests(Xunit.Abstractions.ITestOutputHelper output)
 {
+    public static IEnumerable<object[]> Cases() =>
+    [
+        ["tiny-qwen2-gqa-tied", "ilgpu", false], ["tiny-qwen15-mha-untied", "ilgpu", false], ["tiny-qwen2-gqa-tied", "ilgpu", true],
+        ["tiny-qwen2-gqa-tied", "simd", false], ["tiny-qwen15-mha-untied", "simd", false], ["tiny-qwen15-mha-untied", "simd", true],
+    ];
+
     [Theory]
-    [InlineData("tiny-qwen2-gqa-tied", false)]
-    [InlineData("tiny-qwen15-mha-untied", false)]
-    [InlineData("tiny-qwen2-gqa-tied", true)]
-    public void LossesAndGradientsMatchGolden(string name, bool recompute)
+    [MemberData(nameof(Cases))]
+    public void LossesAndGradientsMatchGolden(string name, string backend, bool recompute)
     {
+        var device = Fixtures.Backend(backend);
         string dir = Fixtures.ModelDir(name);
         var golden = GoldenBatchFile.Read(Path.Combine(dir, "golden.json"));
         var expected = Fixtures.Golden(name).GetProperty("objective");
-        using var model = QwenModel.Load(dir, Fixtures.Cpu);
+        using var model = QwenModel.Load(dir, device);
         string file = Path.Combine(dir, "adapter_and_heads.safetensors");
-        using var adapter = LoraAdapter.Load(file, model.Config, Fixtures.Cpu, golden.LoraAlpha);
-        using var heads = ScoreHeads.Load(file, model.Config, Fixtures.Cpu);
+        using var adapter = LoraAdapter.Load(file, model.Config, device, golden.LoraAlpha);
+        using var heads = ScoreHeads.Load(file, model.Config, device);
         Assert.Equal(golden.LoraRank, adapter.Rank);
 
         var losses = new LeadObjective(golden.Weights).Evaluate(model, adapter, heads, golden.Batch, backward: true, recompute);
@@ -49,6 +54,6 @@ public class GoldenObjectiveTests(Xunit.Abstractions.ITestOutputHelper output)
             tensors++;
         }
         Assert.Equal(adapter.Parameters.Entries.Count + heads.Parameters.Entries.Count, tensors);
-        output.WriteLine($"{name} (recompute {recompute}): {tensors} gradient tensors, worst relative error {worst:E2}");
+        output.WriteLine($"{name} ({backend}, recompute {recompute}): {tensors} gradient tensors, worst relative error {worst:E2}");
     }
 }

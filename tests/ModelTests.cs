@@ -30,7 +30,7 @@ public sealed class ModelTests : IDisposable
         string dir = Path.Combine(_dir, name);
         SyntheticModel.Write(dir, config, dtype, seed: 7, shardBytes);
         int[][] sequences = [[1, 5, 9, 2, 7, 3, 3, 8, 1, 4, 6], [2], [30, 31, 32, 0, 5]];
-        using var model = QwenModel.Load(dir, Fixtures.Cpu);
+        using var model = QwenModel.Load(dir, Fixtures.Simd);
         Assert.Equal(dtype, model.WeightDType);
         var result = model.Forward(sequences);
         var (hidden, logits) = ReferenceModel.Forward(dir, sequences);
@@ -45,7 +45,7 @@ public sealed class ModelTests : IDisposable
     public void BatchingDoesNotChangeASequence()
     {
         string dir = Fixtures.ModelDir("tiny-qwen2-gqa-tied");
-        using var model = QwenModel.Load(dir, Fixtures.Cpu);
+        using var model = QwenModel.Load(dir, Fixtures.Simd);
         int[] seq = [5, 9, 100, 7];
         var alone = model.Forward([seq]);
         var batched = model.Forward([[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13], seq]);
@@ -66,7 +66,7 @@ public sealed class ModelTests : IDisposable
             st.Dispose();
             SafeTensorWriter.Write(file, kept);
         }
-        var e = Assert.Throws<SafeTensorsException>(() => QwenModel.Load(dir, Fixtures.Cpu));
+        var e = Assert.Throws<SafeTensorsException>(() => QwenModel.Load(dir, Fixtures.Simd));
         Assert.Equal("model.layers.0.mlp.up_proj.weight", e.TensorName);
         Assert.Contains("not found", e.Message);
     }
@@ -78,7 +78,7 @@ public sealed class ModelTests : IDisposable
         SyntheticModel.Write(dir, Shape(16, 1, 2, 1, 24, 20, true), TensorDType.BF16, 1);
         string configPath = Path.Combine(dir, "config.json");
         File.WriteAllText(configPath, File.ReadAllText(configPath).Replace("\"intermediate_size\": 24", "\"intermediate_size\": 25"));
-        var e = Assert.Throws<SafeTensorsException>(() => QwenModel.Load(dir, Fixtures.Cpu));
+        var e = Assert.Throws<SafeTensorsException>(() => QwenModel.Load(dir, Fixtures.Simd));
         Assert.Equal("model.layers.0.mlp.gate_proj.weight", e.TensorName);
         Assert.Contains("[24, 16]", e.Message);
         Assert.Contains("[25, 16]", e.Message);
@@ -97,7 +97,7 @@ public sealed class ModelTests : IDisposable
         string text = File.ReadAllText(configPath);
         Assert.Contains(find, text);
         File.WriteAllText(configPath, text.Replace(find, replace));
-        var e = Assert.Throws<ModelConfigException>(() => QwenModel.Load(dir, Fixtures.Cpu));
+        var e = Assert.Throws<ModelConfigException>(() => QwenModel.Load(dir, Fixtures.Simd));
         Assert.Contains(expected, e.Message);
         Assert.Contains("config.json", e.Message);
     }
@@ -105,7 +105,7 @@ public sealed class ModelTests : IDisposable
     [Fact]
     public void TokenOutsideVocabularyIsNamed()
     {
-        using var model = QwenModel.Load(Fixtures.ModelDir("tiny-qwen2-gqa-tied"), Fixtures.Cpu);
+        using var model = QwenModel.Load(Fixtures.ModelDir("tiny-qwen2-gqa-tied"), Fixtures.Simd);
         var e = Assert.Throws<ArgumentException>(() => model.Forward([[1, 2], [3, 512]]));
         Assert.Contains("sequence 1, position 1: token id 512", e.Message);
         Assert.Throws<ArgumentException>(() => model.Forward([[]]));

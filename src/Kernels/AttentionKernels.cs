@@ -269,6 +269,11 @@ public static class AttentionKernels
     public static void LaunchForward(ComputeDevice device, ArrayView<float> q, ArrayView<float> k, ArrayView<float> v, ArrayView<int> lengths, ArrayView<float> o,
         ArrayView<float> lse, int batch, int seqLen, int heads, int kvHeads, int headDim)
     {
+        if (device.UsesSimd)
+        {
+            SimdForward(device, q, k, v, lengths, o, lse, batch, seqLen, heads, kvHeads, headDim);
+            return;
+        }
         var (args, bq) = Shape(device, seqLen, heads, kvHeads, headDim);
         var kernel = device.GetKernel("attention.fwd", acc =>
             acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, AttentionArgs>(Forward));
@@ -285,6 +290,11 @@ public static class AttentionKernels
         ArrayView<float> o, ArrayView<float> lse, ArrayView<float> dO, ArrayView<float> dq, ArrayView<float> dk, ArrayView<float> dv,
         ArrayView<float> dotScratch, int batch, int seqLen, int heads, int kvHeads, int headDim)
     {
+        if (device.UsesSimd)
+        {
+            SimdBackward(device, q, k, v, lengths, o, lse, dO, dq, dk, dv, batch, seqLen, heads, kvHeads, headDim);
+            return;
+        }
         var (args, bq) = Shape(device, seqLen, heads, kvHeads, headDim);
         var queryKernel = device.GetKernel("attention.bwd_query", acc =>
             acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>,
@@ -298,5 +308,92 @@ public static class AttentionKernels
         keyKernel(new KernelConfig(new Index3D((seqLen + bq - 1) / bq, kvHeads, batch), new Index3D(bq, 1, 1),
                 SharedMemoryConfig.RequestDynamic<float>(2 * args.KeyBlock * headDim + 2 * args.KeyBlock)),
             q, k, v, lengths, lse, dotScratch, dO, dk, dv, args);
+    }
+
+    /// <summary>SIMD CPU forward: per (sequence, head, query) exact causal softmax over a row of scores.</summary>
+    private static void SimdForward(ComputeDevice device, ArrayView<float> qView, ArrayView<float> kView, ArrayView<float> vView, ArrayView<int> lengthView,
+        ArrayView<float> oView, ArrayView<float> lseView, int batch, int seqLen, int heads, int kvHeads, int d)
+    {
+        var (q, k, v, len, o, lse) = (device.Host(qView), device.Host(kView), device.Host(vView), device.Host(lengthView), device.Host(oView), device.Host(lseView));
+        float scale = 1f / MathF.Sqrt(d);
+        int group = heads / kvHeads;
+        Parallel.For(0, batch * heads, bh =>
+        {
+            int b = bh / heads, head = bh % heads, kvHead = head / group, length = len[b];
+            var scores = new float[seqLen];
+            for (int t = 0; t < seqLen; t++)
+            {
+                long qo = (((long)b * seqLen + t) * heads + head) * d;
+                var outRow = o.Slice(qo, d);
+                outRow.Clear();
+                if (t >= length)
+                {
+                    if (lse.Length > 0) lse[((long)b * seqLen + t) * heads + head] = 0f;
+                    continue;
+                }
+                var qRow = q.Slice(qo, d);
+                for (int j = 0; j <= t; j++) scores[j] = System.Numerics.Tensors.TensorPrimitives.Dot(qRow, k.Slice((((long)b * seqLen + j) * kvHeads + kvHead) * d, d)) * scale;
+                var row = scores.AsSpan(0, t + 1);
+                float max = System.Numerics.Tensors.TensorPrimitives.Max(row);
+                System.Numerics.Tensors.TensorPrimitives.Subtract(row, max, row);
+                System.Numerics.Tensors.TensorPrimitives.Exp(row, row);
+                float sum = System.Numerics.Tensors.TensorPrimitives.Sum(row);
+                for (int j = 0; j <= t; j++)
+                    System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(v.Slice((((long)b * seqLen + j) * kvHeads + kvHead) * d, d), row[j] / sum, outRow, outRow);
+                if (lse.Length > 0) lse[((long)b * seqLen + t) * heads + head] = max + MathF.Log(sum);
+            }
+        });
+    }
+
+    /// <summary>
+    /// SIMD CPU backward: one task per (sequence, KV head) owns dk and dv of that head, so they
+    /// accumulate over its query heads and rows without races; probabilities come from the saved lse.
+    /// </summary>
+    private static void SimdBackward(ComputeDevice device, ArrayView<float> qView, ArrayView<float> kView, ArrayView<float> vView, ArrayView<int> lengthView,
+        ArrayView<float> oView, ArrayView<float> lseView, ArrayView<float> dOView, ArrayView<float> dqView, ArrayView<float> dkView, ArrayView<float> dvView,
+        int batch, int seqLen, int heads, int kvHeads, int d)
+    {
+        var (q, k, v, len, o, lse) = (device.Host(qView), device.Host(kView), device.Host(vView), device.Host(lengthView), device.Host(oView), device.Host(lseView));
+        var (dO, dq, dk, dv) = (device.Host(dOView), device.Host(dqView), device.Host(dkView), device.Host(dvView));
+        float scale = 1f / MathF.Sqrt(d);
+        int group = heads / kvHeads;
+        Parallel.For(0, batch * kvHeads, bk =>
+        {
+            int b = bk / kvHeads, kvHead = bk % kvHeads, length = len[b];
+            for (int t = 0; t < seqLen; t++)
+            {
+                long kvo = (((long)b * seqLen + t) * kvHeads + kvHead) * d;
+                dk.Slice(kvo, d).Clear();
+                dv.Slice(kvo, d).Clear();
+            }
+            var ds = new float[seqLen];
+            for (int g = 0; g < group; g++)
+            {
+                int head = kvHead * group + g;
+                for (int t = 0; t < seqLen; t++)
+                {
+                    long qo = (((long)b * seqLen + t) * heads + head) * d;
+                    var dqRow = dq.Slice(qo, d);
+                    dqRow.Clear();
+                    if (t >= length) continue;
+                    var qRow = q.Slice(qo, d);
+                    var dORow = dO.Slice(qo, d);
+                    float rowLse = lse[((long)b * seqLen + t) * heads + head];
+                    float rowDot = System.Numerics.Tensors.TensorPrimitives.Dot(dORow, o.Slice(qo, d));
+                    for (int j = 0; j <= t; j++)
+                    {
+                        long kvo = (((long)b * seqLen + j) * kvHeads + kvHead) * d;
+                        float p = MathF.Exp(System.Numerics.Tensors.TensorPrimitives.Dot(qRow, k.Slice(kvo, d)) * scale - rowLse);
+                        float dp = System.Numerics.Tensors.TensorPrimitives.Dot(dORow, v.Slice(kvo, d));
+                        ds[j] = p * (dp - rowDot) * scale;
+                        var dvRow = dv.Slice(kvo, d);
+                        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(dORow, p, dvRow, dvRow);
+                        var dkRow = dk.Slice(kvo, d);
+                        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(qRow, ds[j], dkRow, dkRow);
+                        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(k.Slice(kvo, d), ds[j], dqRow, dqRow);
+                    }
+                }
+            }
+        });
     }
 }

@@ -12,10 +12,15 @@ namespace LeadEngine.Kernels;
 /// <summary>Which ILGPU backend runs the kernels.</summary>
 public enum DeviceKind
 {
-    /// <summary>CUDA when present, else OpenCL, else the CPU accelerator.</summary>
+    /// <summary>CUDA when present, else OpenCL, else the SIMD CPU backend.</summary>
     Auto,
-    /// <summary>ILGPU's CPU accelerator (a debugging backend: exact, slow).</summary>
+    /// <summary>
+    /// The SIMD CPU backend: multi-threaded System.Numerics.Tensors code over host buffers of ILGPU's
+    /// CPU accelerator, behind the same launchers as the kernels (for hosts without a GPU).
+    /// </summary>
     Cpu,
+    /// <summary>The ILGPU kernels on ILGPU's CPU accelerator (a debugging backend: exact, slow); what the kernel tests run.</summary>
+    IlgpuCpu,
     /// <summary>An NVIDIA GPU through CUDA.</summary>
     Cuda,
     /// <summary>An OpenCL 2.0 device with generic address space (vendor drivers; not PoCL 3.1).</summary>
@@ -62,6 +67,9 @@ public sealed class ComputeDevice : IDisposable
     /// <summary>Group shapes for this backend.</summary>
     public LaunchShapes Shapes { get; }
 
+    /// <summary>True when launchers run the SIMD CPU code instead of ILGPU kernels.</summary>
+    public bool UsesSimd => Kind == DeviceKind.Cpu;
+
     /// <summary>Total milliseconds spent compiling kernels so far.</summary>
     public double CompileMilliseconds { get; private set; }
 
@@ -70,10 +78,10 @@ public sealed class ComputeDevice : IDisposable
         _context = context;
         Accelerator = accelerator;
         Kind = kind;
-        Shapes = shapes ?? (kind == DeviceKind.Cpu ? LaunchShapes.Cpu : LaunchShapes.Gpu);
+        Shapes = shapes ?? (kind is DeviceKind.Cpu or DeviceKind.IlgpuCpu ? LaunchShapes.Cpu : LaunchShapes.Gpu);
     }
 
-    /// <summary>Opens a device. <see cref="DeviceKind.Auto"/> prefers CUDA, then OpenCL, then CPU.</summary>
+    /// <summary>Opens a device. <see cref="DeviceKind.Auto"/> prefers CUDA, then OpenCL, then the SIMD CPU backend.</summary>
     /// <param name="kind">The backend to use.</param>
     /// <param name="shapes">Group shapes; the backend's default when null.</param>
     /// <exception cref="InvalidOperationException">The requested backend has no usable device.</exception>
@@ -106,7 +114,7 @@ public sealed class ComputeDevice : IDisposable
                     throw new InvalidOperationException("--device opencl: no OpenCL device with generic address space support found.");
             }
             var cpu = context.GetCPUDevices()[0];
-            return new ComputeDevice(context, cpu.CreateAccelerator(context), DeviceKind.Cpu, shapes);
+            return new ComputeDevice(context, cpu.CreateAccelerator(context), kind == DeviceKind.IlgpuCpu ? DeviceKind.IlgpuCpu : DeviceKind.Cpu, shapes);
         }
         catch
         {
@@ -115,14 +123,15 @@ public sealed class ComputeDevice : IDisposable
         }
     }
 
-    /// <summary>Parses <c>auto|cpu|cuda|opencl</c>.</summary>
+    /// <summary>Parses <c>auto|cpu|ilgpu-cpu|cuda|opencl</c>.</summary>
     public static DeviceKind ParseKind(string text) => text.ToLowerInvariant() switch
     {
         "auto" => DeviceKind.Auto,
         "cpu" => DeviceKind.Cpu,
+        "ilgpu-cpu" => DeviceKind.IlgpuCpu,
         "cuda" => DeviceKind.Cuda,
         "opencl" => DeviceKind.OpenCL,
-        _ => throw new ArgumentException($"unknown device '{text}' (expected auto, cpu, cuda or opencl)"),
+        _ => throw new ArgumentException($"unknown device '{text}' (expected auto, cpu, ilgpu-cpu, cuda or opencl)"),
     };
 
     /// <summary>Returns the cached kernel for <paramref name="key"/>, compiling it on first use.</summary>
@@ -140,6 +149,13 @@ public sealed class ComputeDevice : IDisposable
         }
     }
 
+    /// <summary>Host access to a buffer of the SIMD backend (its memory is the CPU accelerator's, on the host).</summary>
+    internal HostSpan<T> Host<T>(ArrayView<T> view) where T : unmanaged
+    {
+        if (!UsesSimd) throw new InvalidOperationException("host spans exist only on the SIMD CPU backend");
+        return new HostSpan<T>(view);
+    }
+
     /// <summary>Waits for all queued kernels.</summary>
     public void Synchronize() => Accelerator.Synchronize();
 
@@ -149,4 +165,28 @@ public sealed class ComputeDevice : IDisposable
         Accelerator.Dispose();
         _context.Dispose();
     }
+}
+
+/// <summary>
+/// A pointer and length over host memory of a CPU-accelerator buffer: what the SIMD code works on.
+/// A plain struct (not a ref struct) so parallel loops can capture it.
+/// </summary>
+internal readonly unsafe struct HostSpan<T> where T : unmanaged
+{
+    private readonly T* _pointer;
+
+    /// <summary>Elements.</summary>
+    public readonly long Length;
+
+    public HostSpan(ArrayView<T> view)
+    {
+        _pointer = view.Length == 0 ? null : (T*)view.LoadEffectiveAddressAsPtr();
+        Length = view.Length;
+    }
+
+    /// <summary>Element <paramref name="i"/>.</summary>
+    public ref T this[long i] => ref _pointer[i];
+
+    /// <summary>Elements [start, start + length).</summary>
+    public Span<T> Slice(long start, int length) => new(_pointer + start, length);
 }

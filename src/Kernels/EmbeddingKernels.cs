@@ -18,6 +18,12 @@ public static class EmbeddingKernels
     public static void LaunchForward<TW>(ComputeDevice device, ArrayView<int> ids, ArrayView<TW> table, ArrayView<float> y, int rows, int hidden)
         where TW : unmanaged, IWeight
     {
+        if (device.UsesSimd)
+        {
+            var (ih, th, yh) = (device.Host(ids), device.Host(table), device.Host(y));
+            Parallel.For(0, rows, row => WeightRows.Widen(th, (long)ih[row] * hidden, yh.Slice((long)row * hidden, hidden)));
+            return;
+        }
         var kernel = device.GetKernel($"embedding.fwd.{typeof(TW).Name}", acc =>
             acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<TW>, ArrayView<float>, int>(Forward));
         kernel(rows * hidden, ids, table, y, hidden);

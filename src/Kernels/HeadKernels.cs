@@ -65,6 +65,29 @@ public static class HeadKernels
         int batch, int seqLen, int hiddenSize, int vocab)
         where TW : unmanaged, IWeight
     {
+        if (device.UsesSimd)
+        {
+            var (hh, lh, wh, th, swh, sbh, logitH, scoreH) = (device.Host(hidden), device.Host(lengths), device.Host(lmWeight), device.Host(tokenIds),
+                device.Host(scoreWeight), device.Host(scoreBias), device.Host(logits), device.Host(scores));
+            int count = tokenIds.Length > 0 ? (int)tokenIds.Length : vocab;
+            Parallel.For(0, (count + 255) / 256, block =>
+            {
+                var row = new float[hiddenSize];
+                for (int j = block * 256; j < Math.Min(count, block * 256 + 256); j++)
+                {
+                    WeightRows.Widen(wh, (long)(tokenIds.Length > 0 ? th[j] : j) * hiddenSize, row);
+                    for (int b = 0; b < batch; b++)
+                        logitH[(long)b * count + j] = System.Numerics.Tensors.TensorPrimitives.Dot(hh.Slice(((long)b * seqLen + lh[b] - 1) * hiddenSize, hiddenSize), row);
+                }
+            });
+            if (scoreBias.Length > 0)
+            {
+                for (int b = 0; b < batch; b++)
+                    for (int r = 0; r < 2; r++)
+                        scoreH[b * 2 + r] = sbh[r] + System.Numerics.Tensors.TensorPrimitives.Dot(hh.Slice(((long)b * seqLen + lh[b] - 1) * hiddenSize, hiddenSize), swh.Slice((long)r * hiddenSize, hiddenSize));
+            }
+            return;
+        }
         var kernel = device.GetKernel($"head.fwd.{typeof(TW).Name}", acc =>
             acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<TW>, ArrayView<int>,
                 ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, HeadArgs>(Forward));
@@ -128,6 +151,28 @@ public static class HeadKernels
         ArrayView<float> scoreWeight, ArrayView<float> dScores, ArrayView<float> dHidden, ArrayView<float> dScoreWeight, ArrayView<float> dScoreBias,
         int batch, int seqLen, int hiddenSize)
     {
+        if (device.UsesSimd)
+        {
+            var (hh, lh, dLmH, swh, dSH, dHH, dSWH, dSBH) = (device.Host(hidden), device.Host(lengths), device.Host(dLmHidden), device.Host(scoreWeight),
+                device.Host(dScores), device.Host(dHidden), device.Host(dScoreWeight), device.Host(dScoreBias));
+            for (int b = 0; b < batch; b++)
+            {
+                var target = dHH.Slice(((long)b * seqLen + lh[b] - 1) * hiddenSize, hiddenSize);
+                var hRow = hh.Slice(((long)b * seqLen + lh[b] - 1) * hiddenSize, hiddenSize);
+                if (dLmHidden.Length > 0) dLmH.Slice((long)b * hiddenSize, hiddenSize).CopyTo(target);
+                else target.Clear();
+                if (dScores.Length == 0) continue;
+                for (int r = 0; r < 2; r++)
+                {
+                    float g = dSH[b * 2 + r];
+                    System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(swh.Slice((long)r * hiddenSize, hiddenSize), g, target, target);
+                    var dw = dSWH.Slice((long)r * hiddenSize, hiddenSize);
+                    System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(hRow, g, dw, dw);
+                    dSBH[r] += g;
+                }
+            }
+            return;
+        }
         var kernel = device.GetKernel("head.bwd", acc =>
             acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
                 ArrayView<float>, ArrayView<float>, ArrayView<float>, HeadArgs>(Backward));

@@ -18,6 +18,11 @@ public static class LoraKernels
     /// <summary>Launches <see cref="AddUpProjection"/> over the m×n outputs.</summary>
     public static void LaunchAddUpProjection(ComputeDevice device, ArrayView<float> y, ArrayView<float> u, ArrayView<float> b, int m, int n, int rank, float scale)
     {
+        if (device.UsesSimd)
+        {
+            Simd.ForEach((long)m * n, i => AddUpProjection(new Index1D((int)i), y, u, b, n, rank, scale));
+            return;
+        }
         var kernel = device.GetKernel("lora.up.fwd", acc =>
             acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float>(AddUpProjection));
         kernel(m * n, y, u, b, n, rank, scale);
@@ -63,6 +68,32 @@ public static class LoraKernels
     public static void LaunchBackwardUp(ComputeDevice device, ArrayView<float> dy, ArrayView<float> u, ArrayView<float> b,
         ArrayView<float> du, ArrayView<float> dB, int m, int n, int rank, float scale)
     {
+        if (device.UsesSimd)
+        {
+            var (dyh, uh, bh, duh, dBh) = (device.Host(dy), device.Host(u), device.Host(b), device.Host(du), device.Host(dB));
+            Parallel.For(0, m, row =>
+            {
+                for (int j = 0; j < rank; j++)
+                {
+                    float sum = 0f;
+                    for (int col = 0; col < n; col++) sum += dyh[(long)row * n + col] * bh[(long)col * rank + j];
+                    duh[(long)row * rank + j] = scale * sum;
+                }
+            });
+            Parallel.For(0, (n + 63) / 64, block =>
+            {
+                int c0 = block * 64, cols = Math.Min(64, n - c0);
+                var acc = new float[cols * rank];
+                for (int row = 0; row < m; row++)
+                    for (int c = 0; c < cols; c++)
+                    {
+                        float g = dyh[(long)row * n + c0 + c];
+                        for (int j = 0; j < rank; j++) acc[c * rank + j] += g * uh[(long)row * rank + j];
+                    }
+                for (int i = 0; i < acc.Length; i++) dBh[(long)c0 * rank + i] += scale * acc[i];
+            });
+            return;
+        }
         var kernel = device.GetKernel("lora.up.bwd", acc =>
             acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, float>(BackwardUp));
         kernel((m + n) * rank, dy, u, b, du, dB, m, n, rank, scale);
@@ -71,6 +102,20 @@ public static class LoraKernels
     /// <summary>Launches <see cref="BackwardDown"/>: dA (accumulated).</summary>
     public static void LaunchBackwardDown(ComputeDevice device, ArrayView<float> du, ArrayView<float> x, ArrayView<float> dA, int m, int k, int rank)
     {
+        if (device.UsesSimd)
+        {
+            var (duh, xh, dAh) = (device.Host(du), device.Host(x), device.Host(dA));
+            Parallel.For(0, rank, j =>
+            {
+                var target = dAh.Slice((long)j * k, k);
+                for (int row = 0; row < m; row++)
+                {
+                    float g = duh[(long)row * rank + j];
+                    if (g != 0f) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(xh.Slice((long)row * k, k), g, target, target);
+                }
+            });
+            return;
+        }
         var kernel = device.GetKernel("lora.down.bwd", acc =>
             acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(BackwardDown));
         kernel(rank * k, du, x, dA, m, k, rank);

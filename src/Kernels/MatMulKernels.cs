@@ -203,6 +203,11 @@ public static class MatMulKernels
         ArrayView<float> loraA, ArrayView<float> y, ArrayView<float> loraU, int m, int n, int k, int loraRank)
         where TW : unmanaged, IWeight
     {
+        if (device.UsesSimd)
+        {
+            SimdForward(device, x, w, bias, loraA, y, loraU, m, n, k, loraRank);
+            return;
+        }
         var kernel = device.GetKernel($"matmul.fwd.{typeof(TW).Name}", acc =>
             acc.LoadStreamKernel<ArrayView<float>, ArrayView<TW>, ArrayView<TW>, ArrayView<float>,
                 ArrayView<float>, ArrayView<float>, MatMulArgs>(Forward));
@@ -222,6 +227,11 @@ public static class MatMulKernels
         ArrayView<float> dx, int m, int n, int k, int loraRank, bool accumulate)
         where TW : unmanaged, IWeight
     {
+        if (device.UsesSimd)
+        {
+            SimdBackwardInput(device, dy, du, w, loraA, dx, m, n, k, loraRank, accumulate);
+            return;
+        }
         var kernel = device.GetKernel($"matmul.bwd_input.{typeof(TW).Name}", acc =>
             acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<TW>, ArrayView<float>, ArrayView<float>, MatMulArgs, int>(BackwardInput));
         int gx = device.Shapes.MatMulGroupX, gy = device.Shapes.MatMulGroupY;
@@ -230,5 +240,72 @@ public static class MatMulKernels
         var grid = new Index2D((k + bn - 1) / bn, (m + bm - 1) / bm);
         var config = new KernelConfig(grid, new Index2D(gx, gy), SharedMemoryConfig.RequestDynamic<float>(TileK * (bm + bn)));
         kernel(config, dy, du, w, loraA, dx, args, accumulate ? 1 : 0);
+    }
+
+    /// <summary>Output columns per SIMD task: a panel of W rows widened once and reused across every x row.</summary>
+    private const int SimdPanel = 64;
+
+    /// <summary>SIMD CPU forward: panels of W (and A) rows widened to fp32, then one dot product per output.</summary>
+    private static void SimdForward<TW>(ComputeDevice device, ArrayView<float> xView, ArrayView<TW> wView, ArrayView<TW> biasView,
+        ArrayView<float> aView, ArrayView<float> yView, ArrayView<float> uView, int m, int n, int k, int rank)
+        where TW : unmanaged, IWeight
+    {
+        var x = device.Host(xView); var w = device.Host(wView); var bias = device.Host(biasView);
+        var a = device.Host(aView); var y = device.Host(yView); var u = device.Host(uView);
+        int total = n + rank;
+        Parallel.For(0, (total + SimdPanel - 1) / SimdPanel, block =>
+        {
+            int c0 = block * SimdPanel, cols = Math.Min(SimdPanel, total - c0);
+            var panel = new float[cols * k];
+            for (int c = 0; c < cols; c++)
+            {
+                int col = c0 + c;
+                if (col < n) WeightRows.Widen(w, (long)col * k, panel.AsSpan(c * k, k));
+                else a.Slice((long)(col - n) * k, k).CopyTo(panel.AsSpan(c * k, k));
+            }
+            for (int row = 0; row < m; row++)
+            {
+                var xRow = x.Slice((long)row * k, k);
+                for (int c = 0; c < cols; c++)
+                {
+                    int col = c0 + c;
+                    float dot = System.Numerics.Tensors.TensorPrimitives.Dot(xRow, panel.AsSpan(c * k, k));
+                    if (col < n) y[(long)row * n + col] = bias.Length > 0 ? dot + bias[col].ToFloat() : dot;
+                    else u[(long)row * rank + (col - n)] = dot;
+                }
+            }
+        });
+    }
+
+    /// <summary>SIMD CPU input gradient: tasks own (row chunk, column block) tiles of dx and stream W (and A) through them.</summary>
+    private static void SimdBackwardInput<TW>(ComputeDevice device, ArrayView<float> dyView, ArrayView<float> duView, ArrayView<TW> wView,
+        ArrayView<float> aView, ArrayView<float> dxView, int m, int n, int k, int rank, bool accumulate)
+        where TW : unmanaged, IWeight
+    {
+        var dy = device.Host(dyView); var du = device.Host(duView); var w = device.Host(wView);
+        var a = device.Host(aView); var dx = device.Host(dxView);
+        const int RowChunk = 64, ColumnBlock = 256;
+        int rowChunks = (m + RowChunk - 1) / RowChunk, colBlocks = (k + ColumnBlock - 1) / ColumnBlock;
+        Parallel.For(0, rowChunks * colBlocks, tile =>
+        {
+            int r0 = tile / colBlocks * RowChunk, k0 = tile % colBlocks * ColumnBlock;
+            int rows = Math.Min(RowChunk, m - r0), width = Math.Min(ColumnBlock, k - k0);
+            var wRow = new float[width];
+            if (!accumulate)
+                for (int r = 0; r < rows; r++) dx.Slice((long)(r0 + r) * k + k0, width).Clear();
+            for (int j = 0; j < n + rank; j++)
+            {
+                if (j < n) WeightRows.Widen(w, (long)j * k + k0, wRow);
+                else a.Slice((long)(j - n) * k + k0, width).CopyTo(wRow);
+                for (int r = 0; r < rows; r++)
+                {
+                    long row = r0 + r;
+                    float g = j < n ? dy[row * n + j] : du[row * rank + (j - n)];
+                    if (g == 0f) continue;
+                    var target = dx.Slice(row * k + k0, width);
+                    System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(wRow, g, target, target);
+                }
+            }
+        });
     }
 }

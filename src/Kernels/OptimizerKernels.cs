@@ -64,6 +64,11 @@ public static class OptimizerKernels
     /// <summary>Launches <see cref="AdamW"/> over every element of <paramref name="p"/>.</summary>
     public static void LaunchAdamW(ComputeDevice device, ArrayView<float> p, ArrayView<float> grad, ArrayView<float> m, ArrayView<float> v, AdamWArgs args)
     {
+        if (device.UsesSimd)
+        {
+            Simd.ForEach(p.Length, i => AdamW(new Index1D((int)i), p, grad, m, v, args));
+            return;
+        }
         var kernel = device.GetKernel("optimizer.adamw", acc =>
             acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamWArgs>(AdamW));
         kernel((int)p.Length, p, grad, m, v, args);
@@ -72,6 +77,15 @@ public static class OptimizerKernels
     /// <summary>Launches <see cref="SumOfSquares"/>, adding into <paramref name="result"/>[0].</summary>
     public static void LaunchSumOfSquares(ComputeDevice device, ArrayView<float> x, ArrayView<float> result)
     {
+        if (device.UsesSimd)
+        {
+            var (xh, rh) = (device.Host(x), device.Host(result));
+            double sum = 0;
+            for (long start = 0; start < x.Length; start += Simd.Chunk)
+                sum += System.Numerics.Tensors.TensorPrimitives.SumOfSquares(xh.Slice(start, (int)Math.Min(Simd.Chunk, x.Length - start)));
+            rh[0] += (float)sum;
+            return;
+        }
         var kernel = device.GetKernel("optimizer.sumsq", acc =>
             acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>>(SumOfSquares));
         int group = device.Shapes.ReduceGroup;

@@ -12,6 +12,13 @@ public static class ResidualKernels
     /// <summary>Launches <see cref="Forward"/> over <paramref name="count"/> elements.</summary>
     public static void LaunchForward(ComputeDevice device, ArrayView<float> x, ArrayView<float> y, long count)
     {
+        if (device.UsesSimd)
+        {
+            var (xh, yh) = (device.Host(x), device.Host(y));
+            Simd.ForChunks(count, (start, length) =>
+                System.Numerics.Tensors.TensorPrimitives.Add(xh.Slice(start, (int)length), yh.Slice(start, (int)length), xh.Slice(start, (int)length)));
+            return;
+        }
         var kernel = device.GetKernel("residual.fwd", acc =>
             acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>>(Forward));
         kernel((int)count, x, y);

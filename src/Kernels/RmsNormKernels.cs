@@ -74,6 +74,21 @@ public static class RmsNormKernels
     public static void LaunchBackward<TW>(ComputeDevice device, ArrayView<float> x, ArrayView<TW> weight, ArrayView<float> dy, ArrayView<float> dx, int rows, int hidden, float eps)
         where TW : unmanaged, IWeight
     {
+        if (device.UsesSimd)
+        {
+            var (xh, wh, dyh, dxh) = (device.Host(x), device.Host(weight), device.Host(dy), device.Host(dx));
+            Parallel.For(0, rows, row =>
+            {
+                long o = (long)row * hidden;
+                var xr = xh.Slice(o, hidden);
+                float r = 1f / MathF.Sqrt(System.Numerics.Tensors.TensorPrimitives.SumOfSquares(xr) / hidden + eps);
+                float dot = 0f;
+                for (int i = 0; i < hidden; i++) dot += wh[i].ToFloat() * dyh[o + i] * xr[i];
+                float coefficient = r * r * r * dot / hidden;
+                for (int i = 0; i < hidden; i++) dxh[o + i] += r * wh[i].ToFloat() * dyh[o + i] - xr[i] * coefficient;
+            });
+            return;
+        }
         var kernel = device.GetKernel($"rmsnorm.bwd.{typeof(TW).Name}", acc =>
             acc.LoadStreamKernel<ArrayView<float>, ArrayView<TW>, ArrayView<float>, ArrayView<float>, int, float>(Backward));
         kernel(new KernelConfig(rows, device.Shapes.ReduceGroup), x, weight, dy, dx, hidden, eps);
@@ -83,6 +98,18 @@ public static class RmsNormKernels
     public static void LaunchForward<TW>(ComputeDevice device, ArrayView<float> x, ArrayView<TW> weight, ArrayView<float> y, int rows, int hidden, float eps)
         where TW : unmanaged, IWeight
     {
+        if (device.UsesSimd)
+        {
+            var (xh, wh, yh) = (device.Host(x), device.Host(weight), device.Host(y));
+            Parallel.For(0, rows, row =>
+            {
+                var xr = xh.Slice((long)row * hidden, hidden);
+                var yr = yh.Slice((long)row * hidden, hidden);
+                float inv = 1f / MathF.Sqrt(System.Numerics.Tensors.TensorPrimitives.SumOfSquares(xr) / hidden + eps);
+                for (int i = 0; i < hidden; i++) yr[i] = xr[i] * inv * wh[i].ToFloat();
+            });
+            return;
+        }
         var kernel = device.GetKernel($"rmsnorm.fwd.{typeof(TW).Name}", acc =>
             acc.LoadStreamKernel<ArrayView<float>, ArrayView<TW>, ArrayView<float>, int, float>(Forward));
         kernel(new KernelConfig(rows, device.Shapes.ReduceGroup), x, weight, y, hidden, eps);

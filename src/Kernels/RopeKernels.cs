@@ -38,6 +38,11 @@ public static class RopeKernels
 
     private static void Launch(ComputeDevice device, ArrayView<float> x, ArrayView<float> cos, ArrayView<float> sin, int rows, int seqLen, int heads, int headDim, float sinSign)
     {
+        if (device.UsesSimd)
+        {
+            Simd.ForEach((long)rows * heads * (headDim / 2), i => Rotate(new Index1D((int)i), x, cos, sin, seqLen, heads, headDim, sinSign));
+            return;
+        }
         var kernel = device.GetKernel("rope.rotate", acc =>
             acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, float>(Rotate));
         kernel(rows * heads * (headDim / 2), x, cos, sin, seqLen, heads, headDim, sinSign);

@@ -24,6 +24,11 @@ public static class SwiGluKernels
     /// <summary>Launches <see cref="Backward"/> over <paramref name="count"/> elements.</summary>
     public static void LaunchBackward(ComputeDevice device, ArrayView<float> gate, ArrayView<float> up, ArrayView<float> dy, ArrayView<float> dGate, ArrayView<float> dUp, long count)
     {
+        if (device.UsesSimd)
+        {
+            Simd.ForEach(count, i => Backward(new Index1D((int)i), gate, up, dy, dGate, dUp));
+            return;
+        }
         var kernel = device.GetKernel("swiglu.bwd", acc =>
             acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Backward));
         kernel((int)count, gate, up, dy, dGate, dUp);
@@ -32,6 +37,11 @@ public static class SwiGluKernels
     /// <summary>Launches <see cref="Forward"/> over <paramref name="count"/> elements.</summary>
     public static void LaunchForward(ComputeDevice device, ArrayView<float> gate, ArrayView<float> up, ArrayView<float> y, long count)
     {
+        if (device.UsesSimd)
+        {
+            Simd.ForEach(count, i => Forward(new Index1D((int)i), gate, up, y));
+            return;
+        }
         var kernel = device.GetKernel("swiglu.fwd", acc =>
             acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Forward));
         kernel((int)count, gate, up, y);

@@ -59,3 +59,13 @@ public readonly struct F32 : IWeight
     /// <inheritdoc />
     public float ToFloat() => Value;
 }
+
+/// <summary>Host-side widening of stored weights for the SIMD CPU backend.</summary>
+internal static class WeightRows
+{
+    /// <summary>Writes <paramref name="destination"/>.Length weights from <paramref name="offset"/> as fp32.</summary>
+    public static void Widen<TW>(HostSpan<TW> weights, long offset, Span<float> destination) where TW : unmanaged, IWeight
+    {
+        for (int i = 0; i < destination.Length; i++) destination[i] = weights[offset + i].ToFloat();
+    }
+}

@@ -46,11 +46,13 @@ public class AttentionKernelTests
         Run(device, lengths, seqLen, heads, kvHeads, d, 17);
     }
 
-    [Fact]
-    public void SingleKvHeadMultiQuery() => Run(Fixtures.Cpu, [9, 13], 13, 4, 1, 6, 18);
+    [Theory]
+    [MemberData(nameof(KernelTestData.Devices), MemberType = typeof(KernelTestData))]
+    public void SingleKvHeadMultiQuery(string deviceName) => Run(KernelTestData.Device(deviceName), [9, 13], 13, 4, 1, 6, 18);
 
-    [Fact]
-    public void MhaWithLargeScores() => Run(Fixtures.Cpu, [15], 15, 2, 2, 8, 19, scale: 8f);
+    [Theory]
+    [MemberData(nameof(KernelTestData.Devices), MemberType = typeof(KernelTestData))]
+    public void MhaWithLargeScores(string deviceName) => Run(KernelTestData.Device(deviceName), [15], 15, 2, 2, 8, 19, scale: 8f);
 
     private static void Run(ComputeDevice device, int[] lengths, int seqLen, int heads, int kvHeads, int d, int seed, float scale = 1f)
     {

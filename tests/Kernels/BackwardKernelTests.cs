@@ -9,8 +9,7 @@ namespace LeadEngine.Tests.Kernels;
 /// </summary>
 public class BackwardKernelTests
 {
-    private static ComputeDevice Device => Fixtures.Cpu;
-
+    
     /// <summary>Compares <paramref name="analytic"/> with central differences of <paramref name="loss"/> at sampled coordinates of <paramref name="x"/>.</summary>
     internal static void FiniteDifference(string what, float[] x, Func<float[], double> loss, float[] analytic, int samples = 24, float eps = 1e-2f, double tolerance = 1e-2)
     {
@@ -41,9 +40,11 @@ public class BackwardKernelTests
     }
 
 
-    [Fact]
-    public void MatMulInputAndLoraGradients()
+    [Theory]
+    [MemberData(nameof(KernelTestData.Devices), MemberType = typeof(KernelTestData))]
+    public void MatMulInputAndLoraGradients(string deviceName)
     {
+        var device = KernelTestData.Device(deviceName);
         int m = 7, n = 11, k = 13, rank = 3;
         float scale = 1.5f;
         var x = KernelTestData.Random(m * k, 30);
@@ -51,52 +52,54 @@ public class BackwardKernelTests
         var a = KernelTestData.Random(rank * k, 32);
         var b = KernelTestData.Random(n * rank, 33);
         var upstream = KernelTestData.Random(m * n, 34);
-        using var wb = Device.Accelerator.Allocate1D(w);
+        using var wb = device.Accelerator.Allocate1D(w);
         float[] Forward(float[] xv, float[] av, float[] bv)
         {
-            using var xb = Device.Accelerator.Allocate1D(xv);
-            using var ab = Device.Accelerator.Allocate1D(av);
-            using var bb = Device.Accelerator.Allocate1D(bv);
-            using var ub = Device.Accelerator.Allocate1D<float>(m * rank);
-            using var yb = Device.Accelerator.Allocate1D<float>(m * n);
-            MatMulKernels.LaunchForward<F32>(Device, xb.View, wb.View, ArrayView<F32>.Empty, ab.View, yb.View, ub.View, m, n, k, rank);
-            LoraKernels.LaunchAddUpProjection(Device, yb.View, ub.View, bb.View, m, n, rank, scale);
+            using var xb = device.Accelerator.Allocate1D(xv);
+            using var ab = device.Accelerator.Allocate1D(av);
+            using var bb = device.Accelerator.Allocate1D(bv);
+            using var ub = device.Accelerator.Allocate1D<float>(m * rank);
+            using var yb = device.Accelerator.Allocate1D<float>(m * n);
+            MatMulKernels.LaunchForward<F32>(device, xb.View, wb.View, ArrayView<F32>.Empty, ab.View, yb.View, ub.View, m, n, k, rank);
+            LoraKernels.LaunchAddUpProjection(device, yb.View, ub.View, bb.View, m, n, rank, scale);
             return yb.GetAsArray1D();
         }
 
-        using var xb = Device.Accelerator.Allocate1D(x);
-        using var ab = Device.Accelerator.Allocate1D(a);
-        using var bb = Device.Accelerator.Allocate1D(b);
-        using var ub = Device.Accelerator.Allocate1D<float>(m * rank);
-        using var yb = Device.Accelerator.Allocate1D<float>(m * n);
-        using var dy = Device.Accelerator.Allocate1D(upstream);
-        using var du = Device.Accelerator.Allocate1D<float>(m * rank);
-        using var dx = Device.Accelerator.Allocate1D<float>(m * k);
-        using var dA = Device.Accelerator.Allocate1D<float>(rank * k);
-        using var dB = Device.Accelerator.Allocate1D<float>(n * rank);
+        using var xb = device.Accelerator.Allocate1D(x);
+        using var ab = device.Accelerator.Allocate1D(a);
+        using var bb = device.Accelerator.Allocate1D(b);
+        using var ub = device.Accelerator.Allocate1D<float>(m * rank);
+        using var yb = device.Accelerator.Allocate1D<float>(m * n);
+        using var dy = device.Accelerator.Allocate1D(upstream);
+        using var du = device.Accelerator.Allocate1D<float>(m * rank);
+        using var dx = device.Accelerator.Allocate1D<float>(m * k);
+        using var dA = device.Accelerator.Allocate1D<float>(rank * k);
+        using var dB = device.Accelerator.Allocate1D<float>(n * rank);
         dA.MemSetToZero();
         dB.MemSetToZero();
-        MatMulKernels.LaunchForward<F32>(Device, xb.View, wb.View, ArrayView<F32>.Empty, ab.View, yb.View, ub.View, m, n, k, rank);
-        LoraKernels.LaunchBackwardUp(Device, dy.View, ub.View, bb.View, du.View, dB.View, m, n, rank, scale);
-        LoraKernels.LaunchBackwardDown(Device, du.View, xb.View, dA.View, m, k, rank);
-        MatMulKernels.LaunchBackwardInput<F32>(Device, dy.View, du.View, wb.View, ab.View, dx.View, m, n, k, rank, accumulate: false);
+        MatMulKernels.LaunchForward<F32>(device, xb.View, wb.View, ArrayView<F32>.Empty, ab.View, yb.View, ub.View, m, n, k, rank);
+        LoraKernels.LaunchBackwardUp(device, dy.View, ub.View, bb.View, du.View, dB.View, m, n, rank, scale);
+        LoraKernels.LaunchBackwardDown(device, du.View, xb.View, dA.View, m, k, rank);
+        MatMulKernels.LaunchBackwardInput<F32>(device, dy.View, du.View, wb.View, ab.View, dx.View, m, n, k, rank, accumulate: false);
 
         FiniteDifference("dx", x, xv => Dot(upstream, Forward(xv, a, b)), dx.GetAsArray1D());
         FiniteDifference("dA", a, av => Dot(upstream, Forward(x, av, b)), dA.GetAsArray1D());
         FiniteDifference("dB", b, bv => Dot(upstream, Forward(x, a, bv)), dB.GetAsArray1D());
     }
 
-    [Fact]
-    public void MatMulBackwardInputAccumulatesWithBf16Weights()
+    [Theory]
+    [MemberData(nameof(KernelTestData.Devices), MemberType = typeof(KernelTestData))]
+    public void MatMulBackwardInputAccumulatesWithBf16Weights(string deviceName)
     {
+        var device = KernelTestData.Device(deviceName);
         int m = 9, n = 21, k = 17;
         var (w, wf) = KernelTestData.RandomBf16(n * k, 35);
         var dyv = KernelTestData.Random(m * n, 36);
         var initial = KernelTestData.Random(m * k, 37);
-        using var wb = Device.Accelerator.Allocate1D(w);
-        using var dy = Device.Accelerator.Allocate1D(dyv);
-        using var dx = Device.Accelerator.Allocate1D(initial);
-        MatMulKernels.LaunchBackwardInput<Bf16>(Device, dy.View, ArrayView<float>.Empty, wb.View, ArrayView<float>.Empty, dx.View, m, n, k, 0, accumulate: true);
+        using var wb = device.Accelerator.Allocate1D(w);
+        using var dy = device.Accelerator.Allocate1D(dyv);
+        using var dx = device.Accelerator.Allocate1D(initial);
+        MatMulKernels.LaunchBackwardInput<Bf16>(device, dy.View, ArrayView<float>.Empty, wb.View, ArrayView<float>.Empty, dx.View, m, n, k, 0, accumulate: true);
         var expected = new float[m * k];
         for (int i = 0; i < m; i++)
             for (int c = 0; c < k; c++)
@@ -108,71 +111,77 @@ public class BackwardKernelTests
         Close.Check(expected, dx.GetAsArray1D(), 1e-5, "dx += dy·W");
     }
 
-    [Fact]
-    public void RmsNormBackward()
+    [Theory]
+    [MemberData(nameof(KernelTestData.Devices), MemberType = typeof(KernelTestData))]
+    public void RmsNormBackward(string deviceName)
     {
+        var device = KernelTestData.Device(deviceName);
         int rows = 5, h = 19;
         var x = KernelTestData.Random(rows * h, 40, 2f);
         var (w, _) = KernelTestData.RandomBf16(h, 41);
         var upstream = KernelTestData.Random(rows * h, 42);
-        using var wb = Device.Accelerator.Allocate1D(w);
+        using var wb = device.Accelerator.Allocate1D(w);
         float[] Forward(float[] xv)
         {
-            using var xb = Device.Accelerator.Allocate1D(xv);
-            using var yb = Device.Accelerator.Allocate1D<float>(rows * h);
-            RmsNormKernels.LaunchForward<Bf16>(Device, xb.View, wb.View, yb.View, rows, h, 1e-6f);
+            using var xb = device.Accelerator.Allocate1D(xv);
+            using var yb = device.Accelerator.Allocate1D<float>(rows * h);
+            RmsNormKernels.LaunchForward<Bf16>(device, xb.View, wb.View, yb.View, rows, h, 1e-6f);
             return yb.GetAsArray1D();
         }
-        using var xb = Device.Accelerator.Allocate1D(x);
-        using var dy = Device.Accelerator.Allocate1D(upstream);
-        using var dx = Device.Accelerator.Allocate1D<float>(rows * h);
+        using var xb = device.Accelerator.Allocate1D(x);
+        using var dy = device.Accelerator.Allocate1D(upstream);
+        using var dx = device.Accelerator.Allocate1D<float>(rows * h);
         dx.MemSetToZero();
-        RmsNormKernels.LaunchBackward<Bf16>(Device, xb.View, wb.View, dy.View, dx.View, rows, h, 1e-6f);
+        RmsNormKernels.LaunchBackward<Bf16>(device, xb.View, wb.View, dy.View, dx.View, rows, h, 1e-6f);
         FiniteDifference("rmsnorm dx", x, xv => Dot(upstream, Forward(xv)), dx.GetAsArray1D());
     }
 
-    [Fact]
-    public void SwiGluBackward()
+    [Theory]
+    [MemberData(nameof(KernelTestData.Devices), MemberType = typeof(KernelTestData))]
+    public void SwiGluBackward(string deviceName)
     {
+        var device = KernelTestData.Device(deviceName);
         int n = 37;
         var g = KernelTestData.Random(n, 43, 4f);
         var u = KernelTestData.Random(n, 44, 2f);
         var upstream = KernelTestData.Random(n, 45);
         float[] Forward(float[] gv, float[] uv)
         {
-            using var gb = Device.Accelerator.Allocate1D(gv);
-            using var ub = Device.Accelerator.Allocate1D(uv);
-            using var yb = Device.Accelerator.Allocate1D<float>(n);
-            SwiGluKernels.LaunchForward(Device, gb.View, ub.View, yb.View, n);
+            using var gb = device.Accelerator.Allocate1D(gv);
+            using var ub = device.Accelerator.Allocate1D(uv);
+            using var yb = device.Accelerator.Allocate1D<float>(n);
+            SwiGluKernels.LaunchForward(device, gb.View, ub.View, yb.View, n);
             return yb.GetAsArray1D();
         }
-        using var gb = Device.Accelerator.Allocate1D(g);
-        using var ub = Device.Accelerator.Allocate1D(u);
-        using var dy = Device.Accelerator.Allocate1D(upstream);
-        using var dg = Device.Accelerator.Allocate1D<float>(n);
-        using var du = Device.Accelerator.Allocate1D<float>(n);
-        SwiGluKernels.LaunchBackward(Device, gb.View, ub.View, dy.View, dg.View, du.View, n);
+        using var gb = device.Accelerator.Allocate1D(g);
+        using var ub = device.Accelerator.Allocate1D(u);
+        using var dy = device.Accelerator.Allocate1D(upstream);
+        using var dg = device.Accelerator.Allocate1D<float>(n);
+        using var du = device.Accelerator.Allocate1D<float>(n);
+        SwiGluKernels.LaunchBackward(device, gb.View, ub.View, dy.View, dg.View, du.View, n);
         FiniteDifference("swiglu dgate", g, gv => Dot(upstream, Forward(gv, u)), dg.GetAsArray1D(), eps: 1e-3f);
         FiniteDifference("swiglu dup", u, uv => Dot(upstream, Forward(g, uv)), du.GetAsArray1D(), eps: 1e-3f);
     }
 
-    [Fact]
-    public void RopeBackward()
+    [Theory]
+    [MemberData(nameof(KernelTestData.Devices), MemberType = typeof(KernelTestData))]
+    public void RopeBackward(string deviceName)
     {
+        var device = KernelTestData.Device(deviceName);
         int batch = 2, seqLen = 7, heads = 3, d = 6, rows = batch * seqLen;
         var x = KernelTestData.Random(rows * heads * d, 46);
         var upstream = KernelTestData.Random(rows * heads * d, 47);
         var (cos, sin) = RopeKernels.BuildTable(seqLen, d, 1e4);
-        using var cb = Device.Accelerator.Allocate1D(cos);
-        using var sb = Device.Accelerator.Allocate1D(sin);
+        using var cb = device.Accelerator.Allocate1D(cos);
+        using var sb = device.Accelerator.Allocate1D(sin);
         float[] Forward(float[] xv)
         {
-            using var xb = Device.Accelerator.Allocate1D(xv);
-            RopeKernels.LaunchForward(Device, xb.View, cb.View, sb.View, rows, seqLen, heads, d);
+            using var xb = device.Accelerator.Allocate1D(xv);
+            RopeKernels.LaunchForward(device, xb.View, cb.View, sb.View, rows, seqLen, heads, d);
             return xb.GetAsArray1D();
         }
-        using var dx = Device.Accelerator.Allocate1D(upstream);
-        RopeKernels.LaunchBackward(Device, dx.View, cb.View, sb.View, rows, seqLen, heads, d);
+        using var dx = device.Accelerator.Allocate1D(upstream);
+        RopeKernels.LaunchBackward(device, dx.View, cb.View, sb.View, rows, seqLen, heads, d);
         FiniteDifference("rope dx", x, xv => Dot(upstream, Forward(xv)), dx.GetAsArray1D());
     }
 
@@ -220,9 +229,11 @@ public class BackwardKernelTests
         FiniteDifference("attention dv", v, vv => Dot(upstream, Forward(q, k, vv)), dv.GetAsArray1D(), samples: 40);
     }
 
-    [Fact]
-    public void HeadBackward()
+    [Theory]
+    [MemberData(nameof(KernelTestData.Devices), MemberType = typeof(KernelTestData))]
+    public void HeadBackward(string deviceName)
     {
+        var device = KernelTestData.Device(deviceName);
         int seqLen = 5, h = 9, vocab = 14;
         int[] lengths = [5, 2, 3];
         int batch = lengths.Length, rows = batch * seqLen;
@@ -232,31 +243,31 @@ public class BackwardKernelTests
         var sb = KernelTestData.Random(2, 55);
         var upLogits = KernelTestData.Random(batch * vocab, 56);
         var upScores = KernelTestData.Random(batch * 2, 57);
-        using var lb = Device.Accelerator.Allocate1D(lengths);
-        using var lmb = Device.Accelerator.Allocate1D(lm);
+        using var lb = device.Accelerator.Allocate1D(lengths);
+        using var lmb = device.Accelerator.Allocate1D(lm);
         double Loss(float[] hv, float[] swv, float[] sbv)
         {
-            using var hb = Device.Accelerator.Allocate1D(hv);
-            using var swb = Device.Accelerator.Allocate1D(swv);
-            using var sbb = Device.Accelerator.Allocate1D(sbv);
-            using var logits = Device.Accelerator.Allocate1D<float>(batch * vocab);
-            using var scores = Device.Accelerator.Allocate1D<float>(batch * 2);
-            HeadKernels.LaunchForward<F32>(Device, hb.View, lb.View, lmb.View, ArrayView<int>.Empty, swb.View, sbb.View, logits.View, scores.View, batch, seqLen, h, vocab);
+            using var hb = device.Accelerator.Allocate1D(hv);
+            using var swb = device.Accelerator.Allocate1D(swv);
+            using var sbb = device.Accelerator.Allocate1D(sbv);
+            using var logits = device.Accelerator.Allocate1D<float>(batch * vocab);
+            using var scores = device.Accelerator.Allocate1D<float>(batch * 2);
+            HeadKernels.LaunchForward<F32>(device, hb.View, lb.View, lmb.View, ArrayView<int>.Empty, swb.View, sbb.View, logits.View, scores.View, batch, seqLen, h, vocab);
             return Dot(upLogits, logits.GetAsArray1D()) + Dot(upScores, scores.GetAsArray1D());
         }
-        using var hb = Device.Accelerator.Allocate1D(hidden);
-        using var swb = Device.Accelerator.Allocate1D(sw);
-        using var dLogits = Device.Accelerator.Allocate1D(upLogits);
-        using var dScores = Device.Accelerator.Allocate1D(upScores);
-        using var dLm = Device.Accelerator.Allocate1D<float>(batch * h);
-        using var dHidden = Device.Accelerator.Allocate1D<float>(rows * h);
-        using var dSw = Device.Accelerator.Allocate1D<float>(2 * h);
-        using var dSb = Device.Accelerator.Allocate1D<float>(2);
+        using var hb = device.Accelerator.Allocate1D(hidden);
+        using var swb = device.Accelerator.Allocate1D(sw);
+        using var dLogits = device.Accelerator.Allocate1D(upLogits);
+        using var dScores = device.Accelerator.Allocate1D(upScores);
+        using var dLm = device.Accelerator.Allocate1D<float>(batch * h);
+        using var dHidden = device.Accelerator.Allocate1D<float>(rows * h);
+        using var dSw = device.Accelerator.Allocate1D<float>(2 * h);
+        using var dSb = device.Accelerator.Allocate1D<float>(2);
         dHidden.MemSetToZero();
         dSw.MemSetToZero();
         dSb.MemSetToZero();
-        MatMulKernels.LaunchBackwardInput<F32>(Device, dLogits.View, ArrayView<float>.Empty, lmb.View, ArrayView<float>.Empty, dLm.View, batch, vocab, h, 0, accumulate: false);
-        HeadKernels.LaunchBackward(Device, hb.View, lb.View, dLm.View, swb.View, dScores.View, dHidden.View, dSw.View, dSb.View, batch, seqLen, h);
+        MatMulKernels.LaunchBackwardInput<F32>(device, dLogits.View, ArrayView<float>.Empty, lmb.View, ArrayView<float>.Empty, dLm.View, batch, vocab, h, 0, accumulate: false);
+        HeadKernels.LaunchBackward(device, hb.View, lb.View, dLm.View, swb.View, dScores.View, dHidden.View, dSw.View, dSb.View, batch, seqLen, h);
         var dh = dHidden.GetAsArray1D();
         FiniteDifference("head dhidden", hidden, hv => Loss(hv, sw, sb), dh, samples: 45);
         FiniteDifference("head dWs", sw, swv => Loss(hidden, swv, sb), dSw.GetAsArray1D());

@@ -31,12 +31,14 @@ public class HeadKernelTests
         return (logits, scores);
     }
 
+    public static IEnumerable<object[]> Cases() =>
+        KernelTestData.Devices().SelectMany(d => new[] { new[] { d[0], false }, new[] { d[0], true } });
+
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void LogitsAndScoresAtLastToken(bool tokenList)
+    [MemberData(nameof(Cases))]
+    public void LogitsAndScoresAtLastToken(string deviceName, bool tokenList)
     {
-        var device = Fixtures.Cpu;
+        var device = KernelTestData.Device(deviceName);
         int seqLen = 7, h = 13, vocab = 29;
         int[] lengths = [7, 2, 5];
         int[]? tokens = tokenList ? [28, 3] : null;

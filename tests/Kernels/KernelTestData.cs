@@ -6,13 +6,18 @@ namespace LeadEngine.Tests.Kernels;
 public static class KernelTestData
 {
     private static readonly Lazy<ComputeDevice> OddShapes = new(() =>
-        ComputeDevice.Open(DeviceKind.Cpu, new LaunchShapes(ReduceGroup: 8, MatMulGroupX: 2, MatMulGroupY: 8, AttentionQueryBlock: 5, AttentionKeyBlock: 3, ElementwiseGroup: 16)));
+        ComputeDevice.Open(DeviceKind.IlgpuCpu, new LaunchShapes(ReduceGroup: 8, MatMulGroupX: 2, MatMulGroupY: 8, AttentionQueryBlock: 5, AttentionKeyBlock: 3, ElementwiseGroup: 16)));
 
-    /// <summary>The CPU accelerator with its default shapes, and one with unusual group shapes.</summary>
-    public static IEnumerable<object[]> Devices() => [["default"], ["odd-shapes"]];
+    /// <summary>The ILGPU kernels on the CPU accelerator with default and with unusual group shapes, and the SIMD backend.</summary>
+    public static IEnumerable<object[]> Devices() => [["ilgpu"], ["ilgpu-odd-shapes"], ["simd"]];
 
     /// <summary>The device named by <see cref="Devices"/>.</summary>
-    public static ComputeDevice Device(string name) => name == "default" ? Fixtures.Cpu : OddShapes.Value;
+    public static ComputeDevice Device(string name) => name switch
+    {
+        "ilgpu" => Fixtures.Kernels,
+        "simd" => Fixtures.Simd,
+        _ => OddShapes.Value,
+    };
 
     /// <summary>Uniform values in [-scale, scale).</summary>
     public static float[] Random(int count, int seed, float scale = 1f)

@@ -52,10 +52,11 @@ public class NormRopeKernelTests
         Close.Check(RmsNormReference(x, wf, rows, h, 1e-6f), yb.GetAsArray1D(), 1e-6, "rmsnorm");
     }
 
-    [Fact]
-    public void RopeMatchesDoublePrecisionReference()
+    [Theory]
+    [MemberData(nameof(KernelTestData.Devices), MemberType = typeof(KernelTestData))]
+    public void RopeMatchesDoublePrecisionReference(string deviceName)
     {
-        var device = Fixtures.Cpu;
+        var device = KernelTestData.Device(deviceName);
         int batch = 3, seqLen = 11, heads = 3, d = 10, rows = batch * seqLen;
         var x = KernelTestData.Random(rows * heads * d, 13);
         using var xb = device.Accelerator.Allocate1D(x);
@@ -66,10 +67,11 @@ public class NormRopeKernelTests
         Close.Check(RopeReference(x, rows, seqLen, heads, d, 1e6), xb.GetAsArray1D(), 1e-5, "rope");
     }
 
-    [Fact]
-    public void EmbeddingGathersRows()
+    [Theory]
+    [MemberData(nameof(KernelTestData.Devices), MemberType = typeof(KernelTestData))]
+    public void EmbeddingGathersRows(string deviceName)
     {
-        var device = Fixtures.Cpu;
+        var device = KernelTestData.Device(deviceName);
         int vocab = 17, h = 9;
         var (table, tableF) = KernelTestData.RandomBf16(vocab * h, 14);
         int[] ids = [3, 0, 16, 3, 7];
@@ -81,10 +83,11 @@ public class NormRopeKernelTests
         Assert.Equal(expected, yb.GetAsArray1D());
     }
 
-    [Fact]
-    public void SwiGluAndResidual()
+    [Theory]
+    [MemberData(nameof(KernelTestData.Devices), MemberType = typeof(KernelTestData))]
+    public void SwiGluAndResidual(string deviceName)
     {
-        var device = Fixtures.Cpu;
+        var device = KernelTestData.Device(deviceName);
         int n = 101;
         var g = KernelTestData.Random(n, 15, 6f);
         var u = KernelTestData.Random(n, 16, 2f);

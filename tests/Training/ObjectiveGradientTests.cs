@@ -22,9 +22,9 @@ public sealed class ObjectiveGradientTests : IDisposable
     {
         var config = new QwenConfig { HiddenSize = 32, Layers = 2, Heads = 4, KvHeads = kvHeads, IntermediateSize = 40, VocabSize = 50, RopeTheta = 1e4 };
         SyntheticModel.Write(_dir, config, TensorDType.F32, seed: 11);
-        using var model = QwenModel.Load(_dir, Fixtures.Cpu);
-        using var adapter = LoraAdapter.Create(config, Fixtures.Cpu, rank, alpha: 2 * rank, targets.Split(',').Select(LoraAdapter.ParseTarget), seed: 3);
-        using var heads = ScoreHeads.Create(config, Fixtures.Cpu, seed: 4);
+        using var model = QwenModel.Load(_dir, Fixtures.Simd);
+        using var adapter = LoraAdapter.Create(config, Fixtures.Simd, rank, alpha: 2 * rank, targets.Split(',').Select(LoraAdapter.ParseTarget), seed: 3);
+        using var heads = ScoreHeads.Create(config, Fixtures.Simd, seed: 4);
         // Non-zero B so every LoRA tensor has a gradient.
         adapter.Parameters.WriteAllValues(KernelTestData.Random((int)adapter.Parameters.Count, 12, 0.3f));
         var batch = new ObjectiveBatch

@@ -8,7 +8,7 @@ public class OptimizerTests
 {
     private static ParameterSet Set(ParameterGroup group, float[] values, float[] grads)
     {
-        var set = new ParameterSet(Fixtures.Cpu, group, [("t", [values.Length], values)]);
+        var set = new ParameterSet(Fixtures.Simd, group, [("t", [values.Length], values)]);
         set.Gradients.CopyFromCPU(grads);
         return set;
     }

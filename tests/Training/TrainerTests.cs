@@ -9,14 +9,14 @@ public sealed class TrainerTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("le-train-").FullName;
     private static readonly string ModelDir = Fixtures.ModelDir("tiny-qwen2-gqa-tied");
-    private static readonly Lazy<QwenModel> Model = new(() => QwenModel.Load(ModelDir, Fixtures.Cpu));
+    private static readonly Lazy<QwenModel> Model = new(() => QwenModel.Load(ModelDir, Fixtures.Simd));
 
     public void Dispose() => Directory.Delete(_dir, true);
 
     private static ObjectiveBatch Batch => GoldenBatchFile.Read(Path.Combine(ModelDir, "golden.json")).Batch;
 
     private static (LoraAdapter, ScoreHeads) Fresh(int seed = 5) =>
-        (LoraAdapter.Create(Model.Value.Config, Fixtures.Cpu, rank: 4, alpha: 8, LoraAdapter.AllTargets, seed), ScoreHeads.Create(Model.Value.Config, Fixtures.Cpu, seed));
+        (LoraAdapter.Create(Model.Value.Config, Fixtures.Simd, rank: 4, alpha: 8, LoraAdapter.AllTargets, seed), ScoreHeads.Create(Model.Value.Config, Fixtures.Simd, seed));
 
     private static List<TrainStepReport> Train(LoraAdapter adapter, ScoreHeads heads, AdamW optimizer, int steps, string? outDir = null, IReadOnlyList<ObjectiveBatch>? batches = null)
     {

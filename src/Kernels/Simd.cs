@@ -1,0 +1,31 @@
+namespace LeadEngine.Kernels;
+
+/// <summary>Work splitting for the SIMD CPU backend.</summary>
+internal static class Simd
+{
+    /// <summary>Elements per parallel chunk of elementwise work (large enough to amortise scheduling).</summary>
+    public const int Chunk = 1 << 15;
+
+    /// <summary>Runs <paramref name="body"/>(start, length) over [0, count) in parallel chunks.</summary>
+    public static void ForChunks(long count, Action<long, long> body)
+    {
+        long chunks = (count + Chunk - 1) / Chunk;
+        if (chunks <= 1)
+        {
+            if (count > 0) body(0, count);
+            return;
+        }
+        Parallel.For(0L, chunks, c => body(c * Chunk, Math.Min(Chunk, count - c * Chunk)));
+    }
+
+    /// <summary>
+    /// Runs a kernel body per index over [0, count) on the host, in parallel chunks: for elementwise
+    /// kernels the SIMD backend runs the kernel's own code (ILGPU views over CPU-accelerator memory are
+    /// host-addressable), so there is one definition of the math.
+    /// </summary>
+    public static void ForEach(long count, Action<long> body) =>
+        ForChunks(count, (start, length) =>
+        {
+            for (long i = start; i < start + length; i++) body(i);
+        });
+}
