@@ -11,8 +11,8 @@ public abstract class KernelBenchmark
     /// <summary>The device every benchmark uses (LEADENGINE_DEVICE=cpu|cuda|opencl|auto).</summary>
     public static ComputeDevice Device { get; } = ComputeDevice.Open(ComputeDevice.ParseKind(Environment.GetEnvironmentVariable("LEADENGINE_DEVICE") ?? "auto"));
 
-    /// <summary>True on a GPU: benchmark real Qwen shapes.</summary>
-    protected static bool Large => Device.Kind != DeviceKind.Cpu;
+    /// <summary>True except on the ILGPU CPU accelerator (a debugging backend): benchmark real Qwen shapes.</summary>
+    protected static bool Large => Device.Kind != DeviceKind.IlgpuCpu;
 
     /// <summary>Buffer of <paramref name="n"/> seeded random floats.</summary>
     protected static MemoryBuffer1D<float, Stride1D.Dense> RandomBuffer(long n, int seed)

@@ -1,4 +1,5 @@
 using ILGPU;
+using System.Numerics.Tensors;
 using ILGPU.Runtime;
 
 namespace LeadEngine.Kernels;
@@ -26,7 +27,23 @@ public static class SwiGluKernels
     {
         if (device.UsesSimd)
         {
-            Simd.ForEach(count, i => Backward(new Index1D((int)i), gate, up, dy, dGate, dUp));
+            var (gh, uh, dyh, dgh, duh) = (device.Host(gate), device.Host(up), device.Host(dy), device.Host(dGate), device.Host(dUp));
+            Simd.ForChunks(count, (start, length) =>
+            {
+                int n = (int)length;
+                Span<float> g = gh.Slice(start, n), u = uh.Slice(start, n), d = dyh.Slice(start, n);
+                var sig = new float[n];
+                var silu = new float[n];
+                var scratch = new float[n];
+                TensorPrimitives.Sigmoid(g, sig);
+                TensorPrimitives.Multiply(g, sig, silu);
+                TensorPrimitives.Multiply(d, silu, duh.Slice(start, n));       // dup = dy·silu(g)
+                TensorPrimitives.Multiply(silu, sig, scratch);                  // g·σ²
+                TensorPrimitives.Add(sig, silu, sig);                           // σ + g·σ
+                TensorPrimitives.Subtract(sig, scratch, sig);                   // silu'(g) = σ + g·σ − g·σ²
+                TensorPrimitives.Multiply(d, u, scratch);
+                TensorPrimitives.Multiply(scratch, sig, dgh.Slice(start, n));   // dgate = dy·up·silu'(g)
+            });
             return;
         }
         var kernel = device.GetKernel("swiglu.bwd", acc =>
@@ -39,7 +56,15 @@ public static class SwiGluKernels
     {
         if (device.UsesSimd)
         {
-            Simd.ForEach(count, i => Forward(new Index1D((int)i), gate, up, y));
+            var (gh, uh, yh) = (device.Host(gate), device.Host(up), device.Host(y));
+            Simd.ForChunks(count, (start, length) =>
+            {
+                int n = (int)length;
+                var sig = new float[n];
+                TensorPrimitives.Sigmoid(gh.Slice(start, n), sig);
+                TensorPrimitives.Multiply(sig, gh.Slice(start, n), sig);
+                TensorPrimitives.Multiply(sig, uh.Slice(start, n), yh.Slice(start, n));
+            });
             return;
         }
         var kernel = device.GetKernel("swiglu.fwd", acc =>
