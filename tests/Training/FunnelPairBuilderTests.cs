@@ -1,3 +1,4 @@
+using LeadEngine.Engine.Leads;
 using LeadEngine.Training;
 
 namespace LeadEngine.Tests.Training;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LeadEngine.Engine;
+using LeadEngine.Engine.Leads;
 using LeadEngine.Training;
 
 namespace LeadEngine.Tests.Training;

@@ -1,0 +1,216 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace LeadEngine.Engine.Leads;
+
+/// <summary>
+/// Reads leads from CSV (header row, RFC 4180 quoting, fields may span lines) or JSON Lines:
+/// <c>lead_id</c>, <c>created_at</c> (ISO 8601), <c>converted</c> (0/1), <c>stage</c>, optional
+/// <c>call_seconds</c> and <c>dialogue</c>, and any other columns as features. A bad row (missing
+/// id, unparsable date, unknown stage, label not 0/1, bad number) raises
+/// <see cref="LeadDataException"/> naming file, line and column, or is skipped and counted.
+/// </summary>
+public static class LeadDataReader
+{
+    private static readonly HashSet<string> Reserved = ["lead_id", "created_at", "converted", "stage", "call_seconds", "dialogue"];
+
+    /// <summary>Reads <paramref name="path"/> (.csv, or .jsonl/.json for JSON Lines).</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="funnel">Stages are checked against it.</param>
+    /// <param name="requireOutcome">True for training/eval data (converted and stage required); false for leads to score.</param>
+    /// <param name="skipBadRows">Skip and count bad rows instead of stopping at the first.</param>
+    public static LeadDataSet Read(string path, FunnelConfig funnel, bool requireOutcome, bool skipBadRows = false)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found");
+        var rows = path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? CsvRows(path) : JsonRows(path);
+        var leads = new List<Lead>();
+        var skipped = new List<LeadDataException>();
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (line, fields, error) in rows)
+        {
+            try
+            {
+                if (error is not null) throw error;
+                var lead = Parse(path, line, fields!, funnel, requireOutcome);
+                if (!ids.Add(lead.Id)) throw new LeadDataException(path, line, "lead_id", $"duplicate lead id '{lead.Id}'");
+                leads.Add(lead);
+            }
+            catch (LeadDataException e) when (skipBadRows)
+            {
+                skipped.Add(e);
+            }
+        }
+        return new LeadDataSet(leads, skipped);
+    }
+
+    private static Lead Parse(string path, int line, List<KeyValuePair<string, string?>> fields, FunnelConfig funnel, bool requireOutcome)
+    {
+        string? Get(string name) => fields.FirstOrDefault(f => f.Key == name).Value;
+        string? id = Get("lead_id");
+        if (string.IsNullOrWhiteSpace(id)) throw new LeadDataException(path, line, "lead_id", "missing lead id");
+        string? created = Get("created_at");
+        if (string.IsNullOrWhiteSpace(created)) throw new LeadDataException(path, line, "created_at", "missing date");
+        if (!DateTimeOffset.TryParse(created, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var createdAt))
+            throw new LeadDataException(path, line, "created_at", $"'{created}' is not an ISO 8601 date");
+        int? converted = null;
+        string? convertedText = Get("converted");
+        if (!string.IsNullOrWhiteSpace(convertedText))
+        {
+            converted = convertedText.Trim() switch
+            {
+                "0" => 0,
+                "1" => 1,
+                _ => throw new LeadDataException(path, line, "converted", $"label '{convertedText}' is not 0 or 1"),
+            };
+        }
+        else if (requireOutcome) throw new LeadDataException(path, line, "converted", "missing label");
+        string? stage = Get("stage")?.Trim();
+        if (string.IsNullOrEmpty(stage))
+        {
+            if (requireOutcome) throw new LeadDataException(path, line, "stage", "missing stage");
+            stage = null;
+        }
+        else if (!funnel.IsKnownStage(stage))
+        {
+            throw new LeadDataException(path, line, "stage", $"unknown stage '{stage}' (funnel '{funnel.Name}': {string.Join(", ", funnel.Stages.Concat(funnel.LostStages))})");
+        }
+        double? call = null;
+        string? callText = Get("call_seconds");
+        if (!string.IsNullOrWhiteSpace(callText))
+        {
+            if (!double.TryParse(callText, NumberStyles.Float, CultureInfo.InvariantCulture, out double c) || c < 0 || !double.IsFinite(c))
+                throw new LeadDataException(path, line, "call_seconds", $"'{callText}' is not a non-negative number");
+            call = c;
+        }
+        return new Lead
+        {
+            Id = id.Trim(),
+            CreatedAt = createdAt,
+            Converted = converted,
+            Stage = stage,
+            CallSeconds = call,
+            Dialogue = string.IsNullOrWhiteSpace(Get("dialogue")) ? null : Get("dialogue"),
+            Features = fields.Where(f => !Reserved.Contains(f.Key) && !string.IsNullOrWhiteSpace(f.Value))
+                .Select(f => new KeyValuePair<string, string>(f.Key, f.Value!.Trim())).ToList(),
+        };
+    }
+
+    private static IEnumerable<(int Line, List<KeyValuePair<string, string?>>? Fields, LeadDataException? Error)> JsonRows(string path)
+    {
+        int line = 0;
+        foreach (var text in File.ReadLines(path))
+        {
+            line++;
+            if (string.IsNullOrWhiteSpace(text)) continue;
+            List<KeyValuePair<string, string?>>? fields = null;
+            LeadDataException? error = null;
+            try
+            {
+                using var doc = JsonDocument.Parse(text);
+                if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new JsonException("not a JSON object");
+                fields = doc.RootElement.EnumerateObject().Select(p => new KeyValuePair<string, string?>(p.Name, p.Value.ValueKind switch
+                {
+                    JsonValueKind.String => p.Value.GetString(),
+                    JsonValueKind.Null => null,
+                    JsonValueKind.Number => p.Value.GetRawText(),
+                    JsonValueKind.True => "1",
+                    JsonValueKind.False => "0",
+                    _ => p.Value.GetRawText(),
+                })).ToList();
+            }
+            catch (JsonException e)
+            {
+                error = new LeadDataException(path, line, null, $"not a JSON object: {e.Message}");
+            }
+            yield return (line, fields, error);
+        }
+    }
+
+    private static IEnumerable<(int Line, List<KeyValuePair<string, string?>>? Fields, LeadDataException? Error)> CsvRows(string path)
+    {
+        using var reader = new StreamReader(path, Encoding.UTF8);
+        int line = 1;
+        var header = ReadRecord(reader, ref line, out int headerLine);
+        if (header is null) yield break;
+        if (header.Count > 0 && header[0].StartsWith('\uFEFF')) header[0] = header[0][1..];
+        var duplicate = header.GroupBy(h => h).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null) throw new LeadDataException(path, headerLine, duplicate.Key, "column listed twice in the header");
+        while (true)
+        {
+            List<string>? record;
+            int start;
+            LeadDataException? error = null;
+            try
+            {
+                record = ReadRecord(reader, ref line, out start);
+            }
+            catch (FormatException e)
+            {
+                throw new LeadDataException(path, line, null, e.Message);
+            }
+            if (record is null) yield break;
+            if (record.Count == 1 && record[0].Length == 0) continue;
+            if (record.Count != header.Count)
+                error = new LeadDataException(path, start, null, $"{record.Count} fields but the header has {header.Count}");
+            yield return (start, error is null ? header.Zip(record, (h, v) => new KeyValuePair<string, string?>(h, v)).ToList() : null, error);
+        }
+    }
+
+    /// <summary>One CSV record (RFC 4180), or null at end of file; <paramref name="line"/> advances past it.</summary>
+    private static List<string>? ReadRecord(StreamReader reader, ref int line, out int startLine)
+    {
+        startLine = line;
+        if (reader.Peek() < 0) return null;
+        var fields = new List<string>();
+        var field = new StringBuilder();
+        bool quoted = false, fieldStart = true;
+        while (true)
+        {
+            int c = reader.Read();
+            if (c < 0)
+            {
+                if (quoted) throw new FormatException($"quoted field opened on line {startLine} never closes");
+                fields.Add(field.ToString());
+                return fields;
+            }
+            char ch = (char)c;
+            if (quoted)
+            {
+                if (ch == '"')
+                {
+                    if (reader.Peek() == '"') { reader.Read(); field.Append('"'); }
+                    else quoted = false;
+                }
+                else
+                {
+                    if (ch == '\n') line++;
+                    field.Append(ch);
+                }
+                continue;
+            }
+            switch (ch)
+            {
+                case '"' when fieldStart:
+                    quoted = true;
+                    fieldStart = false;
+                    break;
+                case ',':
+                    fields.Add(field.ToString());
+                    field.Clear();
+                    fieldStart = true;
+                    break;
+                case '\r':
+                    break;
+                case '\n':
+                    line++;
+                    fields.Add(field.ToString());
+                    return fields;
+                default:
+                    field.Append(ch);
+                    fieldStart = false;
+                    break;
+            }
+        }
+    }
+}
