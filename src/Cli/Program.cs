@@ -21,6 +21,8 @@ commands:
                   [--warmup 10] [--schedule cosine|linear|constant] [--accumulate 1] [--clip 1.0] [--weight-decay 0.01]
                   [--loss-weights 1,0.5,0.2] [--eval-every 10] [--save-every 0] [--resume DIR] [--recompute] [--seed 1]
                   train LoRA + score heads with BCE + HPRO + LM on golden-format batch files
+  generate-leads  --out FILE.csv [--count 20000] [--seed 1]   a synthetic automotive funnel dataset (see SyntheticLeads)
+  prompt          --data FILE [--lead ID] [--funnel FILE] [--budget 2000] [--model DIR]   the prompt of a lead and its token count
   generate-model  --out DIR [--hidden 64 --layers 2 --heads 4 --kv-heads 2 --intermediate 176 --vocab 512]
                   [--dtype bf16|f16|f32] [--tied] [--seed 1]   a Qwen2-architecture model with seeded random weights
 """;
@@ -42,6 +44,8 @@ try
         "objective" => TrainingCommands.Objective(options),
         "train" => TrainingCommands.Train(options),
         "generate-model" => Commands.GenerateModel(options),
+        "generate-leads" => LeadCommands.GenerateLeads(options),
+        "prompt" => LeadCommands.Prompt(options),
         _ => throw new UsageException($"unknown command '{args[0]}'"),
     };
 }
@@ -51,7 +55,7 @@ catch (UsageException e)
     Console.Error.Write(Usage);
     return 2;
 }
-catch (Exception e) when (e is SafeTensorsException or ModelConfigException or ArgumentException or FileNotFoundException
+catch (Exception e) when (e is LeadEngine.Engine.Leads.LeadDataException or SafeTensorsException or ModelConfigException or ArgumentException or FileNotFoundException
     or DirectoryNotFoundException or InvalidDataException or InvalidOperationException or JsonException)
 {
     Console.Error.WriteLine($"leadengine: error: {e.Message}");
