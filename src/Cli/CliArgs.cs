@@ -30,6 +30,9 @@ public sealed class CliArgs
         }
     }
 
+    /// <summary>True when the option or switch was given (does not count as reading it).</summary>
+    public bool Has(string name) => _values.ContainsKey(name) || _flags.Contains(name);
+
     /// <summary>True when the switch was given.</summary>
     public bool Flag(string name)
     {

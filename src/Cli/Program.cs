@@ -9,7 +9,13 @@ const string Usage = """
 usage: leadengine <command> [options]
 
 commands:
-  demo            run the built-in default: forward on the bundled tiny Qwen2 model, checked against its golden outputs
+  demo            the built-in default: synthetic funnel data, a tiny Qwen2 model with the real tokenizer, HPRO training
+                  on CPU, and the eval table beside a model without HPRO and both baselines [--count 20000] [--epochs 1]
+  selfcheck       forward on the bundled tiny Qwen2 model, checked against its golden outputs
+  train           --model DIR --data FILE --out DIR [--funnel FILE] [--epochs 1] [--batch-size 16] [--lr 3e-3] [--rank 8]
+                  [--loss-weights 1,0.5,0.2] [--skip-bad-rows]   LoRA + heads on the time-ordered first 70% of the leads
+  score           --model DIR --adapter DIR --data FILE --out scores.csv [--funnel FILE] [--skip-bad-rows]
+  eval            --model DIR --adapter DIR --data FILE [--report DIR] [--funnel FILE]   report on the last 30% by time, with baselines
   forward         --model DIR (--ids "1 2 3" | --text "...")... [--device auto|cpu|cuda|opencl] [--json]
                   final-norm hidden state and full logits at each sequence's last token (one right-padded batch)
   tokenize        --model DIR --text "..." [--json]   Qwen token ids (the model's tokenizer files, else weights/qwen-tokenizer)
@@ -34,15 +40,18 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 }
 try
 {
-    var options = new CliArgs(args.Skip(1), "json", "tied", "recompute");
+    var options = new CliArgs(args.Skip(1), "json", "tied", "recompute", "skip-bad-rows");
     return args[0] switch
     {
-        "demo" => Commands.Demo(options),
+        "demo" => LeadCommands.Demo(options),
+        "selfcheck" => Commands.SelfCheck(options),
+        "score" => LeadCommands.Score(options),
+        "eval" => LeadCommands.Eval(options),
         "forward" => Commands.Forward(options),
         "tokenize" => Commands.Tokenize(options),
         "inspect" => Commands.Inspect(options),
         "objective" => TrainingCommands.Objective(options),
-        "train" => TrainingCommands.Train(options),
+        "train" => options.Has("data") ? LeadCommands.Train(options) : TrainingCommands.Train(options),
         "generate-model" => Commands.GenerateModel(options),
         "generate-leads" => LeadCommands.GenerateLeads(options),
         "prompt" => LeadCommands.Prompt(options),
@@ -191,7 +200,7 @@ namespace LeadEngine.Cli
             return 0;
         }
 
-        public static int Demo(CliArgs a)
+        public static int SelfCheck(CliArgs a)
         {
             var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
             a.RejectUnknown();
@@ -222,7 +231,7 @@ namespace LeadEngine.Cli
                 double scale = expected[b].Max(Math.Abs);
                 for (int j = 0; j < expected[b].Length; j++) worst = Math.Max(worst, Math.Abs(expected[b][j] - result.LastLogits[b][j]) / scale);
             }
-            Console.WriteLine($"LeadEngine demo: built-in default model {Path.GetFileName(modelDir)} (Qwen2 architecture, {model.ParameterCount:N0} parameters, {model.WeightDType.Name()})");
+            Console.WriteLine($"LeadEngine self-check: built-in model {Path.GetFileName(modelDir)} (Qwen2 architecture, {model.ParameterCount:N0} parameters, {model.WeightDType.Name()})");
             Console.WriteLine($"device           {device.Kind} ({device.Accelerator.Name})");
             Console.WriteLine($"batch            {sequences.Count} sequences, lengths {string.Join("/", lengths)}, padded to {result.SeqLen}");
             Console.WriteLine($"load             {loadMs:F1} ms");

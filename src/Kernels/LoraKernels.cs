@@ -20,7 +20,14 @@ public static class LoraKernels
     {
         if (device.UsesSimd)
         {
-            Simd.ForEach((long)m * n, i => AddUpProjection(new Index1D((int)i), y, u, b, n, rank, scale));
+            var (yh, uh) = (device.Host(y), device.Host(u));
+            var bT = TransposedScaled(device.Host(b), n, rank, scale);
+            Parallel.For(0, m, row =>
+            {
+                var target = yh.Slice((long)row * n, n);
+                for (int j = 0; j < rank; j++)
+                    System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(bT.AsSpan(j * n, n), uh[(long)row * rank + j], target, target);
+            });
             return;
         }
         var kernel = device.GetKernel("lora.up.fwd", acc =>
@@ -70,15 +77,12 @@ public static class LoraKernels
     {
         if (device.UsesSimd)
         {
-            var (dyh, uh, bh, duh, dBh) = (device.Host(dy), device.Host(u), device.Host(b), device.Host(du), device.Host(dB));
+            var (dyh, uh, duh, dBh) = (device.Host(dy), device.Host(u), device.Host(du), device.Host(dB));
+            var bT = TransposedScaled(device.Host(b), n, rank, scale);
             Parallel.For(0, m, row =>
             {
-                for (int j = 0; j < rank; j++)
-                {
-                    float sum = 0f;
-                    for (int col = 0; col < n; col++) sum += dyh[(long)row * n + col] * bh[(long)col * rank + j];
-                    duh[(long)row * rank + j] = scale * sum;
-                }
+                var dyRow = dyh.Slice((long)row * n, n);
+                for (int j = 0; j < rank; j++) duh[(long)row * rank + j] = System.Numerics.Tensors.TensorPrimitives.Dot(dyRow, bT.AsSpan(j * n, n));
             });
             Parallel.For(0, (n + 63) / 64, block =>
             {
@@ -119,5 +123,14 @@ public static class LoraKernels
         var kernel = device.GetKernel("lora.down.bwd", acc =>
             acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(BackwardDown));
         kernel(rank * k, du, x, dA, m, k, rank);
+    }
+
+    /// <summary>scale·Bᵀ as [r, n] on the host, so the SIMD loops run contiguously over n.</summary>
+    private static float[] TransposedScaled(HostSpan<float> b, int n, int rank, float scale)
+    {
+        var bT = new float[rank * n];
+        for (int col = 0; col < n; col++)
+            for (int j = 0; j < rank; j++) bT[j * n + col] = scale * b[(long)col * rank + j];
+        return bT;
     }
 }

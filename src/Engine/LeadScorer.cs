@@ -1,0 +1,135 @@
+using System.Text.Json;
+using LeadEngine.Engine.Leads;
+using LeadEngine.Kernels;
+
+namespace LeadEngine.Engine;
+
+/// <summary>A lead's score.</summary>
+/// <param name="LeadId">The lead.</param>
+/// <param name="Probability">Calibrated conversion probability, σ(pointwise head).</param>
+/// <param name="RankingScore">The pairwise head's score (higher ranks first).</param>
+/// <param name="Score">0–100: the probability's percentile among the training leads.</param>
+/// <param name="Grade">A–D by that percentile: A top 5%, B next 15%, C next 30%, D the rest.</param>
+/// <param name="YesProbability">The LM head's P(Yes) against P(No).</param>
+public sealed record LeadScore(string LeadId, double Probability, double RankingScore, int Score, char Grade, double YesProbability);
+
+/// <summary>
+/// The embedded scorer: loads a Qwen model, a LoRA adapter and the score heads once, then scores
+/// leads. Thread-safe (concurrent callers are serialised on the device), no console output.
+/// </summary>
+public sealed class LeadScorer : IDisposable
+{
+    /// <summary>File beside the adapter with the training set's probability percentiles.</summary>
+    public const string CalibrationFile = "score_percentiles.json";
+
+    private readonly ComputeDevice _device;
+    private readonly bool _ownsDevice;
+    private readonly QwenModel _model;
+    private readonly LoraAdapter _adapter;
+    private readonly ScoreHeads _heads;
+    private readonly PromptBuilder _prompts;
+    private readonly double[] _percentiles;
+    private readonly Lock _gate = new();
+
+    /// <summary>Leads per forward pass in <see cref="ScoreBatch"/>.</summary>
+    public int BatchSize { get; }
+
+    private LeadScorer(ComputeDevice device, bool ownsDevice, QwenModel model, LoraAdapter adapter, ScoreHeads heads, PromptBuilder prompts, double[] percentiles, int batchSize)
+    {
+        _device = device;
+        _ownsDevice = ownsDevice;
+        _model = model;
+        _adapter = adapter;
+        _heads = heads;
+        _prompts = prompts;
+        _percentiles = percentiles;
+        BatchSize = batchSize;
+    }
+
+    /// <summary>
+    /// Loads the model folder, the adapter folder (<c>adapter_model.safetensors</c> with heads,
+    /// <c>adapter_config.json</c>, optional <see cref="CalibrationFile"/>) and the tokenizer.
+    /// </summary>
+    public static LeadScorer Load(string modelDir, string adapterDir, QwenTokenizer tokenizer, PromptOptions? prompts = null,
+        ComputeDevice? device = null, int batchSize = 16)
+    {
+        bool owns = device is null;
+        device ??= ComputeDevice.Open();
+        QwenModel? model = null;
+        LoraAdapter? adapter = null;
+        try
+        {
+            model = QwenModel.Load(modelDir, device);
+            string file = Path.Combine(adapterDir, "adapter_model.safetensors");
+            adapter = LoraAdapter.Load(file, model.Config, device);
+            var heads = ScoreHeads.Load(file, model.Config, device);
+            string calibration = Path.Combine(adapterDir, CalibrationFile);
+            var percentiles = File.Exists(calibration) ? JsonSerializer.Deserialize<double[]>(File.ReadAllText(calibration)) ?? [] : [];
+            return new LeadScorer(device, owns, model, adapter, heads, new PromptBuilder(tokenizer, prompts), percentiles, batchSize);
+        }
+        catch
+        {
+            adapter?.Dispose();
+            model?.Dispose();
+            if (owns) device.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Scores one lead.</summary>
+    public LeadScore Score(Lead lead) => ScoreBatch([lead])[0];
+
+    /// <summary>Scores leads in batches of <see cref="BatchSize"/>; results in input order.</summary>
+    public IReadOnlyList<LeadScore> ScoreBatch(IReadOnlyList<Lead> leads)
+    {
+        var prompts = leads.Select(l => _prompts.Build(l).Ids).ToArray();
+        var results = new List<LeadScore>(leads.Count);
+        for (int start = 0; start < leads.Count; start += BatchSize)
+        {
+            var chunk = prompts[start..Math.Min(leads.Count, start + BatchSize)];
+            ForwardResult forward;
+            lock (_gate)
+            {
+                forward = _model.Forward(chunk, new ForwardOptions { Adapter = _adapter, Heads = _heads, LogitTokenIds = [_prompts.YesTokenId, _prompts.NoTokenId] });
+            }
+            for (int i = 0; i < chunk.Length; i++)
+            {
+                double p = 1 / (1 + Math.Exp(-forward.PointwiseLogits![i]));
+                double yes = 1 / (1 + Math.Exp(forward.LastLogits[i][1] - forward.LastLogits[i][0]));
+                int score = Percentile(p);
+                results.Add(new LeadScore(leads[start + i].Id, p, forward.PairwiseScores![i], score, Grade(score), yes));
+            }
+        }
+        return results;
+    }
+
+    /// <summary>0–100: the share of training probabilities below <paramref name="p"/> (100·p without calibration data).</summary>
+    private int Percentile(double p)
+    {
+        if (_percentiles.Length == 0) return (int)Math.Round(100 * p);
+        int below = Array.BinarySearch(_percentiles, p);
+        if (below < 0) below = ~below;
+        return (int)Math.Round(100.0 * below / _percentiles.Length);
+    }
+
+    /// <summary>A: score ≥ 95, B: ≥ 80, C: ≥ 50, D: below.</summary>
+    public static char Grade(int score) => score >= 95 ? 'A' : score >= 80 ? 'B' : score >= 50 ? 'C' : 'D';
+
+    /// <summary>Writes the sorted training probabilities that <see cref="LeadScore.Score"/> is a percentile of.</summary>
+    public static void WriteCalibration(string adapterDir, IEnumerable<double> trainingProbabilities)
+    {
+        var sorted = trainingProbabilities.Order().ToArray();
+        // Keep at most 1,001 quantiles: enough for whole-number percentiles.
+        var quantiles = sorted.Length <= 1001 ? sorted : Enumerable.Range(0, 1001).Select(i => sorted[(int)((long)i * (sorted.Length - 1) / 1000)]).ToArray();
+        File.WriteAllText(Path.Combine(adapterDir, CalibrationFile), JsonSerializer.Serialize(quantiles));
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _heads.Dispose();
+        _adapter.Dispose();
+        _model.Dispose();
+        if (_ownsDevice) _device.Dispose();
+    }
+}
