@@ -66,6 +66,15 @@ public sealed class CliArgs
         return int.TryParse(v, out int n) ? n : throw new UsageException($"--{name} must be an integer, got '{v}'");
     }
 
+    /// <summary>A number option (invariant culture).</summary>
+    public double Double(string name, double fallback)
+    {
+        string? v = Optional(name);
+        if (v is null) return fallback;
+        return double.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double d)
+            ? d : throw new UsageException($"--{name} must be a number, got '{v}'");
+    }
+
     /// <summary>Throws for any option the command did not read.</summary>
     public void RejectUnknown()
     {

@@ -49,12 +49,11 @@ internal static class LeadCommands
     {
         string modelDir = a.Required("model"), data = a.Required("data"), outDir = a.Required("out");
         var funnel = Funnel(a);
-        var weights = a.Optional("loss-weights", "1,0.5,0.2")!.Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
         var options = new LeadTrainingOptions
         {
             Epochs = a.Int("epochs", 1), BatchSize = a.Int("batch-size", 16), Rank = a.Int("rank", 8), Seed = a.Int("seed", 1),
-            LearningRate = double.Parse(a.Optional("lr", "3e-3")!, CultureInfo.InvariantCulture), Recompute = a.Flag("recompute"),
-            Weights = new LossWeights(weights[0], weights[1], weights[2]),
+            LearningRate = a.Double("lr", 3e-3), Recompute = a.Flag("recompute"),
+            Weights = TrainingCommands.ParseWeights(a.Optional("loss-weights", "1,0.5,0.2")!),
         };
         options = options with { Alpha = 2f * options.Rank };
         bool skip = a.Flag("skip-bad-rows");
@@ -63,10 +62,12 @@ internal static class LeadCommands
         var (train, test, skipped) = LeadPipeline.LoadAndSplit(data, funnel, skip);
         Console.WriteLine($"{data}: {train.Count + test.Count} leads ({skipped} bad rows skipped); training on the first {train.Count} by time, {test.Count} held out for eval");
         using var device = ComputeDevice.Open(kind);
-        using var model = QwenModel.Load(modelDir, device);
         var tokenizer = Paths.Tokenizer(modelDir);
         var progress = new ProgressBar(Console.Out, !Console.IsOutputRedirected);
-        LeadPipeline.Train(model, tokenizer, train, funnel, options, outDir, progress.Report);
+        using (var model = QwenModel.Load(modelDir, device))
+        {
+            LeadPipeline.Train(model, tokenizer, train, funnel, options, outDir, progress.Report);
+        }
         LeadPipeline.Score(modelDir, outDir, tokenizer, device, [], calibrationLeads: train);
         progress.Line($"saved adapter, heads, optimizer state and score percentiles to {outDir}");
         return 0;

@@ -205,11 +205,10 @@ namespace LeadEngine.Cli
             var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
             a.RejectUnknown();
             string modelDir = Paths.DefaultModel();
-            using var golden = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(modelDir, "golden.json")));
+            string goldenPath = Path.Combine(modelDir, "golden.json");
+            var sequences = LeadEngine.Training.GoldenBatchFile.Read(goldenPath).Batch.Sequences;
+            using var golden = JsonDocument.Parse(File.ReadAllBytes(goldenPath));
             var root = golden.RootElement;
-            var lengths = root.GetProperty("lengths").EnumerateArray().Select(e => e.GetInt32()).ToArray();
-            var sequences = root.GetProperty("input_ids").EnumerateArray()
-                .Select((row, i) => row.EnumerateArray().Select(e => e.GetInt32()).Take(lengths[i]).ToArray()).ToList();
 
             var clock = Stopwatch.StartNew();
             using var device = ComputeDevice.Open(kind);
@@ -233,12 +232,12 @@ namespace LeadEngine.Cli
             }
             Console.WriteLine($"LeadEngine self-check: built-in model {Path.GetFileName(modelDir)} (Qwen2 architecture, {model.ParameterCount:N0} parameters, {model.WeightDType.Name()})");
             Console.WriteLine($"device           {device.Kind} ({device.Accelerator.Name})");
-            Console.WriteLine($"batch            {sequences.Count} sequences, lengths {string.Join("/", lengths)}, padded to {result.SeqLen}");
+            Console.WriteLine($"batch            {sequences.Length} sequences, lengths {string.Join("/", sequences.Select(s => s.Length))}, padded to {result.SeqLen}");
             Console.WriteLine($"load             {loadMs:F1} ms");
             Console.WriteLine($"first forward    {firstMs:F1} ms (includes compiling {device.CompileMilliseconds:F0} ms of kernels)");
             Console.WriteLine($"warm forward     {warmMs:F1} ms ({sequences.Sum(s => s.Length) / (warmMs / 1000):F0} tokens/s)");
             Console.WriteLine($"vs golden.json   max relative logit error {worst:E2} ({(worst <= 1e-4 ? "PASS" : "FAIL")}, bar 1e-4)");
-            for (int b = 0; b < sequences.Count; b++)
+            for (int b = 0; b < sequences.Length; b++)
             {
                 int top = Array.IndexOf(result.LastLogits[b], result.LastLogits[b].Max());
                 Console.WriteLine($"  sequence {b}: next token {top} (logit {result.LastLogits[b][top]:F4})");

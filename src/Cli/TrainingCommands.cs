@@ -75,8 +75,8 @@ internal static class TrainingCommands
         if (batchFiles.Count == 0) throw new UsageException("train needs at least one --batch file (golden.json format)");
         int steps = a.Int("steps", 100), rank = a.Int("rank", 8), warmup = a.Int("warmup", 10), accumulate = a.Int("accumulate", 1);
         int evalEvery = a.Int("eval-every", 10), saveEvery = a.Int("save-every", 0), seed = a.Int("seed", 1);
-        double lr = Double(a, "lr", 1e-3), ratio = Double(a, "lora-ratio", 20), clip = Double(a, "clip", 1.0), decay = Double(a, "weight-decay", 0.01);
-        float alpha = (float)Double(a, "alpha", 2.0 * rank);
+        double lr = a.Double("lr", 1e-3), ratio = a.Double("lora-ratio", 20), clip = a.Double("clip", 1.0), decay = a.Double("weight-decay", 0.01);
+        float alpha = (float)a.Double("alpha", 2.0 * rank);
         var targets = (a.Optional("targets") ?? "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj")
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(LoraAdapter.ParseTarget).ToList();
         var schedule = a.Optional("schedule", "cosine") switch
@@ -129,14 +129,8 @@ internal static class TrainingCommands
         return 0;
     }
 
-    private static double Double(CliArgs a, string name, double fallback)
-    {
-        string? v = a.Optional(name);
-        if (v is null) return fallback;
-        return double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) ? d : throw new UsageException($"--{name} must be a number, got '{v}'");
-    }
-
-    private static LossWeights ParseWeights(string text)
+    /// <summary>Parses <c>--loss-weights bce,hpro,lm</c>.</summary>
+    internal static LossWeights ParseWeights(string text)
     {
         var parts = text.Split(',');
         if (parts.Length != 3 || !parts.All(p => double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out _)))

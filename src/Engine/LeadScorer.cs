@@ -28,14 +28,17 @@ public sealed class LeadScorer : IDisposable
     private readonly LoraAdapter _adapter;
     private readonly ScoreHeads _heads;
     private readonly PromptBuilder _prompts;
-    private readonly double[] _percentiles;
+    private readonly string _adapterDir;
+    private double[] _percentiles;
     private readonly Lock _gate = new();
 
     /// <summary>Leads per forward pass in <see cref="ScoreBatch"/>.</summary>
     public int BatchSize { get; }
 
-    private LeadScorer(ComputeDevice device, bool ownsDevice, QwenModel model, LoraAdapter adapter, ScoreHeads heads, PromptBuilder prompts, double[] percentiles, int batchSize)
+    private LeadScorer(ComputeDevice device, bool ownsDevice, QwenModel model, LoraAdapter adapter, ScoreHeads heads, PromptBuilder prompts,
+        string adapterDir, double[] percentiles, int batchSize)
     {
+        _adapterDir = adapterDir;
         _device = device;
         _ownsDevice = ownsDevice;
         _model = model;
@@ -65,7 +68,7 @@ public sealed class LeadScorer : IDisposable
             var heads = ScoreHeads.Load(file, model.Config, device);
             string calibration = Path.Combine(adapterDir, CalibrationFile);
             var percentiles = File.Exists(calibration) ? JsonSerializer.Deserialize<double[]>(File.ReadAllText(calibration)) ?? [] : [];
-            return new LeadScorer(device, owns, model, adapter, heads, new PromptBuilder(tokenizer, prompts), percentiles, batchSize);
+            return new LeadScorer(device, owns, model, adapter, heads, new PromptBuilder(tokenizer, prompts), adapterDir, percentiles, batchSize);
         }
         catch
         {
@@ -106,22 +109,27 @@ public sealed class LeadScorer : IDisposable
     /// <summary>0–100: the share of training probabilities below <paramref name="p"/> (100·p without calibration data).</summary>
     private int Percentile(double p)
     {
-        if (_percentiles.Length == 0) return (int)Math.Round(100 * p);
-        int below = Array.BinarySearch(_percentiles, p);
+        var percentiles = Volatile.Read(ref _percentiles);
+        if (percentiles.Length == 0) return (int)Math.Round(100 * p);
+        int below = Array.BinarySearch(percentiles, p);
         if (below < 0) below = ~below;
-        return (int)Math.Round(100.0 * below / _percentiles.Length);
+        return (int)Math.Round(100.0 * below / percentiles.Length);
     }
 
     /// <summary>A: score ≥ 95, B: ≥ 80, C: ≥ 50, D: below.</summary>
     public static char Grade(int score) => score >= 95 ? 'A' : score >= 80 ? 'B' : score >= 50 ? 'C' : 'D';
 
-    /// <summary>Writes the sorted training probabilities that <see cref="LeadScore.Score"/> is a percentile of.</summary>
-    public static void WriteCalibration(string adapterDir, IEnumerable<double> trainingProbabilities)
+    /// <summary>
+    /// Scores <paramref name="trainingLeads"/> and makes their probabilities the distribution that
+    /// <see cref="LeadScore.Score"/> is a percentile of, from now on and in the adapter folder's
+    /// <see cref="CalibrationFile"/> (at most 1,001 quantiles: enough for whole-number percentiles).
+    /// </summary>
+    public void Calibrate(IReadOnlyList<Lead> trainingLeads)
     {
-        var sorted = trainingProbabilities.Order().ToArray();
-        // Keep at most 1,001 quantiles: enough for whole-number percentiles.
+        var sorted = ScoreBatch(trainingLeads).Select(s => s.Probability).Order().ToArray();
         var quantiles = sorted.Length <= 1001 ? sorted : Enumerable.Range(0, 1001).Select(i => sorted[(int)((long)i * (sorted.Length - 1) / 1000)]).ToArray();
-        File.WriteAllText(Path.Combine(adapterDir, CalibrationFile), JsonSerializer.Serialize(quantiles));
+        File.WriteAllText(Path.Combine(_adapterDir, CalibrationFile), JsonSerializer.Serialize(quantiles));
+        Volatile.Write(ref _percentiles, quantiles);
     }
 
     /// <inheritdoc />

@@ -71,14 +71,13 @@ public static class LeadPipeline
     public static IReadOnlyList<LeadScore> Score(string modelDir, string adapterDir, QwenTokenizer tokenizer, ComputeDevice device, IReadOnlyList<Lead> leads,
         IReadOnlyList<Lead>? calibrationLeads = null)
     {
+        using var scorer = LeadScorer.Load(modelDir, adapterDir, tokenizer, device: device);
         if (calibrationLeads is not null)
         {
-            using var uncalibrated = LeadScorer.Load(modelDir, adapterDir, tokenizer, device: device);
             var sample = calibrationLeads.ToArray();
             new Random(1).Shuffle(sample);
-            LeadScorer.WriteCalibration(adapterDir, uncalibrated.ScoreBatch(sample[..Math.Min(sample.Length, CalibrationSample)]).Select(s => s.Probability));
+            scorer.Calibrate(sample[..Math.Min(sample.Length, CalibrationSample)]);
         }
-        using var scorer = LeadScorer.Load(modelDir, adapterDir, tokenizer, device: device);
         return scorer.ScoreBatch(leads);
     }
 

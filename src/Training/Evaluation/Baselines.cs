@@ -71,8 +71,7 @@ public sealed class GbdtBaseline
         }).ToList<(string, string[]?)>();
         int width = Math.Max(1, columns.Sum(c => c.Item2?.Length ?? 1));
         var ml = new MLContext(seed);
-        var schema = SchemaDefinition.Create(typeof(Row));
-        schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, width);
+        var schema = Schema(width);
         var baseline = new GbdtBaseline(columns, ml, null!, width);
         var rows = leads.Select(l => new Row { Features = baseline.Encode(l), Label = l.Converted == 1 }).ToList();
         var data = ml.Data.LoadFromEnumerable(rows, schema);
@@ -82,6 +81,14 @@ public sealed class GbdtBaseline
             NumberOfThreads = 1, Verbose = false, Silent = true,
         });
         return new GbdtBaseline(columns, ml, trainer.Fit(data), width);
+    }
+
+    /// <summary>The row schema with the feature vector's width, known only at run time.</summary>
+    private static SchemaDefinition Schema(int width)
+    {
+        var schema = SchemaDefinition.Create(typeof(Row));
+        schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, width);
+        return schema;
     }
 
     private float[] Encode(Lead lead)
@@ -108,9 +115,7 @@ public sealed class GbdtBaseline
     /// <summary>Predicted conversion probabilities.</summary>
     public double[] Predict(IReadOnlyList<Lead> leads)
     {
-        var schema = SchemaDefinition.Create(typeof(Row));
-        schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, _width);
-        var data = _ml.Data.LoadFromEnumerable(leads.Select(l => new Row { Features = Encode(l) }), schema);
+        var data = _ml.Data.LoadFromEnumerable(leads.Select(l => new Row { Features = Encode(l) }), Schema(_width));
         return _ml.Data.CreateEnumerable<Prediction>(_model.Transform(data), reuseRowObject: false).Select(p => (double)p.Probability).ToArray();
     }
 }
