@@ -29,6 +29,8 @@ commands:
                   train LoRA + score heads with BCE + HPRO + LM on golden-format batch files
   generate-leads  --out FILE.csv [--count 20000] [--seed 1]   a synthetic automotive funnel dataset (see SyntheticLeads)
   prompt          --data FILE [--lead ID] [--funnel FILE] [--budget 2000] [--model DIR]   the prompt of a lead and its token count
+  profile         --model DIR|qwen2.5-0.5b|qwen2.5-1.5b|qwen1.5-1.8b [--train] [--batch 8 --seq 256 --steps 3 --rank 8]
+                  [--device D]   per-kernel table (calls, ms, % of step, GFLOP/s, GB/s) of a scoring forward or a training step
   generate-model  --out DIR [--hidden 64 --layers 2 --heads 4 --kv-heads 2 --intermediate 176 --vocab 512]
                   [--dtype bf16|f16|f32] [--tied] [--seed 1]   a Qwen2-architecture model with seeded random weights
 """;
@@ -40,7 +42,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 }
 try
 {
-    var options = new CliArgs(args.Skip(1), "json", "tied", "recompute", "skip-bad-rows");
+    var options = new CliArgs(args.Skip(1), "json", "tied", "recompute", "skip-bad-rows", "train");
     return args[0] switch
     {
         "demo" => LeadCommands.Demo(options),
@@ -55,6 +57,7 @@ try
         "generate-model" => Commands.GenerateModel(options),
         "generate-leads" => LeadCommands.GenerateLeads(options),
         "prompt" => LeadCommands.Prompt(options),
+        "profile" => ProfileCommand.Run(options),
         _ => throw new UsageException($"unknown command '{args[0]}'"),
     };
 }
@@ -261,6 +264,22 @@ namespace LeadEngine.Cli
                 }
             }
             return null;
+        }
+
+        /// <summary>
+        /// A model folder, or the name of a <see cref="QwenConfig.Presets"/> shape: then a bf16 model with
+        /// seeded random weights in weights/random/NAME, written on first use.
+        /// </summary>
+        public static string ModelOrPreset(string value)
+        {
+            if (!QwenConfig.Presets.TryGetValue(value, out var preset) || Directory.Exists(value)) return value;
+            string dir = Path.Combine(Find("weights") ?? "weights", "random", value.ToLowerInvariant());
+            if (!File.Exists(Path.Combine(dir, "model.safetensors")))
+            {
+                Console.Error.WriteLine($"writing {value} with random bf16 weights to {dir}");
+                SyntheticModel.Write(dir, preset, TensorDType.BF16, seed: 1);
+            }
+            return dir;
         }
 
         public static string DefaultModel() =>

@@ -34,6 +34,17 @@ public sealed record QwenConfig
     /// <summary>Per-head dimension.</summary>
     public int HeadDim => HiddenSize / Heads;
 
+    /// <summary>
+    /// Published architectures by lower-case name (<c>qwen2.5-0.5b</c>, <c>qwen2.5-1.5b</c>,
+    /// <c>qwen1.5-1.8b</c>): the shapes benchmarks and profiles run at with random weights.
+    /// </summary>
+    public static IReadOnlyDictionary<string, QwenConfig> Presets { get; } = new Dictionary<string, QwenConfig>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["qwen2.5-0.5b"] = new() { HiddenSize = 896, Layers = 24, Heads = 14, KvHeads = 2, IntermediateSize = 4864, VocabSize = 151936, TieWordEmbeddings = true, RopeTheta = 1e6 },
+        ["qwen2.5-1.5b"] = new() { HiddenSize = 1536, Layers = 28, Heads = 12, KvHeads = 2, IntermediateSize = 8960, VocabSize = 151936, TieWordEmbeddings = true, RopeTheta = 1e6 },
+        ["qwen1.5-1.8b"] = new() { HiddenSize = 2048, Layers = 24, Heads = 16, KvHeads = 16, IntermediateSize = 5504, VocabSize = 151936, RopeTheta = 1e6 },
+    };
+
     /// <summary>Reads and validates <c>config.json</c> in <paramref name="modelDir"/>.</summary>
     /// <exception cref="ModelConfigException">Missing file, missing field or inconsistent sizes.</exception>
     public static QwenConfig Load(string modelDir)

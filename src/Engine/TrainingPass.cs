@@ -55,6 +55,7 @@ internal sealed class TrainingPass<TW> : TrainingPass where TW : unmanaged, IWei
         var c = model.Config;
         var device = model.Device;
         var acc = device.Accelerator;
+        var allocation = device.Time("host.allocate");
         _batch = new DeviceBatch(acc, sequences);
         int rows = _batch.Rows, h = c.HiddenSize;
         model.EnsureRope(_batch.SeqLen);
@@ -64,6 +65,7 @@ internal sealed class TrainingPass<TW> : TrainingPass where TW : unmanaged, IWei
         // Keep every layer's activations, or (recompute) one scratch set plus each layer's input.
         _layers = Enumerable.Range(0, recompute ? 1 : c.Layers).Select(_ => new LayerActivations(acc, c, rows, adapter.Rank, training: true)).ToArray();
         _layerInputs = recompute ? Enumerable.Range(0, c.Layers).Select(_ => acc.Allocate1D<float>((long)rows * h)).ToArray() : [];
+        allocation.Dispose();
 
         EmbeddingKernels.LaunchForward(device, _batch.Ids.View, model.Weights.Embedding, _x.View, rows, h);
         for (int layer = 0; layer < c.Layers; layer++)
@@ -77,6 +79,7 @@ internal sealed class TrainingPass<TW> : TrainingPass where TW : unmanaged, IWei
         HeadKernels.LaunchForward(device, _finalHidden.View, _batch.LengthBuffer.View, model.Weights.LmHead, ArrayView<int>.Empty,
             heads.Weight, heads.Bias, logits.View, scores.View, _batch.Batch, _batch.SeqLen, h, c.VocabSize);
         device.Synchronize();
+        using var download = device.Time("host.download_logits", 0, 4.0 * _batch.Batch * c.VocabSize);
         var scoreValues = scores.GetAsArray1D();
         Logits = Transformer<TW>.SplitRows(logits.GetAsArray1D(), _batch.Batch, c.VocabSize);
         PointwiseLogits = scoreValues.Where((_, i) => i % 2 == 0).ToArray();
@@ -96,6 +99,7 @@ internal sealed class TrainingPass<TW> : TrainingPass where TW : unmanaged, IWei
         if (dLogits.Length != batch || dPointwise.Length != batch || dPairwise.Length != batch)
             throw new ArgumentException($"gradients must have one row per sequence ({batch})");
 
+        var upload = device.Time("host.upload_gradients", 0, 4.0 * batch * c.VocabSize);
         var flatLogits = new float[(long)batch * c.VocabSize];
         for (int b = 0; b < batch; b++) dLogits[b].CopyTo(flatLogits, (long)b * c.VocabSize);
         var flatScores = new float[batch * 2];
@@ -112,6 +116,7 @@ internal sealed class TrainingPass<TW> : TrainingPass where TW : unmanaged, IWei
         using var scratch = new BackwardScratch(acc, c, rows, _adapter.Rank);
         dHidden.MemSetToZero();
         dx.MemSetToZero();
+        upload.Dispose();
 
         // Heads: LM part dh = dLogits·W_lm, then the score heads and their weight gradients.
         MatMulKernels.LaunchBackwardInput(device, dLogitsBuffer.View, ArrayView<float>.Empty, _model.Weights.LmHead, ArrayView<float>.Empty,

@@ -269,6 +269,7 @@ public static class AttentionKernels
     public static void LaunchForward(ComputeDevice device, ArrayView<float> q, ArrayView<float> k, ArrayView<float> v, ArrayView<int> lengths, ArrayView<float> o,
         ArrayView<float> lse, int batch, int seqLen, int heads, int kvHeads, int headDim)
     {
+        using var timer = device.Time("attention.forward", 2.0 * batch * heads * seqLen * (seqLen + 1.0) * headDim, 4.0 * batch * seqLen * (2 * heads + 2 * kvHeads) * headDim);
         if (device.UsesSimd)
         {
             SimdForward(device, q, k, v, lengths, o, lse, batch, seqLen, heads, kvHeads, headDim);
@@ -290,6 +291,7 @@ public static class AttentionKernels
         ArrayView<float> o, ArrayView<float> lse, ArrayView<float> dO, ArrayView<float> dq, ArrayView<float> dk, ArrayView<float> dv,
         ArrayView<float> dotScratch, int batch, int seqLen, int heads, int kvHeads, int headDim)
     {
+        using var timer = device.Time("attention.backward", 5.0 * batch * heads * seqLen * (seqLen + 1.0) * headDim, 4.0 * batch * seqLen * (4 * heads + 4 * kvHeads) * headDim);
         if (device.UsesSimd)
         {
             SimdBackward(device, q, k, v, lengths, o, lse, dO, dq, dk, dv, batch, seqLen, heads, kvHeads, headDim);

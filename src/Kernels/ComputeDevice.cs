@@ -156,6 +156,17 @@ public sealed class ComputeDevice : IDisposable
         return new HostSpan<T>(view);
     }
 
+    /// <summary>When set, launchers time every launch into it (see <see cref="KernelProfiler"/>).</summary>
+    public KernelProfiler? Profiler { get; set; }
+
+    /// <summary>
+    /// Starts timing one launch or host phase named <paramref name="name"/> doing <paramref name="flops"/>
+    /// operations over <paramref name="bytes"/> bytes; dispose the result when it has been queued.
+    /// Free when no <see cref="Profiler"/> is attached.
+    /// </summary>
+    public KernelTimer Time(string name, double flops = 0, double bytes = 0) =>
+        Profiler is null ? default : new KernelTimer(this, name, flops, bytes);
+
     /// <summary>Waits for all queued kernels.</summary>
     public void Synchronize() => Accelerator.Synchronize();
 
@@ -183,6 +194,16 @@ internal readonly unsafe struct HostSpan<T> where T : unmanaged
         _pointer = view.Length == 0 ? null : (T*)view.LoadEffectiveAddressAsPtr();
         Length = view.Length;
     }
+
+    private HostSpan(T* pointer, long length)
+    {
+        _pointer = pointer;
+        Length = length;
+    }
+
+    /// <summary>A pinned managed array (allocated with <c>GC.AllocateArray(pinned: true)</c>).</summary>
+    public static HostSpan<T> Pinned(T[] array) =>
+        new((T*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(array)), array.LongLength);
 
     /// <summary>Element <paramref name="i"/>.</summary>
     public ref T this[long i] => ref _pointer[i];

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -18,6 +19,7 @@ public static class EmbeddingKernels
     public static void LaunchForward<TW>(ComputeDevice device, ArrayView<int> ids, ArrayView<TW> table, ArrayView<float> y, int rows, int hidden)
         where TW : unmanaged, IWeight
     {
+        using var timer = device.Time("embedding.forward", 0, (4.0 + Unsafe.SizeOf<TW>()) * rows * hidden);
         if (device.UsesSimd)
         {
             var (ih, th, yh) = (device.Host(ids), device.Host(table), device.Host(y));

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -65,26 +66,35 @@ public static class HeadKernels
         int batch, int seqLen, int hiddenSize, int vocab)
         where TW : unmanaged, IWeight
     {
+        using var timer = device.Time("head.forward", 2.0 * batch * (tokenIds.Length > 0 ? tokenIds.Length : vocab) * hiddenSize, (double)Unsafe.SizeOf<TW>() * (tokenIds.Length > 0 ? tokenIds.Length : vocab) * hiddenSize);
         if (device.UsesSimd)
         {
             var (hh, lh, wh, th, swh, sbh, logitH, scoreH) = (device.Host(hidden), device.Host(lengths), device.Host(lmWeight), device.Host(tokenIds),
                 device.Host(scoreWeight), device.Host(scoreBias), device.Host(logits), device.Host(scores));
             int count = tokenIds.Length > 0 ? (int)tokenIds.Length : vocab;
-            Parallel.For(0, (count + 255) / 256, block =>
+            // Gather the last-token rows, then one blocked product against the (listed) LM rows.
+            var last = GC.AllocateArray<float>(batch * hiddenSize, pinned: true);
+            for (int b = 0; b < batch; b++) hh.Slice(((long)b * seqLen + lh[b] - 1) * hiddenSize, hiddenSize).CopyTo(last.AsSpan(b * hiddenSize, hiddenSize));
+            var lastRows = Strided<float>.RowMajor(HostSpan<float>.Pinned(last), hiddenSize);
+            if (tokenIds.Length == 0)
+            {
+                SimdGemm.Multiply(lastRows, Strided<TW>.Transposed(wh, hiddenSize), logitH, 0, count, batch, count, hiddenSize, 1f, accumulate: false);
+            }
+            else
             {
                 var row = new float[hiddenSize];
-                for (int j = block * 256; j < Math.Min(count, block * 256 + 256); j++)
+                for (int j = 0; j < count; j++)
                 {
-                    WeightRows.Widen(wh, (long)(tokenIds.Length > 0 ? th[j] : j) * hiddenSize, row);
+                    WeightRows.Widen(wh, (long)th[j] * hiddenSize, row);
                     for (int b = 0; b < batch; b++)
-                        logitH[(long)b * count + j] = System.Numerics.Tensors.TensorPrimitives.Dot(hh.Slice(((long)b * seqLen + lh[b] - 1) * hiddenSize, hiddenSize), row);
+                        logitH[(long)b * count + j] = System.Numerics.Tensors.TensorPrimitives.Dot(last.AsSpan(b * hiddenSize, hiddenSize), row);
                 }
-            });
+            }
             if (scoreBias.Length > 0)
             {
                 for (int b = 0; b < batch; b++)
                     for (int r = 0; r < 2; r++)
-                        scoreH[b * 2 + r] = sbh[r] + System.Numerics.Tensors.TensorPrimitives.Dot(hh.Slice(((long)b * seqLen + lh[b] - 1) * hiddenSize, hiddenSize), swh.Slice((long)r * hiddenSize, hiddenSize));
+                        scoreH[b * 2 + r] = sbh[r] + System.Numerics.Tensors.TensorPrimitives.Dot(last.AsSpan(b * hiddenSize, hiddenSize), swh.Slice((long)r * hiddenSize, hiddenSize));
             }
             return;
         }
@@ -151,6 +161,7 @@ public static class HeadKernels
         ArrayView<float> scoreWeight, ArrayView<float> dScores, ArrayView<float> dHidden, ArrayView<float> dScoreWeight, ArrayView<float> dScoreBias,
         int batch, int seqLen, int hiddenSize)
     {
+        using var timer = device.Time("head.backward", 8.0 * batch * hiddenSize, 16.0 * batch * hiddenSize);
         if (device.UsesSimd)
         {
             var (hh, lh, dLmH, swh, dSH, dHH, dSWH, dSBH) = (device.Host(hidden), device.Host(lengths), device.Host(dLmHidden), device.Host(scoreWeight),

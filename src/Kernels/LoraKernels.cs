@@ -18,16 +18,11 @@ public static class LoraKernels
     /// <summary>Launches <see cref="AddUpProjection"/> over the m×n outputs.</summary>
     public static void LaunchAddUpProjection(ComputeDevice device, ArrayView<float> y, ArrayView<float> u, ArrayView<float> b, int m, int n, int rank, float scale)
     {
+        using var timer = device.Time("lora.up", 2.0 * m * n * rank, 8.0 * m * n);
         if (device.UsesSimd)
         {
-            var (yh, uh) = (device.Host(y), device.Host(u));
-            var bT = TransposedScaled(device.Host(b), n, rank, scale);
-            Parallel.For(0, m, row =>
-            {
-                var target = yh.Slice((long)row * n, n);
-                for (int j = 0; j < rank; j++)
-                    System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(bT.AsSpan(j * n, n), uh[(long)row * rank + j], target, target);
-            });
+            SimdGemm.Multiply(Strided<float>.RowMajor(device.Host(u), rank), Strided<F32>.Transposed(device.Host(b.Cast<F32>()), rank),
+                device.Host(y), 0, n, m, n, rank, scale, accumulate: true);
             return;
         }
         var kernel = device.GetKernel("lora.up.fwd", acc =>
@@ -75,27 +70,14 @@ public static class LoraKernels
     public static void LaunchBackwardUp(ComputeDevice device, ArrayView<float> dy, ArrayView<float> u, ArrayView<float> b,
         ArrayView<float> du, ArrayView<float> dB, int m, int n, int rank, float scale)
     {
+        using var timer = device.Time("lora.backward_up", 4.0 * m * n * rank, 4.0 * m * n);
         if (device.UsesSimd)
         {
-            var (dyh, uh, duh, dBh) = (device.Host(dy), device.Host(u), device.Host(du), device.Host(dB));
-            var bT = TransposedScaled(device.Host(b), n, rank, scale);
-            Parallel.For(0, m, row =>
-            {
-                var dyRow = dyh.Slice((long)row * n, n);
-                for (int j = 0; j < rank; j++) duh[(long)row * rank + j] = System.Numerics.Tensors.TensorPrimitives.Dot(dyRow, bT.AsSpan(j * n, n));
-            });
-            Parallel.For(0, (n + 63) / 64, block =>
-            {
-                int c0 = block * 64, cols = Math.Min(64, n - c0);
-                var acc = new float[cols * rank];
-                for (int row = 0; row < m; row++)
-                    for (int c = 0; c < cols; c++)
-                    {
-                        float g = dyh[(long)row * n + c0 + c];
-                        for (int j = 0; j < rank; j++) acc[c * rank + j] += g * uh[(long)row * rank + j];
-                    }
-                for (int i = 0; i < acc.Length; i++) dBh[(long)c0 * rank + i] += scale * acc[i];
-            });
+            var dyh = device.Host(dy);
+            SimdGemm.Multiply(Strided<float>.RowMajor(dyh, n), Strided<F32>.RowMajor(device.Host(b.Cast<F32>()), rank), device.Host(du), 0, rank,
+                m, rank, n, scale, accumulate: false);
+            SimdGemm.Multiply(Strided<float>.Transposed(dyh, n), Strided<F32>.RowMajor(device.Host(u.Cast<F32>()), rank), device.Host(dB), 0, rank,
+                n, rank, m, scale, accumulate: true);
             return;
         }
         var kernel = device.GetKernel("lora.up.bwd", acc =>
@@ -106,31 +88,15 @@ public static class LoraKernels
     /// <summary>Launches <see cref="BackwardDown"/>: dA (accumulated).</summary>
     public static void LaunchBackwardDown(ComputeDevice device, ArrayView<float> du, ArrayView<float> x, ArrayView<float> dA, int m, int k, int rank)
     {
+        using var timer = device.Time("lora.backward_down", 2.0 * m * k * rank, 4.0 * m * k);
         if (device.UsesSimd)
         {
-            var (duh, xh, dAh) = (device.Host(du), device.Host(x), device.Host(dA));
-            Parallel.For(0, rank, j =>
-            {
-                var target = dAh.Slice((long)j * k, k);
-                for (int row = 0; row < m; row++)
-                {
-                    float g = duh[(long)row * rank + j];
-                    if (g != 0f) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(xh.Slice((long)row * k, k), g, target, target);
-                }
-            });
+            SimdGemm.Multiply(Strided<float>.Transposed(device.Host(du), rank), Strided<F32>.RowMajor(device.Host(x.Cast<F32>()), k), device.Host(dA), 0, k,
+                rank, k, m, 1f, accumulate: true);
             return;
         }
         var kernel = device.GetKernel("lora.down.bwd", acc =>
             acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(BackwardDown));
         kernel(rank * k, du, x, dA, m, k, rank);
-    }
-
-    /// <summary>scale·Bᵀ as [r, n] on the host, so the SIMD loops run contiguously over n.</summary>
-    private static float[] TransposedScaled(HostSpan<float> b, int n, int rank, float scale)
-    {
-        var bT = new float[rank * n];
-        for (int col = 0; col < n; col++)
-            for (int j = 0; j < rank; j++) bT[j * n + col] = scale * b[(long)col * rank + j];
-        return bT;
     }
 }

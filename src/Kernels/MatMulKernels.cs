@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -203,6 +204,7 @@ public static class MatMulKernels
         ArrayView<float> loraA, ArrayView<float> y, ArrayView<float> loraU, int m, int n, int k, int loraRank)
         where TW : unmanaged, IWeight
     {
+        using var timer = device.Time("matmul.forward", 2.0 * m * (n + loraRank) * k, 4.0 * m * (k + n + loraRank) + (double)Unsafe.SizeOf<TW>() * n * k);
         if (device.UsesSimd)
         {
             SimdForward(device, x, w, bias, loraA, y, loraU, m, n, k, loraRank);
@@ -227,6 +229,7 @@ public static class MatMulKernels
         ArrayView<float> dx, int m, int n, int k, int loraRank, bool accumulate)
         where TW : unmanaged, IWeight
     {
+        using var timer = device.Time("matmul.backward_input", 2.0 * m * (n + loraRank) * k, 4.0 * m * (k + n + loraRank) + (double)Unsafe.SizeOf<TW>() * n * k);
         if (device.UsesSimd)
         {
             SimdBackwardInput(device, dy, du, w, loraA, dx, m, n, k, loraRank, accumulate);
@@ -242,70 +245,32 @@ public static class MatMulKernels
         kernel(config, dy, du, w, loraA, dx, args, accumulate ? 1 : 0);
     }
 
-    /// <summary>Output columns per SIMD task: a panel of W rows widened once and reused across every x row.</summary>
-    private const int SimdPanel = 64;
-
-    /// <summary>SIMD CPU forward: panels of W (and A) rows widened to fp32, then one dot product per output.</summary>
+    /// <summary>SIMD CPU forward: y = x·Wᵀ (+ bias) and u = x·Aᵀ as two blocked products.</summary>
     private static void SimdForward<TW>(ComputeDevice device, ArrayView<float> xView, ArrayView<TW> wView, ArrayView<TW> biasView,
         ArrayView<float> aView, ArrayView<float> yView, ArrayView<float> uView, int m, int n, int k, int rank)
         where TW : unmanaged, IWeight
     {
-        var x = device.Host(xView); var w = device.Host(wView); var bias = device.Host(biasView);
-        var a = device.Host(aView); var y = device.Host(yView); var u = device.Host(uView);
-        int total = n + rank;
-        Parallel.For(0, (total + SimdPanel - 1) / SimdPanel, block =>
+        var x = Strided<float>.RowMajor(device.Host(xView), k);
+        var y = device.Host(yView);
+        SimdGemm.Multiply(x, Strided<TW>.Transposed(device.Host(wView), k), y, 0, n, m, n, k, 1f, accumulate: false);
+        if (biasView.Length > 0)
         {
-            int c0 = block * SimdPanel, cols = Math.Min(SimdPanel, total - c0);
-            var panel = new float[cols * k];
-            for (int c = 0; c < cols; c++)
-            {
-                int col = c0 + c;
-                if (col < n) WeightRows.Widen(w, (long)col * k, panel.AsSpan(c * k, k));
-                else a.Slice((long)(col - n) * k, k).CopyTo(panel.AsSpan(c * k, k));
-            }
-            for (int row = 0; row < m; row++)
-            {
-                var xRow = x.Slice((long)row * k, k);
-                for (int c = 0; c < cols; c++)
-                {
-                    int col = c0 + c;
-                    float dot = System.Numerics.Tensors.TensorPrimitives.Dot(xRow, panel.AsSpan(c * k, k));
-                    if (col < n) y[(long)row * n + col] = bias.Length > 0 ? dot + bias[col].ToFloat() : dot;
-                    else u[(long)row * rank + (col - n)] = dot;
-                }
-            }
-        });
+            var bias = new float[n];
+            WeightRows.Widen(device.Host(biasView), 0, bias);
+            Parallel.For(0, m, row => System.Numerics.Tensors.TensorPrimitives.Add(y.Slice((long)row * n, n), bias, y.Slice((long)row * n, n)));
+        }
+        if (rank > 0)
+            SimdGemm.Multiply(x, Strided<F32>.Transposed(device.Host(aView.Cast<F32>()), k), device.Host(uView), 0, rank, m, rank, k, 1f, accumulate: false);
     }
 
-    /// <summary>SIMD CPU input gradient: tasks own (row chunk, column block) tiles of dx and stream W (and A) through them.</summary>
+    /// <summary>SIMD CPU input gradient: dx (+)= dy·W, then dx += du·A.</summary>
     private static void SimdBackwardInput<TW>(ComputeDevice device, ArrayView<float> dyView, ArrayView<float> duView, ArrayView<TW> wView,
         ArrayView<float> aView, ArrayView<float> dxView, int m, int n, int k, int rank, bool accumulate)
         where TW : unmanaged, IWeight
     {
-        var dy = device.Host(dyView); var du = device.Host(duView); var w = device.Host(wView);
-        var a = device.Host(aView); var dx = device.Host(dxView);
-        const int RowChunk = 64, ColumnBlock = 256;
-        int rowChunks = (m + RowChunk - 1) / RowChunk, colBlocks = (k + ColumnBlock - 1) / ColumnBlock;
-        Parallel.For(0, rowChunks * colBlocks, tile =>
-        {
-            int r0 = tile / colBlocks * RowChunk, k0 = tile % colBlocks * ColumnBlock;
-            int rows = Math.Min(RowChunk, m - r0), width = Math.Min(ColumnBlock, k - k0);
-            var wRow = new float[width];
-            if (!accumulate)
-                for (int r = 0; r < rows; r++) dx.Slice((long)(r0 + r) * k + k0, width).Clear();
-            for (int j = 0; j < n + rank; j++)
-            {
-                if (j < n) WeightRows.Widen(w, (long)j * k + k0, wRow);
-                else a.Slice((long)(j - n) * k + k0, width).CopyTo(wRow);
-                for (int r = 0; r < rows; r++)
-                {
-                    long row = r0 + r;
-                    float g = j < n ? dy[row * n + j] : du[row * rank + (j - n)];
-                    if (g == 0f) continue;
-                    var target = dx.Slice(row * k + k0, width);
-                    System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(wRow, g, target, target);
-                }
-            }
-        });
+        var dx = device.Host(dxView);
+        SimdGemm.Multiply(Strided<float>.RowMajor(device.Host(dyView), n), Strided<TW>.RowMajor(device.Host(wView), k), dx, 0, k, m, k, n, 1f, accumulate);
+        if (rank > 0)
+            SimdGemm.Multiply(Strided<float>.RowMajor(device.Host(duView), rank), Strided<F32>.RowMajor(device.Host(aView.Cast<F32>()), k), dx, 0, k, m, k, rank, 1f, accumulate: true);
     }
 }

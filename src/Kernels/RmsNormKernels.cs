@@ -74,6 +74,7 @@ public static class RmsNormKernels
     public static void LaunchBackward<TW>(ComputeDevice device, ArrayView<float> x, ArrayView<TW> weight, ArrayView<float> dy, ArrayView<float> dx, int rows, int hidden, float eps)
         where TW : unmanaged, IWeight
     {
+        using var timer = device.Time("rmsnorm.backward", 8.0 * rows * hidden, 16.0 * rows * hidden);
         if (device.UsesSimd)
         {
             var (xh, wh, dyh, dxh) = (device.Host(x), device.Host(weight), device.Host(dy), device.Host(dx));
@@ -98,6 +99,7 @@ public static class RmsNormKernels
     public static void LaunchForward<TW>(ComputeDevice device, ArrayView<float> x, ArrayView<TW> weight, ArrayView<float> y, int rows, int hidden, float eps)
         where TW : unmanaged, IWeight
     {
+        using var timer = device.Time("rmsnorm.forward", 4.0 * rows * hidden, 8.0 * rows * hidden);
         if (device.UsesSimd)
         {
             var (xh, wh, yh) = (device.Host(x), device.Host(weight), device.Host(y));

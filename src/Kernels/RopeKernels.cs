@@ -38,6 +38,7 @@ public static class RopeKernels
 
     private static void Launch(ComputeDevice device, ArrayView<float> x, ArrayView<float> cos, ArrayView<float> sin, int rows, int seqLen, int heads, int headDim, float sinSign)
     {
+        using var timer = device.Time(sinSign > 0 ? "rope.forward" : "rope.backward", 6.0 * rows * heads * headDim / 2, 16.0 * rows * heads * headDim / 2);
         if (device.UsesSimd)
         {
             Simd.ForEach((long)rows * heads * (headDim / 2), i => Rotate(new Index1D((int)i), x, cos, sin, seqLen, heads, headDim, sinSign));

@@ -25,6 +25,7 @@ public static class SwiGluKernels
     /// <summary>Launches <see cref="Backward"/> over <paramref name="count"/> elements.</summary>
     public static void LaunchBackward(ComputeDevice device, ArrayView<float> gate, ArrayView<float> up, ArrayView<float> dy, ArrayView<float> dGate, ArrayView<float> dUp, long count)
     {
+        using var timer = device.Time("swiglu.backward", 10.0 * count, 20.0 * count);
         if (device.UsesSimd)
         {
             var (gh, uh, dyh, dgh, duh) = (device.Host(gate), device.Host(up), device.Host(dy), device.Host(dGate), device.Host(dUp));
@@ -54,6 +55,7 @@ public static class SwiGluKernels
     /// <summary>Launches <see cref="Forward"/> over <paramref name="count"/> elements.</summary>
     public static void LaunchForward(ComputeDevice device, ArrayView<float> gate, ArrayView<float> up, ArrayView<float> y, long count)
     {
+        using var timer = device.Time("swiglu.forward", 5.0 * count, 12.0 * count);
         if (device.UsesSimd)
         {
             var (gh, uh, yh) = (device.Host(gate), device.Host(up), device.Host(y));

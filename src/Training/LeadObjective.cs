@@ -50,6 +50,7 @@ public sealed class LeadObjective(LossWeights weights)
                 throw new ArgumentException($"pair ({p.Better}, {p.Worse}) refers to a lead outside the batch of {batch.Sequences.Length}");
         }
         using var pass = model.ForwardForTraining(batch.Sequences, adapter, heads, recompute);
+        var losses = model.Device.Time("host.losses");
         var bce = BceLoss.Evaluate(pass.PointwiseLogits, batch.Labels);
         var hpro = HproLoss.Evaluate(pass.PairwiseScores, batch.Pairs, batch.TierMargins);
         var (lm, lmGrad) = LmLoss.Evaluate(pass.Logits, batch.Labels, batch.YesTokenId, batch.NoTokenId);
@@ -57,8 +58,11 @@ public sealed class LeadObjective(LossWeights weights)
         if (backward)
         {
             float wl = (float)Weights.Lm;
-            foreach (var row in lmGrad)
-                for (int j = 0; j < row.Length; j++) row[j] *= wl;
+            foreach (var row in lmGrad) System.Numerics.Tensors.TensorPrimitives.Multiply(row, wl, row);
+        }
+        losses.Dispose();
+        if (backward)
+        {
             pass.Backward(lmGrad, bce.Gradient.Select(g => (float)(g * Weights.Bce)).ToArray(), hpro.Gradient.Select(g => (float)(g * Weights.Hpro)).ToArray());
         }
         return new LossTerms(bce.Value, hpro.Value, lm, total);

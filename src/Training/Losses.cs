@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 namespace LeadEngine.Training;
 
 /// <summary>A preference pair: lead <see cref="Better"/> should outscore <see cref="Worse"/> by the tier's margin.</summary>
@@ -70,23 +71,30 @@ public static class LmLoss
     public static (double Value, float[][] Gradient) Evaluate(IReadOnlyList<float[]> logits, IReadOnlyList<int> labels, int yesTokenId, int noTokenId)
     {
         int n = logits.Count;
-        double sum = 0;
         var grad = new float[n][];
+        var rowLoss = new double[n];
         for (int b = 0; b < n; b++)
+        {
+            int target = labels[b] == 1 ? yesTokenId : noTokenId;
+            if (target < 0 || target >= logits[b].Length) throw new ArgumentException($"answer token {target} is outside the vocabulary ({logits[b].Length})");
+        }
+        // Rows are independent; softmax in fp32 with the normaliser summed in fp64.
+        Parallel.For(0, n, b =>
         {
             var row = logits[b];
             int target = labels[b] == 1 ? yesTokenId : noTokenId;
-            if (target < 0 || target >= row.Length) throw new ArgumentException($"answer token {target} is outside the vocabulary ({row.Length})");
-            double max = double.NegativeInfinity;
-            foreach (float v in row) max = Math.Max(max, v);
+            float max = TensorPrimitives.Max(row);
+            var g = new float[row.Length];
+            TensorPrimitives.Subtract(row, max, g);
+            TensorPrimitives.Exp(g, g);
             double z = 0;
-            foreach (float v in row) z += Math.Exp(v - max);
-            double logZ = max + Math.Log(z);
-            sum += logZ - row[target];
-            grad[b] = new float[row.Length];
-            for (int j = 0; j < row.Length; j++) grad[b][j] = (float)(Math.Exp(row[j] - logZ) / n);
-            grad[b][target] -= 1f / n;
-        }
+            foreach (float e in g) z += e;
+            rowLoss[b] = max + Math.Log(z) - row[target];
+            TensorPrimitives.Multiply(g, (float)(1.0 / (z * n)), g);
+            g[target] -= 1f / n;
+            grad[b] = g;
+        });
+        double sum = rowLoss.Sum();
         return (sum / n, grad);
     }
 }

@@ -86,4 +86,41 @@ public class MatMulKernelTests
         LoraKernels.LaunchAddUpProjection(device, yb.View, ub.View, bbLora.View, m, n, rank, scale);
         Close.Check(Reference(x, w, bias, a, b, scale, m, n, k, rank), yb.GetAsArray1D(), 1e-5, "matmul + LoRA");
     }
+
+    /// <summary>Shapes past one K block (256) and several 64-column blocks, with rows not a multiple of the 6-row tile.</summary>
+    [Theory]
+    [MemberData(nameof(KernelTestData.Devices), MemberType = typeof(KernelTestData))]
+    public void DeepAndWideShapesForwardAndInputGradient(string deviceName)
+    {
+        var device = KernelTestData.Device(deviceName);
+        int m = 14, n = 150, k = 600, rank = 5;
+        var x = KernelTestData.Random(m * k, 11);
+        var (w, wf) = KernelTestData.RandomBf16(n * k, 12);
+        var a = KernelTestData.Random(rank * k, 13);
+        var dy = KernelTestData.Random(m * n, 14);
+        var du = KernelTestData.Random(m * rank, 15);
+        using var xb = device.Accelerator.Allocate1D(x);
+        using var wb = device.Accelerator.Allocate1D(w);
+        using var ab = device.Accelerator.Allocate1D(a);
+        using var ub = device.Accelerator.Allocate1D<float>(m * rank);
+        using var yb = device.Accelerator.Allocate1D<float>(m * n);
+        MatMulKernels.LaunchForward<Bf16>(device, xb.View, wb.View, ArrayView<Bf16>.Empty, ab.View, yb.View, ub.View, m, n, k, rank);
+        Close.Check(Reference(x, wf, null, null, null, 0, m, n, k, 0), yb.GetAsArray1D(), 1e-5, "deep matmul y");
+        Close.Check(Reference(x, a, null, null, null, 0, m, rank, k, 0), ub.GetAsArray1D(), 1e-5, "deep matmul u");
+
+        var expected = new float[m * k];
+        for (int i = 0; i < m; i++)
+            for (int c = 0; c < k; c++)
+            {
+                double s = 1.0; // the launch accumulates onto ones
+                for (int o = 0; o < n; o++) s += (double)dy[i * n + o] * wf[o * k + c];
+                for (int j = 0; j < rank; j++) s += (double)du[i * rank + j] * a[j * k + c];
+                expected[i * k + c] = (float)s;
+            }
+        using var dyb = device.Accelerator.Allocate1D(dy);
+        using var dub = device.Accelerator.Allocate1D(du);
+        using var dxb = device.Accelerator.Allocate1D(Enumerable.Repeat(1f, m * k).ToArray());
+        MatMulKernels.LaunchBackwardInput<Bf16>(device, dyb.View, dub.View, wb.View, ab.View, dxb.View, m, n, k, rank, accumulate: true);
+        Close.Check(expected, dxb.GetAsArray1D(), 1e-5, "deep matmul dx");
+    }
 }
