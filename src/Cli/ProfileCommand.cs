@@ -6,8 +6,9 @@ using LeadEngine.Training;
 namespace LeadEngine.Cli;
 
 /// <summary>
-/// <c>leadengine profile</c>: times a scoring forward pass or a LoRA+heads training step per kernel
+/// Commands for performance work. <c>leadengine profile</c>: times a scoring forward pass or a LoRA+heads training step per kernel
 /// (calls, total ms, share of the step, achieved GFLOP/s and GB/s) on random token ids.
+/// <c>leadengine export-onnx</c>: the scorer as an ONNX graph for ONNX Runtime comparisons.
 /// </summary>
 internal static class ProfileCommand
 {
@@ -73,6 +74,32 @@ internal static class ProfileCommand
         Console.WriteLine($"| {"(untimed host work)",-26} | {"",6} | {rest,9:F2} | {100 * rest / profiledMs,6:F1} | {"",9} | {"",8} |");
         Console.WriteLine();
         Console.WriteLine("FLOP and byte counts are per-operation models (attention counts the padded causal square); host.* rows are host-side phases.");
+        return 0;
+    }
+
+    public static int ExportOnnx(CliArgs a)
+    {
+        string modelDir = Paths.ModelOrPreset(a.Required("model")), outPath = a.Required("out");
+        string? adapterDir = a.Optional("adapter");
+        int maxSeq = a.Int("max-seq", 2048);
+        a.RejectUnknown();
+        var prompts = new Engine.Leads.PromptBuilder(Paths.Tokenizer(modelDir));
+        using var device = ComputeDevice.Open(DeviceKind.Cpu);
+        LoraAdapter? adapter = null;
+        ScoreHeads? heads = null;
+        if (adapterDir is not null)
+        {
+            using var model = QwenModel.Load(modelDir, device);
+            (adapter, heads) = AdapterCheckpoint.Load(adapterDir, model);
+        }
+        using (adapter)
+        using (heads)
+        {
+            var clock = Stopwatch.StartNew();
+            Engine.Onnx.OnnxExport.Write(outPath, modelDir, [prompts.YesTokenId, prompts.NoTokenId], adapter, heads, maxSeq);
+            Console.WriteLine($"wrote {outPath} and {outPath}.data in {clock.Elapsed.TotalSeconds:F1} s: inputs input_ids [batch, seq] int64 (right-padded), " +
+                $"lengths [batch] int64; outputs answer_logits [batch, 2] (Yes, No){(heads is null ? "" : ", scores [batch, 2] (pointwise, pairwise)")}");
+        }
         return 0;
     }
 }

@@ -31,6 +31,8 @@ commands:
   prompt          --data FILE [--lead ID] [--funnel FILE] [--budget 2000] [--model DIR]   the prompt of a lead and its token count
   profile         --model DIR|qwen2.5-0.5b|qwen2.5-1.5b|qwen1.5-1.8b [--train] [--batch 8 --seq 256 --steps 3 --rank 8]
                   [--device D]   per-kernel table (calls, ms, % of step, GFLOP/s, GB/s) of a scoring forward or a training step
+  export-onnx     --model DIR [--adapter DIR] --out FILE.onnx [--max-seq 2048]
+                  the scorer as a standard ONNX graph (adapter merged; weights in FILE.onnx.data) for ONNX Runtime
   generate-model  --out DIR [--hidden 64 --layers 2 --heads 4 --kv-heads 2 --intermediate 176 --vocab 512]
                   [--dtype bf16|f16|f32] [--tied] [--seed 1]   a Qwen2-architecture model with seeded random weights
 """;
@@ -58,6 +60,7 @@ try
         "generate-leads" => LeadCommands.GenerateLeads(options),
         "prompt" => LeadCommands.Prompt(options),
         "profile" => ProfileCommand.Run(options),
+        "export-onnx" => ProfileCommand.ExportOnnx(options),
         _ => throw new UsageException($"unknown command '{args[0]}'"),
     };
 }

@@ -210,8 +210,8 @@ internal sealed class Transformer<TW>(QwenWeights<TW> weights, QwenConfig config
         var (loraA, loraB) = adapter?.Views(layer, target) ?? (ArrayView<float>.Empty, ArrayView<float>.Empty);
         int rank = loraA.Length > 0 ? adapter!.Rank : 0;
         var u = a.U[(int)target];
-        MatMulKernels.LaunchForward(device, x, w, bias, loraA, y, rank > 0 ? u : ArrayView<float>.Empty, m, n, k, rank);
-        if (rank > 0) LoraKernels.LaunchAddUpProjection(device, y, u, loraB, m, n, rank, adapter!.Scale);
+        MatMulKernels.LaunchForward(device, x, w, bias, loraA, y, rank > 0 ? u : ArrayView<float>.Empty, m, n, k, rank,
+            frozenWeights: true, rank > 0 ? loraB : ArrayView<float>.Empty, rank > 0 ? adapter!.Scale : 0f);
     }
 
     /// <summary>Backward of <see cref="Linear"/>: dInput (+)= dy·W + du·A; LoRA dA, dB accumulate. Base weights are frozen.</summary>
@@ -270,6 +270,7 @@ internal sealed class Transformer<TW>(QwenWeights<TW> weights, QwenConfig config
     {
         _ropeCos?.Dispose();
         _ropeSin?.Dispose();
+        device.ReleasePackedWeights();
         weights.Dispose();
     }
 }

@@ -312,37 +312,51 @@ public static class AttentionKernels
             q, k, v, lengths, lse, dotScratch, dO, dk, dv, args);
     }
 
-    /// <summary>SIMD CPU forward: per (sequence, head, query) exact causal softmax over a row of scores.</summary>
+    /// <summary>Query rows per block of the SIMD attention: scores are [block, keys so far], never T×T.</summary>
+    private const int SimdQueryBlock = 64;
+
+    /// <summary>
+    /// SIMD CPU forward, one task per (sequence, head): per block of query rows, S = q·kᵀ over the keys up
+    /// to the block's last row and O = softmax(S)·v as two blocked matrix products, the causal mask
+    /// and softmax vectorised over rows in between.
+    /// </summary>
     private static void SimdForward(ComputeDevice device, ArrayView<float> qView, ArrayView<float> kView, ArrayView<float> vView, ArrayView<int> lengthView,
         ArrayView<float> oView, ArrayView<float> lseView, int batch, int seqLen, int heads, int kvHeads, int d)
     {
-        var (q, k, v, len, o, lse) = (device.Host(qView), device.Host(kView), device.Host(vView), device.Host(lengthView), device.Host(oView), device.Host(lseView));
+        var (q, len, o, lse) = (device.Host(qView), device.Host(lengthView), device.Host(oView), device.Host(lseView));
+        var (k, v) = (device.Host(kView.Cast<F32>()), device.Host(vView.Cast<F32>()));
         float scale = 1f / MathF.Sqrt(d);
         int group = heads / kvHeads;
+        long qStride = (long)heads * d, kvStride = (long)kvHeads * d;
         Parallel.For(0, batch * heads, bh =>
         {
             int b = bh / heads, head = bh % heads, kvHead = head / group, length = len[b];
-            var scores = new float[seqLen];
-            for (int t = 0; t < seqLen; t++)
+            long q0 = (long)b * seqLen * qStride + (long)head * d, kv0 = (long)b * seqLen * kvStride + (long)kvHead * d;
+            var scores = GC.AllocateUninitializedArray<float>(SimdQueryBlock * Math.Max(1, length), pinned: true);
+            var scoreSpan = HostSpan<float>.Pinned(scores);
+            for (int r0 = 0; r0 < length; r0 += SimdQueryBlock)
             {
-                long qo = (((long)b * seqLen + t) * heads + head) * d;
-                var outRow = o.Slice(qo, d);
-                outRow.Clear();
-                if (t >= length)
+                int rows = Math.Min(SimdQueryBlock, length - r0), keys = r0 + rows;
+                SimdGemm.Multiply(new Strided<float>(q, q0 + r0 * qStride, qStride, 1), new Strided<F32>(k, kv0, 1, kvStride),
+                    scoreSpan, 0, keys, rows, keys, d, scale, accumulate: false, parallel: false);
+                for (int r = 0; r < rows; r++)
                 {
-                    if (lse.Length > 0) lse[((long)b * seqLen + t) * heads + head] = 0f;
-                    continue;
+                    var row = scores.AsSpan(r * keys, r0 + r + 1);
+                    scores.AsSpan(r * keys + r0 + r + 1, keys - r0 - r - 1).Clear();
+                    float max = System.Numerics.Tensors.TensorPrimitives.Max(row);
+                    System.Numerics.Tensors.TensorPrimitives.Subtract(row, max, row);
+                    System.Numerics.Tensors.TensorPrimitives.Exp(row, row);
+                    float sum = System.Numerics.Tensors.TensorPrimitives.Sum(row);
+                    System.Numerics.Tensors.TensorPrimitives.Multiply(row, 1f / sum, row);
+                    if (lse.Length > 0) lse[((long)b * seqLen + r0 + r) * heads + head] = max + MathF.Log(sum);
                 }
-                var qRow = q.Slice(qo, d);
-                for (int j = 0; j <= t; j++) scores[j] = System.Numerics.Tensors.TensorPrimitives.Dot(qRow, k.Slice((((long)b * seqLen + j) * kvHeads + kvHead) * d, d)) * scale;
-                var row = scores.AsSpan(0, t + 1);
-                float max = System.Numerics.Tensors.TensorPrimitives.Max(row);
-                System.Numerics.Tensors.TensorPrimitives.Subtract(row, max, row);
-                System.Numerics.Tensors.TensorPrimitives.Exp(row, row);
-                float sum = System.Numerics.Tensors.TensorPrimitives.Sum(row);
-                for (int j = 0; j <= t; j++)
-                    System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(v.Slice((((long)b * seqLen + j) * kvHeads + kvHead) * d, d), row[j] / sum, outRow, outRow);
-                if (lse.Length > 0) lse[((long)b * seqLen + t) * heads + head] = max + MathF.Log(sum);
+                SimdGemm.Multiply(Strided<float>.RowMajor(scoreSpan, keys), new Strided<F32>(v, kv0, kvStride, 1),
+                    o, q0 + r0 * qStride, (int)qStride, rows, d, keys, 1f, accumulate: false, parallel: false);
+            }
+            for (int t = length; t < seqLen; t++)
+            {
+                o.Slice(q0 + t * qStride, d).Clear();
+                if (lse.Length > 0) lse[((long)b * seqLen + t) * heads + head] = 0f;
             }
         });
     }

@@ -197,28 +197,38 @@ public static class MatMulKernels
 
     /// <summary>
     /// Launches <see cref="Forward{TW}"/>. Pass empty views for <paramref name="bias"/> (no bias)
-    /// and for <paramref name="loraA"/>/<paramref name="loraU"/> (no adapter).
+    /// and for <paramref name="loraA"/>/<paramref name="loraU"/> (no adapter). With <paramref name="loraB"/>, also
+    /// adds the LoRA up-projection y += scale·u·Bᵀ (fused into the same product on the SIMD backend, a
+    /// <see cref="LoraKernels.AddUpProjection"/> launch on GPUs). <paramref name="frozenWeights"/> lets the
+    /// SIMD backend keep a packed copy of W (see <see cref="ComputeDevice.ReleasePackedWeights"/>).
     /// </summary>
     public static void LaunchForward<TW>(
         ComputeDevice device, ArrayView<float> x, ArrayView<TW> w, ArrayView<TW> bias,
-        ArrayView<float> loraA, ArrayView<float> y, ArrayView<float> loraU, int m, int n, int k, int loraRank)
+        ArrayView<float> loraA, ArrayView<float> y, ArrayView<float> loraU, int m, int n, int k, int loraRank,
+        bool frozenWeights = false, ArrayView<float> loraB = default, float loraScale = 0f)
         where TW : unmanaged, IWeight
     {
-        using var timer = device.Time("matmul.forward", 2.0 * m * (n + loraRank) * k, 4.0 * m * (k + n + loraRank) + (double)Unsafe.SizeOf<TW>() * n * k);
+        bool up = loraRank > 0 && loraB.Length > 0;
+        double flops = 2.0 * m * (n + loraRank) * k + (up ? 2.0 * m * n * loraRank : 0);
         if (device.UsesSimd)
         {
-            SimdForward(device, x, w, bias, loraA, y, loraU, m, n, k, loraRank);
+            using var simdTimer = device.Time("matmul.forward", flops, 4.0 * m * (k + n + loraRank) + (double)Unsafe.SizeOf<TW>() * n * k);
+            SimdForward(device, x, w, bias, loraA, y, loraU, m, n, k, loraRank, frozenWeights, up ? loraB : ArrayView<float>.Empty, loraScale);
             return;
         }
-        var kernel = device.GetKernel($"matmul.fwd.{typeof(TW).Name}", acc =>
-            acc.LoadStreamKernel<ArrayView<float>, ArrayView<TW>, ArrayView<TW>, ArrayView<float>,
-                ArrayView<float>, ArrayView<float>, MatMulArgs>(Forward));
-        int gx = device.Shapes.MatMulGroupX, gy = device.Shapes.MatMulGroupY;
-        int bm = gy * RegM, bn = gx * RegN;
-        var args = new MatMulArgs { M = m, N = n, K = k, LoraRank = loraRank, HasBias = bias.Length > 0 ? 1 : 0 };
-        var grid = new Index2D((n + loraRank + bn - 1) / bn, (m + bm - 1) / bm);
-        var config = new KernelConfig(grid, new Index2D(gx, gy), SharedMemoryConfig.RequestDynamic<float>(TileK * (bm + bn)));
-        kernel(config, x, w, bias, loraA, y, loraU, args);
+        using (device.Time("matmul.forward", 2.0 * m * (n + loraRank) * k, 4.0 * m * (k + n + loraRank) + (double)Unsafe.SizeOf<TW>() * n * k))
+        {
+            var kernel = device.GetKernel($"matmul.fwd.{typeof(TW).Name}", acc =>
+                acc.LoadStreamKernel<ArrayView<float>, ArrayView<TW>, ArrayView<TW>, ArrayView<float>,
+                    ArrayView<float>, ArrayView<float>, MatMulArgs>(Forward));
+            int gx = device.Shapes.MatMulGroupX, gy = device.Shapes.MatMulGroupY;
+            int bm = gy * RegM, bn = gx * RegN;
+            var args = new MatMulArgs { M = m, N = n, K = k, LoraRank = loraRank, HasBias = bias.Length > 0 ? 1 : 0 };
+            var grid = new Index2D((n + loraRank + bn - 1) / bn, (m + bm - 1) / bm);
+            var config = new KernelConfig(grid, new Index2D(gx, gy), SharedMemoryConfig.RequestDynamic<float>(TileK * (bm + bn)));
+            kernel(config, x, w, bias, loraA, y, loraU, args);
+        }
+        if (up) LoraKernels.LaunchAddUpProjection(device, y, loraU, loraB, m, n, loraRank, loraScale);
     }
 
     /// <summary>
@@ -245,22 +255,28 @@ public static class MatMulKernels
         kernel(config, dy, du, w, loraA, dx, args, accumulate ? 1 : 0);
     }
 
-    /// <summary>SIMD CPU forward: y = x·Wᵀ (+ bias) and u = x·Aᵀ as two blocked products.</summary>
+    /// <summary>SIMD CPU forward: u = x·Aᵀ, then y = x·Wᵀ + scale·u·Bᵀ in one blocked product, then the bias.</summary>
     private static void SimdForward<TW>(ComputeDevice device, ArrayView<float> xView, ArrayView<TW> wView, ArrayView<TW> biasView,
-        ArrayView<float> aView, ArrayView<float> yView, ArrayView<float> uView, int m, int n, int k, int rank)
+        ArrayView<float> aView, ArrayView<float> yView, ArrayView<float> uView, int m, int n, int k, int rank, bool frozen,
+        ArrayView<float> loraB, float loraScale)
         where TW : unmanaged, IWeight
     {
         var x = Strided<float>.RowMajor(device.Host(xView), k);
         var y = device.Host(yView);
-        SimdGemm.Multiply(x, Strided<TW>.Transposed(device.Host(wView), k), y, 0, n, m, n, k, 1f, accumulate: false);
+        var w = Strided<TW>.Transposed(device.Host(wView), k);
+        if (rank > 0)
+            SimdGemm.Multiply(x, Strided<F32>.Transposed(device.Host(aView.Cast<F32>()), k), device.Host(uView), 0, rank, m, rank, k, 1f, accumulate: false);
+        ExtraProduct? up = loraB.Length > 0
+            ? new ExtraProduct(Strided<float>.RowMajor(device.Host(uView), rank), Strided<F32>.Transposed(device.Host(loraB.Cast<F32>()), rank), rank, loraScale)
+            : null;
+        var packed = frozen ? device.PackedWeights(wView, () => SimdGemm.PackAll(w, n, k)) : null;
+        SimdGemm.Multiply(x, w, y, 0, n, m, n, k, 1f, accumulate: false, packed: packed, extra: up);
         if (biasView.Length > 0)
         {
             var bias = new float[n];
             WeightRows.Widen(device.Host(biasView), 0, bias);
             Parallel.For(0, m, row => System.Numerics.Tensors.TensorPrimitives.Add(y.Slice((long)row * n, n), bias, y.Slice((long)row * n, n)));
         }
-        if (rank > 0)
-            SimdGemm.Multiply(x, Strided<F32>.Transposed(device.Host(aView.Cast<F32>()), k), device.Host(uView), 0, rank, m, rank, k, 1f, accumulate: false);
     }
 
     /// <summary>SIMD CPU input gradient: dx (+)= dy·W, then dx += du·A.</summary>

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -41,7 +42,29 @@ public static class RopeKernels
         using var timer = device.Time(sinSign > 0 ? "rope.forward" : "rope.backward", 6.0 * rows * heads * headDim / 2, 16.0 * rows * heads * headDim / 2);
         if (device.UsesSimd)
         {
-            Simd.ForEach((long)rows * heads * (headDim / 2), i => Rotate(new Index1D((int)i), x, cos, sin, seqLen, heads, headDim, sinSign));
+            var (xh, ch, sh) = (device.Host(x), device.Host(cos), device.Host(sin));
+            int half = headDim / 2;
+            Simd.ForChunks(rows, (start, count) =>
+            {
+                var (x1, sinRow, negSinRow) = (new float[half], new float[half], new float[half]);
+                for (long row = start; row < start + count; row++)
+                {
+                    int pos = (int)(row % seqLen);
+                    var c = ch.Slice((long)pos * half, half);
+                    TensorPrimitives.Multiply(sh.Slice((long)pos * half, half), sinSign, sinRow);
+                    TensorPrimitives.Negate(sinRow, negSinRow);
+                    for (int head = 0; head < heads; head++)
+                    {
+                        var lo = xh.Slice((row * heads + head) * headDim, half);
+                        var hi = xh.Slice((row * heads + head) * headDim + half, half);
+                        lo.CopyTo(x1);
+                        TensorPrimitives.Multiply(lo, c, lo);
+                        TensorPrimitives.FusedMultiplyAdd(hi, negSinRow, lo, lo);   // x1·c − x2·s
+                        TensorPrimitives.Multiply(hi, c, hi);
+                        TensorPrimitives.FusedMultiplyAdd(x1, sinRow, hi, hi);      // x2·c + x1·s
+                    }
+                }
+            });
             return;
         }
         var kernel = device.GetKernel("rope.rotate", acc =>

@@ -3,8 +3,11 @@ namespace LeadEngine.Kernels;
 /// <summary>Work splitting for the SIMD CPU backend.</summary>
 internal static class Simd
 {
-    /// <summary>Elements per parallel chunk of elementwise work (large enough to amortise scheduling).</summary>
-    public const int Chunk = 1 << 15;
+    /// <summary>
+    /// Elements per parallel chunk of elementwise work: large enough to amortise scheduling, small
+    /// enough that a chunk's fp32 scratch (32 KB) stays off the large-object heap and in L1/L2.
+    /// </summary>
+    public const int Chunk = 1 << 13;
 
     /// <summary>Runs <paramref name="body"/>(start, length) over [0, count) in parallel chunks.</summary>
     public static void ForChunks(long count, Action<long, long> body)

@@ -12,6 +12,9 @@ internal readonly record struct Strided<T>(HostSpan<T> Data, long Offset, long R
     public static Strided<T> Transposed(HostSpan<T> data, long columns, long offset = 0) => new(data, offset, 1, columns);
 }
 
+/// <summary>A second product E[M, Depth]·F[Depth, N]·Scale summed into a <see cref="SimdGemm"/> output (Depth ≤ 256).</summary>
+internal readonly record struct ExtraProduct(Strided<float> A, Strided<F32> B, int Depth, float Scale);
+
 /// <summary>
 /// The SIMD CPU backend's matrix product, <c>C[M,N] = α·A[M,K]·B[K,N] (+ C)</c>, behind every SIMD
 /// matmul and LoRA launcher. A is fp32, B is stored weights widened while packing, both strided so
@@ -24,22 +27,44 @@ internal static class SimdGemm
 {
     private const int TileRows = 6, TileColumns = 16, BlockColumns = 64, BlockDepth = 256;
 
-    /// <summary>C (+)= α·A·B over M×N outputs with inner dimension K.</summary>
+    // Packing buffers per thread: tasks never nest, so one pair per thread suffices.
+    [ThreadStatic] private static float[]? t_panel, t_column, t_extraPanel;
+
+    /// <summary>
+    /// C (+)= α·A·B over M×N outputs with inner dimension K, C row-major from <paramref name="cOffset"/>
+    /// with row length <paramref name="ldc"/>. <paramref name="parallel"/> false keeps it on the calling
+    /// thread (for callers that already run one product per core). <paramref name="packed"/> is B already
+    /// packed by <see cref="PackAll{TW}"/> (frozen weights), or null to pack per call. <paramref name="extra"/>
+    /// adds a second, shallow product into the same output registers (a LoRA up-projection).
+    /// </summary>
     public static void Multiply<TW>(Strided<float> a, Strided<TW> b, HostSpan<float> c, long cOffset, int ldc,
-        int m, int n, int k, float alpha, bool accumulate)
+        int m, int n, int k, float alpha, bool accumulate, bool parallel = true, float[]? packed = null, ExtraProduct? extra = null)
         where TW : unmanaged, IWeight
     {
+        if (extra is { Depth: > BlockDepth }) throw new ArgumentException($"an extra product's depth must be at most {BlockDepth}");
         if (m == 0 || n == 0) return;
+        // Products under ~1 MFLOP cost less than waking the thread pool.
+        parallel &= (double)m * n * k > 1 << 19;
         int columnBlocks = (n + BlockColumns - 1) / BlockColumns;
-        int rowChunks = Math.Clamp((4 * Environment.ProcessorCount + columnBlocks - 1) / columnBlocks, 1, (m + TileRows - 1) / TileRows);
+        int rowChunks = parallel ? Math.Clamp((4 * Environment.ProcessorCount + columnBlocks - 1) / columnBlocks, 1, (m + TileRows - 1) / TileRows) : 1;
         int chunkRows = ((m + rowChunks - 1) / rowChunks + TileRows - 1) / TileRows * TileRows;
         rowChunks = (m + chunkRows - 1) / chunkRows;
-        Parallel.For(0, columnBlocks * rowChunks, task =>
+        if (parallel) Parallel.For(0, columnBlocks * rowChunks, Task);
+        else for (int task = 0; task < columnBlocks * rowChunks; task++) Task(task);
+
+        void Task(int task)
         {
             int j0 = task / rowChunks * BlockColumns, i0 = task % rowChunks * chunkRows;
             int cols = Math.Min(BlockColumns, n - j0), rows = Math.Min(chunkRows, m - i0);
-            var panel = new float[BlockDepth * BlockColumns];
-            var column = new float[BlockDepth];
+            var panel = t_panel ??= new float[BlockDepth * BlockColumns];
+            var column = t_column ??= new float[Math.Max(BlockDepth, BlockColumns)];
+            float[]? extraPanel = null;
+            if (extra is { } e)
+            {
+                extraPanel = t_extraPanel ??= new float[BlockDepth * BlockColumns];
+                Pack(e.B, 0, j0, e.Depth, cols, extraPanel, column);
+                if (e.Scale != 1f) System.Numerics.Tensors.TensorPrimitives.Multiply(extraPanel, e.Scale / alpha, extraPanel);
+            }
             if (k == 0 && !accumulate)
             {
                 for (int i = 0; i < rows; i++) c.Slice(cOffset + (long)(i0 + i) * ldc + j0, cols).Clear();
@@ -48,75 +73,117 @@ internal static class SimdGemm
             for (int p0 = 0; p0 < k; p0 += BlockDepth)
             {
                 int depth = Math.Min(BlockDepth, k - p0);
-                Pack(b, p0, j0, depth, cols, panel, column);
-                bool add = accumulate || p0 > 0;
-                for (int i = 0; i < rows; i += TileRows)
-                    for (int j = 0; j < cols; j += TileColumns)
-                        Tile(a, i0 + i, p0, Math.Min(TileRows, rows - i), depth, panel, j, Math.Min(TileColumns, cols - j),
-                            c, cOffset + (long)(i0 + i) * ldc + j0 + j, ldc, alpha, add);
+                var source = panel;
+                int at = 0;
+                if (packed is null) Pack(b, p0, j0, depth, cols, panel, column);
+                else (source, at) = (packed, PanelIndex(j0 / BlockColumns, p0 / BlockDepth, k));
+                bool add = accumulate || p0 > 0, last = p0 + BlockDepth >= k;
+                // Column strip outer, rows inner: the strip's 16 KB of panel stays in L1 while A streams by.
+                for (int j = 0; j < cols; j += TileColumns)
+                    for (int i = 0; i < rows; i += TileRows)
+                        Tile(a, i0 + i, p0, Math.Min(TileRows, rows - i), depth, source, at, j, Math.Min(TileColumns, cols - j),
+                            c, cOffset + (long)(i0 + i) * ldc + j0 + j, ldc, alpha, add,
+                            last && extra is { } x ? x.A : default, extraPanel, last && extra is { } y ? y.Depth : 0);
             }
-        });
+        }
     }
 
-    /// <summary>Widens B[p0.., j0..] into panel[p, j] (row length <see cref="BlockColumns"/>), zero past <paramref name="cols"/>.</summary>
-    private static void Pack<TW>(Strided<TW> b, int p0, int j0, int depth, int cols, float[] panel, float[] column)
+    /// <summary>
+    /// Every panel of a K×N operand B, packed once: what <see cref="Multiply{TW}"/> takes as
+    /// <c>packed</c> for frozen weights, so repeated products skip the widening and transposing.
+    /// </summary>
+    public static float[] PackAll<TW>(Strided<TW> b, int n, int k) where TW : unmanaged, IWeight
+    {
+        int columnBlocks = (n + BlockColumns - 1) / BlockColumns, depthBlocks = (k + BlockDepth - 1) / BlockDepth;
+        var packed = new float[(long)columnBlocks * depthBlocks * BlockDepth * BlockColumns];
+        Parallel.For(0, columnBlocks * depthBlocks, block =>
+        {
+            int cb = block / depthBlocks, kb = block % depthBlocks;
+            int j0 = cb * BlockColumns, p0 = kb * BlockDepth;
+            var panel = new float[BlockDepth * BlockColumns];
+            Pack(b, p0, j0, Math.Min(BlockDepth, k - p0), Math.Min(BlockColumns, n - j0), panel, new float[Math.Max(BlockDepth, BlockColumns)]);
+            panel.CopyTo(packed, PanelIndex(cb, kb, k));
+        });
+        return packed;
+    }
+
+    private static int PanelIndex(int columnBlock, int depthBlock, int k) =>
+        (columnBlock * ((k + BlockDepth - 1) / BlockDepth) + depthBlock) * BlockDepth * BlockColumns;
+
+    /// <summary>
+    /// Widens B[p0.., j0..] into the panel as strips of <see cref="TileColumns"/> columns, each strip
+    /// [depth, 16] contiguous at strip·<see cref="BlockDepth"/>·16; zero past <paramref name="cols"/>.
+    /// </summary>
+    private static void Pack<TW>(Strided<TW> b, int p0, int j0, int depth, int cols, float[] panel, float[] scratch)
         where TW : unmanaged, IWeight
     {
+        const int Strip = BlockDepth * TileColumns;
         if (cols < BlockColumns) Array.Clear(panel);
         if (b.ColumnStride == 1)
         {
             for (int p = 0; p < depth; p++)
-                WeightRows.Widen(b.Data, b.Offset + (p0 + p) * b.RowStride + j0, panel.AsSpan(p * BlockColumns, cols));
+            {
+                WeightRows.Widen(b.Data, b.Offset + (p0 + p) * b.RowStride + j0, scratch.AsSpan(0, cols));
+                for (int j = 0; j < cols; j += TileColumns)
+                    scratch.AsSpan(j, Math.Min(TileColumns, cols - j)).CopyTo(panel.AsSpan(j / TileColumns * Strip + p * TileColumns));
+            }
         }
         else if (b.RowStride == 1)
         {
             for (int j = 0; j < cols; j++)
             {
-                WeightRows.Widen(b.Data, b.Offset + (j0 + j) * b.ColumnStride + p0, column.AsSpan(0, depth));
-                for (int p = 0; p < depth; p++) panel[p * BlockColumns + j] = column[p];
+                WeightRows.Widen(b.Data, b.Offset + (j0 + j) * b.ColumnStride + p0, scratch.AsSpan(0, depth));
+                int at = j / TileColumns * Strip + j % TileColumns;
+                for (int p = 0; p < depth; p++) panel[at + p * TileColumns] = scratch[p];
             }
         }
         else
         {
             for (int p = 0; p < depth; p++)
                 for (int j = 0; j < cols; j++)
-                    panel[p * BlockColumns + j] = b.Data[b.Offset + (p0 + p) * b.RowStride + (j0 + j) * b.ColumnStride].ToFloat();
+                    panel[j / TileColumns * Strip + p * TileColumns + j % TileColumns] = b.Data[b.Offset + (p0 + p) * b.RowStride + (j0 + j) * b.ColumnStride].ToFloat();
         }
     }
 
     /// <summary>
-    /// One register tile: C[rows ≤ 6, cols ≤ 16] (+)= α·A[i.., p0..p0+depth]·panel[.., j..]. Rows past
-    /// <paramref name="rows"/> read A's last valid row and are not stored.
+    /// One register tile: C[rows ≤ 6, cols ≤ 16] (+)= α·(A[i.., p0..p0+depth]·panel[.., j..] + E[i..]·extraPanel[.., j..]),
+    /// the second product (depth <paramref name="extraDepth"/>, 0 for none) summed in the same registers.
+    /// Rows past <paramref name="rows"/> read the operands' last valid row and are not stored.
     /// </summary>
-    private static unsafe void Tile(Strided<float> a, int i, int p0, int rows, int depth, float[] panel, int j, int cols,
-        HostSpan<float> c, long cStart, int ldc, float alpha, bool add)
+    private static unsafe void Tile(Strided<float> a, int i, int p0, int rows, int depth, float[] panel, int panelOffset, int j, int cols,
+        HostSpan<float> c, long cStart, int ldc, float alpha, bool add, Strided<float> extra = default, float[]? extraPanel = null, int extraDepth = 0)
     {
         var (s0, s1, s2, s3, s4, s5) = (Vector256<float>.Zero, Vector256<float>.Zero, Vector256<float>.Zero, Vector256<float>.Zero, Vector256<float>.Zero, Vector256<float>.Zero);
         var (t0, t1, t2, t3, t4, t5) = (s0, s1, s2, s3, s4, s5);
-        long cs = a.ColumnStride;
-        ref float origin = ref a.Data[a.Offset + (long)i * a.RowStride + p0 * cs];
-        fixed (float* a0 = &origin, b = panel)
+        ref float origin = ref a.Data[a.Offset + (long)i * a.RowStride + p0 * a.ColumnStride];
+        ref float extraOrigin = ref extraDepth > 0 ? ref extra.Data[extra.Offset + (long)i * extra.RowStride] : ref origin;
+        fixed (float* mainA = &origin, mainB = panel, extraA = &extraOrigin, extraB = extraPanel ?? panel)
         {
-            long rs = a.RowStride;
-            float* a1 = a0 + Math.Min(1, rows - 1) * rs, a2 = a0 + Math.Min(2, rows - 1) * rs, a3 = a0 + Math.Min(3, rows - 1) * rs;
-            float* a4 = a0 + Math.Min(4, rows - 1) * rs, a5 = a0 + Math.Min(5, rows - 1) * rs;
-            float* bp = b + j;
-            for (long p = 0, q = 0; p < depth; p++, q += cs, bp += BlockColumns)
+            for (int segment = 0; segment < 2; segment++)
             {
-                var lo = Vector256.Load(bp);
-                var hi = Vector256.Load(bp + 8);
-                var x = Vector256.Create(a0[q]);
-                s0 = Vector256.FusedMultiplyAdd(x, lo, s0); t0 = Vector256.FusedMultiplyAdd(x, hi, t0);
-                x = Vector256.Create(a1[q]);
-                s1 = Vector256.FusedMultiplyAdd(x, lo, s1); t1 = Vector256.FusedMultiplyAdd(x, hi, t1);
-                x = Vector256.Create(a2[q]);
-                s2 = Vector256.FusedMultiplyAdd(x, lo, s2); t2 = Vector256.FusedMultiplyAdd(x, hi, t2);
-                x = Vector256.Create(a3[q]);
-                s3 = Vector256.FusedMultiplyAdd(x, lo, s3); t3 = Vector256.FusedMultiplyAdd(x, hi, t3);
-                x = Vector256.Create(a4[q]);
-                s4 = Vector256.FusedMultiplyAdd(x, lo, s4); t4 = Vector256.FusedMultiplyAdd(x, hi, t4);
-                x = Vector256.Create(a5[q]);
-                s5 = Vector256.FusedMultiplyAdd(x, lo, s5); t5 = Vector256.FusedMultiplyAdd(x, hi, t5);
+                float* a0 = segment == 0 ? mainA : extraA;
+                float* bp = (segment == 0 ? mainB + panelOffset : extraB) + j / TileColumns * BlockDepth * TileColumns;
+                long rs = segment == 0 ? a.RowStride : extra.RowStride, cs = segment == 0 ? a.ColumnStride : extra.ColumnStride;
+                int segmentDepth = segment == 0 ? depth : extraDepth;
+                float* a1 = a0 + Math.Min(1, rows - 1) * rs, a2 = a0 + Math.Min(2, rows - 1) * rs, a3 = a0 + Math.Min(3, rows - 1) * rs;
+                float* a4 = a0 + Math.Min(4, rows - 1) * rs, a5 = a0 + Math.Min(5, rows - 1) * rs;
+                for (long p = 0, q = 0; p < segmentDepth; p++, q += cs, bp += TileColumns)
+                {
+                    var lo = Vector256.Load(bp);
+                    var hi = Vector256.Load(bp + 8);
+                    var x = Vector256.Create(a0[q]);
+                    s0 = Vector256.FusedMultiplyAdd(x, lo, s0); t0 = Vector256.FusedMultiplyAdd(x, hi, t0);
+                    x = Vector256.Create(a1[q]);
+                    s1 = Vector256.FusedMultiplyAdd(x, lo, s1); t1 = Vector256.FusedMultiplyAdd(x, hi, t1);
+                    x = Vector256.Create(a2[q]);
+                    s2 = Vector256.FusedMultiplyAdd(x, lo, s2); t2 = Vector256.FusedMultiplyAdd(x, hi, t2);
+                    x = Vector256.Create(a3[q]);
+                    s3 = Vector256.FusedMultiplyAdd(x, lo, s3); t3 = Vector256.FusedMultiplyAdd(x, hi, t3);
+                    x = Vector256.Create(a4[q]);
+                    s4 = Vector256.FusedMultiplyAdd(x, lo, s4); t4 = Vector256.FusedMultiplyAdd(x, hi, t4);
+                    x = Vector256.Create(a5[q]);
+                    s5 = Vector256.FusedMultiplyAdd(x, lo, s5); t5 = Vector256.FusedMultiplyAdd(x, hi, t5);
+                }
             }
         }
         var scale = Vector256.Create(alpha);

@@ -108,6 +108,13 @@ public class MatMulKernelTests
         Close.Check(Reference(x, wf, null, null, null, 0, m, n, k, 0), yb.GetAsArray1D(), 1e-5, "deep matmul y");
         Close.Check(Reference(x, a, null, null, null, 0, m, rank, k, 0), ub.GetAsArray1D(), 1e-5, "deep matmul u");
 
+        // With B given, the launch also adds the up-projection (fused on the SIMD backend).
+        var loraB = KernelTestData.Random(n * rank, 16);
+        using var loraBb = device.Accelerator.Allocate1D(loraB);
+        MatMulKernels.LaunchForward<Bf16>(device, xb.View, wb.View, ArrayView<Bf16>.Empty, ab.View, yb.View, ub.View, m, n, k, rank,
+            frozenWeights: false, loraBb.View, 1.5f);
+        Close.Check(Reference(x, wf, null, a, loraB, 1.5f, m, n, k, rank), yb.GetAsArray1D(), 1e-5, "deep matmul + fused LoRA");
+
         var expected = new float[m * k];
         for (int i = 0; i < m; i++)
             for (int c = 0; c < k; c++)

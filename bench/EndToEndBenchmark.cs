@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using LeadEngine.Engine;
+using LeadEngine.Engine.Onnx;
+using LeadEngine.Engine.SafeTensors;
+using LeadEngine.Kernels;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace LeadEngine.Bench;
+
+/// <summary>
+/// End-to-end scoring throughput, LeadEngine beside ONNX Runtime on the same weights in one process:
+/// <c>bench e2e [--model tiny|qwen2.5-0.5b|qwen2.5-1.5b|DIR] [--seq 256,512,2000] [--batch 1,8,32]
+/// [--max-tokens N] [--seconds S]</c>. Both score a LoRA-adapted model with heads (ONNX with the
+/// adapter merged) on identical random token ids; outputs are checked to agree before timing.
+/// </summary>
+public static class EndToEndBenchmark
+{
+    public static int Run(string[] args)
+    {
+        var options = Options(args);
+        string modelName = options.GetValueOrDefault("model", "tiny");
+        var seqs = Ints(options.GetValueOrDefault("seq", "256,512,2000"));
+        var batches = Ints(options.GetValueOrDefault("batch", "1,8,32"));
+        double seconds = double.Parse(options.GetValueOrDefault("seconds", "3"), System.Globalization.CultureInfo.InvariantCulture);
+        var device = KernelBenchmark.Device;
+        // CPU runs of billion-parameter shapes take minutes per large batch: cap tokens per call unless asked.
+        long maxTokens = long.Parse(options.GetValueOrDefault("max-tokens", device.Kind == DeviceKind.Cuda ? "100000000" : "4096"));
+
+        string modelDir = ModelDir(modelName);
+        var config = QwenConfig.Load(modelDir);
+        using var model = QwenModel.Load(modelDir, device);
+        using var adapter = LoraAdapter.Create(config, device, rank: 8, alpha: 16, LoraAdapter.AllTargets, seed: 1);
+        RandomizeLoraB(adapter);
+        using var heads = ScoreHeads.Create(config, device, seed: 1);
+        int[] answers = [Math.Min(9454, config.VocabSize - 1), Math.Min(2753, config.VocabSize - 2)];
+
+        string onnxPath = Path.Combine(Path.GetTempPath(), $"leadengine-e2e-{Path.GetFileName(Path.GetFullPath(modelDir))}.onnx");
+        var clock = Stopwatch.StartNew();
+        OnnxExport.Write(onnxPath, modelDir, answers, adapter, heads, maxSequence: Math.Max(64, seqs.Max()));
+        Console.WriteLine($"exported {onnxPath} in {clock.Elapsed.TotalSeconds:F1} s");
+        using var sessionOptions = new SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            IntraOpNumThreads = Environment.ProcessorCount,
+        };
+        using var session = new InferenceSession(onnxPath, sessionOptions);
+
+        Console.WriteLine($"model {modelName} ({config.Layers} layers, hidden {config.HiddenSize}, heads {config.Heads}/{config.KvHeads}), " +
+            $"LeadEngine on {device.Kind} ({device.Accelerator.Name}) vs ONNX Runtime {OrtEnv.Instance().GetVersionString()} CPU, {Environment.ProcessorCount} threads each");
+        Console.WriteLine();
+        Console.WriteLine("| seq | batch | LeadEngine ms | ORT ms | LeadEngine leads/s | ORT leads/s | LeadEngine tokens/s | ORT tokens/s | ratio (LeadEngine/ORT) | max rel. diff |");
+        Console.WriteLine("|----:|------:|--------------:|-------:|-------------------:|------------:|--------------------:|-------------:|-----------------------:|--------------:|");
+        foreach (int seq in seqs)
+            foreach (int batch in batches)
+            {
+                if ((long)seq * batch > maxTokens)
+                {
+                    Console.WriteLine($"| {seq} | {batch} | skipped: {seq * batch} tokens > --max-tokens {maxTokens} | | | | | | | |");
+                    continue;
+                }
+                var rng = new Random(seq * 31 + batch);
+                var sequences = Enumerable.Range(0, batch).Select(_ => Enumerable.Range(0, seq).Select(_ => rng.Next(config.VocabSize)).ToArray()).ToArray();
+                var forward = new ForwardOptions { Adapter = adapter, Heads = heads, LogitTokenIds = answers };
+                ForwardResult ours = model.Forward(sequences, forward);
+                double oursMs = Time(() => ours = model.Forward(sequences, forward), seconds);
+
+                var ids = new DenseTensor<long>(sequences.SelectMany(s => s.Select(t => (long)t)).ToArray(), [batch, seq]);
+                var lengths = new DenseTensor<long>(Enumerable.Repeat((long)seq, batch).ToArray(), [batch]);
+                var inputs = new[] { NamedOnnxValue.CreateFromTensor("input_ids", ids), NamedOnnxValue.CreateFromTensor("lengths", lengths) };
+                float[] ortLogits = [], ortScores = [];
+                void RunOrt()
+                {
+                    using var results = session.Run(inputs);
+                    ortLogits = results.First(r => r.Name == "answer_logits").AsEnumerable<float>().ToArray();
+                    ortScores = results.First(r => r.Name == "scores").AsEnumerable<float>().ToArray();
+                }
+                RunOrt();
+                double ortMs = Time(RunOrt, seconds);
+
+                double diff = 0;
+                for (int b = 0; b < batch; b++)
+                {
+                    diff = Math.Max(diff, RelDiff(ours.LastLogits[b][0], ortLogits[2 * b]));
+                    diff = Math.Max(diff, RelDiff(ours.LastLogits[b][1], ortLogits[2 * b + 1]));
+                    diff = Math.Max(diff, RelDiff(ours.PointwiseLogits![b], ortScores[2 * b]));
+                    diff = Math.Max(diff, RelDiff(ours.PairwiseScores![b], ortScores[2 * b + 1]));
+                }
+                string agree = diff <= 1e-3 ? $"{diff:E1}" : $"{diff:E1} MISMATCH";
+                Console.WriteLine($"| {seq} | {batch} | {oursMs:F1} | {ortMs:F1} | {batch * 1000 / oursMs:F1} | {batch * 1000 / ortMs:F1} | " +
+                    $"{(double)batch * seq * 1000 / oursMs:F0} | {(double)batch * seq * 1000 / ortMs:F0} | {ortMs / oursMs:F2}x | {agree} |");
+            }
+        return 0;
+    }
+
+    /// <summary>Mean ms per call over at least two calls and about <paramref name="seconds"/>.</summary>
+    private static double Time(Action action, double seconds)
+    {
+        var clock = Stopwatch.StartNew();
+        int calls = 0;
+        while (calls < 2 || clock.Elapsed.TotalSeconds < seconds)
+        {
+            action();
+            calls++;
+        }
+        return clock.Elapsed.TotalMilliseconds / calls;
+    }
+
+    /// <summary>|a − b| relative to the larger magnitude, floored at 1 (logits near zero compare absolutely).</summary>
+    private static double RelDiff(float a, float b) => Math.Abs(a - b) / Math.Max(1.0, Math.Max(Math.Abs(a), Math.Abs(b)));
+
+    /// <summary>LoRA B starts at zero; give it values so the merged ONNX weights differ from the base and the check covers the adapter.</summary>
+    private static void RandomizeLoraB(LoraAdapter adapter)
+    {
+        var values = adapter.Parameters.ReadAllValues();
+        var rng = new Random(2);
+        foreach (var entry in adapter.Parameters.Entries.Where(e => e.Name.Contains("lora_B", StringComparison.Ordinal)))
+            for (long i = entry.Offset; i < entry.Offset + entry.Length; i++) values[i] = (float)(rng.NextDouble() * 2 - 1) * 0.02f;
+        adapter.Parameters.WriteAllValues(values);
+    }
+
+    private static string ModelDir(string name)
+    {
+        if (name == "tiny") return FindUp(Path.Combine("tests", "fixtures", "tiny-qwen2-gqa-tied")) ?? throw new DirectoryNotFoundException("tests/fixtures/tiny-qwen2-gqa-tied: run from the repository");
+        if (!QwenConfig.Presets.TryGetValue(name, out var preset)) return name;
+        string dir = Path.Combine(FindUp("weights") ?? "weights", "random", name.ToLowerInvariant());
+        if (!File.Exists(Path.Combine(dir, "model.safetensors")))
+        {
+            Console.WriteLine($"writing {name} with random bf16 weights to {dir}");
+            SyntheticModel.Write(dir, preset, TensorDType.BF16, seed: 1);
+        }
+        return dir;
+    }
+
+    private static string? FindUp(string relative)
+    {
+        for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir is not null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, relative);
+            if (Directory.Exists(candidate) || File.Exists(candidate)) return candidate;
+        }
+        return null;
+    }
+
+    private static Dictionary<string, string> Options(string[] args)
+    {
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
+                throw new ArgumentException($"e2e: expected --name value pairs, got '{args[i]}'");
+            options[args[i][2..]] = args[++i];
+        }
+        return options;
+    }
+
+    private static int[] Ints(string text) => text.Split(',').Select(int.Parse).ToArray();
+}
