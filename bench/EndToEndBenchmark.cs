@@ -11,7 +11,7 @@ namespace LeadEngine.Bench;
 /// <summary>
 /// End-to-end scoring throughput, LeadEngine beside ONNX Runtime on the same weights in one process:
 /// <c>bench e2e [--model tiny|qwen2.5-0.5b|qwen2.5-1.5b|DIR] [--seq 256,512,2000] [--batch 1,8,32]
-/// [--max-tokens N] [--seconds S]</c>. Both score a LoRA-adapted model with heads (ONNX with the
+/// [--max-gflop G] [--seconds S]</c>. Both score a LoRA-adapted model with heads (ONNX with the
 /// adapter merged) on identical random token ids; outputs are checked to agree before timing.
 /// </summary>
 public static class EndToEndBenchmark
@@ -24,8 +24,8 @@ public static class EndToEndBenchmark
         var batches = Ints(options.GetValueOrDefault("batch", "1,8,32"));
         double seconds = double.Parse(options.GetValueOrDefault("seconds", "3"), System.Globalization.CultureInfo.InvariantCulture);
         var device = KernelBenchmark.Device;
-        // CPU runs of billion-parameter shapes take minutes per large batch: cap tokens per call unless asked.
-        long maxTokens = long.Parse(options.GetValueOrDefault("max-tokens", device.Kind == DeviceKind.Cuda ? "100000000" : "4096"));
+        // CPU runs of billion-parameter shapes take minutes per large batch: cap the work per call unless asked.
+        double maxGflop = double.Parse(options.GetValueOrDefault("max-gflop", device.Kind == DeviceKind.Cuda ? "1e9" : "1000"), System.Globalization.CultureInfo.InvariantCulture);
 
         string modelDir = ModelDir(modelName);
         var config = QwenConfig.Load(modelDir);
@@ -54,9 +54,10 @@ public static class EndToEndBenchmark
         foreach (int seq in seqs)
             foreach (int batch in batches)
             {
-                if ((long)seq * batch > maxTokens)
+                double gflop = ForwardGflop(config, batch, seq);
+                if (gflop > maxGflop)
                 {
-                    Console.WriteLine($"| {seq} | {batch} | skipped: {seq * batch} tokens > --max-tokens {maxTokens} | | | | | | | |");
+                    Console.WriteLine($"| {seq} | {batch} | skipped: {gflop:F0} GFLOP per call > --max-gflop {maxGflop} | | | | | | | |");
                     continue;
                 }
                 var rng = new Random(seq * 31 + batch);
@@ -91,6 +92,13 @@ public static class EndToEndBenchmark
                     $"{(double)batch * seq * 1000 / oursMs:F0} | {(double)batch * seq * 1000 / ortMs:F0} | {ortMs / oursMs:F2}x | {agree} |");
             }
         return 0;
+    }
+
+    /// <summary>Forward FLOPs of a batch in GFLOP: the layers' projections and the causal attention products.</summary>
+    private static double ForwardGflop(QwenConfig c, int batch, int seq)
+    {
+        double projections = (double)c.HiddenSize * (2 * c.Heads + 2 * c.KvHeads) * c.HeadDim + 3.0 * c.HiddenSize * c.IntermediateSize;
+        return c.Layers * (2 * projections * batch * seq + 2.0 * batch * c.Heads * seq * seq * c.HeadDim) / 1e9;
     }
 
     /// <summary>Mean ms per call over at least two calls and about <paramref name="seconds"/>.</summary>

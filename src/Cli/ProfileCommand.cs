@@ -19,7 +19,8 @@ internal static class ProfileCommand
         bool train = a.Flag("train");
         var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
         a.RejectUnknown();
-        if (batch < 2 || seqLen < 1 || steps < 1) throw new UsageException("--batch must be at least 2, --seq and --steps at least 1");
+        if (batch < (train ? 2 : 1) || seqLen < 1 || steps < 1)
+            throw new UsageException($"--batch must be at least {(train ? "2 (HPRO needs a pair)" : "1")}, --seq and --steps at least 1");
 
         using var device = ComputeDevice.Open(kind);
         using var model = QwenModel.Load(modelDir, device);

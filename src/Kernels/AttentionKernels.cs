@@ -363,52 +363,65 @@ public static class AttentionKernels
 
     /// <summary>
     /// SIMD CPU backward: one task per (sequence, KV head) owns dk and dv of that head, so they
-    /// accumulate over its query heads and rows without races; probabilities come from the saved lse.
+    /// accumulate over its query heads without races. Per block of query rows, as blocked products:
+    /// P = exp(q·kᵀ·scale − lse) (causal), dP = dO·vᵀ, dS = P ⊙ (dP − rowsum(dO ⊙ o)), then
+    /// dq = scale·dS·k, dk += scale·dSᵀ·q, dv += Pᵀ·dO.
     /// </summary>
     private static void SimdBackward(ComputeDevice device, ArrayView<float> qView, ArrayView<float> kView, ArrayView<float> vView, ArrayView<int> lengthView,
         ArrayView<float> oView, ArrayView<float> lseView, ArrayView<float> dOView, ArrayView<float> dqView, ArrayView<float> dkView, ArrayView<float> dvView,
         int batch, int seqLen, int heads, int kvHeads, int d)
     {
-        var (q, k, v, len, o, lse) = (device.Host(qView), device.Host(kView), device.Host(vView), device.Host(lengthView), device.Host(oView), device.Host(lseView));
-        var (dO, dq, dk, dv) = (device.Host(dOView), device.Host(dqView), device.Host(dkView), device.Host(dvView));
+        var (q, len, o, lse, dO, dq, dk, dv) = (device.Host(qView), device.Host(lengthView), device.Host(oView), device.Host(lseView),
+            device.Host(dOView), device.Host(dqView), device.Host(dkView), device.Host(dvView));
+        var (k, v) = (device.Host(kView.Cast<F32>()), device.Host(vView.Cast<F32>()));
+        var (qF, dOF) = (device.Host(qView.Cast<F32>()), device.Host(dOView.Cast<F32>()));
         float scale = 1f / MathF.Sqrt(d);
         int group = heads / kvHeads;
+        long qStride = (long)heads * d, kvStride = (long)kvHeads * d;
         Parallel.For(0, batch * kvHeads, bk =>
         {
             int b = bk / kvHeads, kvHead = bk % kvHeads, length = len[b];
+            long kv0 = (long)b * seqLen * kvStride + (long)kvHead * d;
             for (int t = 0; t < seqLen; t++)
             {
-                long kvo = (((long)b * seqLen + t) * kvHeads + kvHead) * d;
-                dk.Slice(kvo, d).Clear();
-                dv.Slice(kvo, d).Clear();
+                dk.Slice(kv0 + t * kvStride, d).Clear();
+                dv.Slice(kv0 + t * kvStride, d).Clear();
             }
-            var ds = new float[seqLen];
+            var probabilities = GC.AllocateUninitializedArray<float>(SimdQueryBlock * Math.Max(1, length), pinned: true);
+            var scoreGradients = GC.AllocateUninitializedArray<float>(SimdQueryBlock * Math.Max(1, length), pinned: true);
+            var (pSpan, dsSpan) = (HostSpan<float>.Pinned(probabilities), HostSpan<float>.Pinned(scoreGradients));
             for (int g = 0; g < group; g++)
             {
                 int head = kvHead * group + g;
-                for (int t = 0; t < seqLen; t++)
+                long q0 = (long)b * seqLen * qStride + (long)head * d;
+                for (int r0 = 0; r0 < length; r0 += SimdQueryBlock)
                 {
-                    long qo = (((long)b * seqLen + t) * heads + head) * d;
-                    var dqRow = dq.Slice(qo, d);
-                    dqRow.Clear();
-                    if (t >= length) continue;
-                    var qRow = q.Slice(qo, d);
-                    var dORow = dO.Slice(qo, d);
-                    float rowLse = lse[((long)b * seqLen + t) * heads + head];
-                    float rowDot = System.Numerics.Tensors.TensorPrimitives.Dot(dORow, o.Slice(qo, d));
-                    for (int j = 0; j <= t; j++)
+                    int rows = Math.Min(SimdQueryBlock, length - r0), keys = r0 + rows;
+                    SimdGemm.Multiply(new Strided<float>(q, q0 + r0 * qStride, qStride, 1), new Strided<F32>(k, kv0, 1, kvStride),
+                        pSpan, 0, keys, rows, keys, d, scale, accumulate: false, parallel: false);
+                    SimdGemm.Multiply(new Strided<float>(dO, q0 + r0 * qStride, qStride, 1), new Strided<F32>(v, kv0, 1, kvStride),
+                        dsSpan, 0, keys, rows, keys, d, 1f, accumulate: false, parallel: false);
+                    for (int r = 0; r < rows; r++)
                     {
-                        long kvo = (((long)b * seqLen + j) * kvHeads + kvHead) * d;
-                        float p = MathF.Exp(System.Numerics.Tensors.TensorPrimitives.Dot(qRow, k.Slice(kvo, d)) * scale - rowLse);
-                        float dp = System.Numerics.Tensors.TensorPrimitives.Dot(dORow, v.Slice(kvo, d));
-                        ds[j] = p * (dp - rowDot) * scale;
-                        var dvRow = dv.Slice(kvo, d);
-                        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(dORow, p, dvRow, dvRow);
-                        var dkRow = dk.Slice(kvo, d);
-                        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(qRow, ds[j], dkRow, dkRow);
-                        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(k.Slice(kvo, d), ds[j], dqRow, dqRow);
+                        long t = r0 + r;
+                        Span<float> pRow = probabilities.AsSpan(r * keys, keys), dsRow = scoreGradients.AsSpan(r * keys, keys);
+                        Span<float> live = pRow[..(int)(t + 1)], masked = dsRow[..(int)(t + 1)];
+                        pRow[(int)(t + 1)..].Clear();
+                        dsRow[(int)(t + 1)..].Clear();
+                        System.Numerics.Tensors.TensorPrimitives.Subtract(live, lse[((long)b * seqLen + t) * heads + head], live);
+                        System.Numerics.Tensors.TensorPrimitives.Exp(live, live);
+                        float rowDot = System.Numerics.Tensors.TensorPrimitives.Dot(dO.Slice(q0 + t * qStride, d), o.Slice(q0 + t * qStride, d));
+                        System.Numerics.Tensors.TensorPrimitives.Subtract(masked, rowDot, masked);
+                        System.Numerics.Tensors.TensorPrimitives.Multiply(masked, live, masked);
                     }
+                    SimdGemm.Multiply(Strided<float>.RowMajor(dsSpan, keys), new Strided<F32>(k, kv0, kvStride, 1), dq, q0 + r0 * qStride, (int)qStride, rows, d, keys, scale,
+                        accumulate: false, parallel: false);
+                    SimdGemm.Multiply(Strided<float>.Transposed(dsSpan, keys), new Strided<F32>(qF, q0 + r0 * qStride, qStride, 1), dk, kv0, (int)kvStride,
+                        keys, d, rows, scale, accumulate: true, parallel: false);
+                    SimdGemm.Multiply(Strided<float>.Transposed(pSpan, keys), new Strided<F32>(dOF, q0 + r0 * qStride, qStride, 1), dv, kv0, (int)kvStride,
+                        keys, d, rows, 1f, accumulate: true, parallel: false);
                 }
+                for (int t = length; t < seqLen; t++) dq.Slice(q0 + t * qStride, d).Clear();
             }
         });
     }

@@ -49,6 +49,12 @@ internal static class SimdGemm
         int rowChunks = parallel ? Math.Clamp((4 * Environment.ProcessorCount + columnBlocks - 1) / columnBlocks, 1, (m + TileRows - 1) / TileRows) : 1;
         int chunkRows = ((m + rowChunks - 1) / rowChunks + TileRows - 1) / TileRows * TileRows;
         rowChunks = (m + chunkRows - 1) / chunkRows;
+        int depthBlocks = (k + BlockDepth - 1) / BlockDepth, cores = Environment.ProcessorCount;
+        if (parallel && packed is null && extra is null && columnBlocks * rowChunks < 4 * cores && depthBlocks >= 4 * cores && (long)m * n <= 1 << 16)
+        {
+            SplitDepth(a, b, c, cOffset, ldc, m, n, k, alpha, accumulate, Math.Min(depthBlocks, 4 * cores));
+            return;
+        }
         if (parallel) Parallel.For(0, columnBlocks * rowChunks, Task);
         else for (int task = 0; task < columnBlocks * rowChunks; task++) Task(task);
 
@@ -85,6 +91,33 @@ internal static class SimdGemm
                             c, cOffset + (long)(i0 + i) * ldc + j0 + j, ldc, alpha, add,
                             last && extra is { } x ? x.A : default, extraPanel, last && extra is { } y ? y.Depth : 0);
             }
+        }
+    }
+
+    /// <summary>
+    /// Small outputs with a deep K (the LM head's input gradient: 16 rows × hidden over the vocabulary)
+    /// have too few output blocks to keep the cores busy: split K instead, each task into its own
+    /// partial output, then sum the partials.
+    /// </summary>
+    private static void SplitDepth<TW>(Strided<float> a, Strided<TW> b, HostSpan<float> c, long cOffset, int ldc,
+        int m, int n, int k, float alpha, bool accumulate, int splits)
+        where TW : unmanaged, IWeight
+    {
+        int depthBlocks = (k + BlockDepth - 1) / BlockDepth;
+        var partials = new float[splits][];
+        Parallel.For(0, splits, split =>
+        {
+            int p0 = split * depthBlocks / splits * BlockDepth, p1 = Math.Min(k, (split + 1) * depthBlocks / splits * BlockDepth);
+            var partial = GC.AllocateArray<float>(m * n, pinned: true);
+            Multiply(a with { Offset = a.Offset + p0 * a.ColumnStride }, b with { Offset = b.Offset + p0 * b.RowStride },
+                HostSpan<float>.Pinned(partial), 0, n, m, n, p1 - p0, alpha, accumulate: false, parallel: false);
+            partials[split] = partial;
+        });
+        for (int i = 0; i < m; i++)
+        {
+            var target = c.Slice(cOffset + (long)i * ldc, n);
+            if (!accumulate) target.Clear();
+            foreach (var partial in partials) System.Numerics.Tensors.TensorPrimitives.Add(target, partial.AsSpan(i * n, n), target);
         }
     }
 

@@ -48,6 +48,10 @@ public class AttentionKernelTests
 
     [Theory]
     [MemberData(nameof(KernelTestData.Devices), MemberType = typeof(KernelTestData))]
+    public void LongerThanOneQueryBlock(string deviceName) => Run(KernelTestData.Device(deviceName), [150, 70], 150, 2, 1, 8, 20);
+
+    [Theory]
+    [MemberData(nameof(KernelTestData.Devices), MemberType = typeof(KernelTestData))]
     public void SingleKvHeadMultiQuery(string deviceName) => Run(KernelTestData.Device(deviceName), [9, 13], 13, 4, 1, 6, 18);
 
     [Theory]

@@ -187,11 +187,14 @@ public class BackwardKernelTests
 
     [Theory]
     [MemberData(nameof(KernelTestData.Devices), MemberType = typeof(KernelTestData))]
-    public void AttentionBackwardGqa(string deviceName)
+    public void AttentionBackwardGqa(string deviceName) => AttentionBackward(KernelTestData.Device(deviceName), [11, 4], 11, 4, 2, 6);
+
+    /// <summary>Past the SIMD backend's 64-row query blocks (its blocked products are what this checks).</summary>
+    [Fact]
+    public void AttentionBackwardAcrossQueryBlocks() => AttentionBackward(KernelTestData.Device("simd"), [140, 70], 140, 2, 1, 4);
+
+    private static void AttentionBackward(ComputeDevice device, int[] lengths, int seqLen, int heads, int kvHeads, int d)
     {
-        var device = KernelTestData.Device(deviceName);
-        int seqLen = 11, heads = 4, kvHeads = 2, d = 6;
-        int[] lengths = [11, 4];
         int rows = lengths.Length * seqLen;
         var q = KernelTestData.Random(rows * heads * d, 48);
         var k = KernelTestData.Random(rows * kvHeads * d, 49);

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Publishes the CLI and the benchmarks self-contained for linux-x64 (the GPU machine has the NVIDIA
+# driver and CUDA but no dotnet) and packs them into one archive under the 64 MiB carry limit:
+#   bench/gpu-publish.sh                       -> artifacts/leadengine-linux-x64.tar.xz
+# On the GPU machine, from the repository root:  bench/gpu-run.sh
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+out=artifacts/publish/linux-x64
+rm -rf "$out" && mkdir -p "$out"
+dotnet publish src/Cli -c Release -r linux-x64 --self-contained -o "$out" --nologo -v quiet
+dotnet publish bench -c Release -r linux-x64 --self-contained -o "$out" --nologo -v quiet
+# The ONNX Runtime package also drops its Windows native library; it is dead weight on Linux.
+find "$out" -maxdepth 1 -name '*.dll' -exec sh -c 'file "$1" | grep -q "MS Windows" && ! file "$1" | grep -q "Mono/.Net" && rm "$1"' _ {} \;
+tar -C artifacts/publish -cf - linux-x64 | xz -T0 -6 > artifacts/leadengine-linux-x64.tar.xz
+bytes=$(stat -c %s artifacts/leadengine-linux-x64.tar.xz)
+echo "artifacts/leadengine-linux-x64.tar.xz: $((bytes / 1048576)) MiB"
+if (( bytes > 64 * 1048576 )); then echo "over the 64 MiB carry limit" >&2; exit 1; fi
