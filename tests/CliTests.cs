@@ -87,6 +87,37 @@ public sealed class CliTests : IDisposable
         Assert.Contains("truncated", err);
         Assert.DoesNotContain("   at ", err);
     }
+
+    [Fact]
+    public void ProfilePrintsAPerKernelTableOfATrainingStep()
+    {
+        var (code, stdout, stderr) = Run("profile", "--model", Fixtures.ModelDir("tiny-qwen2-gqa-tied"), "--train", "--batch", "2", "--seq", "8",
+            "--steps", "1", "--device", "cpu");
+        Assert.True(code == 0, stderr);
+        foreach (var kernel in new[] { "matmul.forward", "matmul.backward_input", "attention.forward", "attention.backward", "rmsnorm.backward", "host.losses" })
+            Assert.Contains($"| {kernel}", stdout);
+        Assert.Contains("tokens/s", stdout);
+    }
+
+    [Fact]
+    public void ExportOnnxWritesAGraphOnnxRuntimeLoads()
+    {
+        string modelDir = Path.Combine(_dir, "model"), path = Path.Combine(_dir, "model.onnx");
+        var (code, _, stderr) = Run("generate-model", "--out", modelDir, "--hidden", "32", "--layers", "1", "--heads", "2", "--kv-heads", "1",
+            "--intermediate", "48", "--vocab", "151936", "--tied");
+        Assert.True(code == 0, stderr);
+        (code, var stdout, stderr) = Run("export-onnx", "--model", modelDir, "--out", path, "--max-seq", "32");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("answer_logits", stdout);
+        using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(path);
+        Assert.Equal(["input_ids", "lengths"], session.InputMetadata.Keys.ToArray());
+        Assert.Equal(["answer_logits"], session.OutputMetadata.Keys.ToArray());
+
+        // A model whose vocabulary lacks the tokenizer's answer tokens is refused with the token named.
+        (code, _, stderr) = Run("export-onnx", "--model", Fixtures.ModelDir("tiny-qwen15-mha-untied"), "--out", Path.Combine(_dir, "bad.onnx"));
+        Assert.Equal(1, code);
+        Assert.Contains("outside the vocabulary", stderr);
+    }
 }
 
 /// <summary>The training commands as a user runs them.</summary>

@@ -25,7 +25,7 @@ internal readonly record struct ExtraProduct(Strided<float> A, Strided<F32> B, i
 /// </summary>
 internal static class SimdGemm
 {
-    private const int TileRows = 6, TileColumns = 16, BlockColumns = 64, BlockDepth = 256;
+    private const int TileRows = 6, TileColumns = 16, BlockColumns = 64, BlockDepth = 256, RowBlock = 32 * TileRows;
 
     // Packing buffers per thread: tasks never nest, so one pair per thread suffices.
     [ThreadStatic] private static float[]? t_panel, t_column, t_extraPanel;
@@ -84,9 +84,11 @@ internal static class SimdGemm
                 if (packed is null) Pack(b, p0, j0, depth, cols, panel, column);
                 else (source, at) = (packed, PanelIndex(j0 / BlockColumns, p0 / BlockDepth, k));
                 bool add = accumulate || p0 > 0, last = p0 + BlockDepth >= k;
-                // Column strip outer, rows inner: the strip's 16 KB of panel stays in L1 while A streams by.
+                // Rows in L2-sized blocks (192 × 256 of A: 192 KB); within one, column strip outer and rows
+                // inner, so the strip's 16 KB of panel stays in L1 while the block of A streams by.
+                for (int ib = 0; ib < rows; ib += RowBlock)
                 for (int j = 0; j < cols; j += TileColumns)
-                    for (int i = 0; i < rows; i += TileRows)
+                    for (int i = ib; i < Math.Min(rows, ib + RowBlock); i += TileRows)
                         Tile(a, i0 + i, p0, Math.Min(TileRows, rows - i), depth, source, at, j, Math.Min(TileColumns, cols - j),
                             c, cOffset + (long)(i0 + i) * ldc + j0 + j, ldc, alpha, add,
                             last && extra is { } x ? x.A : default, extraPanel, last && extra is { } y ? y.Depth : 0);
