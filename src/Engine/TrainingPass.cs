@@ -77,11 +77,16 @@ internal sealed class TrainingPass<TW> : TrainingPass where TW : unmanaged, IWei
         using var logits = acc.Allocate1D<float>((long)_batch.Batch * c.VocabSize);
         using var scores = acc.Allocate1D<float>(_batch.Batch * 2);
         HeadKernels.LaunchForward(device, _finalHidden.View, _batch.LengthBuffer.View, model.Weights.LmHead, ArrayView<int>.Empty,
-            heads.Weight, heads.Bias, logits.View, scores.View, _batch.Batch, _batch.SeqLen, h, c.VocabSize);
+            heads.Weight, heads.Bias, logits.View, scores.View, _batch.Batch, _batch.SeqLen, h, c.VocabSize, frozenWeights: true);
         device.Synchronize();
         using var download = device.Time("host.download_logits", 0, 4.0 * _batch.Batch * c.VocabSize);
         var scoreValues = scores.GetAsArray1D();
-        Logits = Transformer<TW>.SplitRows(logits.GetAsArray1D(), _batch.Batch, c.VocabSize);
+        Logits = new float[_batch.Batch][];
+        for (int b = 0; b < _batch.Batch; b++)
+        {
+            Logits[b] = new float[c.VocabSize];
+            logits.View.SubView((long)b * c.VocabSize, c.VocabSize).CopyToCPU(Logits[b]);
+        }
         PointwiseLogits = scoreValues.Where((_, i) => i % 2 == 0).ToArray();
         PairwiseScores = scoreValues.Where((_, i) => i % 2 == 1).ToArray();
         LastHidden = Transformer<TW>.LastRows(_finalHidden.View, _batch);
@@ -100,15 +105,14 @@ internal sealed class TrainingPass<TW> : TrainingPass where TW : unmanaged, IWei
             throw new ArgumentException($"gradients must have one row per sequence ({batch})");
 
         var upload = device.Time("host.upload_gradients", 0, 4.0 * batch * c.VocabSize);
-        var flatLogits = new float[(long)batch * c.VocabSize];
-        for (int b = 0; b < batch; b++) dLogits[b].CopyTo(flatLogits, (long)b * c.VocabSize);
         var flatScores = new float[batch * 2];
         for (int b = 0; b < batch; b++)
         {
             flatScores[2 * b] = dPointwise[b];
             flatScores[2 * b + 1] = dPairwise[b];
         }
-        using var dLogitsBuffer = acc.Allocate1D(flatLogits);
+        using var dLogitsBuffer = acc.Allocate1D<float>((long)batch * c.VocabSize);
+        for (int b = 0; b < batch; b++) dLogitsBuffer.View.SubView((long)b * c.VocabSize, c.VocabSize).CopyFromCPU(dLogits[b]);
         using var dScores = acc.Allocate1D(flatScores);
         using var dLm = acc.Allocate1D<float>((long)batch * h);
         using var dHidden = acc.Allocate1D<float>((long)rows * h);
@@ -120,7 +124,7 @@ internal sealed class TrainingPass<TW> : TrainingPass where TW : unmanaged, IWei
 
         // Heads: LM part dh = dLogits·W_lm, then the score heads and their weight gradients.
         MatMulKernels.LaunchBackwardInput(device, dLogitsBuffer.View, ArrayView<float>.Empty, _model.Weights.LmHead, ArrayView<float>.Empty,
-            dLm.View, batch, c.VocabSize, h, 0, accumulate: false);
+            dLm.View, batch, c.VocabSize, h, 0, accumulate: false, frozenWeights: true);
         HeadKernels.LaunchBackward(device, _finalHidden.View, _batch.LengthBuffer.View, dLm.View, _heads.Weight, dScores.View,
             dHidden.View, _heads.WeightGradient, _heads.BiasGradient, batch, _batch.SeqLen, h);
         RmsNormKernels.LaunchBackward(device, _x.View, _model.Weights.FinalNorm, dHidden.View, dx.View, rows, h, (float)c.RmsNormEps);

@@ -226,7 +226,7 @@ internal sealed class Transformer<TW>(QwenWeights<TW> weights, QwenConfig config
             LoraKernels.LaunchBackwardUp(device, dy, a.U[(int)target], loraB, s.DU, dB, m, n, rank, adapter.Scale);
             LoraKernels.LaunchBackwardDown(device, s.DU, x, dA, m, k, rank);
         }
-        MatMulKernels.LaunchBackwardInput(device, dy, rank > 0 ? s.DU : ArrayView<float>.Empty, w, loraA, dInput, m, n, k, rank, accumulate);
+        MatMulKernels.LaunchBackwardInput(device, dy, rank > 0 ? s.DU : ArrayView<float>.Empty, w, loraA, dInput, m, n, k, rank, accumulate, frozenWeights: true);
     }
 
     internal QwenConfig Config => config;

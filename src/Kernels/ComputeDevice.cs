@@ -167,15 +167,16 @@ public sealed class ComputeDevice : IDisposable
     public KernelTimer Time(string name, double flops = 0, double bytes = 0) =>
         Profiler is null ? default : new KernelTimer(this, name, flops, bytes);
 
-    private readonly ConcurrentDictionary<(nint Address, long Length), float[]> _packedWeights = new();
+    private readonly ConcurrentDictionary<(nint Address, long Length, bool Transposed), float[]> _packedWeights = new();
 
     /// <summary>
-    /// The SIMD backend's packed fp32 copy of a frozen weight matrix, made by <paramref name="pack"/> on
-    /// first use and kept until <see cref="ReleasePackedWeights"/> (keyed by the view's address, so
-    /// owners of the weights must release them when they free the buffers).
+    /// The SIMD backend's packed fp32 copy of a frozen weight matrix in one of its two layouts (W for
+    /// x·Wᵀ, or W for dy·W), made by <paramref name="pack"/> on first use and kept until
+    /// <see cref="ReleasePackedWeights"/> (keyed by the view's address, so owners of the weights must
+    /// release them when they free the buffers).
     /// </summary>
-    internal float[] PackedWeights<T>(ArrayView<T> view, Func<float[]> pack) where T : unmanaged =>
-        _packedWeights.GetOrAdd(((nint)view.LoadEffectiveAddressAsPtr(), view.Length), _ => pack());
+    internal float[] PackedWeights<T>(ArrayView<T> view, bool transposed, Func<float[]> pack) where T : unmanaged =>
+        _packedWeights.GetOrAdd(((nint)view.LoadEffectiveAddressAsPtr(), view.Length, transposed), _ => pack());
 
     /// <summary>Drops every packed weight copy (call when freeing frozen weights).</summary>
     public void ReleasePackedWeights() => _packedWeights.Clear();

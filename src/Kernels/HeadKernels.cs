@@ -60,10 +60,13 @@ public static class HeadKernels
         }
     }
 
-    /// <summary>Launches <see cref="Forward{TW}"/>. Empty <paramref name="tokenIds"/> means the full vocabulary of <paramref name="vocab"/> rows.</summary>
+    /// <summary>
+    /// Launches <see cref="Forward{TW}"/>. Empty <paramref name="tokenIds"/> means the full vocabulary of
+    /// <paramref name="vocab"/> rows; <paramref name="frozenWeights"/> lets the SIMD backend keep a packed LM head.
+    /// </summary>
     public static void LaunchForward<TW>(ComputeDevice device, ArrayView<float> hidden, ArrayView<int> lengths, ArrayView<TW> lmWeight, ArrayView<int> tokenIds,
         ArrayView<float> scoreWeight, ArrayView<float> scoreBias, ArrayView<float> logits, ArrayView<float> scores,
-        int batch, int seqLen, int hiddenSize, int vocab)
+        int batch, int seqLen, int hiddenSize, int vocab, bool frozenWeights = false)
         where TW : unmanaged, IWeight
     {
         using var timer = device.Time("head.forward", 2.0 * batch * (tokenIds.Length > 0 ? tokenIds.Length : vocab) * hiddenSize, (double)Unsafe.SizeOf<TW>() * (tokenIds.Length > 0 ? tokenIds.Length : vocab) * hiddenSize);
@@ -78,7 +81,9 @@ public static class HeadKernels
             var lastRows = Strided<float>.RowMajor(HostSpan<float>.Pinned(last), hiddenSize);
             if (tokenIds.Length == 0)
             {
-                SimdGemm.Multiply(lastRows, Strided<TW>.Transposed(wh, hiddenSize), logitH, 0, count, batch, count, hiddenSize, 1f, accumulate: false);
+                var w = Strided<TW>.Transposed(wh, hiddenSize);
+                var packed = frozenWeights ? device.PackedWeights(lmWeight, transposed: true, () => SimdGemm.PackAll(w, count, hiddenSize)) : null;
+                SimdGemm.Multiply(lastRows, w, logitH, 0, count, batch, count, hiddenSize, 1f, accumulate: false, packed: packed);
             }
             else
             {

@@ -233,16 +233,17 @@ public static class MatMulKernels
 
     /// <summary>
     /// Launches <see cref="BackwardInput{TW}"/>: dx[m,k] (+)= dy·W (+ du·A when <paramref name="loraRank"/> &gt; 0).
+    /// <paramref name="frozenWeights"/> lets the SIMD backend keep a packed copy of W.
     /// </summary>
     public static void LaunchBackwardInput<TW>(
         ComputeDevice device, ArrayView<float> dy, ArrayView<float> du, ArrayView<TW> w, ArrayView<float> loraA,
-        ArrayView<float> dx, int m, int n, int k, int loraRank, bool accumulate)
+        ArrayView<float> dx, int m, int n, int k, int loraRank, bool accumulate, bool frozenWeights = false)
         where TW : unmanaged, IWeight
     {
         using var timer = device.Time("matmul.backward_input", 2.0 * m * (n + loraRank) * k, 4.0 * m * (k + n + loraRank) + (double)Unsafe.SizeOf<TW>() * n * k);
         if (device.UsesSimd)
         {
-            SimdBackwardInput(device, dy, du, w, loraA, dx, m, n, k, loraRank, accumulate);
+            SimdBackwardInput(device, dy, du, w, loraA, dx, m, n, k, loraRank, accumulate, frozenWeights);
             return;
         }
         var kernel = device.GetKernel($"matmul.bwd_input.{typeof(TW).Name}", acc =>
@@ -269,7 +270,7 @@ public static class MatMulKernels
         ExtraProduct? up = loraB.Length > 0
             ? new ExtraProduct(Strided<float>.RowMajor(device.Host(uView), rank), Strided<F32>.Transposed(device.Host(loraB.Cast<F32>()), rank), rank, loraScale)
             : null;
-        var packed = frozen ? device.PackedWeights(wView, () => SimdGemm.PackAll(w, n, k)) : null;
+        var packed = frozen ? device.PackedWeights(wView, transposed: true, () => SimdGemm.PackAll(w, n, k)) : null;
         SimdGemm.Multiply(x, w, y, 0, n, m, n, k, 1f, accumulate: false, packed: packed, extra: up);
         if (biasView.Length > 0)
         {
@@ -281,11 +282,13 @@ public static class MatMulKernels
 
     /// <summary>SIMD CPU input gradient: dx (+)= dy·W, then dx += du·A.</summary>
     private static void SimdBackwardInput<TW>(ComputeDevice device, ArrayView<float> dyView, ArrayView<float> duView, ArrayView<TW> wView,
-        ArrayView<float> aView, ArrayView<float> dxView, int m, int n, int k, int rank, bool accumulate)
+        ArrayView<float> aView, ArrayView<float> dxView, int m, int n, int k, int rank, bool accumulate, bool frozen)
         where TW : unmanaged, IWeight
     {
         var dx = device.Host(dxView);
-        SimdGemm.Multiply(Strided<float>.RowMajor(device.Host(dyView), n), Strided<TW>.RowMajor(device.Host(wView), k), dx, 0, k, m, k, n, 1f, accumulate);
+        var w = Strided<TW>.RowMajor(device.Host(wView), k);
+        var packed = frozen ? device.PackedWeights(wView, transposed: false, () => SimdGemm.PackAll(w, k, n)) : null;
+        SimdGemm.Multiply(Strided<float>.RowMajor(device.Host(dyView), n), w, dx, 0, k, m, k, n, 1f, accumulate, packed: packed);
         if (rank > 0)
             SimdGemm.Multiply(Strided<float>.RowMajor(device.Host(duView), rank), Strided<F32>.RowMajor(device.Host(aView.Cast<F32>()), k), dx, 0, k, m, k, rank, 1f, accumulate: true);
     }
