@@ -11,12 +11,24 @@ using LeadEngine.Kernels;
 // on a machine without the .NET SDK.
 if (args.Length > 0 && args[0] == "e2e") return EndToEndBenchmark.Run(args[1..]);
 var device = KernelBenchmark.Device;
+string peaks;
 if (device.Kind == DeviceKind.Cuda)
 {
     ThroughputColumn.PeakFlops = 67e12;
     ThroughputColumn.PeakBytes = 3.35e12;
+    peaks = "H100 SXM FP32 67 TFLOP/s, 3.35 TB/s";
 }
-Console.WriteLine($"device: {device.Kind} ({device.Accelerator.Name}); peaks: {(ThroughputColumn.PeakFlops > 0 ? "H100 SXM FP32 67 TFLOP/s, 3.35 TB/s" : "none (CPU accelerator is a debugging backend)")}");
+else if (device.UsesSimd)
+{
+    ThroughputColumn.PeakFlops = CpuPeak.Flops();
+    ThroughputColumn.PeakBytes = CpuPeak.Bytes();
+    peaks = $"measured on this CPU: FP32 FMA {ThroughputColumn.PeakFlops / 1e9:F0} GFLOP/s, copy {ThroughputColumn.PeakBytes / 1e9:F1} GB/s ({Environment.ProcessorCount} cores)";
+}
+else
+{
+    peaks = "none (the ILGPU CPU accelerator is a debugging backend)";
+}
+Console.WriteLine($"device: {device.Kind} ({device.Accelerator.Name}); peaks: {peaks}");
 var config = ManualConfig.CreateMinimumViable()
     .AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance))
     .AddColumn(new ThroughputColumn(flops: true), new ThroughputColumn(flops: false));

@@ -6,8 +6,8 @@ namespace LeadEngine.Bench;
 
 /// <summary>
 /// GFLOP/s or GB/s from the mean time and the <see cref="KernelShape"/> parameter, with the fraction
-/// of the device's peak. Peaks: H100 SXM (67 TFLOP/s FP32, 3.35 TB/s) on CUDA; none on the CPU
-/// accelerator, which is a debugging backend.
+/// of the device's peak. Peaks: H100 SXM (67 TFLOP/s FP32, 3.35 TB/s) on CUDA; measured by
+/// <see cref="CpuPeak"/> on the SIMD CPU backend; none on the ILGPU CPU accelerator (a debugging backend).
 /// </summary>
 public sealed class ThroughputColumn(bool flops) : IColumn
 {
