@@ -76,6 +76,12 @@ internal static class SimdGemm
                 for (int i = 0; i < rows; i++) c.Slice(cOffset + (long)(i0 + i) * ldc + j0, cols).Clear();
                 return;
             }
+            // Packed panels cost nothing to revisit, so then each L2-sized row block (192 rows) runs through
+            // all of K while its slice of C stays in L2; panels packed here are packed once per K block
+            // and serve all rows. Within a row block: column strip outer, rows inner, so the strip's
+            // 16 KB of panel stays in L1 while the rows of A stream by.
+            int outerRows = packed is null ? rows : RowBlock;
+            for (int ob = 0; ob < rows; ob += outerRows)
             for (int p0 = 0; p0 < k; p0 += BlockDepth)
             {
                 int depth = Math.Min(BlockDepth, k - p0);
@@ -84,9 +90,7 @@ internal static class SimdGemm
                 if (packed is null) Pack(b, p0, j0, depth, cols, panel, column);
                 else (source, at) = (packed, PanelIndex(j0 / BlockColumns, p0 / BlockDepth, k));
                 bool add = accumulate || p0 > 0, last = p0 + BlockDepth >= k;
-                // Rows in L2-sized blocks (192 × 256 of A: 192 KB); within one, column strip outer and rows
-                // inner, so the strip's 16 KB of panel stays in L1 while the block of A streams by.
-                for (int ib = 0; ib < rows; ib += RowBlock)
+                for (int ib = ob; ib < Math.Min(rows, ob + outerRows); ib += RowBlock)
                 for (int j = 0; j < cols; j += TileColumns)
                     for (int i = ib; i < Math.Min(rows, ib + RowBlock); i += TileRows)
                         Tile(a, i0 + i, p0, Math.Min(TileRows, rows - i), depth, source, at, j, Math.Min(TileColumns, cols - j),
