@@ -36,7 +36,7 @@ public static class EndToEndBenchmark
         using var adapter = LoraAdapter.Create(config, device, rank: 8, alpha: 16, LoraAdapter.AllTargets, seed: 1);
         RandomizeLoraB(adapter);
         using var heads = ScoreHeads.Create(config, device, seed: 1);
-        int[] answers = [Math.Min(9454, config.VocabSize - 1), Math.Min(2753, config.VocabSize - 2)];
+        int[] answers = config.BenchmarkAnswerTokenIds();
 
         string onnxPath = Path.Combine(Path.GetTempPath(), $"leadengine-e2e-{Path.GetFileName(Path.GetFullPath(modelDir))}.onnx");
         var clock = Stopwatch.StartNew();

@@ -29,7 +29,8 @@ internal static class ProfileCommand
         using var heads = ScoreHeads.Create(c, device, seed: 1);
         var rng = new Random(1);
         var sequences = Enumerable.Range(0, batch).Select(_ => Enumerable.Range(0, seqLen).Select(_ => rng.Next(c.VocabSize)).ToArray()).ToArray();
-        int yes = Math.Min(9454, c.VocabSize - 1), no = Math.Min(2753, c.VocabSize - 2);
+        var answers = c.BenchmarkAnswerTokenIds();
+        int yes = answers[0], no = answers[1];
         var objectiveBatch = new ObjectiveBatch
         {
             Sequences = sequences,

@@ -35,6 +35,12 @@ public sealed record QwenConfig
     public int HeadDim => HiddenSize / Heads;
 
     /// <summary>
+    /// Ids of Qwen's "Yes" and "No" tokens, for random-weight benchmarks and profiles without a tokenizer
+    /// (clamped into smaller vocabularies); scoring takes them from the tokenizer instead.
+    /// </summary>
+    public int[] BenchmarkAnswerTokenIds() => [Math.Min(9454, VocabSize - 1), Math.Min(2753, VocabSize - 2)];
+
+    /// <summary>
     /// Published architectures by lower-case name (<c>qwen2.5-0.5b</c>, <c>qwen2.5-1.5b</c>,
     /// <c>qwen1.5-1.8b</c>): the shapes benchmarks and profiles run at with random weights.
     /// </summary>
