@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using LeadEngine.Engine;
 using LeadEngine.Engine.Onnx;
-using LeadEngine.Engine.SafeTensors;
-using LeadEngine.Kernels;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
@@ -30,7 +28,7 @@ public static class EndToEndBenchmark
             ? double.Parse(cap, System.Globalization.CultureInfo.InvariantCulture)
             : 500.0 * Environment.ProcessorCount;
 
-        string modelDir = ModelDir(modelName);
+        string modelDir = modelName == "tiny" ? RepositoryPaths.DefaultModel() : RepositoryPaths.ModelOrPreset(modelName);
         var config = QwenConfig.Load(modelDir);
         using var model = QwenModel.Load(modelDir, device);
         using var adapter = LoraAdapter.Create(config, device, rank: 8, alpha: 16, LoraAdapter.AllTargets, seed: 1);
@@ -128,29 +126,6 @@ public static class EndToEndBenchmark
         foreach (var entry in adapter.Parameters.Entries.Where(e => e.Name.Contains("lora_B", StringComparison.Ordinal)))
             for (long i = entry.Offset; i < entry.Offset + entry.Length; i++) values[i] = (float)(rng.NextDouble() * 2 - 1) * 0.02f;
         adapter.Parameters.WriteAllValues(values);
-    }
-
-    private static string ModelDir(string name)
-    {
-        if (name == "tiny") return FindUp(Path.Combine("tests", "fixtures", "tiny-qwen2-gqa-tied")) ?? throw new DirectoryNotFoundException("tests/fixtures/tiny-qwen2-gqa-tied: run from the repository");
-        if (!QwenConfig.Presets.TryGetValue(name, out var preset)) return name;
-        string dir = Path.Combine(FindUp("weights") ?? "weights", "random", name.ToLowerInvariant());
-        if (!File.Exists(Path.Combine(dir, "model.safetensors")))
-        {
-            Console.WriteLine($"writing {name} with random bf16 weights to {dir}");
-            SyntheticModel.Write(dir, preset, TensorDType.BF16, seed: 1);
-        }
-        return dir;
-    }
-
-    private static string? FindUp(string relative)
-    {
-        for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, relative);
-            if (Directory.Exists(candidate) || File.Exists(candidate)) return candidate;
-        }
-        return null;
     }
 
     private static Dictionary<string, string> Options(string[] args)

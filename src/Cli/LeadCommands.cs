@@ -129,7 +129,7 @@ internal static class LeadCommands
         var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
         a.RejectUnknown();
         var total = Stopwatch.StartNew();
-        string root = Path.Combine(Paths.Find("weights") ?? "weights", "demo");
+        string root = Path.Combine(RepositoryPaths.Find("weights") ?? "weights", "demo");
         string modelDir = Path.Combine(root, "tiny-qwen2"), data = Path.Combine(root, $"leads-{count}.csv");
         Directory.CreateDirectory(root);
         if (!File.Exists(Path.Combine(modelDir, "model.safetensors"))) SyntheticModel.Write(modelDir, DemoModelConfig, TensorDType.BF16, seed: 1);

@@ -14,7 +14,7 @@ internal static class ProfileCommand
 {
     public static int Run(CliArgs a)
     {
-        string modelDir = Paths.ModelOrPreset(a.Required("model"));
+        string modelDir = RepositoryPaths.ModelOrPreset(a.Required("model"));
         int batch = a.Int("batch", 8), seqLen = a.Int("seq", 256), steps = a.Int("steps", 3), rank = a.Int("rank", 8);
         bool train = a.Flag("train");
         var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
@@ -30,17 +30,16 @@ internal static class ProfileCommand
         var rng = new Random(1);
         var sequences = Enumerable.Range(0, batch).Select(_ => Enumerable.Range(0, seqLen).Select(_ => rng.Next(c.VocabSize)).ToArray()).ToArray();
         var answers = c.BenchmarkAnswerTokenIds();
-        int yes = answers[0], no = answers[1];
         var objectiveBatch = new ObjectiveBatch
         {
             Sequences = sequences,
             Labels = Enumerable.Range(0, batch).Select(i => i % 2).ToArray(),
             Pairs = Enumerable.Range(0, batch / 2).Select(i => new PreferencePair(2 * i + 1, 2 * i, i % 3)).ToArray(),
-            YesTokenId = yes,
-            NoTokenId = no,
+            YesTokenId = answers[0],
+            NoTokenId = answers[1],
         };
         var objective = new LeadObjective(new LossWeights());
-        var forward = new ForwardOptions { Adapter = adapter, Heads = heads, LogitTokenIds = [yes, no] };
+        var forward = new ForwardOptions { Adapter = adapter, Heads = heads, LogitTokenIds = answers };
         Action step = train
             ? () => objective.Evaluate(model, adapter, heads, objectiveBatch, backward: true)
             : () => model.Forward(sequences, forward);
@@ -81,7 +80,7 @@ internal static class ProfileCommand
 
     public static int ExportOnnx(CliArgs a)
     {
-        string modelDir = Paths.ModelOrPreset(a.Required("model")), outPath = a.Required("out");
+        string modelDir = RepositoryPaths.ModelOrPreset(a.Required("model")), outPath = a.Required("out");
         string? adapterDir = a.Optional("adapter");
         int maxSeq = a.Int("max-seq", 2048);
         a.RejectUnknown();

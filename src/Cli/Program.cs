@@ -210,7 +210,7 @@ namespace LeadEngine.Cli
         {
             var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
             a.RejectUnknown();
-            string modelDir = Paths.DefaultModel();
+            string modelDir = RepositoryPaths.DefaultModel();
             string goldenPath = Path.Combine(modelDir, "golden.json");
             var sequences = LeadEngine.Training.GoldenBatchFile.Read(goldenPath).Batch.Sequences;
             using var golden = JsonDocument.Parse(File.ReadAllBytes(goldenPath));
@@ -252,48 +252,14 @@ namespace LeadEngine.Cli
         }
     }
 
-    /// <summary>Where the default model and tokenizer live: under the repository (or install) root.</summary>
+    /// <summary>The tokenizer a model folder runs with.</summary>
     internal static class Paths
     {
-        /// <summary>The first folder above the working directory or the executable that holds <paramref name="relative"/>.</summary>
-        public static string? Find(string relative)
-        {
-            foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
-            {
-                for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-                {
-                    string candidate = Path.Combine(dir.FullName, relative);
-                    if (Directory.Exists(candidate) || File.Exists(candidate)) return candidate;
-                }
-            }
-            return null;
-        }
-
-        /// <summary>
-        /// A model folder, or the name of a <see cref="QwenConfig.Presets"/> shape: then a bf16 model with
-        /// seeded random weights in weights/random/NAME, written on first use.
-        /// </summary>
-        public static string ModelOrPreset(string value)
-        {
-            if (!QwenConfig.Presets.TryGetValue(value, out var preset) || Directory.Exists(value)) return value;
-            string dir = Path.Combine(Find("weights") ?? "weights", "random", value.ToLowerInvariant());
-            if (!File.Exists(Path.Combine(dir, "model.safetensors")))
-            {
-                Console.Error.WriteLine($"writing {value} with random bf16 weights to {dir}");
-                SyntheticModel.Write(dir, preset, TensorDType.BF16, seed: 1);
-            }
-            return dir;
-        }
-
-        public static string DefaultModel() =>
-            Find(Path.Combine("tests", "fixtures", "tiny-qwen2-gqa-tied")) ??
-            throw new DirectoryNotFoundException("built-in model tests/fixtures/tiny-qwen2-gqa-tied not found: run from the repository");
-
         /// <summary>The model folder's tokenizer, else the default Qwen tokenizer installed by scripts/setup.sh.</summary>
         public static QwenTokenizer Tokenizer(string modelDir)
         {
             if (QwenTokenizer.HasFiles(modelDir)) return QwenTokenizer.FromDirectory(modelDir);
-            string? fallback = Environment.GetEnvironmentVariable("LEADENGINE_TOKENIZER") ?? Find(Path.Combine("weights", "qwen-tokenizer"));
+            string? fallback = Environment.GetEnvironmentVariable("LEADENGINE_TOKENIZER") ?? RepositoryPaths.Find(Path.Combine("weights", "qwen-tokenizer"));
             if (fallback is null || !QwenTokenizer.HasFiles(fallback))
                 throw new FileNotFoundException($"{modelDir}: no tokenizer.json or vocab.json + merges.txt, and no default tokenizer (run scripts/setup.sh)");
             return QwenTokenizer.FromDirectory(fallback);

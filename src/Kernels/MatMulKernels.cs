@@ -209,14 +209,15 @@ public static class MatMulKernels
         where TW : unmanaged, IWeight
     {
         bool up = loraRank > 0 && loraB.Length > 0;
-        double flops = 2.0 * m * (n + loraRank) * k + (up ? 2.0 * m * n * loraRank : 0);
+        double flops = 2.0 * m * (n + loraRank) * k, bytes = Traffic<TW>(m, n, k, loraRank);
         if (device.UsesSimd)
         {
-            using var simdTimer = device.Time("matmul.forward", flops, 4.0 * m * (k + n + loraRank) + (double)Unsafe.SizeOf<TW>() * n * k);
+            // The SIMD product includes the up projection; on GPUs it is a launch (and timing) of its own.
+            using var simdTimer = device.Time("matmul.forward", flops + (up ? 2.0 * m * n * loraRank : 0), bytes);
             SimdForward(device, x, w, bias, loraA, y, loraU, m, n, k, loraRank, frozenWeights, up ? loraB : ArrayView<float>.Empty, loraScale);
             return;
         }
-        using (device.Time("matmul.forward", 2.0 * m * (n + loraRank) * k, 4.0 * m * (k + n + loraRank) + (double)Unsafe.SizeOf<TW>() * n * k))
+        using (device.Time("matmul.forward", flops, bytes))
         {
             var kernel = device.GetKernel($"matmul.fwd.{typeof(TW).Name}", acc =>
                 acc.LoadStreamKernel<ArrayView<float>, ArrayView<TW>, ArrayView<TW>, ArrayView<float>,
@@ -240,7 +241,7 @@ public static class MatMulKernels
         ArrayView<float> dx, int m, int n, int k, int loraRank, bool accumulate, bool frozenWeights = false)
         where TW : unmanaged, IWeight
     {
-        using var timer = device.Time("matmul.backward_input", 2.0 * m * (n + loraRank) * k, 4.0 * m * (k + n + loraRank) + (double)Unsafe.SizeOf<TW>() * n * k);
+        using var timer = device.Time("matmul.backward_input", 2.0 * m * (n + loraRank) * k, Traffic<TW>(m, n, k, loraRank));
         if (device.UsesSimd)
         {
             SimdBackwardInput(device, dy, du, w, loraA, dx, m, n, k, loraRank, accumulate, frozenWeights);
@@ -255,6 +256,10 @@ public static class MatMulKernels
         var config = new KernelConfig(grid, new Index2D(gx, gy), SharedMemoryConfig.RequestDynamic<float>(TileK * (bm + bn)));
         kernel(config, dy, du, w, loraA, dx, args, accumulate ? 1 : 0);
     }
+
+    /// <summary>Least bytes a product over (m, n + rank, k) moves: fp32 activations in and out, stored weights once.</summary>
+    private static double Traffic<TW>(int m, int n, int k, int rank) where TW : unmanaged, IWeight =>
+        4.0 * m * (k + n + rank) + (double)Unsafe.SizeOf<TW>() * n * k;
 
     /// <summary>SIMD CPU forward: u = x·Aᵀ, then y = x·Wᵀ + scale·u·Bᵀ in one blocked product, then the bias.</summary>
     private static void SimdForward<TW>(ComputeDevice device, ArrayView<float> xView, ArrayView<TW> wView, ArrayView<TW> biasView,

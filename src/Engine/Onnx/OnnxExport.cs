@@ -55,7 +55,12 @@ public static class OnnxExport
         string mask = g.Node("Slice", [g.Initializer("causal_mask", [maxSequence, maxSequence], maskTable), g.Initializer("zeros_2", [2], [0L, 0L]),
             g.Node("Concat", [seq, seq], attributes: ("axis", 0)), g.Initializer("axes_01", [2], [0L, 1L])]);
 
-        string x = g.Node("Gather", [g.Initializer("embed_tokens", [c.VocabSize, h], store.ReadFloat32("model.embed_tokens.weight")), "input_ids"], attributes: ("axis", 0));
+        var embedding = store.ReadFloat32("model.embed_tokens.weight");
+        // Only the answer tokens' LM rows are needed; take them now so a tied table is read once.
+        var lm = c.TieWordEmbeddings ? embedding : store.ReadFloat32("lm_head.weight");
+        var answers = new float[answerTokenIds.Count * h];
+        for (int i = 0; i < answerTokenIds.Count; i++) lm.AsSpan(answerTokenIds[i] * h, h).CopyTo(answers.AsSpan(i * h));
+        string x = g.Node("Gather", [g.Initializer("embed_tokens", [c.VocabSize, h], embedding), "input_ids"], attributes: ("axis", 0));
         string eps = g.Initializer("eps", [], [(float)c.RmsNormEps]);
         string scale = g.Initializer("attention_scale", [], [1f / MathF.Sqrt(d)]);
         var halves = (g.Initializer("rope_zero", [1], [0L]), g.Initializer("rope_half", [1], [(long)d / 2]), g.Initializer("rope_full", [1], [(long)d]),
@@ -91,9 +96,6 @@ public static class OnnxExport
         // Last real token of each sequence, final norm, heads.
         string last = g.Node("Unsqueeze", [g.Node("Sub", ["lengths", g.Initializer("one", [], [1L])]), g.Initializer("axes_1", [1], [1L])]);
         string hidden = RmsNorm(g, g.Node("GatherND", [x, last], attributes: ("batch_dims", 1)), store.ReadFloat32("model.norm.weight"), eps, "final_norm");
-        var lm = store.ReadFloat32(c.TieWordEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight");
-        var answers = new float[answerTokenIds.Count * h];
-        for (int i = 0; i < answerTokenIds.Count; i++) lm.AsSpan(answerTokenIds[i] * h, h).CopyTo(answers.AsSpan(i * h));
         g.Node("MatMul", [hidden, g.Initializer("answer_weight", [h, answerTokenIds.Count], Transpose(answers, answerTokenIds.Count, h))], "answer_logits");
         g.Output("answer_logits", OnnxWriter.DataType.Float, "batch", answerTokenIds.Count);
         if (heads is not null)
