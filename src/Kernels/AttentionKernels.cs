@@ -332,26 +332,30 @@ public static class AttentionKernels
         {
             int b = bh / heads, head = bh % heads, kvHead = head / group, length = len[b];
             long q0 = (long)b * seqLen * qStride + (long)head * d, kv0 = (long)b * seqLen * kvStride + (long)kvHead * d;
-            var scores = GC.AllocateUninitializedArray<float>(SimdQueryBlock * Math.Max(1, length), pinned: true);
+            var scores = Simd.Scratch(0, SimdQueryBlock * length);
             var scoreSpan = HostSpan<float>.Pinned(scores);
+            Span<float> sums = stackalloc float[SimdQueryBlock];
             for (int r0 = 0; r0 < length; r0 += SimdQueryBlock)
             {
                 int rows = Math.Min(SimdQueryBlock, length - r0), keys = r0 + rows;
                 SimdGemm.Multiply(new Strided<float>(q, q0 + r0 * qStride, qStride, 1), new Strided<F32>(k, kv0, 1, kvStride),
                     scoreSpan, 0, keys, rows, keys, d, scale, accumulate: false, parallel: false);
+                // Unnormalised softmax numerators; each output row is divided by its sum after P·v (d values, not keys).
                 for (int r = 0; r < rows; r++)
                 {
                     var row = scores.AsSpan(r * keys, r0 + r + 1);
                     scores.AsSpan(r * keys + r0 + r + 1, keys - r0 - r - 1).Clear();
                     float max = System.Numerics.Tensors.TensorPrimitives.Max(row);
-                    System.Numerics.Tensors.TensorPrimitives.Subtract(row, max, row);
-                    System.Numerics.Tensors.TensorPrimitives.Exp(row, row);
-                    float sum = System.Numerics.Tensors.TensorPrimitives.Sum(row);
-                    System.Numerics.Tensors.TensorPrimitives.Multiply(row, 1f / sum, row);
-                    if (lse.Length > 0) lse[((long)b * seqLen + r0 + r) * heads + head] = max + MathF.Log(sum);
+                    sums[r] = SimdMath.ExpShiftedSum(row, max);
+                    if (lse.Length > 0) lse[((long)b * seqLen + r0 + r) * heads + head] = max + MathF.Log(sums[r]);
                 }
                 SimdGemm.Multiply(Strided<float>.RowMajor(scoreSpan, keys), new Strided<F32>(v, kv0, kvStride, 1),
                     o, q0 + r0 * qStride, (int)qStride, rows, d, keys, 1f, accumulate: false, parallel: false);
+                for (int r = 0; r < rows; r++)
+                {
+                    var outRow = o.Slice(q0 + (r0 + r) * qStride, d);
+                    System.Numerics.Tensors.TensorPrimitives.Multiply(outRow, 1f / sums[r], outRow);
+                }
             }
             for (int t = length; t < seqLen; t++)
             {
@@ -387,8 +391,7 @@ public static class AttentionKernels
                 dk.Slice(kv0 + t * kvStride, d).Clear();
                 dv.Slice(kv0 + t * kvStride, d).Clear();
             }
-            var probabilities = GC.AllocateUninitializedArray<float>(SimdQueryBlock * Math.Max(1, length), pinned: true);
-            var scoreGradients = GC.AllocateUninitializedArray<float>(SimdQueryBlock * Math.Max(1, length), pinned: true);
+            var (probabilities, scoreGradients) = (Simd.Scratch(0, SimdQueryBlock * length), Simd.Scratch(1, SimdQueryBlock * length));
             var (pSpan, dsSpan) = (HostSpan<float>.Pinned(probabilities), HostSpan<float>.Pinned(scoreGradients));
             for (int g = 0; g < group; g++)
             {
@@ -408,11 +411,9 @@ public static class AttentionKernels
                         Span<float> live = pRow[..(int)(t + 1)], masked = dsRow[..(int)(t + 1)];
                         pRow[(int)(t + 1)..].Clear();
                         dsRow[(int)(t + 1)..].Clear();
-                        System.Numerics.Tensors.TensorPrimitives.Subtract(live, lse[((long)b * seqLen + t) * heads + head], live);
-                        System.Numerics.Tensors.TensorPrimitives.Exp(live, live);
+                        SimdMath.ExpShiftedSum(live, lse[((long)b * seqLen + t) * heads + head]);
                         float rowDot = System.Numerics.Tensors.TensorPrimitives.Dot(dO.Slice(q0 + t * qStride, d), o.Slice(q0 + t * qStride, d));
-                        System.Numerics.Tensors.TensorPrimitives.Subtract(masked, rowDot, masked);
-                        System.Numerics.Tensors.TensorPrimitives.Multiply(masked, live, masked);
+                        System.Numerics.Tensors.TensorPrimitives.AddMultiply(masked, -rowDot, live, masked);
                     }
                     SimdGemm.Multiply(Strided<float>.RowMajor(dsSpan, keys), new Strided<F32>(k, kv0, kvStride, 1), dq, q0 + r0 * qStride, (int)qStride, rows, d, keys, scale,
                         accumulate: false, parallel: false);

@@ -76,7 +76,7 @@ public static class HeadKernels
                 device.Host(scoreWeight), device.Host(scoreBias), device.Host(logits), device.Host(scores));
             int count = tokenIds.Length > 0 ? (int)tokenIds.Length : vocab;
             // Gather the last-token rows, then one blocked product against the (listed) LM rows.
-            var last = GC.AllocateArray<float>(batch * hiddenSize, pinned: true);
+            var last = Simd.Scratch(1, batch * hiddenSize); // slot 0 is SimdGemm.SplitDepth's
             for (int b = 0; b < batch; b++) hh.Slice(((long)b * seqLen + lh[b] - 1) * hiddenSize, hiddenSize).CopyTo(last.AsSpan(b * hiddenSize, hiddenSize));
             var lastRows = Strided<float>.RowMajor(HostSpan<float>.Pinned(last), hiddenSize);
             if (tokenIds.Length == 0)

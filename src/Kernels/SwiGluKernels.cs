@@ -1,5 +1,5 @@
 using ILGPU;
-using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using ILGPU.Runtime;
 
 namespace LeadEngine.Kernels;
@@ -31,19 +31,21 @@ public static class SwiGluKernels
             var (gh, uh, dyh, dgh, duh) = (device.Host(gate), device.Host(up), device.Host(dy), device.Host(dGate), device.Host(dUp));
             Simd.ForChunks(count, (start, length) =>
             {
-                int n = (int)length;
-                Span<float> g = gh.Slice(start, n), u = uh.Slice(start, n), d = dyh.Slice(start, n);
-                var sig = new float[n];
-                var silu = new float[n];
-                var scratch = new float[n];
-                TensorPrimitives.Sigmoid(g, sig);
-                TensorPrimitives.Multiply(g, sig, silu);
-                TensorPrimitives.Multiply(d, silu, duh.Slice(start, n));       // dup = dy·silu(g)
-                TensorPrimitives.Multiply(silu, sig, scratch);                  // g·σ²
-                TensorPrimitives.Add(sig, silu, sig);                           // σ + g·σ
-                TensorPrimitives.Subtract(sig, scratch, sig);                   // silu'(g) = σ + g·σ − g·σ²
-                TensorPrimitives.Multiply(d, u, scratch);
-                TensorPrimitives.Multiply(scratch, sig, dgh.Slice(start, n));   // dgate = dy·up·silu'(g)
+                int n = (int)length, i = 0;
+                Span<float> g = gh.Slice(start, n), u = uh.Slice(start, n), d = dyh.Slice(start, n), dg = dgh.Slice(start, n), du = duh.Slice(start, n);
+                for (; i + Vector256<float>.Count <= n; i += Vector256<float>.Count)
+                {
+                    var (gv, dv) = (Vector256.Create<float>(g[i..]), Vector256.Create<float>(d[i..]));
+                    var sig = Vector256<float>.One / (Vector256<float>.One + SimdMath.Exp(-gv));
+                    (dv * gv * sig).CopyTo(du[i..]);                                                          // dup = dy·silu(g)
+                    (dv * Vector256.Create<float>(u[i..]) * sig * (Vector256<float>.One + gv * (Vector256<float>.One - sig))).CopyTo(dg[i..]);
+                }
+                for (; i < n; i++)
+                {
+                    float sig = 1f / (1f + SimdMath.Exp(-g[i]));
+                    du[i] = d[i] * g[i] * sig;
+                    dg[i] = d[i] * u[i] * sig * (1f + g[i] * (1f - sig));
+                }
             });
             return;
         }
@@ -61,11 +63,14 @@ public static class SwiGluKernels
             var (gh, uh, yh) = (device.Host(gate), device.Host(up), device.Host(y));
             Simd.ForChunks(count, (start, length) =>
             {
-                int n = (int)length;
-                var sig = new float[n];
-                TensorPrimitives.Sigmoid(gh.Slice(start, n), sig);
-                TensorPrimitives.Multiply(sig, gh.Slice(start, n), sig);
-                TensorPrimitives.Multiply(sig, uh.Slice(start, n), yh.Slice(start, n));
+                int n = (int)length, i = 0;
+                Span<float> g = gh.Slice(start, n), u = uh.Slice(start, n), y = yh.Slice(start, n);
+                for (; i + Vector256<float>.Count <= n; i += Vector256<float>.Count)
+                {
+                    var gv = Vector256.Create<float>(g[i..]);
+                    (gv * Vector256.Create<float>(u[i..]) / (Vector256<float>.One + SimdMath.Exp(-gv))).CopyTo(y[i..]);
+                }
+                for (; i < n; i++) y[i] = g[i] * u[i] / (1f + SimdMath.Exp(-g[i]));
             });
             return;
         }
