@@ -100,4 +100,39 @@ public class NormRopeKernelTests
         ResidualKernels.LaunchForward(device, gb.View, ub.View, n);
         Close.Check(g.Select((v, i) => v + u[i]).ToArray(), gb.GetAsArray1D(), 1e-7, "residual");
     }
+
+    /// <summary>
+    /// SiLU at the ends of fp32's exp range (the SIMD backend's exp clamps its input to [−87.3, 88]):
+    /// each value checked on its own scale, forward and backward, against the double-precision formula.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(KernelTestData.Devices), MemberType = typeof(KernelTestData))]
+    public void SwiGluSaturates(string deviceName)
+    {
+        var device = KernelTestData.Device(deviceName);
+        float[] g = [-200f, -100f, -88.5f, -87f, -30f, -1e-3f, 0f, 1e-3f, 30f, 87f, 88.5f, 100f, 200f, -5f, 5f, 0.5f, -0.5f];
+        var u = g.Select((_, i) => 0.5f + i).ToArray();
+        var dy = g.Select((_, i) => 1f - 0.1f * i).ToArray();
+        int n = g.Length;
+        using var gb = device.Accelerator.Allocate1D(g);
+        using var ub = device.Accelerator.Allocate1D(u);
+        using var dyb = device.Accelerator.Allocate1D(dy);
+        using var yb = device.Accelerator.Allocate1D<float>(n);
+        using var dgb = device.Accelerator.Allocate1D<float>(n);
+        using var dub = device.Accelerator.Allocate1D<float>(n);
+        SwiGluKernels.LaunchForward(device, gb.View, ub.View, yb.View, n);
+        SwiGluKernels.LaunchBackward(device, gb.View, ub.View, dyb.View, dgb.View, dub.View, n);
+        var (y, dg, du) = (yb.GetAsArray1D(), dgb.GetAsArray1D(), dub.GetAsArray1D());
+        for (int i = 0; i < n; i++)
+        {
+            double sig = 1 / (1 + Math.Exp(-(double)g[i]));
+            Near(g[i] * sig * u[i], y[i], $"swiglu({g[i]})");
+            Near(dy[i] * g[i] * sig, du[i], $"dup({g[i]})");
+            Near(dy[i] * u[i] * sig * (1 + g[i] * (1 - sig)), dg[i], $"dgate({g[i]})");
+        }
+
+        // Relative 1e-6, or absolutely below 1e-30 where the exact value is (nearly) 0.
+        static void Near(double expected, float actual, string what) =>
+            Assert.True(Math.Abs(actual - expected) <= 1e-6 * Math.Abs(expected) + 1e-30, $"{what}: expected {expected:E6}, got {actual:E6}");
+    }
 }
