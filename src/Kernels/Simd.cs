@@ -41,12 +41,12 @@ internal static class Simd
     /// again. Reused because every allocation on the pinned heap counts towards a full (gen2) collection:
     /// allocating per call cost a 1–2.5 ms collection every call or two of the tiny model's forward.
     /// </summary>
-    public static float[] Scratch(int slot, long length)
+    public static float[] Scratch(int slot, int length)
     {
         var slots = t_scratch ??= new float[]?[2];
         var buffer = slots[slot];
-        if (buffer is null || buffer.LongLength < length)
-            slots[slot] = buffer = GC.AllocateUninitializedArray<float>((int)Math.Max(length, 2 * (buffer?.LongLength ?? 0)), pinned: true);
+        if (buffer is null || buffer.Length < length)
+            slots[slot] = buffer = GC.AllocateUninitializedArray<float>(Math.Max(length, 2 * (buffer?.Length ?? 0)), pinned: true);
         return buffer;
     }
 }

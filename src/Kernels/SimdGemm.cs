@@ -110,7 +110,7 @@ internal static class SimdGemm
         where TW : unmanaged, IWeight
     {
         int depthBlocks = (k + BlockDepth - 1) / BlockDepth;
-        var partials = Simd.Scratch(0, (long)splits * m * n);
+        var partials = Simd.Scratch(0, splits * m * n);
         var partialSpan = HostSpan<float>.Pinned(partials);
         Parallel.For(0, splits, split =>
         {

@@ -40,12 +40,7 @@ public static class SwiGluKernels
                     (dv * gv * sig).CopyTo(du[i..]);                                                          // dup = dy·silu(g)
                     (dv * Vector256.Create<float>(u[i..]) * sig * (Vector256<float>.One + gv * (Vector256<float>.One - sig))).CopyTo(dg[i..]);
                 }
-                for (; i < n; i++)
-                {
-                    float sig = 1f / (1f + SimdMath.Exp(-g[i]));
-                    du[i] = d[i] * g[i] * sig;
-                    dg[i] = d[i] * u[i] * sig * (1f + g[i] * (1f - sig));
-                }
+                for (; i < n; i++) Backward(new Index1D((int)(start + i)), gate, up, dy, dGate, dUp);   // the tail runs the kernel's own code
             });
             return;
         }
@@ -64,13 +59,13 @@ public static class SwiGluKernels
             Simd.ForChunks(count, (start, length) =>
             {
                 int n = (int)length, i = 0;
-                Span<float> g = gh.Slice(start, n), u = uh.Slice(start, n), y = yh.Slice(start, n);
+                Span<float> g = gh.Slice(start, n), u = uh.Slice(start, n), output = yh.Slice(start, n);
                 for (; i + Vector256<float>.Count <= n; i += Vector256<float>.Count)
                 {
                     var gv = Vector256.Create<float>(g[i..]);
-                    (gv * Vector256.Create<float>(u[i..]) / (Vector256<float>.One + SimdMath.Exp(-gv))).CopyTo(y[i..]);
+                    (gv * Vector256.Create<float>(u[i..]) / (Vector256<float>.One + SimdMath.Exp(-gv))).CopyTo(output[i..]);
                 }
-                for (; i < n; i++) y[i] = g[i] * u[i] / (1f + SimdMath.Exp(-g[i]));
+                for (; i < n; i++) Forward(new Index1D((int)(start + i)), gate, up, y);   // the tail runs the kernel's own code
             });
             return;
         }
