@@ -276,7 +276,9 @@ public static class MatMulKernels
             ? new ExtraProduct(Strided<float>.RowMajor(device.Host(uView), rank), Strided<F32>.Transposed(device.Host(loraB.Cast<F32>()), rank), rank, loraScale)
             : null;
         var packed = frozen ? device.PackedWeights(wView, transposed: true, () => SimdGemm.PackAll(w, n, k)) : null;
-        SimdGemm.Multiply(x, w, y, 0, n, m, n, k, 1f, accumulate: false, packed: packed, extra: up);
+        bool fused = rank <= SimdGemm.MaxExtraDepth;
+        SimdGemm.Multiply(x, w, y, 0, n, m, n, k, 1f, accumulate: false, packed: packed, extra: fused ? up : null);
+        if (!fused && up is { } deep) SimdGemm.Multiply(deep.A, deep.B, y, 0, n, m, n, rank, deep.Scale, accumulate: true);
         if (biasView.Length > 0)
         {
             var bias = new float[n];

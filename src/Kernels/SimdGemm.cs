@@ -20,13 +20,19 @@ internal readonly record struct ExtraProduct(Strided<float> A, Strided<F32> B, i
 /// The SIMD CPU backend's matrix product, <c>C[M,N] = α·A[M,K]·B[K,N] (+ C)</c>, behind every SIMD
 /// matmul and LoRA launcher. A is fp32, B is stored weights widened while packing, both strided so
 /// that transposes cost nothing. Blocked the way BLAS is: B is packed once per (column block, K block)
-/// into a contiguous fp32 panel, and a 6×16 register tile (12 Vector256 accumulators, one broadcast
-/// of A and two panel loads per K step) does the arithmetic. Tasks own column blocks, and row chunks
+/// into a contiguous fp32 panel, and a register tile of 6 rows × two vectors (6×32 with 512-bit vectors,
+/// 6×16 with 256-bit ones; 12 accumulators, one broadcast of A and two panel loads per K step) does
+/// the arithmetic. Tasks own column blocks, and row chunks
 /// too when there are fewer column blocks than cores.
 /// </summary>
 internal static class SimdGemm
 {
-    private const int TileRows = 6, TileColumns = 16, BlockColumns = 64, BlockDepth = 256, RowBlock = 32 * TileRows;
+    // The panel's strip width is the register tile's: two vectors, 512-bit where the CPU has them.
+    private static readonly int StripColumns = 2 * (Vector512.IsHardwareAccelerated ? Vector512<float>.Count : Vector256<float>.Count);
+    private const int TileRows = 6, BlockColumns = 64, BlockDepth = 256, RowBlock = 32 * TileRows;
+
+    /// <summary>The deepest <see cref="ExtraProduct"/> a product can fuse.</summary>
+    public const int MaxExtraDepth = BlockDepth;
 
     // Packing buffers per thread: tasks never nest, so one pair per thread suffices.
     [ThreadStatic] private static float[]? t_panel, t_column, t_extraPanel;
@@ -80,7 +86,7 @@ internal static class SimdGemm
             // Packed panels cost nothing to revisit, so then each L2-sized row block (192 rows) runs through
             // all of K while its slice of C stays in L2; panels packed here are packed once per K block
             // and serve all rows. Within a row block: column strip outer, rows inner, so the strip's
-            // 16 KB of panel stays in L1 while the rows of A stream by.
+            // 16–32 KB of panel stays in L1/L2 while the rows of A stream by.
             int outerRows = packed is null ? rows : RowBlock;
             for (int ob = 0; ob < rows; ob += outerRows)
             for (int p0 = 0; p0 < k; p0 += BlockDepth)
@@ -92,10 +98,16 @@ internal static class SimdGemm
                 else (source, at) = (packed, PanelIndex(j0 / BlockColumns, p0 / BlockDepth, k));
                 bool add = accumulate || p0 > 0, last = p0 + BlockDepth >= k;
                 for (int ib = ob; ib < Math.Min(rows, ob + outerRows); ib += RowBlock)
-                for (int j = 0; j < cols; j += TileColumns)
-                    Strip(a, i0 + ib, Math.Min(RowBlock, Math.Min(rows, ob + outerRows) - ib), p0, depth, source, at, j, Math.Min(TileColumns, cols - j),
-                        c, cOffset + (long)(i0 + ib) * ldc + j0 + j, ldc, alpha, add,
-                        last && extra is { } x ? x.A : default, extraPanel, last && extra is { } y ? y.Depth : 0);
+                for (int j = 0; j < cols; j += StripColumns)
+                {
+                    int stripRows = Math.Min(RowBlock, Math.Min(rows, ob + outerRows) - ib), stripColumns = Math.Min(StripColumns, cols - j);
+                    long cStart = cOffset + (long)(i0 + ib) * ldc + j0 + j;
+                    var (extraA, extraDepth) = last && extra is { } x ? (x.A, x.Depth) : (default, 0);
+                    if (Vector512.IsHardwareAccelerated)
+                        Strip<Lanes512, Vector512<float>>(a, i0 + ib, stripRows, p0, depth, source, at, j, stripColumns, c, cStart, ldc, alpha, add, extraA, extraPanel, extraDepth);
+                    else
+                        Strip<Lanes256, Vector256<float>>(a, i0 + ib, stripRows, p0, depth, source, at, j, stripColumns, c, cStart, ldc, alpha, add, extraA, extraPanel, extraDepth);
+                }
             }
         }
     }
@@ -150,21 +162,21 @@ internal static class SimdGemm
         (columnBlock * ((k + BlockDepth - 1) / BlockDepth) + depthBlock) * BlockDepth * BlockColumns;
 
     /// <summary>
-    /// Widens B[p0.., j0..] into the panel as strips of <see cref="TileColumns"/> columns, each strip
-    /// [depth, 16] contiguous at strip·<see cref="BlockDepth"/>·16; zero past <paramref name="cols"/>.
+    /// Widens B[p0.., j0..] into the panel as strips of <see cref="StripColumns"/> columns (the register
+    /// tile's width), each strip [depth, width] contiguous; zero past <paramref name="cols"/>.
     /// </summary>
     private static void Pack<TW>(Strided<TW> b, int p0, int j0, int depth, int cols, float[] panel, float[] scratch)
         where TW : unmanaged, IWeight
     {
-        const int Strip = BlockDepth * TileColumns;
+        int Strip = BlockDepth * StripColumns;
         if (cols < BlockColumns) Array.Clear(panel);
         if (b.ColumnStride == 1)
         {
             for (int p = 0; p < depth; p++)
             {
                 WeightRows.Widen(b.Data, b.Offset + (p0 + p) * b.RowStride + j0, scratch.AsSpan(0, cols));
-                for (int j = 0; j < cols; j += TileColumns)
-                    scratch.AsSpan(j, Math.Min(TileColumns, cols - j)).CopyTo(panel.AsSpan(j / TileColumns * Strip + p * TileColumns));
+                for (int j = 0; j < cols; j += StripColumns)
+                    scratch.AsSpan(j, Math.Min(StripColumns, cols - j)).CopyTo(panel.AsSpan(j / StripColumns * Strip + p * StripColumns));
             }
         }
         else if (b.RowStride == 1)
@@ -172,64 +184,63 @@ internal static class SimdGemm
             for (int j = 0; j < cols; j++)
             {
                 WeightRows.Widen(b.Data, b.Offset + (j0 + j) * b.ColumnStride + p0, scratch.AsSpan(0, depth));
-                int at = j / TileColumns * Strip + j % TileColumns;
-                for (int p = 0; p < depth; p++) panel[at + p * TileColumns] = scratch[p];
+                int at = j / StripColumns * Strip + j % StripColumns;
+                for (int p = 0; p < depth; p++) panel[at + p * StripColumns] = scratch[p];
             }
         }
         else
         {
             for (int p = 0; p < depth; p++)
                 for (int j = 0; j < cols; j++)
-                    panel[j / TileColumns * Strip + p * TileColumns + j % TileColumns] = b.Data[b.Offset + (p0 + p) * b.RowStride + (j0 + j) * b.ColumnStride].ToFloat();
+                    panel[j / StripColumns * Strip + p * StripColumns + j % StripColumns] = b.Data[b.Offset + (p0 + p) * b.RowStride + (j0 + j) * b.ColumnStride].ToFloat();
         }
     }
 
     /// <summary>
     /// One column strip of the output, six rows (one register tile) at a time:
-    /// C[i.., j..][rowCount, cols ≤ 16] (+)= α·(A[i.., p0..p0+depth]·panel[.., j..] + E[i..]·extraPanel[.., j..]),
+    /// C[i.., j..][rowCount, cols ≤ strip width] (+)= α·(A[i.., p0..p0+depth]·panel[.., j..] + E[i..]·extraPanel[.., j..]),
     /// the second product (depth <paramref name="extraDepth"/>, 0 for none) summed in the same registers.
     /// A whole strip per call keeps the call and setup cost off each tile, which matters at the shallow
-    /// depths of attention (the head dim, 16–128).
+    /// depths of attention (the head dim, 16–128). The tile is two vectors of <typeparamref name="L"/> per row.
     /// </summary>
-    private static unsafe void Strip(Strided<float> a, int i, int rowCount, int p0, int depth, float[] panel, int panelOffset, int j, int cols,
+    private static unsafe void Strip<L, V>(Strided<float> a, int i, int rowCount, int p0, int depth, float[] panel, int panelOffset, int j, int cols,
         HostSpan<float> c, long cStart, int ldc, float alpha, bool add, Strided<float> extra, float[]? extraPanel, int extraDepth)
+        where L : struct, ILanes<V> where V : unmanaged
     {
         float* aStart = (float*)Unsafe.AsPointer(ref a.Data[a.Offset + (long)i * a.RowStride + p0 * a.ColumnStride]);
         float* eStart = extraDepth > 0 ? (float*)Unsafe.AsPointer(ref extra.Data[extra.Offset + (long)i * extra.RowStride]) : null;
-        float* cStartPointer = (float*)Unsafe.AsPointer(ref c[cStart]);
-        var scale = Vector256.Create(alpha);
+        float* target = (float*)Unsafe.AsPointer(ref c[cStart]);
+        float* edge = stackalloc float[TileRows * 2 * Vector512<float>.Count]; // the right edge's tile, row stride 2·L.Count
         fixed (float* mainB = panel, extraB = extraPanel ?? panel)
         {
-            float* panelStrip = mainB + panelOffset + j / TileColumns * BlockDepth * TileColumns;
-            float* extraStrip = extraB + j / TileColumns * BlockDepth * TileColumns;
-            for (int r = 0; r < rowCount; r += TileRows)
+            float* panelStrip = mainB + panelOffset + j / StripColumns * BlockDepth * StripColumns;
+            float* extraStrip = extraB + j / StripColumns * BlockDepth * StripColumns;
+            for (int r = 0; r < rowCount; r += TileRows, target += TileRows * (long)ldc)
             {
                 int rows = Math.Min(TileRows, rowCount - r);
-                var (s0, s1, s2, s3, s4, s5) = (Vector256<float>.Zero, Vector256<float>.Zero, Vector256<float>.Zero, Vector256<float>.Zero, Vector256<float>.Zero, Vector256<float>.Zero);
+                var (s0, s1, s2, s3, s4, s5) = (L.Zero, L.Zero, L.Zero, L.Zero, L.Zero, L.Zero);
                 var (t0, t1, t2, t3, t4, t5) = (s0, s1, s2, s3, s4, s5);
-                Accumulate(aStart + r * a.RowStride, a.RowStride, a.ColumnStride, rows, panelStrip, depth,
+                Accumulate<L, V>(aStart + r * a.RowStride, a.RowStride, a.ColumnStride, rows, panelStrip, depth,
                     ref s0, ref t0, ref s1, ref t1, ref s2, ref t2, ref s3, ref t3, ref s4, ref t4, ref s5, ref t5);
                 if (extraDepth > 0)
-                    Accumulate(eStart + r * extra.RowStride, extra.RowStride, extra.ColumnStride, rows, extraStrip, extraDepth,
+                    Accumulate<L, V>(eStart + r * extra.RowStride, extra.RowStride, extra.ColumnStride, rows, extraStrip, extraDepth,
                         ref s0, ref t0, ref s1, ref t1, ref s2, ref t2, ref s3, ref t3, ref s4, ref t4, ref s5, ref t5);
-                float* target = cStartPointer + (long)r * ldc;
-                if (cols == TileColumns)
-                {
-                    // Full-width tiles (all but the right edge) store straight from registers.
-                    StoreRow(target, s0 * scale, t0 * scale, add);
-                    if (rows > 1) StoreRow(target + ldc, s1 * scale, t1 * scale, add);
-                    if (rows > 2) StoreRow(target + 2L * ldc, s2 * scale, t2 * scale, add);
-                    if (rows > 3) StoreRow(target + 3L * ldc, s3 * scale, t3 * scale, add);
-                    if (rows > 4) StoreRow(target + 4L * ldc, s4 * scale, t4 * scale, add);
-                    if (rows > 5) StoreRow(target + 5L * ldc, s5 * scale, t5 * scale, add);
-                    continue;
-                }
-                Span<Vector256<float>> tile = [s0 * scale, t0 * scale, s1 * scale, t1 * scale, s2 * scale, t2 * scale, s3 * scale, t3 * scale, s4 * scale, t4 * scale, s5 * scale, t5 * scale];
-                var values = System.Runtime.InteropServices.MemoryMarshal.Cast<Vector256<float>, float>(tile);
+                // Full-width tiles (all but the right edge) store straight from registers.
+                bool full = cols == StripColumns;
+                float* rowTarget = full ? target : edge;
+                long stride = full ? ldc : StripColumns;
+                bool addHere = add && full;
+                L.StoreRow(rowTarget, s0, t0, alpha, addHere);
+                if (rows > 1) L.StoreRow(rowTarget + stride, s1, t1, alpha, addHere);
+                if (rows > 2) L.StoreRow(rowTarget + 2 * stride, s2, t2, alpha, addHere);
+                if (rows > 3) L.StoreRow(rowTarget + 3 * stride, s3, t3, alpha, addHere);
+                if (rows > 4) L.StoreRow(rowTarget + 4 * stride, s4, t4, alpha, addHere);
+                if (rows > 5) L.StoreRow(rowTarget + 5 * stride, s5, t5, alpha, addHere);
+                if (full) continue;
                 for (int row = 0; row < rows; row++)
                 {
                     var output = new Span<float>(target + (long)row * ldc, cols);
-                    var source = values.Slice(row * TileColumns, cols);
+                    var source = new ReadOnlySpan<float>(edge + row * StripColumns, cols);
                     if (add) System.Numerics.Tensors.TensorPrimitives.Add(output, source, output);
                     else source.CopyTo(output);
                 }
@@ -239,58 +250,91 @@ internal static class SimdGemm
 
     /// <summary>
     /// The register tile's inner loop: rows ≤ 6 of A (row stride <paramref name="rs"/>, column stride
-    /// <paramref name="cs"/>) times a [depth, 16] panel strip into the 12 accumulators. Rows past
+    /// <paramref name="cs"/>) times a [depth, 2·L.Count] panel strip into the 12 accumulators. Rows past
     /// <paramref name="rows"/> read A's last valid row and are not stored. Two K steps per iteration: with
     /// one, the loop's own overhead held the tile to ~75% of FMA peak in L1; with two it reaches ~95%.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Accumulate(float* a0, long rs, long cs, int rows, float* bp, int depth,
-        ref Vector256<float> s0, ref Vector256<float> t0, ref Vector256<float> s1, ref Vector256<float> t1, ref Vector256<float> s2, ref Vector256<float> t2,
-        ref Vector256<float> s3, ref Vector256<float> t3, ref Vector256<float> s4, ref Vector256<float> t4, ref Vector256<float> s5, ref Vector256<float> t5)
+    private static unsafe void Accumulate<L, V>(float* a0, long rs, long cs, int rows, float* bp, int depth,
+        ref V s0, ref V t0, ref V s1, ref V t1, ref V s2, ref V t2, ref V s3, ref V t3, ref V s4, ref V t4, ref V s5, ref V t5)
+        where L : struct, ILanes<V> where V : unmanaged
     {
         float* a1 = a0 + Math.Min(1, rows - 1) * rs, a2 = a0 + Math.Min(2, rows - 1) * rs, a3 = a0 + Math.Min(3, rows - 1) * rs;
         float* a4 = a0 + Math.Min(4, rows - 1) * rs, a5 = a0 + Math.Min(5, rows - 1) * rs;
         int p = 0;
         long q = 0;
-        for (; p + 1 < depth; p += 2, q += 2 * cs, bp += 2 * TileColumns)
+        for (; p + 1 < depth; p += 2, q += 2 * cs, bp += 4 * L.Count)
         {
-            Step(a0, a1, a2, a3, a4, a5, q, bp, ref s0, ref t0, ref s1, ref t1, ref s2, ref t2, ref s3, ref t3, ref s4, ref t4, ref s5, ref t5);
-            Step(a0, a1, a2, a3, a4, a5, q + cs, bp + TileColumns, ref s0, ref t0, ref s1, ref t1, ref s2, ref t2, ref s3, ref t3, ref s4, ref t4, ref s5, ref t5);
+            Step<L, V>(a0, a1, a2, a3, a4, a5, q, bp, ref s0, ref t0, ref s1, ref t1, ref s2, ref t2, ref s3, ref t3, ref s4, ref t4, ref s5, ref t5);
+            Step<L, V>(a0, a1, a2, a3, a4, a5, q + cs, bp + 2 * L.Count, ref s0, ref t0, ref s1, ref t1, ref s2, ref t2, ref s3, ref t3, ref s4, ref t4, ref s5, ref t5);
         }
-        if (p < depth) Step(a0, a1, a2, a3, a4, a5, q, bp, ref s0, ref t0, ref s1, ref t1, ref s2, ref t2, ref s3, ref t3, ref s4, ref t4, ref s5, ref t5);
+        if (p < depth) Step<L, V>(a0, a1, a2, a3, a4, a5, q, bp, ref s0, ref t0, ref s1, ref t1, ref s2, ref t2, ref s3, ref t3, ref s4, ref t4, ref s5, ref t5);
     }
 
-    /// <summary>One K step: accumulator pair r += A[r, q]·(16 panel values at <paramref name="bp"/>).</summary>
+    /// <summary>One K step: accumulator pair r += A[r, q]·(two vectors of panel values at <paramref name="bp"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Step(float* a0, float* a1, float* a2, float* a3, float* a4, float* a5, long q, float* bp,
-        ref Vector256<float> s0, ref Vector256<float> t0, ref Vector256<float> s1, ref Vector256<float> t1, ref Vector256<float> s2, ref Vector256<float> t2,
-        ref Vector256<float> s3, ref Vector256<float> t3, ref Vector256<float> s4, ref Vector256<float> t4, ref Vector256<float> s5, ref Vector256<float> t5)
+    private static unsafe void Step<L, V>(float* a0, float* a1, float* a2, float* a3, float* a4, float* a5, long q, float* bp,
+        ref V s0, ref V t0, ref V s1, ref V t1, ref V s2, ref V t2, ref V s3, ref V t3, ref V s4, ref V t4, ref V s5, ref V t5)
+        where L : struct, ILanes<V> where V : unmanaged
     {
-        var lo = Vector256.Load(bp);
-        var hi = Vector256.Load(bp + 8);
-        var x = Vector256.Create(a0[q]);
-        s0 = Vector256.FusedMultiplyAdd(x, lo, s0); t0 = Vector256.FusedMultiplyAdd(x, hi, t0);
-        x = Vector256.Create(a1[q]);
-        s1 = Vector256.FusedMultiplyAdd(x, lo, s1); t1 = Vector256.FusedMultiplyAdd(x, hi, t1);
-        x = Vector256.Create(a2[q]);
-        s2 = Vector256.FusedMultiplyAdd(x, lo, s2); t2 = Vector256.FusedMultiplyAdd(x, hi, t2);
-        x = Vector256.Create(a3[q]);
-        s3 = Vector256.FusedMultiplyAdd(x, lo, s3); t3 = Vector256.FusedMultiplyAdd(x, hi, t3);
-        x = Vector256.Create(a4[q]);
-        s4 = Vector256.FusedMultiplyAdd(x, lo, s4); t4 = Vector256.FusedMultiplyAdd(x, hi, t4);
-        x = Vector256.Create(a5[q]);
-        s5 = Vector256.FusedMultiplyAdd(x, lo, s5); t5 = Vector256.FusedMultiplyAdd(x, hi, t5);
+        var lo = L.Load(bp);
+        var hi = L.Load(bp + L.Count);
+        var x = L.Broadcast(a0[q]);
+        s0 = L.FusedMultiplyAdd(x, lo, s0); t0 = L.FusedMultiplyAdd(x, hi, t0);
+        x = L.Broadcast(a1[q]);
+        s1 = L.FusedMultiplyAdd(x, lo, s1); t1 = L.FusedMultiplyAdd(x, hi, t1);
+        x = L.Broadcast(a2[q]);
+        s2 = L.FusedMultiplyAdd(x, lo, s2); t2 = L.FusedMultiplyAdd(x, hi, t2);
+        x = L.Broadcast(a3[q]);
+        s3 = L.FusedMultiplyAdd(x, lo, s3); t3 = L.FusedMultiplyAdd(x, hi, t3);
+        x = L.Broadcast(a4[q]);
+        s4 = L.FusedMultiplyAdd(x, lo, s4); t4 = L.FusedMultiplyAdd(x, hi, t4);
+        x = L.Broadcast(a5[q]);
+        s5 = L.FusedMultiplyAdd(x, lo, s5); t5 = L.FusedMultiplyAdd(x, hi, t5);
     }
 
-    /// <summary>Stores (or adds) 16 values of one output row.</summary>
-    private static unsafe void StoreRow(float* target, Vector256<float> lo, Vector256<float> hi, bool add)
+    /// <summary>The register tile's vector operations, so one tile serves 256- and 512-bit vectors.</summary>
+    private unsafe interface ILanes<V> where V : unmanaged
     {
-        if (add)
+        /// <summary>Floats per vector.</summary>
+        static abstract int Count { get; }
+        static abstract V Zero { get; }
+        static abstract V Load(float* source);
+        static abstract V Broadcast(float value);
+        static abstract V FusedMultiplyAdd(V x, V y, V addend);
+        /// <summary>Stores (or adds) α·(lo, hi): one tile row of 2·Count values.</summary>
+        static abstract void StoreRow(float* target, V lo, V hi, float alpha, bool add);
+    }
+
+    private readonly unsafe struct Lanes256 : ILanes<Vector256<float>>
+    {
+        public static int Count => Vector256<float>.Count;
+        public static Vector256<float> Zero => Vector256<float>.Zero;
+        public static Vector256<float> Load(float* source) => Vector256.Load(source);
+        public static Vector256<float> Broadcast(float value) => Vector256.Create(value);
+        public static Vector256<float> FusedMultiplyAdd(Vector256<float> x, Vector256<float> y, Vector256<float> addend) => Vector256.FusedMultiplyAdd(x, y, addend);
+        public static void StoreRow(float* target, Vector256<float> lo, Vector256<float> hi, float alpha, bool add)
         {
-            lo += Vector256.Load(target);
-            hi += Vector256.Load(target + 8);
+            (lo, hi) = (lo * alpha, hi * alpha);
+            if (add) (lo, hi) = (lo + Vector256.Load(target), hi + Vector256.Load(target + Count));
+            lo.Store(target);
+            hi.Store(target + Count);
         }
-        lo.Store(target);
-        hi.Store(target + 8);
+    }
+
+    private readonly unsafe struct Lanes512 : ILanes<Vector512<float>>
+    {
+        public static int Count => Vector512<float>.Count;
+        public static Vector512<float> Zero => Vector512<float>.Zero;
+        public static Vector512<float> Load(float* source) => Vector512.Load(source);
+        public static Vector512<float> Broadcast(float value) => Vector512.Create(value);
+        public static Vector512<float> FusedMultiplyAdd(Vector512<float> x, Vector512<float> y, Vector512<float> addend) => Vector512.FusedMultiplyAdd(x, y, addend);
+        public static void StoreRow(float* target, Vector512<float> lo, Vector512<float> hi, float alpha, bool add)
+        {
+            (lo, hi) = (lo * alpha, hi * alpha);
+            if (add) (lo, hi) = (lo + Vector512.Load(target), hi + Vector512.Load(target + Count));
+            lo.Store(target);
+            hi.Store(target + Count);
+        }
     }
 }

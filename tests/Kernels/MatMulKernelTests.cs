@@ -130,4 +130,37 @@ public class MatMulKernelTests
         MatMulKernels.LaunchBackwardInput<Bf16>(device, dyb.View, dub.View, wb.View, ab.View, dxb.View, m, n, k, rank, accumulate: true);
         Close.Check(expected, dxb.GetAsArray1D(), 1e-5, "deep matmul dx");
     }
+
+    /// <summary>
+    /// Frozen (packed once) weights with the up-projection fused: rows past the SIMD backend's 192-row
+    /// block and not a multiple of the 6-row tile, columns ending mid-strip, two K blocks; and a rank
+    /// too deep to fuse (over 256), which takes the separate accumulate pass.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(KernelTestData.Devices), MemberType = typeof(KernelTestData))]
+    public void FrozenWeightsPastOneRowBlockWithFusedAndDeepLora(string deviceName)
+    {
+        var device = KernelTestData.Device(deviceName);
+        foreach (var (m, n, k, rank) in new[] { (200, 100, 300, 8), (13, 37, 70, 260) })
+        {
+            var x = KernelTestData.Random(m * k, 21);
+            var (w, wf) = KernelTestData.RandomBf16(n * k, 22);
+            var a = KernelTestData.Random(rank * k, 23);
+            var b = KernelTestData.Random(n * rank, 24);
+            using var xb = device.Accelerator.Allocate1D(x);
+            using var wb = device.Accelerator.Allocate1D(w);
+            using var ab = device.Accelerator.Allocate1D(a);
+            using var bb = device.Accelerator.Allocate1D(b);
+            using var ub = device.Accelerator.Allocate1D<float>(m * rank);
+            using var yb = device.Accelerator.Allocate1D<float>(m * n);
+            var expected = Reference(x, wf, null, a, b, 0.75f, m, n, k, rank);
+            for (int call = 0; call < 2; call++) // the second call reuses the packed copy
+            {
+                MatMulKernels.LaunchForward<Bf16>(device, xb.View, wb.View, ArrayView<Bf16>.Empty, ab.View, yb.View, ub.View, m, n, k, rank,
+                    frozenWeights: true, bb.View, 0.75f);
+                Close.Check(expected, yb.GetAsArray1D(), 1e-5, $"frozen {m}x{n}x{k} rank {rank}, call {call}");
+            }
+            device.ReleasePackedWeights();
+        }
+    }
 }
