@@ -52,6 +52,45 @@ public sealed class ModelTests : IDisposable
         Close.Check(alone.LastLogits[0], batched.LastLogits[1], 1e-5, "padded vs alone");
     }
 
+    /// <summary>
+    /// A frozen adapter scores as the same adapter unfrozen (on the SIMD backend it is folded into the
+    /// packed weights, elsewhere it runs as LoRA), refuses writes and training, and disposing it drops its
+    /// folded copies, so a later adapter never scores with them.
+    /// </summary>
+    [Theory]
+    [InlineData("simd")]
+    [InlineData("kernels")]
+    public void FrozenAdapterScoresAsUnfrozenAndRefusesChanges(string backend)
+    {
+        var device = Fixtures.Backend(backend);
+        using var model = QwenModel.Load(Fixtures.ModelDir("tiny-qwen2-gqa-tied"), device);
+        int[][] sequences = [[5, 9, 100, 7, 3, 3], [2, 40]];
+        using var heads = ScoreHeads.Create(model.Config, device, seed: 2);
+        foreach (int seed in new[] { 3, 4 })
+        {
+            using var live = LoraAdapter.Create(model.Config, device, rank: 4, alpha: 8, LoraAdapter.AllTargets, seed);
+            using var frozen = LoraAdapter.Create(model.Config, device, rank: 4, alpha: 8, LoraAdapter.AllTargets, seed);
+            var rng = new Random(seed); // B starts at zero: give both adapters the same nonzero values
+            var values = Enumerable.Range(0, (int)live.Parameters.Count).Select(_ => (float)(rng.NextDouble() - 0.5) * 0.2f).ToArray();
+            live.Parameters.WriteAllValues(values);
+            frozen.Parameters.WriteAllValues(values);
+            frozen.Freeze();
+            var expected = model.Forward(sequences, new ForwardOptions { Adapter = live, Heads = heads, LogitTokenIds = [1, 2] });
+            for (int call = 0; call < 2; call++)
+            {
+                var actual = model.Forward(sequences, new ForwardOptions { Adapter = frozen, Heads = heads, LogitTokenIds = [1, 2] });
+                for (int b = 0; b < sequences.Length; b++)
+                {
+                    Close.Check(expected.LastHidden[b], actual.LastHidden[b], 1e-5, $"seed {seed} hidden[{b}]");
+                    Close.Check(expected.LastLogits[b], actual.LastLogits[b], 1e-5, $"seed {seed} logits[{b}]");
+                }
+                Close.Check(expected.PointwiseLogits!, actual.PointwiseLogits!, 1e-5, $"seed {seed} pointwise");
+            }
+            Assert.Throws<InvalidOperationException>(() => frozen.Parameters.WriteAllValues(new float[frozen.Parameters.Count]));
+            Assert.Throws<ArgumentException>(() => new LeadEngine.Training.AdamW(new LeadEngine.Training.AdamWOptions(), frozen.Parameters));
+        }
+    }
+
     [Fact]
     public void MissingTensorIsNamed()
     {

@@ -38,6 +38,7 @@ internal static class ProfileCommand
             YesTokenId = answers[0],
             NoTokenId = answers[1],
         };
+        if (!train) adapter.Freeze(); // as a LeadScorer's: folded into the CPU backend's packed weights
         var objective = new LeadObjective(new LossWeights());
         var forward = new ForwardOptions { Adapter = adapter, Heads = heads, LogitTokenIds = answers };
         Action step = train
@@ -57,7 +58,7 @@ internal static class ProfileCommand
         device.Profiler = null;
 
         int tokens = batch * seqLen;
-        Console.WriteLine($"{(train ? "training step (forward + backward, LoRA r=" + rank + " + heads)" : "scoring forward (LoRA + heads, 2 answer logits)")}: " +
+        Console.WriteLine($"{(train ? "training step (forward + backward, LoRA r=" + rank + " + heads)" : "scoring forward (frozen LoRA + heads, 2 answer logits)")}: " +
             $"{modelDir}, batch {batch} × {seqLen} tokens, {device.Kind} ({device.Accelerator.Name})");
         Console.WriteLine($"step {stepMs:F1} ms ({tokens / stepMs * 1000:F0} tokens/s, {batch / stepMs * 1000:F1} leads/s); " +
             $"profiled step {profiledMs:F1} ms (synchronizes around every launch); mean of {steps}");

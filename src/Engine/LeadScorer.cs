@@ -65,6 +65,7 @@ public sealed class LeadScorer : IDisposable
             model = QwenModel.Load(modelDir, device);
             string file = Path.Combine(adapterDir, "adapter_model.safetensors");
             adapter = LoraAdapter.Load(file, model.Config, device);
+            adapter.Freeze(); // a scorer never trains it: let the CPU backend fold it into the packed weights
             var heads = ScoreHeads.Load(file, model.Config, device);
             string calibration = Path.Combine(adapterDir, CalibrationFile);
             var percentiles = File.Exists(calibration) ? JsonSerializer.Deserialize<double[]>(File.ReadAllText(calibration)) ?? [] : [];

@@ -57,6 +57,13 @@ public sealed class LoraAdapter : IDisposable
     /// <summary>The device holding the adapter.</summary>
     public ComputeDevice Device => Parameters.Device;
 
+    /// <summary>
+    /// Declares the adapter final (for scoring, not training): inference forwards on the SIMD CPU
+    /// backend then fold scale·B·A into their packed fp32 base weights once, as a merged export does,
+    /// instead of running the two LoRA products on every call. See <see cref="ParameterSet.Freeze"/>.
+    /// </summary>
+    public void Freeze() => Parameters.Freeze();
+
     private LoraAdapter(ParameterSet parameters, int layers, int rank, float alpha)
     {
         Parameters = parameters;

@@ -51,6 +51,23 @@ public sealed class ParameterSet : IDisposable
     /// <summary>Total elements.</summary>
     public long Count => _values.Length;
 
+    private static long s_lastId;
+
+    /// <summary>A process-wide id of this set, nonzero (what folded weight copies are kept under).</summary>
+    public long Id { get; } = Interlocked.Increment(ref s_lastId);
+
+    /// <summary>
+    /// Whether <see cref="Freeze"/> was called: the values are final, and inference may fold them into
+    /// other weights (the SIMD backend folds a frozen LoRA adapter into its packed base weights).
+    /// </summary>
+    public bool IsFrozen { get; private set; }
+
+    /// <summary>
+    /// Declares the values final. <see cref="WriteAllValues"/> and the optimizer refuse a frozen set;
+    /// writes through <see cref="Values"/> after this are not seen by copies already folded.
+    /// </summary>
+    public void Freeze() => IsFrozen = true;
+
     /// <summary>Packs <paramref name="tensors"/> (name, shape, initial values) onto <paramref name="device"/>; gradients start at zero.</summary>
     public ParameterSet(ComputeDevice device, ParameterGroup group, IEnumerable<(string Name, long[] Shape, float[] Values)> tensors)
     {
@@ -106,6 +123,7 @@ public sealed class ParameterSet : IDisposable
     /// <summary>Overwrites all values from the host (flat, <see cref="Count"/> elements).</summary>
     public void WriteAllValues(float[] values)
     {
+        if (IsFrozen) throw new InvalidOperationException("the parameters are frozen (Freeze was called): their values are final");
         if (values.Length != Count) throw new ArgumentException($"expected {Count} values, got {values.Length}");
         _values.View.CopyFromCPU(values);
     }
@@ -116,6 +134,7 @@ public sealed class ParameterSet : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        if (IsFrozen) Device.ReleaseFoldedWeights(Id);
         _values.Dispose();
         _gradients.Dispose();
     }

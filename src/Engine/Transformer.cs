@@ -155,22 +155,22 @@ internal sealed class Transformer<TW>(QwenWeights<TW> weights, QwenConfig config
 
         // Attention block: x += o_proj(attention(rope(q), rope(k), v)) of the normed input.
         RmsNormKernels.LaunchForward(device, x, w.InputNorm, a.Xn1, rows, h, Eps);
-        Linear(a.Xn1, w.Q, w.QBias, a.Q, rows, qOut, h, adapter, layer, LoraTarget.Q, a);
-        Linear(a.Xn1, w.K, w.KBias, a.K, rows, kvOut, h, adapter, layer, LoraTarget.K, a);
-        Linear(a.Xn1, w.V, w.VBias, a.V, rows, kvOut, h, adapter, layer, LoraTarget.V, a);
+        Linear(a.Xn1, w.Q, w.QBias, a.Q, rows, qOut, h, adapter, layer, LoraTarget.Q, a, training);
+        Linear(a.Xn1, w.K, w.KBias, a.K, rows, kvOut, h, adapter, layer, LoraTarget.K, a, training);
+        Linear(a.Xn1, w.V, w.VBias, a.V, rows, kvOut, h, adapter, layer, LoraTarget.V, a, training);
         RopeKernels.LaunchForward(device, a.Q, _ropeCos!.View, _ropeSin!.View, rows, batch.SeqLen, c.Heads, d);
         RopeKernels.LaunchForward(device, a.K, _ropeCos.View, _ropeSin.View, rows, batch.SeqLen, c.KvHeads, d);
         AttentionKernels.LaunchForward(device, a.Q, a.K, a.V, batch.LengthBuffer.View, a.Attn, a.Lse, batch.Batch, batch.SeqLen, c.Heads, c.KvHeads, d);
-        Linear(a.Attn, w.O, ArrayView<TW>.Empty, proj, rows, h, qOut, adapter, layer, LoraTarget.O, a);
+        Linear(a.Attn, w.O, ArrayView<TW>.Empty, proj, rows, h, qOut, adapter, layer, LoraTarget.O, a, training);
         ResidualKernels.LaunchForward(device, x, proj, (long)rows * h);
         if (training) a.XMid.CopyFrom(x);
 
         // MLP block: x += down(silu(gate(xn)) · up(xn)).
         RmsNormKernels.LaunchForward(device, x, w.PostNorm, a.Xn2, rows, h, Eps);
-        Linear(a.Xn2, w.Gate, ArrayView<TW>.Empty, a.Gate, rows, inter, h, adapter, layer, LoraTarget.Gate, a);
-        Linear(a.Xn2, w.Up, ArrayView<TW>.Empty, a.Up, rows, inter, h, adapter, layer, LoraTarget.Up, a);
+        Linear(a.Xn2, w.Gate, ArrayView<TW>.Empty, a.Gate, rows, inter, h, adapter, layer, LoraTarget.Gate, a, training);
+        Linear(a.Xn2, w.Up, ArrayView<TW>.Empty, a.Up, rows, inter, h, adapter, layer, LoraTarget.Up, a, training);
         SwiGluKernels.LaunchForward(device, a.Gate, a.Up, a.Act, (long)rows * inter);
-        Linear(a.Act, w.Down, ArrayView<TW>.Empty, proj, rows, h, inter, adapter, layer, LoraTarget.Down, a);
+        Linear(a.Act, w.Down, ArrayView<TW>.Empty, proj, rows, h, inter, adapter, layer, LoraTarget.Down, a, training);
         ResidualKernels.LaunchForward(device, x, proj, (long)rows * h);
     }
 
@@ -205,13 +205,15 @@ internal sealed class Transformer<TW>(QwenWeights<TW> weights, QwenConfig config
 
     /// <summary>y = x·Wᵀ + bias, plus the LoRA update of (layer, target) when adapted (u kept in <paramref name="a"/>).</summary>
     private void Linear(ArrayView<float> x, ArrayView<TW> w, ArrayView<TW> bias, ArrayView<float> y, int m, int n, int k,
-        LoraAdapter? adapter, int layer, LoraTarget target, LayerActivations a)
+        LoraAdapter? adapter, int layer, LoraTarget target, LayerActivations a, bool training)
     {
         var (loraA, loraB) = adapter?.Views(layer, target) ?? (ArrayView<float>.Empty, ArrayView<float>.Empty);
         int rank = loraA.Length > 0 ? adapter!.Rank : 0;
         var u = a.U[(int)target];
+        // A frozen adapter outside training is folded into the SIMD backend's packed weights.
+        long foldId = rank > 0 && !training && adapter!.Parameters.IsFrozen ? adapter.Parameters.Id : 0;
         MatMulKernels.LaunchForward(device, x, w, bias, loraA, y, rank > 0 ? u : ArrayView<float>.Empty, m, n, k, rank,
-            frozenWeights: true, rank > 0 ? loraB : ArrayView<float>.Empty, rank > 0 ? adapter!.Scale : 0f);
+            frozenWeights: true, rank > 0 ? loraB : ArrayView<float>.Empty, rank > 0 ? adapter!.Scale : 0f, foldId);
     }
 
     /// <summary>Backward of <see cref="Linear"/>: dInput (+)= dy·W + du·A; LoRA dA, dB accumulate. Base weights are frozen.</summary>

@@ -167,19 +167,27 @@ public sealed class ComputeDevice : IDisposable
     public KernelTimer Time(string name, double flops = 0, double bytes = 0) =>
         Profiler is null ? default : new KernelTimer(this, name, flops, bytes);
 
-    private readonly ConcurrentDictionary<(nint Address, long Length, bool Transposed), float[]> _packedWeights = new();
+    private readonly ConcurrentDictionary<(nint Address, long Length, bool Transposed, long FoldId), float[]> _packedWeights = new();
 
     /// <summary>
     /// The SIMD backend's packed fp32 copy of a frozen weight matrix in one of its two layouts (W for
     /// x·Wᵀ, or W for dy·W), made by <paramref name="pack"/> on first use and kept until
     /// <see cref="ReleasePackedWeights"/> (keyed by the view's address, so owners of the weights must
-    /// release them when they free the buffers).
+    /// release them when they free the buffers). A nonzero <paramref name="foldId"/> names a frozen LoRA
+    /// adapter folded into this copy (see <see cref="ReleaseFoldedWeights"/>).
     /// </summary>
-    internal float[] PackedWeights<T>(ArrayView<T> view, bool transposed, Func<float[]> pack) where T : unmanaged =>
-        _packedWeights.GetOrAdd(((nint)view.LoadEffectiveAddressAsPtr(), view.Length, transposed), _ => pack());
+    internal float[] PackedWeights<T>(ArrayView<T> view, bool transposed, Func<float[]> pack, long foldId = 0) where T : unmanaged =>
+        _packedWeights.GetOrAdd(((nint)view.LoadEffectiveAddressAsPtr(), view.Length, transposed, foldId), _ => pack());
 
     /// <summary>Drops every packed weight copy (call when freeing frozen weights).</summary>
     public void ReleasePackedWeights() => _packedWeights.Clear();
+
+    /// <summary>Drops the packed copies with the frozen adapter <paramref name="foldId"/> folded in (call when freeing the adapter).</summary>
+    public void ReleaseFoldedWeights(long foldId)
+    {
+        foreach (var key in _packedWeights.Keys)
+            if (key.FoldId == foldId) _packedWeights.TryRemove(key, out _);
+    }
 
     /// <summary>Waits for all queued kernels.</summary>
     public void Synchronize() => Accelerator.Synchronize();
@@ -218,6 +226,9 @@ internal readonly unsafe struct HostSpan<T> where T : unmanaged
     /// <summary>A pinned managed array (allocated with <c>GC.AllocateArray(pinned: true)</c>).</summary>
     public static HostSpan<T> Pinned(T[] array) =>
         new((T*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(array)), array.LongLength);
+
+    /// <summary>The same memory as <typeparamref name="U"/> elements (e.g. fp32 as <see cref="F32"/>).</summary>
+    public HostSpan<U> As<U>() where U : unmanaged => new((U*)_pointer, Length * sizeof(T) / sizeof(U));
 
     /// <summary>Element <paramref name="i"/>.</summary>
     public ref T this[long i] => ref _pointer[i];

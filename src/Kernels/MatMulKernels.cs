@@ -200,12 +200,15 @@ public static class MatMulKernels
     /// and for <paramref name="loraA"/>/<paramref name="loraU"/> (no adapter). With <paramref name="loraB"/>, also
     /// adds the LoRA up-projection y += scale·u·Bᵀ (fused into the same product on the SIMD backend, a
     /// <see cref="LoraKernels.AddUpProjection"/> launch on GPUs). <paramref name="frozenWeights"/> lets the
-    /// SIMD backend keep a packed copy of W (see <see cref="ComputeDevice.ReleasePackedWeights"/>).
+    /// SIMD backend keep a packed copy of W (see <see cref="ComputeDevice.ReleasePackedWeights"/>). A nonzero
+    /// <paramref name="loraFoldId"/> says the adapter is frozen too, under that id: the SIMD backend then folds
+    /// scale·B·A into its packed copy of W (as a merged export does) and skips the LoRA products, leaving
+    /// <paramref name="loraU"/> unwritten; GPUs run the LoRA path as usual.
     /// </summary>
     public static void LaunchForward<TW>(
         ComputeDevice device, ArrayView<float> x, ArrayView<TW> w, ArrayView<TW> bias,
         ArrayView<float> loraA, ArrayView<float> y, ArrayView<float> loraU, int m, int n, int k, int loraRank,
-        bool frozenWeights = false, ArrayView<float> loraB = default, float loraScale = 0f)
+        bool frozenWeights = false, ArrayView<float> loraB = default, float loraScale = 0f, long loraFoldId = 0)
         where TW : unmanaged, IWeight
     {
         bool up = loraRank > 0 && loraB.Length > 0;
@@ -214,7 +217,8 @@ public static class MatMulKernels
         {
             // The SIMD product includes the up projection; on GPUs it is a launch (and timing) of its own.
             using var simdTimer = device.Time("matmul.forward", flops + (up ? 2.0 * m * n * loraRank : 0), bytes);
-            SimdForward(device, x, w, bias, loraA, y, loraU, m, n, k, loraRank, frozenWeights, up ? loraB : ArrayView<float>.Empty, loraScale);
+            SimdForward(device, x, w, bias, loraA, y, loraU, m, n, k, loraRank, frozenWeights, up ? loraB : ArrayView<float>.Empty, loraScale,
+                frozenWeights && up ? loraFoldId : 0);
             return;
         }
         using (device.Time("matmul.forward", flops, bytes))
@@ -261,15 +265,25 @@ public static class MatMulKernels
     private static double Traffic<TW>(int m, int n, int k, int rank) where TW : unmanaged, IWeight =>
         4.0 * m * (k + n + rank) + (double)Unsafe.SizeOf<TW>() * n * k;
 
-    /// <summary>SIMD CPU forward: u = x·Aᵀ, then y = x·Wᵀ + scale·u·Bᵀ in one blocked product, then the bias.</summary>
+    /// <summary>
+    /// SIMD CPU forward: u = x·Aᵀ, then y = x·Wᵀ + scale·u·Bᵀ in one blocked product, then the bias; or,
+    /// with a frozen adapter (<paramref name="foldId"/> nonzero), y = x·(W + scale·B·A)ᵀ from a packed folded copy.
+    /// </summary>
     private static void SimdForward<TW>(ComputeDevice device, ArrayView<float> xView, ArrayView<TW> wView, ArrayView<TW> biasView,
         ArrayView<float> aView, ArrayView<float> yView, ArrayView<float> uView, int m, int n, int k, int rank, bool frozen,
-        ArrayView<float> loraB, float loraScale)
+        ArrayView<float> loraB, float loraScale, long foldId)
         where TW : unmanaged, IWeight
     {
         var x = Strided<float>.RowMajor(device.Host(xView), k);
         var y = device.Host(yView);
         var w = Strided<TW>.Transposed(device.Host(wView), k);
+        if (foldId != 0)
+        {
+            var folded = device.PackedWeights(wView, transposed: true, () => PackFolded(device, wView, aView, loraB, n, k, rank, loraScale), foldId);
+            SimdGemm.Multiply(x, w, y, 0, n, m, n, k, 1f, accumulate: false, packed: folded);
+            AddBias(device, biasView, y, m, n);
+            return;
+        }
         if (rank > 0)
             SimdGemm.Multiply(x, Strided<F32>.Transposed(device.Host(aView.Cast<F32>()), k), device.Host(uView), 0, rank, m, rank, k, 1f, accumulate: false);
         ExtraProduct? up = loraB.Length > 0
@@ -279,12 +293,37 @@ public static class MatMulKernels
         bool fused = rank <= SimdGemm.MaxExtraDepth;
         SimdGemm.Multiply(x, w, y, 0, n, m, n, k, 1f, accumulate: false, packed: packed, extra: fused ? up : null);
         if (!fused && up is { } deep) SimdGemm.Multiply(deep.A, deep.B, y, 0, n, m, n, rank, deep.Scale, accumulate: true);
-        if (biasView.Length > 0)
+        AddBias(device, biasView, y, m, n);
+    }
+
+    /// <summary>y[m, n] += bias on every row (no bias when the view is empty).</summary>
+    private static void AddBias<TW>(ComputeDevice device, ArrayView<TW> biasView, HostSpan<float> y, int m, int n) where TW : unmanaged, IWeight
+    {
+        if (biasView.Length == 0) return;
+        var bias = new float[n];
+        WeightRows.Widen(device.Host(biasView), 0, bias);
+        Parallel.For(0, m, row => System.Numerics.Tensors.TensorPrimitives.Add(y.Slice((long)row * n, n), bias, y.Slice((long)row * n, n)));
+    }
+
+    /// <summary>W + scale·B·A in fp32 ([n, k], W widened), packed for x·(…)ᵀ: a frozen adapter folded into its base weight.</summary>
+    private static float[] PackFolded<TW>(ComputeDevice device, ArrayView<TW> wView, ArrayView<float> aView, ArrayView<float> bView,
+        int n, int k, int rank, float scale)
+        where TW : unmanaged, IWeight
+    {
+        var merged = GC.AllocateUninitializedArray<float>(n * k, pinned: true);
+        var mergedFloats = HostSpan<float>.Pinned(merged);
+        SimdGemm.Multiply(Strided<float>.RowMajor(device.Host(bView), rank), Strided<F32>.RowMajor(device.Host(aView.Cast<F32>()), k),
+            mergedFloats, 0, k, n, k, rank, scale, accumulate: false);
+        var weights = device.Host(wView);
+        Parallel.For(0, n, () => new float[k], (row, _, widened) =>
         {
-            var bias = new float[n];
-            WeightRows.Widen(device.Host(biasView), 0, bias);
-            Parallel.For(0, m, row => System.Numerics.Tensors.TensorPrimitives.Add(y.Slice((long)row * n, n), bias, y.Slice((long)row * n, n)));
-        }
+            WeightRows.Widen(weights, (long)row * k, widened);
+            System.Numerics.Tensors.TensorPrimitives.Add(mergedFloats.Slice((long)row * k, k), widened, mergedFloats.Slice((long)row * k, k));
+            return widened;
+        }, _ => { });
+        var packed = SimdGemm.PackAll(Strided<F32>.Transposed(mergedFloats.As<F32>(), k), n, k);
+        GC.KeepAlive(merged);
+        return packed;
     }
 
     /// <summary>SIMD CPU input gradient: dx (+)= dy·W, then dx += du·A.</summary>

@@ -87,6 +87,7 @@ public sealed class AdamW : IDisposable
         foreach (var set in sets)
         {
             if (set.Device != _device) throw new ArgumentException("all parameter sets must live on one device");
+            if (set.IsFrozen) throw new ArgumentException("a frozen parameter set (Freeze was called) cannot be trained");
             var m = _device.Accelerator.Allocate1D<float>(set.Count);
             var v = _device.Accelerator.Allocate1D<float>(set.Count);
             m.MemSetToZero();
