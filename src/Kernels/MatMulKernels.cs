@@ -216,9 +216,11 @@ public static class MatMulKernels
         if (device.UsesSimd)
         {
             // The SIMD product includes the up projection; on GPUs it is a launch (and timing) of its own.
-            using var simdTimer = device.Time("matmul.forward", flops + (up ? 2.0 * m * n * loraRank : 0), bytes);
+            // A folded adapter costs nothing per call; otherwise the up projection is part of the product.
+            bool folded = frozenWeights && up && loraFoldId != 0;
+            using var simdTimer = device.Time("matmul.forward", folded ? 2.0 * m * n * k : flops + (up ? 2.0 * m * n * loraRank : 0), bytes);
             SimdForward(device, x, w, bias, loraA, y, loraU, m, n, k, loraRank, frozenWeights, up ? loraB : ArrayView<float>.Empty, loraScale,
-                frozenWeights && up ? loraFoldId : 0);
+                folded ? loraFoldId : 0);
             return;
         }
         using (device.Time("matmul.forward", flops, bytes))
