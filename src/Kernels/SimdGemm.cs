@@ -168,7 +168,7 @@ internal static class SimdGemm
     private static void Pack<TW>(Strided<TW> b, int p0, int j0, int depth, int cols, float[] panel, float[] scratch)
         where TW : unmanaged, IWeight
     {
-        int Strip = BlockDepth * StripColumns;
+        int stripSize = BlockDepth * StripColumns;
         if (cols < BlockColumns) Array.Clear(panel);
         if (b.ColumnStride == 1)
         {
@@ -176,7 +176,7 @@ internal static class SimdGemm
             {
                 WeightRows.Widen(b.Data, b.Offset + (p0 + p) * b.RowStride + j0, scratch.AsSpan(0, cols));
                 for (int j = 0; j < cols; j += StripColumns)
-                    scratch.AsSpan(j, Math.Min(StripColumns, cols - j)).CopyTo(panel.AsSpan(j / StripColumns * Strip + p * StripColumns));
+                    scratch.AsSpan(j, Math.Min(StripColumns, cols - j)).CopyTo(panel.AsSpan(j / StripColumns * stripSize + p * StripColumns));
             }
         }
         else if (b.RowStride == 1)
@@ -184,7 +184,7 @@ internal static class SimdGemm
             for (int j = 0; j < cols; j++)
             {
                 WeightRows.Widen(b.Data, b.Offset + (j0 + j) * b.ColumnStride + p0, scratch.AsSpan(0, depth));
-                int at = j / StripColumns * Strip + j % StripColumns;
+                int at = j / StripColumns * stripSize + j % StripColumns;
                 for (int p = 0; p < depth; p++) panel[at + p * StripColumns] = scratch[p];
             }
         }
@@ -192,7 +192,7 @@ internal static class SimdGemm
         {
             for (int p = 0; p < depth; p++)
                 for (int j = 0; j < cols; j++)
-                    panel[j / StripColumns * Strip + p * StripColumns + j % StripColumns] = b.Data[b.Offset + (p0 + p) * b.RowStride + (j0 + j) * b.ColumnStride].ToFloat();
+                    panel[j / StripColumns * stripSize + p * StripColumns + j % StripColumns] = b.Data[b.Offset + (p0 + p) * b.RowStride + (j0 + j) * b.ColumnStride].ToFloat();
         }
     }
 
