@@ -15,6 +15,19 @@ public static class LoraKernels
         y[index] += scale * sum;
     }
 
+    /// <summary>
+    /// Merges an adapter into its base weight on the host: <c>W[out, in] += scale·B·A</c> (A [rank, in],
+    /// B [out, rank]), row by row, term by term. The ONNX export's merged weights and the SIMD backend's
+    /// folded frozen adapters both come from here, so they are the same numbers.
+    /// </summary>
+    public static void MergeIntoWeight(float[] weight, float[] a, float[] b, int outDim, int inDim, int rank, float scale) =>
+        Parallel.For(0, outDim, o =>
+        {
+            var row = weight.AsSpan((int)((long)o * inDim), inDim);
+            for (int j = 0; j < rank; j++)
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(a.AsSpan(j * inDim, inDim), scale * b[o * rank + j], row, row);
+        });
+
     /// <summary>Launches <see cref="AddUpProjection"/> over the m×n outputs.</summary>
     public static void LaunchAddUpProjection(ComputeDevice device, ArrayView<float> y, ArrayView<float> u, ArrayView<float> b, int m, int n, int rank, float scale)
     {

@@ -314,15 +314,9 @@ public static class MatMulKernels
     {
         var merged = GC.AllocateUninitializedArray<float>(n * k, pinned: true);
         var mergedFloats = HostSpan<float>.Pinned(merged);
-        SimdGemm.Multiply(Strided<float>.RowMajor(device.Host(bView), rank), Strided<F32>.RowMajor(device.Host(aView.Cast<F32>()), k),
-            mergedFloats, 0, k, n, k, rank, scale, accumulate: false);
         var weights = device.Host(wView);
-        Parallel.For(0, n, () => new float[k], (row, _, widened) =>
-        {
-            WeightRows.Widen(weights, (long)row * k, widened);
-            System.Numerics.Tensors.TensorPrimitives.Add(mergedFloats.Slice((long)row * k, k), widened, mergedFloats.Slice((long)row * k, k));
-            return widened;
-        }, _ => { });
+        Parallel.For(0, n, row => WeightRows.Widen(weights, (long)row * k, mergedFloats.Slice((long)row * k, k)));
+        LoraKernels.MergeIntoWeight(merged, device.Host(aView).Slice(0, rank * k).ToArray(), device.Host(bView).Slice(0, n * rank).ToArray(), n, k, rank, scale);
         var packed = SimdGemm.PackAll(Strided<F32>.Transposed(mergedFloats.As<F32>(), k), n, k);
         GC.KeepAlive(merged);
         return packed;

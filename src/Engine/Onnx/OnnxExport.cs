@@ -117,16 +117,7 @@ public static class OnnxExport
         if (adapter is not null && adapter.IsAdapted(layer, target))
         {
             var (aView, bView) = adapter.Views(layer, target);
-            float[] a = Read(aView), b = Read(bView);
-            int r = adapter.Rank;
-            Parallel.For(0, outDim, o =>
-            {
-                for (int j = 0; j < r; j++)
-                {
-                    float s = adapter.Scale * b[o * r + j];
-                    for (int i = 0; i < inDim; i++) w[(long)o * inDim + i] += s * a[(long)j * inDim + i];
-                }
-            });
+            LoraKernels.MergeIntoWeight(w, Read(aView), Read(bView), outDim, inDim, adapter.Rank, adapter.Scale);
         }
         string y = g.Node("MatMul", [x, g.Initializer(module + ".weight_t", [inDim, outDim], Transpose(w, outDim, inDim))]);
         return store.Contains(module + ".bias") ? g.Node("Add", [y, g.Initializer(module + ".bias", [outDim], store.ReadFloat32(module + ".bias"))]) : y;
