@@ -328,7 +328,7 @@ public static class AttentionKernels
         float scale = 1f / MathF.Sqrt(d);
         int group = heads / kvHeads;
         long qStride = (long)heads * d, kvStride = (long)kvHeads * d;
-        Parallel.For(0, batch * heads, bh =>
+        CoreTeam.For(batch * heads, bh =>
         {
             int b = bh / heads, head = bh % heads, kvHead = head / group, length = len[b];
             long q0 = (long)b * seqLen * qStride + (long)head * d, kv0 = (long)b * seqLen * kvStride + (long)kvHead * d;
@@ -382,7 +382,7 @@ public static class AttentionKernels
         float scale = 1f / MathF.Sqrt(d);
         int group = heads / kvHeads;
         long qStride = (long)heads * d, kvStride = (long)kvHeads * d;
-        Parallel.For(0, batch * kvHeads, bk =>
+        CoreTeam.For(batch * kvHeads, bk =>
         {
             int b = bk / kvHeads, kvHead = bk % kvHeads, length = len[b];
             long kv0 = (long)b * seqLen * kvStride + (long)kvHead * d;

@@ -23,7 +23,7 @@ public static class EmbeddingKernels
         if (device.UsesSimd)
         {
             var (ih, th, yh) = (device.Host(ids), device.Host(table), device.Host(y));
-            Parallel.For(0, rows, row => WeightRows.Widen(th, (long)ih[row] * hidden, yh.Slice((long)row * hidden, hidden)));
+            CoreTeam.For(rows, row => WeightRows.Widen(th, (long)ih[row] * hidden, yh.Slice((long)row * hidden, hidden)));
             return;
         }
         var kernel = device.GetKernel($"embedding.fwd.{typeof(TW).Name}", acc =>

@@ -21,7 +21,7 @@ public static class LoraKernels
     /// folded frozen adapters both come from here, so they are the same numbers.
     /// </summary>
     public static void MergeIntoWeight(float[] weight, float[] a, float[] b, int outDim, int inDim, int rank, float scale) =>
-        Parallel.For(0, outDim, o =>
+        CoreTeam.For(outDim, o =>
         {
             var row = weight.AsSpan((int)((long)o * inDim), inDim);
             for (int j = 0; j < rank; j++)

@@ -304,7 +304,7 @@ public static class MatMulKernels
         if (biasView.Length == 0) return;
         var bias = new float[n];
         WeightRows.Widen(device.Host(biasView), 0, bias);
-        Parallel.For(0, m, row => System.Numerics.Tensors.TensorPrimitives.Add(y.Slice((long)row * n, n), bias, y.Slice((long)row * n, n)));
+        CoreTeam.For(m, row => System.Numerics.Tensors.TensorPrimitives.Add(y.Slice((long)row * n, n), bias, y.Slice((long)row * n, n)));
     }
 
     /// <summary>W + scale·B·A in fp32 ([n, k], W widened), packed for x·(…)ᵀ: a frozen adapter folded into its base weight.</summary>
@@ -315,7 +315,7 @@ public static class MatMulKernels
         var merged = GC.AllocateUninitializedArray<float>(n * k, pinned: true);
         var mergedFloats = HostSpan<float>.Pinned(merged);
         var weights = device.Host(wView);
-        Parallel.For(0, n, row => WeightRows.Widen(weights, (long)row * k, mergedFloats.Slice((long)row * k, k)));
+        CoreTeam.For(n, row => WeightRows.Widen(weights, (long)row * k, mergedFloats.Slice((long)row * k, k)));
         LoraKernels.MergeIntoWeight(merged, device.Host(aView).Slice(0, rank * k).ToArray(), device.Host(bView).Slice(0, n * rank).ToArray(), n, k, rank, scale);
         var packed = SimdGemm.PackAll(Strided<F32>.Transposed(mergedFloats.As<F32>(), k), n, k);
         GC.KeepAlive(merged);

@@ -78,7 +78,7 @@ public static class RmsNormKernels
         if (device.UsesSimd)
         {
             var (xh, wh, dyh, dxh) = (device.Host(x), device.Host(weight), device.Host(dy), device.Host(dx));
-            Parallel.For(0, rows, row =>
+            CoreTeam.For(rows, row =>
             {
                 long o = (long)row * hidden;
                 var xr = xh.Slice(o, hidden);
@@ -103,7 +103,7 @@ public static class RmsNormKernels
         if (device.UsesSimd)
         {
             var (xh, wh, yh) = (device.Host(x), device.Host(weight), device.Host(y));
-            Parallel.For(0, rows, row =>
+            CoreTeam.For(rows, row =>
             {
                 var xr = xh.Slice((long)row * hidden, hidden);
                 var yr = yh.Slice((long)row * hidden, hidden);

@@ -18,7 +18,7 @@ internal static class Simd
             if (count > 0) body(0, count);
             return;
         }
-        Parallel.For(0L, chunks, c => body(c * Chunk, Math.Min(Chunk, count - c * Chunk)));
+        CoreTeam.For(checked((int)chunks), c => body((long)c * Chunk, Math.Min(Chunk, count - (long)c * Chunk)));
     }
 
     /// <summary>
