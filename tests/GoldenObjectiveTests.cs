@@ -54,6 +54,14 @@ public class GoldenObjectiveTests(Xunit.Abstractions.ITestOutputHelper output)
             tensors++;
         }
         Assert.Equal(adapter.Parameters.Entries.Count + heads.Parameters.Entries.Count, tensors);
+
+        // Again on the device's pooled (now dirty) buffers: the same losses and gradients, bit for bit.
+        var first = adapter.Parameters.ReadAllGradients();
+        adapter.Parameters.ZeroGradients();
+        heads.Parameters.ZeroGradients();
+        var again = new LeadObjective(golden.Weights).Evaluate(model, adapter, heads, golden.Batch, backward: true, recompute);
+        Assert.Equal(losses.Total, again.Total);
+        Assert.Equal(first, adapter.Parameters.ReadAllGradients());
         output.WriteLine($"{name} ({backend}, recompute {recompute}): {tensors} gradient tensors, worst relative error {worst:E2}");
     }
 }

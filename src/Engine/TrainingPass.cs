@@ -41,8 +41,8 @@ internal sealed class TrainingPass<TW> : TrainingPass where TW : unmanaged, IWei
     private readonly ScoreHeads _heads;
     private readonly bool _recompute;
     private readonly LayerActivations[] _layers;
-    private readonly MemoryBuffer1D<float, Stride1D.Dense>[] _layerInputs;
-    private readonly MemoryBuffer1D<float, Stride1D.Dense> _x, _finalHidden;
+    private readonly PooledBuffer[] _layerInputs;
+    private readonly PooledBuffer _x, _finalHidden;
     private bool _backwardDone;
 
     [System.Diagnostics.CodeAnalysis.SetsRequiredMembers]
@@ -59,12 +59,12 @@ internal sealed class TrainingPass<TW> : TrainingPass where TW : unmanaged, IWei
         _batch = new DeviceBatch(acc, sequences);
         int rows = _batch.Rows, h = c.HiddenSize;
         model.EnsureRope(_batch.SeqLen);
-        _x = acc.Allocate1D<float>((long)rows * h);
-        _finalHidden = acc.Allocate1D<float>((long)rows * h);
-        using var proj = acc.Allocate1D<float>((long)rows * h);
+        _x = device.Rent((long)rows * h);
+        _finalHidden = device.Rent((long)rows * h);
+        using var proj = device.Rent((long)rows * h);
         // Keep every layer's activations, or (recompute) one scratch set plus each layer's input.
-        _layers = Enumerable.Range(0, recompute ? 1 : c.Layers).Select(_ => new LayerActivations(acc, c, rows, adapter.Rank, training: true)).ToArray();
-        _layerInputs = recompute ? Enumerable.Range(0, c.Layers).Select(_ => acc.Allocate1D<float>((long)rows * h)).ToArray() : [];
+        _layers = Enumerable.Range(0, recompute ? 1 : c.Layers).Select(_ => new LayerActivations(device, c, rows, adapter.Rank, training: true)).ToArray();
+        _layerInputs = recompute ? Enumerable.Range(0, c.Layers).Select(_ => device.Rent((long)rows * h)).ToArray() : [];
         allocation.Dispose();
 
         EmbeddingKernels.LaunchForward(device, _batch.Ids.View, model.Weights.Embedding, _x.View, rows, h);
@@ -114,12 +114,12 @@ internal sealed class TrainingPass<TW> : TrainingPass where TW : unmanaged, IWei
         using var dLogitsBuffer = acc.Allocate1D<float>((long)batch * c.VocabSize);
         for (int b = 0; b < batch; b++) dLogitsBuffer.View.SubView((long)b * c.VocabSize, c.VocabSize).CopyFromCPU(dLogits[b]);
         using var dScores = acc.Allocate1D(flatScores);
-        using var dLm = acc.Allocate1D<float>((long)batch * h);
-        using var dHidden = acc.Allocate1D<float>((long)rows * h);
-        using var dx = acc.Allocate1D<float>((long)rows * h);
-        using var scratch = new BackwardScratch(acc, c, rows, _adapter.Rank);
-        dHidden.MemSetToZero();
-        dx.MemSetToZero();
+        using var dLm = device.Rent((long)batch * h);
+        using var dHidden = device.Rent((long)rows * h);
+        using var dx = device.Rent((long)rows * h);
+        using var scratch = new BackwardScratch(device, c, rows, _adapter.Rank);
+        dHidden.View.MemSetToZero();
+        dx.View.MemSetToZero();
         upload.Dispose();
 
         // Heads: LM part dh = dLogits·W_lm, then the score heads and their weight gradients.
@@ -129,8 +129,8 @@ internal sealed class TrainingPass<TW> : TrainingPass where TW : unmanaged, IWei
             dHidden.View, _heads.WeightGradient, _heads.BiasGradient, batch, _batch.SeqLen, h);
         RmsNormKernels.LaunchBackward(device, _x.View, _model.Weights.FinalNorm, dHidden.View, dx.View, rows, h, (float)c.RmsNormEps);
 
-        using var proj = _recompute ? acc.Allocate1D<float>((long)rows * h) : null;
-        using var replay = _recompute ? acc.Allocate1D<float>((long)rows * h) : null;
+        using var proj = _recompute ? device.Rent((long)rows * h) : null;
+        using var replay = _recompute ? device.Rent((long)rows * h) : null;
         for (int layer = c.Layers - 1; layer >= 0; layer--)
         {
             var activations = _layers[_recompute ? 0 : layer];

@@ -54,10 +54,10 @@ internal sealed class LayerActivations : IDisposable
     public ArrayView<float> XIn, Xn1, Q, K, V, Attn, Lse, XMid, Xn2, Gate, Up, Act;
     public readonly ArrayView<float>[] U = new ArrayView<float>[LoraAdapter.AllTargets.Length];
 
-    public LayerActivations(Accelerator acc, QwenConfig c, int rows, int rank, bool training)
+    public LayerActivations(ComputeDevice device, QwenConfig c, int rows, int rank, bool training)
     {
         int h = c.HiddenSize, qOut = c.Heads * c.HeadDim, kvOut = c.KvHeads * c.HeadDim, inter = c.IntermediateSize;
-        _arena = new DeviceArena(acc);
+        _arena = new DeviceArena(device);
         var Alloc = _arena.Floats;
         Xn1 = Alloc((long)rows * h);
         Q = Alloc((long)rows * qOut);
@@ -104,16 +104,16 @@ internal sealed class Transformer<TW>(QwenWeights<TW> weights, QwenConfig config
         using var batch = new DeviceBatch(acc, sequences);
         int rows = batch.Rows, h = config.HiddenSize;
         EnsureRope(batch.SeqLen);
-        using var x = acc.Allocate1D<float>((long)rows * h);
-        using var proj = acc.Allocate1D<float>((long)rows * h);
-        using var act = new LayerActivations(acc, config, rows, options.Adapter?.Rank ?? 0, training: false);
+        using var x = device.Rent((long)rows * h);
+        using var proj = device.Rent((long)rows * h);
+        using var act = new LayerActivations(device, config, rows, options.Adapter?.Rank ?? 0, training: false);
         var captured = options.CaptureLayers ? new float[config.Layers][] : null;
 
         EmbeddingKernels.LaunchForward(device, batch.Ids.View, weights.Embedding, x.View, rows, h);
         for (int layer = 0; layer < config.Layers; layer++)
         {
             LayerForward(layer, batch, x.View, proj.View, act, options.Adapter, training: false);
-            if (captured is not null) captured[layer] = x.GetAsArray1D();
+            if (captured is not null) captured[layer] = x.View.GetAsArray1D();
         }
         var finalHidden = act.Xn1;
         RmsNormKernels.LaunchForward(device, x.View, weights.FinalNorm, finalHidden, rows, h, Eps);
@@ -283,10 +283,10 @@ internal sealed class BackwardScratch : IDisposable
     private readonly DeviceArena _arena;
     public readonly ArrayView<float> DXn, DAttn, DQ, DK, DV, DAct, DGate, DUp, DU, Dot;
 
-    public BackwardScratch(Accelerator acc, QwenConfig c, int rows, int rank)
+    public BackwardScratch(ComputeDevice device, QwenConfig c, int rows, int rank)
     {
         int h = c.HiddenSize, qOut = c.Heads * c.HeadDim, kvOut = c.KvHeads * c.HeadDim, inter = c.IntermediateSize;
-        _arena = new DeviceArena(acc);
+        _arena = new DeviceArena(device);
         var Alloc = _arena.Floats;
         DXn = Alloc((long)rows * h);
         DAttn = Alloc((long)rows * qOut);
@@ -303,15 +303,15 @@ internal sealed class BackwardScratch : IDisposable
     public void Dispose() => _arena.Dispose();
 }
 
-/// <summary>fp32 device buffers allocated together and freed together.</summary>
-internal sealed class DeviceArena(Accelerator accelerator) : IDisposable
+/// <summary>fp32 device buffers rented together from the device's pool and returned together.</summary>
+internal sealed class DeviceArena(ComputeDevice device) : IDisposable
 {
-    private readonly List<IDisposable> _owned = [];
+    private readonly List<PooledBuffer> _owned = [];
 
-    /// <summary>A new buffer of <paramref name="count"/> floats (at least one).</summary>
+    /// <summary>A buffer of <paramref name="count"/> floats (at least one), contents undefined.</summary>
     public ArrayView<float> Floats(long count)
     {
-        var buffer = accelerator.Allocate1D<float>(Math.Max(1, count));
+        var buffer = device.Rent(count);
         _owned.Add(buffer);
         return buffer.View;
     }

@@ -68,6 +68,8 @@ public sealed class Trainer(QwenModel model, LoraAdapter adapter, ScoreHeads hea
                 AdapterCheckpoint.Save(options.OutputDirectory, adapter, heads, optimizer, options.BaseModel);
             yield return new TrainStepReport(step.Step, options.Steps, new LossTerms(bce / n, hpro / n, lm / n, total / n), step, tokens, clock.Elapsed.TotalSeconds, evalLoss);
         }
+        // The steps' activations stay pooled between steps; scoring after training needs far less.
+        model.Device.ReleasePooledBuffers();
     }
 
     /// <summary>Losses over <paramref name="batches"/> (weighted by batch size), no gradients.</summary>
