@@ -9,17 +9,9 @@ internal static class Simd
     /// </summary>
     public const int Chunk = 1 << 13;
 
-    /// <summary>Runs <paramref name="body"/>(start, length) over [0, count) in parallel chunks.</summary>
-    public static void ForChunks(long count, Action<long, long> body)
-    {
-        long chunks = (count + Chunk - 1) / Chunk;
-        if (chunks <= 1)
-        {
-            if (count > 0) body(0, count);
-            return;
-        }
-        CoreTeam.For(checked((int)chunks), c => body((long)c * Chunk, Math.Min(Chunk, count - (long)c * Chunk)));
-    }
+    /// <summary>Runs <paramref name="body"/>(start, length) over [0, count) in parallel chunks (one chunk runs inline).</summary>
+    public static void ForChunks(long count, Action<long, long> body) =>
+        CoreTeam.For(checked((int)((count + Chunk - 1) / Chunk)), c => body((long)c * Chunk, Math.Min(Chunk, count - (long)c * Chunk)));
 
     /// <summary>
     /// Runs a kernel body per index over [0, count) on the host, in parallel chunks: for elementwise
