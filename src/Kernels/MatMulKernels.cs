@@ -304,7 +304,11 @@ public static class MatMulKernels
         if (biasView.Length == 0) return;
         var bias = new float[n];
         WeightRows.Widen(device.Host(biasView), 0, bias);
-        CoreTeam.For(m, row => System.Numerics.Tensors.TensorPrimitives.Add(y.Slice((long)row * n, n), bias, y.Slice((long)row * n, n)));
+        Simd.ForRows(m, n, (first, count) =>
+        {
+            for (int row = first; row < first + count; row++)
+                System.Numerics.Tensors.TensorPrimitives.Add(y.Slice((long)row * n, n), bias, y.Slice((long)row * n, n));
+        });
     }
 
     /// <summary>W + scale·B·A in fp32 ([n, k], W widened), packed for x·(…)ᵀ: a frozen adapter folded into its base weight.</summary>

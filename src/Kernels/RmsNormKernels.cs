@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -78,15 +79,20 @@ public static class RmsNormKernels
         if (device.UsesSimd)
         {
             var (xh, wh, dyh, dxh) = (device.Host(x), device.Host(weight), device.Host(dy), device.Host(dx));
-            CoreTeam.For(rows, row =>
+            Simd.ForRows(rows, hidden, (first, count) =>
             {
-                long o = (long)row * hidden;
-                var xr = xh.Slice(o, hidden);
-                float r = 1f / MathF.Sqrt(System.Numerics.Tensors.TensorPrimitives.SumOfSquares(xr) / hidden + eps);
-                float dot = 0f;
-                for (int i = 0; i < hidden; i++) dot += wh[i].ToFloat() * dyh[o + i] * xr[i];
-                float coefficient = r * r * r * dot / hidden;
-                for (int i = 0; i < hidden; i++) dxh[o + i] += r * wh[i].ToFloat() * dyh[o + i] - xr[i] * coefficient;
+                Span<float> w = stackalloc float[hidden], wdy = stackalloc float[hidden];
+                WeightRows.Widen(wh, 0, w);
+                for (int row = first; row < first + count; row++)
+                {
+                    long o = (long)row * hidden;
+                    Span<float> xr = xh.Slice(o, hidden), dyr = dyh.Slice(o, hidden), dxr = dxh.Slice(o, hidden);
+                    float r = 1f / MathF.Sqrt(TensorPrimitives.SumOfSquares(xr) / hidden + eps);
+                    TensorPrimitives.Multiply(w, dyr, wdy);
+                    float coefficient = r * r * r * TensorPrimitives.Dot(wdy, xr) / hidden;
+                    TensorPrimitives.MultiplyAdd(wdy, r, dxr, dxr);          // dx += r·w·dy
+                    TensorPrimitives.MultiplyAdd(xr, -coefficient, dxr, dxr); //    − x·r³·(w·dy·x)/n
+                }
             });
             return;
         }
@@ -103,12 +109,17 @@ public static class RmsNormKernels
         if (device.UsesSimd)
         {
             var (xh, wh, yh) = (device.Host(x), device.Host(weight), device.Host(y));
-            CoreTeam.For(rows, row =>
+            Simd.ForRows(rows, hidden, (first, count) =>
             {
-                var xr = xh.Slice((long)row * hidden, hidden);
-                var yr = yh.Slice((long)row * hidden, hidden);
-                float inv = 1f / MathF.Sqrt(System.Numerics.Tensors.TensorPrimitives.SumOfSquares(xr) / hidden + eps);
-                for (int i = 0; i < hidden; i++) yr[i] = xr[i] * inv * wh[i].ToFloat();
+                Span<float> w = stackalloc float[hidden];
+                WeightRows.Widen(wh, 0, w);
+                for (int row = first; row < first + count; row++)
+                {
+                    Span<float> xr = xh.Slice((long)row * hidden, hidden), yr = yh.Slice((long)row * hidden, hidden);
+                    float inv = 1f / MathF.Sqrt(TensorPrimitives.SumOfSquares(xr) / hidden + eps);
+                    TensorPrimitives.Multiply(xr, inv, yr);
+                    TensorPrimitives.Multiply(yr, w, yr);
+                }
             });
             return;
         }

@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -43,26 +43,27 @@ public static class RopeKernels
         if (device.UsesSimd)
         {
             var (xh, ch, sh) = (device.Host(x), device.Host(cos), device.Host(sin));
-            int half = headDim / 2;
-            Simd.ForChunks(rows, (start, count) =>
+            int half = headDim / 2, vectorEnd = half - half % Vector256<float>.Count;
+            Simd.ForRows(rows, heads * headDim, (first, count) =>
             {
-                var (x1, sinRow, negSinRow) = (new float[half], new float[half], new float[half]);
-                for (long row = start; row < start + count; row++)
+                for (int row = first; row < first + count; row++)
                 {
-                    int pos = (int)(row % seqLen);
-                    var c = ch.Slice((long)pos * half, half);
-                    TensorPrimitives.Multiply(sh.Slice((long)pos * half, half), sinSign, sinRow);
-                    TensorPrimitives.Negate(sinRow, negSinRow);
-                    for (int head = 0; head < heads; head++)
+                    long pos = row % seqLen;
+                    Span<float> xRow = xh.Slice((long)row * heads * headDim, heads * headDim), c = ch.Slice(pos * half, half), s = sh.Slice(pos * half, half);
+                    // Each cos/sin vector is loaded once and applied to every head of the row.
+                    for (int i = 0; i < vectorEnd; i += Vector256<float>.Count)
                     {
-                        var lo = xh.Slice((row * heads + head) * headDim, half);
-                        var hi = xh.Slice((row * heads + head) * headDim + half, half);
-                        lo.CopyTo(x1);
-                        TensorPrimitives.Multiply(lo, c, lo);
-                        TensorPrimitives.FusedMultiplyAdd(hi, negSinRow, lo, lo);   // x1·c − x2·s
-                        TensorPrimitives.Multiply(hi, c, hi);
-                        TensorPrimitives.FusedMultiplyAdd(x1, sinRow, hi, hi);      // x2·c + x1·s
+                        var (cv, sv) = (Vector256.Create<float>(c[i..]), sinSign * Vector256.Create<float>(s[i..]));
+                        for (int h = i; h < xRow.Length; h += headDim)
+                        {
+                            var (lo, hi) = (Vector256.Create<float>(xRow[h..]), Vector256.Create<float>(xRow[(h + half)..]));
+                            (lo * cv - hi * sv).CopyTo(xRow[h..]);
+                            (hi * cv + lo * sv).CopyTo(xRow[(h + half)..]);
+                        }
                     }
+                    for (int i = vectorEnd; i < half; i++)
+                        for (int head = 0; head < heads; head++)
+                            Rotate(new Index1D((int)(((long)row * heads + head) * half + i)), x, cos, sin, seqLen, heads, headDim, sinSign);   // the tail runs the kernel's own code
                 }
             });
             return;
