@@ -20,6 +20,10 @@ internal sealed class DeviceBatch : IDisposable
     public int[] Lengths { get; }
     public MemoryBuffer1D<int, Stride1D.Dense> Ids { get; }
     public MemoryBuffer1D<int, Stride1D.Dense> LengthBuffer { get; }
+    /// <summary>Row index of each sequence's last real token (<see cref="LastRow"/>), on the device.</summary>
+    public MemoryBuffer1D<int, Stride1D.Dense> LastRowBuffer { get; }
+    /// <summary>All ones: the lengths of the batch cut to its last tokens (one row per sequence).</summary>
+    public MemoryBuffer1D<int, Stride1D.Dense> UnitLengthBuffer { get; }
 
     public DeviceBatch(Accelerator acc, IReadOnlyList<int[]> sequences)
     {
@@ -30,6 +34,8 @@ internal sealed class DeviceBatch : IDisposable
         for (int b = 0; b < Batch; b++) sequences[b].CopyTo(ids, b * SeqLen);
         Ids = acc.Allocate1D(ids);
         LengthBuffer = acc.Allocate1D(Lengths);
+        LastRowBuffer = acc.Allocate1D(Enumerable.Range(0, Batch).Select(b => checked((int)LastRow(b))).ToArray());
+        UnitLengthBuffer = acc.Allocate1D(Enumerable.Repeat(1, Batch).ToArray());
     }
 
     /// <summary>Row index of sequence b's last real token.</summary>
@@ -39,6 +45,8 @@ internal sealed class DeviceBatch : IDisposable
     {
         Ids.Dispose();
         LengthBuffer.Dispose();
+        LastRowBuffer.Dispose();
+        UnitLengthBuffer.Dispose();
     }
 }
 
@@ -110,30 +118,38 @@ internal sealed class Transformer<TW>(QwenWeights<TW> weights, QwenConfig config
         var captured = options.CaptureLayers ? new float[config.Layers][] : null;
 
         EmbeddingKernels.LaunchForward(device, batch.Ids.View, weights.Embedding, x.View, rows, h);
-        for (int layer = 0; layer < config.Layers; layer++)
+        // Only the last real tokens reach the heads, so the last layer's o_proj and MLP run on those
+        // rows alone, unless every row's residuals are asked for.
+        bool lastTokensOnly = captured is null;
+        for (int layer = 0; layer < config.Layers - (lastTokensOnly ? 1 : 0); layer++)
         {
             LayerForward(layer, batch, x.View, proj.View, act, options.Adapter, training: false);
             if (captured is not null) captured[layer] = x.View.GetAsArray1D();
         }
-        var finalHidden = act.Xn1;
-        RmsNormKernels.LaunchForward(device, x.View, weights.FinalNorm, finalHidden, rows, h, Eps);
+        using var xLast = device.Rent((long)batch.Batch * h);
+        if (lastTokensOnly) LastTokenLayerForward(config.Layers - 1, batch, x.View, xLast.View, proj.View, act, options.Adapter);
+        var (hidden, hiddenRows, lengths, seqLen) = lastTokensOnly
+            ? (xLast.View, batch.Batch, batch.UnitLengthBuffer.View, 1)
+            : (x.View, rows, batch.LengthBuffer.View, batch.SeqLen);
+        var finalHidden = act.Xn1.SubView(0, (long)hiddenRows * h);
+        RmsNormKernels.LaunchForward(device, hidden, weights.FinalNorm, finalHidden, hiddenRows, h, Eps);
 
         var tokenIds = options.LogitTokenIds?.ToArray() ?? [];
         int logitCount = tokenIds.Length > 0 ? tokenIds.Length : config.VocabSize;
         using var tokenBuffer = acc.Allocate1D(tokenIds.Length > 0 ? tokenIds : [0]);
         using var logits = acc.Allocate1D<float>((long)batch.Batch * logitCount);
         using var scores = acc.Allocate1D<float>(batch.Batch * 2);
-        HeadKernels.LaunchForward(device, finalHidden, batch.LengthBuffer.View, weights.LmHead,
+        HeadKernels.LaunchForward(device, finalHidden, lengths, weights.LmHead,
             tokenIds.Length > 0 ? tokenBuffer.View : ArrayView<int>.Empty,
             options.Heads?.Weight ?? ArrayView<float>.Empty, options.Heads?.Bias ?? ArrayView<float>.Empty,
-            logits.View, scores.View, batch.Batch, batch.SeqLen, h, config.VocabSize);
+            logits.View, scores.View, batch.Batch, seqLen, h, config.VocabSize);
         device.Synchronize();
 
         float[]? scoreValues = options.Heads is null ? null : scores.GetAsArray1D();
         return new ForwardResult
         {
             SeqLen = batch.SeqLen,
-            LastHidden = LastRows(finalHidden, batch),
+            LastHidden = lastTokensOnly ? SplitRows(CopyToHost(finalHidden, finalHidden.Length), batch.Batch, h) : LastRows(finalHidden, batch),
             LastLogits = SplitRows(logits.GetAsArray1D(), batch.Batch, logitCount),
             PointwiseLogits = scoreValues?.Where((_, i) => i % 2 == 0).ToArray(),
             PairwiseScores = scoreValues?.Where((_, i) => i % 2 == 1).ToArray(),
@@ -148,12 +164,32 @@ internal sealed class Transformer<TW>(QwenWeights<TW> weights, QwenConfig config
     /// <summary>One decoder layer, updating the residual stream <paramref name="x"/> in place.</summary>
     internal void LayerForward(int layer, DeviceBatch batch, ArrayView<float> x, ArrayView<float> proj, LayerActivations a, LoraAdapter? adapter, bool training)
     {
+        AttentionBlock(layer, batch, x, a, adapter, training);
+        OutputAndMlp(layer, a.Attn, x, proj, batch.Rows, a, adapter, training);
+    }
+
+    /// <summary>
+    /// The last decoder layer of a scoring forward, for the last real token of each sequence:
+    /// attention over every row (its keys and values need them), then o_proj and the MLP on the
+    /// <c>B</c> last rows alone. <paramref name="xLast"/> [B, hidden] receives those rows' output.
+    /// </summary>
+    private void LastTokenLayerForward(int layer, DeviceBatch batch, ArrayView<float> x, ArrayView<float> xLast, ArrayView<float> proj, LayerActivations a, LoraAdapter? adapter)
+    {
+        int qOut = config.Heads * config.HeadDim, h = config.HiddenSize;
+        AttentionBlock(layer, batch, x, a, adapter, training: false);
+        var attnLast = a.Q.SubView(0, (long)batch.Batch * qOut);   // q is spent once attention has run
+        EmbeddingKernels.LaunchGatherRows(device, batch.LastRowBuffer.View, a.Attn, attnLast, batch.Batch, qOut);
+        EmbeddingKernels.LaunchGatherRows(device, batch.LastRowBuffer.View, x, xLast, batch.Batch, h);
+        OutputAndMlp(layer, attnLast, xLast, proj, batch.Batch, a, adapter, training: false);
+    }
+
+    /// <summary>Attention block up to its output: a.Attn = attention(rope(q), rope(k), v) of the normed input.</summary>
+    private void AttentionBlock(int layer, DeviceBatch batch, ArrayView<float> x, LayerActivations a, LoraAdapter? adapter, bool training)
+    {
         var c = config;
         var w = weights.Layers[layer];
-        int rows = batch.Rows, h = c.HiddenSize, d = c.HeadDim, qOut = c.Heads * d, kvOut = c.KvHeads * d, inter = c.IntermediateSize;
+        int rows = batch.Rows, h = c.HiddenSize, d = c.HeadDim, qOut = c.Heads * d, kvOut = c.KvHeads * d;
         if (training) a.XIn.CopyFrom(x);
-
-        // Attention block: x += o_proj(attention(rope(q), rope(k), v)) of the normed input.
         RmsNormKernels.LaunchForward(device, x, w.InputNorm, a.Xn1, rows, h, Eps);
         Linear(a.Xn1, w.Q, w.QBias, a.Q, rows, qOut, h, adapter, layer, LoraTarget.Q, a, training);
         Linear(a.Xn1, w.K, w.KBias, a.K, rows, kvOut, h, adapter, layer, LoraTarget.K, a, training);
@@ -161,17 +197,24 @@ internal sealed class Transformer<TW>(QwenWeights<TW> weights, QwenConfig config
         RopeKernels.LaunchForward(device, a.Q, _ropeCos!.View, _ropeSin!.View, rows, batch.SeqLen, c.Heads, d);
         RopeKernels.LaunchForward(device, a.K, _ropeCos.View, _ropeSin.View, rows, batch.SeqLen, c.KvHeads, d);
         AttentionKernels.LaunchForward(device, a.Q, a.K, a.V, batch.LengthBuffer.View, a.Attn, a.Lse, batch.Batch, batch.SeqLen, c.Heads, c.KvHeads, d);
-        Linear(a.Attn, w.O, ArrayView<TW>.Empty, proj, rows, h, qOut, adapter, layer, LoraTarget.O, a, training);
-        ResidualKernels.LaunchForward(device, x, proj, (long)rows * h);
+    }
+
+    /// <summary>The rest of a layer on <paramref name="m"/> rows: x += o_proj(attn), then x += down(silu(gate(xn))·up(xn)).</summary>
+    private void OutputAndMlp(int layer, ArrayView<float> attn, ArrayView<float> x, ArrayView<float> proj, int m, LayerActivations a, LoraAdapter? adapter, bool training)
+    {
+        var c = config;
+        var w = weights.Layers[layer];
+        int h = c.HiddenSize, qOut = c.Heads * c.HeadDim, inter = c.IntermediateSize;
+        Linear(attn, w.O, ArrayView<TW>.Empty, proj, m, h, qOut, adapter, layer, LoraTarget.O, a, training);
+        ResidualKernels.LaunchForward(device, x, proj, (long)m * h);
         if (training) a.XMid.CopyFrom(x);
 
-        // MLP block: x += down(silu(gate(xn)) · up(xn)).
-        RmsNormKernels.LaunchForward(device, x, w.PostNorm, a.Xn2, rows, h, Eps);
-        Linear(a.Xn2, w.Gate, ArrayView<TW>.Empty, a.Gate, rows, inter, h, adapter, layer, LoraTarget.Gate, a, training);
-        Linear(a.Xn2, w.Up, ArrayView<TW>.Empty, a.Up, rows, inter, h, adapter, layer, LoraTarget.Up, a, training);
-        SwiGluKernels.LaunchForward(device, a.Gate, a.Up, a.Act, (long)rows * inter);
-        Linear(a.Act, w.Down, ArrayView<TW>.Empty, proj, rows, h, inter, adapter, layer, LoraTarget.Down, a, training);
-        ResidualKernels.LaunchForward(device, x, proj, (long)rows * h);
+        RmsNormKernels.LaunchForward(device, x, w.PostNorm, a.Xn2, m, h, Eps);
+        Linear(a.Xn2, w.Gate, ArrayView<TW>.Empty, a.Gate, m, inter, h, adapter, layer, LoraTarget.Gate, a, training);
+        Linear(a.Xn2, w.Up, ArrayView<TW>.Empty, a.Up, m, inter, h, adapter, layer, LoraTarget.Up, a, training);
+        SwiGluKernels.LaunchForward(device, a.Gate, a.Up, a.Act, (long)m * inter);
+        Linear(a.Act, w.Down, ArrayView<TW>.Empty, proj, m, h, inter, adapter, layer, LoraTarget.Down, a, training);
+        ResidualKernels.LaunchForward(device, x, proj, (long)m * h);
     }
 
     /// <summary>

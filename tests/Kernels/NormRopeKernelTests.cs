@@ -42,7 +42,7 @@ public class NormRopeKernelTests
     public void RmsNormOddHidden(string deviceName)
     {
         var device = KernelTestData.Device(deviceName);
-        int rows = 7, h = 37;
+        int rows = 300, h = 37; // the SIMD backend splits these rows into two blocks
         var x = KernelTestData.Random(rows * h, 11, 3f);
         var (w, wf) = KernelTestData.RandomBf16(h, 12);
         using var xb = device.Accelerator.Allocate1D(x);
@@ -57,7 +57,8 @@ public class NormRopeKernelTests
     public void RopeMatchesDoublePrecisionReference(string deviceName)
     {
         var device = KernelTestData.Device(deviceName);
-        int batch = 3, seqLen = 11, heads = 3, d = 10, rows = batch * seqLen;
+        // half = 13: one 8-lane vector and a scalar tail per head; 150 rows are two SIMD blocks.
+        int batch = 3, seqLen = 50, heads = 3, d = 26, rows = batch * seqLen;
         var x = KernelTestData.Random(rows * heads * d, 13);
         using var xb = device.Accelerator.Allocate1D(x);
         var (cos, sin) = RopeKernels.BuildTable(seqLen, d, 1e6);
@@ -81,6 +82,21 @@ public class NormRopeKernelTests
         EmbeddingKernels.LaunchForward<Bf16>(device, ib.View, tb.View, yb.View, ids.Length, h);
         var expected = ids.SelectMany(id => tableF.Skip(id * h).Take(h)).ToArray();
         Assert.Equal(expected, yb.GetAsArray1D());
+    }
+
+    [Theory]
+    [MemberData(nameof(KernelTestData.Devices), MemberType = typeof(KernelTestData))]
+    public void GatherRowsPicksActivationRows(string deviceName)
+    {
+        var device = KernelTestData.Device(deviceName);
+        int width = 11;
+        var source = KernelTestData.Random(6 * width, 17);
+        int[] rows = [5, 0, 2];
+        using var ib = device.Accelerator.Allocate1D(rows);
+        using var sb = device.Accelerator.Allocate1D(source);
+        using var yb = device.Accelerator.Allocate1D<float>(rows.Length * width);
+        EmbeddingKernels.LaunchGatherRows(device, ib.View, sb.View, yb.View, rows.Length, width);
+        Assert.Equal(rows.SelectMany(r => source.Skip(r * width).Take(width)).ToArray(), yb.GetAsArray1D());
     }
 
     [Theory]

@@ -65,6 +65,8 @@ public static class OnnxExport
         string scale = g.Initializer("attention_scale", [], [1f / MathF.Sqrt(d)]);
         var halves = (g.Initializer("rope_zero", [1], [0L]), g.Initializer("rope_half", [1], [(long)d / 2]), g.Initializer("rope_full", [1], [(long)d]),
             g.Initializer("last_axis", [1], [-1L]));
+        // Row of each sequence's last real token, for GatherND over [B, T, ·].
+        string last = g.Node("Unsqueeze", [g.Node("Sub", ["lengths", g.Initializer("one", [], [1L])]), g.Initializer("axes_1", [1], [1L])]);
         for (int layer = 0; layer < c.Layers; layer++)
         {
             string p = $"model.layers.{layer}.";
@@ -84,6 +86,13 @@ public static class OnnxExport
             string attn = g.Node("MatMul", [g.Node("Softmax", [scores], attributes: ("axis", -1)), v5]);
             attn = g.Node("Reshape", [attn, g.Initializer($"l{layer}_heads", [4], [0L, nh, -1, d])]);
             attn = g.Node("Reshape", [g.Node("Transpose", [attn], attributes: ("perm", new long[] { 0, 2, 1, 3 })), g.Initializer($"l{layer}_merge", [3], [0L, 0, nh * d])]);
+            if (layer == c.Layers - 1)
+            {
+                // As in the engine: only the last real tokens reach the heads, so the last layer's
+                // o_proj and MLP run on [B, ·] rows.
+                attn = g.Node("GatherND", [attn, last], attributes: ("batch_dims", 1));
+                x = g.Node("GatherND", [x, last], attributes: ("batch_dims", 1));
+            }
             x = g.Node("Add", [x, Linear(g, store, c, attn, layer, LoraTarget.O, adapter)]);
 
             xn = RmsNorm(g, x, store.ReadFloat32(p + "post_attention_layernorm.weight"), eps, $"l{layer}_post_norm");
@@ -93,9 +102,8 @@ public static class OnnxExport
             x = g.Node("Add", [x, Linear(g, store, c, act, layer, LoraTarget.Down, adapter)]);
         }
 
-        // Last real token of each sequence, final norm, heads.
-        string last = g.Node("Unsqueeze", [g.Node("Sub", ["lengths", g.Initializer("one", [], [1L])]), g.Initializer("axes_1", [1], [1L])]);
-        string hidden = RmsNorm(g, g.Node("GatherND", [x, last], attributes: ("batch_dims", 1)), store.ReadFloat32("model.norm.weight"), eps, "final_norm");
+        // Final norm and heads on the last tokens.
+        string hidden = RmsNorm(g, x, store.ReadFloat32("model.norm.weight"), eps, "final_norm");
         g.Node("MatMul", [hidden, g.Initializer("answer_weight", [h, answerTokenIds.Count], Transpose(answers, answerTokenIds.Count, h))], "answer_logits");
         g.Output("answer_logits", OnnxWriter.DataType.Float, "batch", answerTokenIds.Count);
         if (heads is not null)
