@@ -86,11 +86,13 @@ public static class LoraKernels
         using var timer = device.Time("lora.backward_up", 4.0 * m * n * rank, 4.0 * m * n);
         if (device.UsesSimd)
         {
-            var dyh = device.Host(dy);
-            SimdGemm.Multiply(Strided<float>.RowMajor(dyh, n), Strided<F32>.RowMajor(device.Host(b.Cast<F32>()), rank), device.Host(du), 0, rank,
-                m, rank, n, scale, accumulate: false);
-            SimdGemm.Multiply(Strided<float>.Transposed(dyh, n), Strided<F32>.RowMajor(device.Host(u.Cast<F32>()), rank), device.Host(dB), 0, rank,
-                n, rank, m, scale, accumulate: true);
+            var (dyh, bh) = (device.Host(dy), device.Host(b));
+            // Bᵀ [rank, n] in the calling thread's scratch slot 1, so du's rows are dot products with its rows.
+            var bT = Simd.Scratch(1, rank * n);
+            for (int row = 0; row < n; row++)
+                for (int j = 0; j < rank; j++) bT[j * n + row] = bh[(long)row * rank + j];
+            SimdRankProducts.RowDots(dyh, HostSpan<float>.Pinned(bT), device.Host(du), m, rank, n, scale, accumulate: false);
+            SimdRankProducts.SumOuter(device.Host(u), dyh, device.Host(dB), m, rank, n, scale, accumulate: true, transposedOutput: true);
             return;
         }
         var kernel = device.GetKernel("lora.up.bwd", acc =>
@@ -104,8 +106,7 @@ public static class LoraKernels
         using var timer = device.Time("lora.backward_down", 2.0 * m * k * rank, 4.0 * m * k);
         if (device.UsesSimd)
         {
-            SimdGemm.Multiply(Strided<float>.Transposed(device.Host(du), rank), Strided<F32>.RowMajor(device.Host(x.Cast<F32>()), k), device.Host(dA), 0, k,
-                rank, k, m, 1f, accumulate: true);
+            SimdRankProducts.SumOuter(device.Host(du), device.Host(x), device.Host(dA), m, rank, k, 1f, accumulate: true, transposedOutput: false);
             return;
         }
         var kernel = device.GetKernel("lora.down.bwd", acc =>

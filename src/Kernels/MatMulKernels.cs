@@ -286,8 +286,7 @@ public static class MatMulKernels
             AddBias(device, biasView, y, m, n);
             return;
         }
-        if (rank > 0)
-            SimdGemm.Multiply(x, Strided<F32>.Transposed(device.Host(aView.Cast<F32>()), k), device.Host(uView), 0, rank, m, rank, k, 1f, accumulate: false);
+        if (rank > 0) SimdRankProducts.RowDots(x.Data, device.Host(aView), device.Host(uView), m, rank, k, 1f, accumulate: false);
         ExtraProduct? up = loraB.Length > 0
             ? new ExtraProduct(Strided<float>.RowMajor(device.Host(uView), rank), Strided<F32>.Transposed(device.Host(loraB.Cast<F32>()), rank), rank, loraScale)
             : null;
@@ -326,7 +325,7 @@ public static class MatMulKernels
         return packed;
     }
 
-    /// <summary>SIMD CPU input gradient: dx (+)= dy·W, then dx += du·A.</summary>
+    /// <summary>SIMD CPU input gradient: dx (+)= dy·W + du·A in one blocked product.</summary>
     private static void SimdBackwardInput<TW>(ComputeDevice device, ArrayView<float> dyView, ArrayView<float> duView, ArrayView<TW> wView,
         ArrayView<float> aView, ArrayView<float> dxView, int m, int n, int k, int rank, bool accumulate, bool frozen)
         where TW : unmanaged, IWeight
@@ -334,8 +333,12 @@ public static class MatMulKernels
         var dx = device.Host(dxView);
         var w = Strided<TW>.RowMajor(device.Host(wView), k);
         var packed = frozen ? device.PackedWeights(wView, transposed: false, () => SimdGemm.PackAll(w, k, n)) : null;
-        SimdGemm.Multiply(Strided<float>.RowMajor(device.Host(dyView), n), w, dx, 0, k, m, k, n, 1f, accumulate, packed: packed);
-        if (rank > 0)
-            SimdGemm.Multiply(Strided<float>.RowMajor(device.Host(duView), rank), Strided<F32>.RowMajor(device.Host(aView.Cast<F32>()), k), dx, 0, k, m, k, rank, 1f, accumulate: true);
+        // du·A (depth: the rank) is summed into the same register tiles as dy·W.
+        ExtraProduct? down = rank > 0
+            ? new ExtraProduct(Strided<float>.RowMajor(device.Host(duView), rank), Strided<F32>.RowMajor(device.Host(aView.Cast<F32>()), k), rank, 1f)
+            : null;
+        bool fused = rank <= SimdGemm.MaxExtraDepth;
+        SimdGemm.Multiply(Strided<float>.RowMajor(device.Host(dyView), n), w, dx, 0, k, m, k, n, 1f, accumulate, packed: packed, extra: fused ? down : null);
+        if (!fused && down is { } deep) SimdGemm.Multiply(deep.A, deep.B, dx, 0, k, m, k, rank, 1f, accumulate: true);
     }
 }
