@@ -11,9 +11,6 @@ namespace LeadEngine.Engine;
 /// </summary>
 public abstract class TrainingPass : IDisposable
 {
-    /// <summary>Full-vocabulary LM logits at each sequence's last token: [batch][vocab].</summary>
-    public required float[][] Logits { get; init; }
-
     /// <summary>Pointwise head logit per sequence.</summary>
     public required float[] PointwiseLogits { get; init; }
 
@@ -26,8 +23,16 @@ public abstract class TrainingPass : IDisposable
     /// <summary>Tokens in the batch (real, not padding).</summary>
     public required int Tokens { get; init; }
 
-    /// <summary>Accumulates gradients given dL/dlogits [batch][vocab], dL/dpointwise and dL/dpairwise [batch].</summary>
-    public abstract void Backward(float[][] dLogits, float[] dPointwise, float[] dPairwise);
+    /// <summary>
+    /// The LM loss terms, on the device: per sequence, the cross-entropy over the full vocabulary of
+    /// <paramref name="targetTokens"/>[b] at its last token. Keeps <paramref name="gradientScale"/>·dloss/dlogits
+    /// (scale: the loss weight over the batch size) for <see cref="Backward"/>; without this call the
+    /// backward pass has no LM term.
+    /// </summary>
+    public abstract float[] LanguageModelLoss(int[] targetTokens, float gradientScale);
+
+    /// <summary>Accumulates gradients given dL/dpointwise and dL/dpairwise [batch] (and the LM term, if evaluated).</summary>
+    public abstract void Backward(float[] dPointwise, float[] dPairwise);
 
     /// <inheritdoc />
     public abstract void Dispose();
@@ -42,8 +47,8 @@ internal sealed class TrainingPass<TW> : TrainingPass where TW : unmanaged, IWei
     private readonly bool _recompute;
     private readonly LayerActivations[] _layers;
     private readonly PooledBuffer[] _layerInputs;
-    private readonly PooledBuffer _x, _finalHidden;
-    private bool _backwardDone;
+    private readonly PooledBuffer _x, _finalHidden, _logits;
+    private bool _backwardDone, _lmGradient;
 
     [System.Diagnostics.CodeAnalysis.SetsRequiredMembers]
     public TrainingPass(Transformer<TW> model, IReadOnlyList<int[]> sequences, LoraAdapter adapter, ScoreHeads heads, bool recompute)
@@ -65,6 +70,7 @@ internal sealed class TrainingPass<TW> : TrainingPass where TW : unmanaged, IWei
         // Keep every layer's activations, or (recompute) one scratch set plus each layer's input.
         _layers = Enumerable.Range(0, recompute ? 1 : c.Layers).Select(_ => new LayerActivations(device, c, rows, adapter.Rank, training: true)).ToArray();
         _layerInputs = recompute ? Enumerable.Range(0, c.Layers).Select(_ => device.Rent((long)rows * h)).ToArray() : [];
+        _logits = device.Rent((long)_batch.Batch * c.VocabSize);
         allocation.Dispose();
 
         EmbeddingKernels.LaunchForward(device, _batch.Ids.View, model.Weights.Embedding, _x.View, rows, h);
@@ -74,26 +80,32 @@ internal sealed class TrainingPass<TW> : TrainingPass where TW : unmanaged, IWei
             model.LayerForward(layer, _batch, _x.View, proj.View, _layers[recompute ? 0 : layer], adapter, training: true);
         }
         RmsNormKernels.LaunchForward(device, _x.View, model.Weights.FinalNorm, _finalHidden.View, rows, h, (float)c.RmsNormEps);
-        using var logits = acc.Allocate1D<float>((long)_batch.Batch * c.VocabSize);
         using var scores = acc.Allocate1D<float>(_batch.Batch * 2);
         HeadKernels.LaunchForward(device, _finalHidden.View, _batch.LengthBuffer.View, model.Weights.LmHead, ArrayView<int>.Empty,
-            heads.Weight, heads.Bias, logits.View, scores.View, _batch.Batch, _batch.SeqLen, h, c.VocabSize, frozenWeights: true);
-        device.Synchronize();
-        using var download = device.Time("host.download_logits", 0, 4.0 * _batch.Batch * c.VocabSize);
+            heads.Weight, heads.Bias, _logits.View, scores.View, _batch.Batch, _batch.SeqLen, h, c.VocabSize, frozenWeights: true);
         var scoreValues = scores.GetAsArray1D();
-        Logits = new float[_batch.Batch][];
-        for (int b = 0; b < _batch.Batch; b++)
-        {
-            Logits[b] = new float[c.VocabSize];
-            logits.View.SubView((long)b * c.VocabSize, c.VocabSize).CopyToCPU(Logits[b]);
-        }
         PointwiseLogits = scoreValues.Where((_, i) => i % 2 == 0).ToArray();
         PairwiseScores = scoreValues.Where((_, i) => i % 2 == 1).ToArray();
         LastHidden = Transformer<TW>.LastRows(_finalHidden.View, _batch);
         Tokens = _batch.Lengths.Sum();
     }
 
-    public override void Backward(float[][] dLogits, float[] dPointwise, float[] dPairwise)
+    public override float[] LanguageModelLoss(int[] targetTokens, float gradientScale)
+    {
+        int batch = _batch.Batch, vocab = _model.Config.VocabSize;
+        if (_lmGradient) throw new InvalidOperationException("the LM loss was already evaluated on this training pass");
+        if (targetTokens.Length != batch) throw new ArgumentException($"{targetTokens.Length} target tokens for a batch of {batch}");
+        for (int b = 0; b < batch; b++)
+            if ((uint)targetTokens[b] >= vocab) throw new ArgumentException($"target token {targetTokens[b]} of sequence {b} is outside the vocabulary ({vocab})");
+        var device = _model.Device;
+        using var targets = device.Accelerator.Allocate1D(targetTokens);
+        using var losses = device.Accelerator.Allocate1D<float>(batch);
+        CrossEntropyKernels.LaunchForwardBackward(device, _logits.View, targets.View, losses.View, batch, vocab, gradientScale);
+        _lmGradient = true;
+        return losses.GetAsArray1D();
+    }
+
+    public override void Backward(float[] dPointwise, float[] dPairwise)
     {
         if (_backwardDone) throw new InvalidOperationException("Backward was already called on this training pass");
         _backwardDone = true;
@@ -101,18 +113,15 @@ internal sealed class TrainingPass<TW> : TrainingPass where TW : unmanaged, IWei
         var device = _model.Device;
         var acc = device.Accelerator;
         int batch = _batch.Batch, rows = _batch.Rows, h = c.HiddenSize;
-        if (dLogits.Length != batch || dPointwise.Length != batch || dPairwise.Length != batch)
+        if (dPointwise.Length != batch || dPairwise.Length != batch)
             throw new ArgumentException($"gradients must have one row per sequence ({batch})");
 
-        var upload = device.Time("host.upload_gradients", 0, 4.0 * batch * c.VocabSize);
         var flatScores = new float[batch * 2];
         for (int b = 0; b < batch; b++)
         {
             flatScores[2 * b] = dPointwise[b];
             flatScores[2 * b + 1] = dPairwise[b];
         }
-        using var dLogitsBuffer = acc.Allocate1D<float>((long)batch * c.VocabSize);
-        for (int b = 0; b < batch; b++) dLogitsBuffer.View.SubView((long)b * c.VocabSize, c.VocabSize).CopyFromCPU(dLogits[b]);
         using var dScores = acc.Allocate1D(flatScores);
         using var dLm = device.Rent((long)batch * h);
         using var dHidden = device.Rent((long)rows * h);
@@ -120,12 +129,12 @@ internal sealed class TrainingPass<TW> : TrainingPass where TW : unmanaged, IWei
         using var scratch = new BackwardScratch(device, c, rows, _adapter.Rank);
         dHidden.View.MemSetToZero();
         dx.View.MemSetToZero();
-        upload.Dispose();
 
-        // Heads: LM part dh = dLogits·W_lm, then the score heads and their weight gradients.
-        MatMulKernels.LaunchBackwardInput(device, dLogitsBuffer.View, ArrayView<float>.Empty, _model.Weights.LmHead, ArrayView<float>.Empty,
-            dLm.View, batch, c.VocabSize, h, 0, accumulate: false, frozenWeights: true);
-        HeadKernels.LaunchBackward(device, _finalHidden.View, _batch.LengthBuffer.View, dLm.View, _heads.Weight, dScores.View,
+        // Heads: LM part dh = dLogits·W_lm (the logits buffer holds dLogits now), then the score heads and their weight gradients.
+        if (_lmGradient)
+            MatMulKernels.LaunchBackwardInput(device, _logits.View, ArrayView<float>.Empty, _model.Weights.LmHead, ArrayView<float>.Empty,
+                dLm.View, batch, c.VocabSize, h, 0, accumulate: false, frozenWeights: true);
+        HeadKernels.LaunchBackward(device, _finalHidden.View, _batch.LengthBuffer.View, _lmGradient ? dLm.View : ArrayView<float>.Empty, _heads.Weight, dScores.View,
             dHidden.View, _heads.WeightGradient, _heads.BiasGradient, batch, _batch.SeqLen, h);
         RmsNormKernels.LaunchBackward(device, _x.View, _model.Weights.FinalNorm, dHidden.View, dx.View, rows, h, (float)c.RmsNormEps);
 
@@ -150,6 +159,7 @@ internal sealed class TrainingPass<TW> : TrainingPass where TW : unmanaged, IWei
         foreach (var input in _layerInputs) input.Dispose();
         _x.Dispose();
         _finalHidden.Dispose();
+        _logits.Dispose();
         _batch.Dispose();
     }
 }

@@ -31,8 +31,8 @@ public sealed record LossTerms(double Bce, double Hpro, double Lm, double Total)
 
 /// <summary>
 /// The asLLR/HPRO objective, <c>w_bce·BCE + w_hpro·HPRO + w_lm·LM</c>, on a LoRA-adapted model with
-/// score heads: runs the training forward pass, evaluates the losses on the host (they see only B
-/// logits rows and 2·B scores) and back-propagates into the adapter and head gradients.
+/// score heads: runs the training forward pass, evaluates the losses (BCE and HPRO on the host, from
+/// 2·B scores; LM on the device, over B rows of full-vocabulary logits) and back-propagates into the adapter and head gradients.
 /// </summary>
 public sealed class LeadObjective(LossWeights weights)
 {
@@ -53,18 +53,11 @@ public sealed class LeadObjective(LossWeights weights)
         var losses = model.Device.Time("host.losses");
         var bce = BceLoss.Evaluate(pass.PointwiseLogits, batch.Labels);
         var hpro = HproLoss.Evaluate(pass.PairwiseScores, batch.Pairs, batch.TierMargins);
-        var (lm, lmGrad) = LmLoss.Evaluate(pass.Logits, batch.Labels, batch.YesTokenId, batch.NoTokenId);
+        losses.Dispose();
+        double lm = LmLoss.Evaluate(pass, batch.Labels, batch.YesTokenId, batch.NoTokenId, Weights.Lm);
         double total = Weights.Bce * bce.Value + Weights.Hpro * hpro.Value + Weights.Lm * lm;
         if (backward)
-        {
-            float wl = (float)Weights.Lm;
-            foreach (var row in lmGrad) System.Numerics.Tensors.TensorPrimitives.Multiply(row, wl, row);
-        }
-        losses.Dispose();
-        if (backward)
-        {
-            pass.Backward(lmGrad, bce.Gradient.Select(g => (float)(g * Weights.Bce)).ToArray(), hpro.Gradient.Select(g => (float)(g * Weights.Hpro)).ToArray());
-        }
+            pass.Backward(bce.Gradient.Select(g => (float)(g * Weights.Bce)).ToArray(), hpro.Gradient.Select(g => (float)(g * Weights.Hpro)).ToArray());
         return new LossTerms(bce.Value, hpro.Value, lm, total);
     }
 }

@@ -1,4 +1,5 @@
-using System.Numerics.Tensors;
+using LeadEngine.Engine;
+using LeadEngine.Kernels;
 namespace LeadEngine.Training;
 
 /// <summary>A preference pair: lead <see cref="Better"/> should outscore <see cref="Worse"/> by the tier's margin.</summary>
@@ -63,38 +64,20 @@ public static class HproLoss
 
 /// <summary>
 /// The LM (semantic) loss: mean cross-entropy over the full vocabulary of the logits at the last
-/// real token, target the Yes token for converted leads and the No token otherwise.
+/// real token, target the Yes token for converted leads and the No token otherwise. The training
+/// pass evaluates it on the device (<see cref="CrossEntropyKernels"/>), so the logits, [batch, vocab],
+/// never travel to the host and back.
 /// </summary>
 public static class LmLoss
 {
-    /// <summary>Evaluates the loss and dLoss/dlogits, [batch][vocab].</summary>
-    public static (double Value, float[][] Gradient) Evaluate(IReadOnlyList<float[]> logits, IReadOnlyList<int> labels, int yesTokenId, int noTokenId)
+    /// <summary>
+    /// Evaluates the loss on <paramref name="pass"/> and leaves <paramref name="weight"/>·dLoss/dlogits there for
+    /// its backward pass.
+    /// </summary>
+    public static double Evaluate(TrainingPass pass, IReadOnlyList<int> labels, int yesTokenId, int noTokenId, double weight)
     {
-        int n = logits.Count;
-        var grad = new float[n][];
-        var rowLoss = new double[n];
-        for (int b = 0; b < n; b++)
-        {
-            int target = labels[b] == 1 ? yesTokenId : noTokenId;
-            if (target < 0 || target >= logits[b].Length) throw new ArgumentException($"answer token {target} is outside the vocabulary ({logits[b].Length})");
-        }
-        // Rows are independent; softmax in fp32 with the normaliser summed in fp64.
-        Parallel.For(0, n, b =>
-        {
-            var row = logits[b];
-            int target = labels[b] == 1 ? yesTokenId : noTokenId;
-            float max = TensorPrimitives.Max(row);
-            var g = new float[row.Length];
-            TensorPrimitives.Subtract(row, max, g);
-            TensorPrimitives.Exp(g, g);
-            double z = 0;
-            foreach (float e in g) z += e;
-            rowLoss[b] = max + Math.Log(z) - row[target];
-            TensorPrimitives.Multiply(g, (float)(1.0 / (z * n)), g);
-            g[target] -= 1f / n;
-            grad[b] = g;
-        });
-        double sum = rowLoss.Sum();
-        return (sum / n, grad);
+        var targets = labels.Select(label => label == 1 ? yesTokenId : noTokenId).ToArray();
+        var rowLosses = pass.LanguageModelLoss(targets, (float)(weight / targets.Length));
+        return rowLosses.Sum(loss => (double)loss) / targets.Length;
     }
 }
