@@ -47,7 +47,7 @@ internal sealed class TrainingPass<TW> : TrainingPass where TW : unmanaged, IWei
     private readonly bool _recompute;
     private readonly LayerActivations[] _layers;
     private readonly PooledBuffer[] _layerInputs;
-    private readonly PooledBuffer _x, _finalHidden, _logits;
+    private readonly PooledBuffer _x, _attnLast, _xLast, _finalHidden, _logits;
     private bool _backwardDone, _lmGradient;
 
     [System.Diagnostics.CodeAnalysis.SetsRequiredMembers]
@@ -65,7 +65,10 @@ internal sealed class TrainingPass<TW> : TrainingPass where TW : unmanaged, IWei
         int rows = _batch.Rows, h = c.HiddenSize;
         model.EnsureRope(_batch.SeqLen);
         _x = device.Rent((long)rows * h);
-        _finalHidden = device.Rent((long)rows * h);
+        // Only the last real tokens reach the heads: the last layer's o_proj and MLP run on those B rows.
+        _attnLast = device.Rent((long)_batch.Batch * c.Heads * c.HeadDim);
+        _xLast = device.Rent((long)_batch.Batch * h);
+        _finalHidden = device.Rent((long)_batch.Batch * h);
         using var proj = device.Rent((long)rows * h);
         // Keep every layer's activations, or (recompute) one scratch set plus each layer's input.
         _layers = Enumerable.Range(0, recompute ? 1 : c.Layers).Select(_ => new LayerActivations(device, c, rows, adapter.Rank, training: true)).ToArray();
@@ -77,16 +80,16 @@ internal sealed class TrainingPass<TW> : TrainingPass where TW : unmanaged, IWei
         for (int layer = 0; layer < c.Layers; layer++)
         {
             if (recompute) _layerInputs[layer].View.CopyFrom(_x.View);
-            model.LayerForward(layer, _batch, _x.View, proj.View, _layers[recompute ? 0 : layer], adapter, training: true);
+            ForwardLayer(layer, _x.View, proj.View, _layers[recompute ? 0 : layer]);
         }
-        RmsNormKernels.LaunchForward(device, _x.View, model.Weights.FinalNorm, _finalHidden.View, rows, h, (float)c.RmsNormEps);
+        RmsNormKernels.LaunchForward(device, _xLast.View, model.Weights.FinalNorm, _finalHidden.View, _batch.Batch, h, (float)c.RmsNormEps);
         using var scores = acc.Allocate1D<float>(_batch.Batch * 2);
-        HeadKernels.LaunchForward(device, _finalHidden.View, _batch.LengthBuffer.View, model.Weights.LmHead, ArrayView<int>.Empty,
-            heads.Weight, heads.Bias, _logits.View, scores.View, _batch.Batch, _batch.SeqLen, h, c.VocabSize, frozenWeights: true);
+        HeadKernels.LaunchForward(device, _finalHidden.View, _batch.UnitLengthBuffer.View, model.Weights.LmHead, ArrayView<int>.Empty,
+            heads.Weight, heads.Bias, _logits.View, scores.View, _batch.Batch, 1, h, c.VocabSize, frozenWeights: true);
         var scoreValues = scores.GetAsArray1D();
         PointwiseLogits = scoreValues.Where((_, i) => i % 2 == 0).ToArray();
         PairwiseScores = scoreValues.Where((_, i) => i % 2 == 1).ToArray();
-        LastHidden = Transformer<TW>.LastRows(_finalHidden.View, _batch);
+        LastHidden = Transformer<TW>.SplitRows(_finalHidden.View.GetAsArray1D(), _batch.Batch, h);
         Tokens = _batch.Lengths.Sum();
     }
 
@@ -124,19 +127,20 @@ internal sealed class TrainingPass<TW> : TrainingPass where TW : unmanaged, IWei
         }
         using var dScores = acc.Allocate1D(flatScores);
         using var dLm = device.Rent((long)batch * h);
-        using var dHidden = device.Rent((long)rows * h);
+        using var dHidden = device.Rent((long)batch * h);
+        using var dxLast = device.Rent((long)batch * h);
         using var dx = device.Rent((long)rows * h);
         using var scratch = new BackwardScratch(device, c, rows, _adapter.Rank);
-        dHidden.View.MemSetToZero();
+        dxLast.View.MemSetToZero();
         dx.View.MemSetToZero();
 
         // Heads: LM part dh = dLogits·W_lm (the logits buffer holds dLogits now), then the score heads and their weight gradients.
         if (_lmGradient)
             MatMulKernels.LaunchBackwardInput(device, _logits.View, ArrayView<float>.Empty, _model.Weights.LmHead, ArrayView<float>.Empty,
                 dLm.View, batch, c.VocabSize, h, 0, accumulate: false, frozenWeights: true);
-        HeadKernels.LaunchBackward(device, _finalHidden.View, _batch.LengthBuffer.View, _lmGradient ? dLm.View : ArrayView<float>.Empty, _heads.Weight, dScores.View,
-            dHidden.View, _heads.WeightGradient, _heads.BiasGradient, batch, _batch.SeqLen, h);
-        RmsNormKernels.LaunchBackward(device, _x.View, _model.Weights.FinalNorm, dHidden.View, dx.View, rows, h, (float)c.RmsNormEps);
+        HeadKernels.LaunchBackward(device, _finalHidden.View, _batch.UnitLengthBuffer.View, _lmGradient ? dLm.View : ArrayView<float>.Empty, _heads.Weight, dScores.View,
+            dHidden.View, _heads.WeightGradient, _heads.BiasGradient, batch, 1, h);
+        RmsNormKernels.LaunchBackward(device, _xLast.View, _model.Weights.FinalNorm, dHidden.View, dxLast.View, batch, h, (float)c.RmsNormEps);
 
         using var proj = _recompute ? device.Rent((long)rows * h) : null;
         using var replay = _recompute ? device.Rent((long)rows * h) : null;
@@ -146,11 +150,23 @@ internal sealed class TrainingPass<TW> : TrainingPass where TW : unmanaged, IWei
             if (_recompute)
             {
                 replay!.View.CopyFrom(_layerInputs[layer].View);
-                _model.LayerForward(layer, _batch, replay.View, proj!.View, activations, _adapter, training: true);
+                ForwardLayer(layer, replay.View, proj!.View, activations);
             }
-            _model.LayerBackward(layer, _batch, dx.View, activations, _adapter, scratch);
+            if (layer == c.Layers - 1)
+                _model.LastTokenLayerBackward(layer, _batch, _attnLast.View, dxLast.View, dx.View, activations, _adapter, scratch);
+            else
+                _model.LayerBackward(layer, _batch, dx.View, activations, _adapter, scratch);
         }
         device.Synchronize();
+    }
+
+    /// <summary>One layer of the training forward; the last one on the last tokens only (into _attnLast, _xLast).</summary>
+    private void ForwardLayer(int layer, ArrayView<float> x, ArrayView<float> proj, LayerActivations activations)
+    {
+        if (layer < _model.Config.Layers - 1)
+            _model.LayerForward(layer, _batch, x, proj, activations, _adapter, training: true);
+        else
+            _model.LastTokenLayerForward(layer, _batch, x, _attnLast.View, _xLast.View, proj, activations, _adapter, training: true);
     }
 
     public override void Dispose()
@@ -158,6 +174,8 @@ internal sealed class TrainingPass<TW> : TrainingPass where TW : unmanaged, IWei
         foreach (var layer in _layers) layer.Dispose();
         foreach (var input in _layerInputs) input.Dispose();
         _x.Dispose();
+        _attnLast.Dispose();
+        _xLast.Dispose();
         _finalHidden.Dispose();
         _logits.Dispose();
         _batch.Dispose();

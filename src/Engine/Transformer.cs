@@ -127,7 +127,10 @@ internal sealed class Transformer<TW>(QwenWeights<TW> weights, QwenConfig config
             if (captured is not null) captured[layer] = x.View.GetAsArray1D();
         }
         using var xLast = device.Rent((long)batch.Batch * h);
-        if (lastTokensOnly) LastTokenLayerForward(config.Layers - 1, batch, x.View, xLast.View, proj.View, act, options.Adapter);
+        // q is spent once attention has run, so its first rows hold the last tokens' attention output.
+        if (lastTokensOnly)
+            LastTokenLayerForward(config.Layers - 1, batch, x.View, act.Q.SubView(0, (long)batch.Batch * config.Heads * config.HeadDim), xLast.View,
+                proj.View, act, options.Adapter, training: false);
         var (hidden, hiddenRows, lengths, seqLen) = lastTokensOnly
             ? (xLast.View, batch.Batch, batch.UnitLengthBuffer.View, 1)
             : (x.View, rows, batch.LengthBuffer.View, batch.SeqLen);
@@ -169,18 +172,19 @@ internal sealed class Transformer<TW>(QwenWeights<TW> weights, QwenConfig config
     }
 
     /// <summary>
-    /// The last decoder layer of a scoring forward, for the last real token of each sequence:
-    /// attention over every row (its keys and values need them), then o_proj and the MLP on the
-    /// <c>B</c> last rows alone. <paramref name="xLast"/> [B, hidden] receives those rows' output.
+    /// The last decoder layer for the last real token of each sequence (only those rows reach the heads):
+    /// attention over every row (its keys and values need them), then o_proj and the MLP on the <c>B</c>
+    /// last rows alone. <paramref name="attnLast"/> [B, heads·d] receives those rows' attention output and
+    /// <paramref name="xLast"/> [B, hidden] their layer output.
     /// </summary>
-    private void LastTokenLayerForward(int layer, DeviceBatch batch, ArrayView<float> x, ArrayView<float> xLast, ArrayView<float> proj, LayerActivations a, LoraAdapter? adapter)
+    internal void LastTokenLayerForward(int layer, DeviceBatch batch, ArrayView<float> x, ArrayView<float> attnLast, ArrayView<float> xLast,
+        ArrayView<float> proj, LayerActivations a, LoraAdapter? adapter, bool training)
     {
         int qOut = config.Heads * config.HeadDim, h = config.HiddenSize;
-        AttentionBlock(layer, batch, x, a, adapter, training: false);
-        var attnLast = a.Q.SubView(0, (long)batch.Batch * qOut);   // q is spent once attention has run
+        AttentionBlock(layer, batch, x, a, adapter, training);
         EmbeddingKernels.LaunchGatherRows(device, batch.LastRowBuffer.View, a.Attn, attnLast, batch.Batch, qOut);
         EmbeddingKernels.LaunchGatherRows(device, batch.LastRowBuffer.View, x, xLast, batch.Batch, h);
-        OutputAndMlp(layer, attnLast, xLast, proj, batch.Batch, a, adapter, training: false);
+        OutputAndMlp(layer, attnLast, xLast, proj, batch.Batch, a, adapter, training);
     }
 
     /// <summary>Attention block up to its output: a.Attn = attention(rope(q), rope(k), v) of the normed input.</summary>
@@ -207,7 +211,7 @@ internal sealed class Transformer<TW>(QwenWeights<TW> weights, QwenConfig config
         int h = c.HiddenSize, qOut = c.Heads * c.HeadDim, inter = c.IntermediateSize;
         Linear(attn, w.O, ArrayView<TW>.Empty, proj, m, h, qOut, adapter, layer, LoraTarget.O, a, training);
         ResidualKernels.LaunchForward(device, x, proj, (long)m * h);
-        if (training) a.XMid.CopyFrom(x);
+        if (training) a.XMid.SubView(0, x.Length).CopyFrom(x);
 
         RmsNormKernels.LaunchForward(device, x, w.PostNorm, a.Xn2, m, h, Eps);
         Linear(a.Xn2, w.Gate, ArrayView<TW>.Empty, a.Gate, m, inter, h, adapter, layer, LoraTarget.Gate, a, training);
@@ -223,19 +227,47 @@ internal sealed class Transformer<TW>(QwenWeights<TW> weights, QwenConfig config
     /// </summary>
     internal void LayerBackward(int layer, DeviceBatch batch, ArrayView<float> dx, LayerActivations a, LoraAdapter adapter, BackwardScratch s)
     {
+        OutputAndMlpBackward(layer, a.Attn, dx, s.DAttn, batch.Rows, a, adapter, s);
+        AttentionBlockBackward(layer, batch, dx, a, adapter, s);
+    }
+
+    /// <summary>
+    /// Backward of <see cref="LastTokenLayerForward"/>: <paramref name="dxLast"/> [B, hidden] is dL/d(its
+    /// output); on exit <paramref name="dx"/> (all rows, zero on entry) is dL/d(layer input).
+    /// </summary>
+    internal void LastTokenLayerBackward(int layer, DeviceBatch batch, ArrayView<float> attnLast, ArrayView<float> dxLast, ArrayView<float> dx,
+        LayerActivations a, LoraAdapter adapter, BackwardScratch s)
+    {
+        int qOut = config.Heads * config.HeadDim, h = config.HiddenSize;
+        var dAttnLast = s.DQ.SubView(0, (long)batch.Batch * qOut); // DQ is written by attention's backward, after this is read
+        OutputAndMlpBackward(layer, attnLast, dxLast, dAttnLast, batch.Batch, a, adapter, s);
+        // Rows other than the last tokens' get no gradient through o_proj and the MLP.
+        s.DAttn.SubView(0, (long)batch.Rows * qOut).MemSetToZero();
+        EmbeddingKernels.LaunchScatterRows(device, batch.LastRowBuffer.View, dAttnLast, s.DAttn, batch.Batch, qOut);
+        EmbeddingKernels.LaunchScatterRows(device, batch.LastRowBuffer.View, dxLast, dx, batch.Batch, h);
+        AttentionBlockBackward(layer, batch, dx, a, adapter, s);
+    }
+
+    /// <summary>Backward of <see cref="OutputAndMlp"/> on <paramref name="m"/> rows: dx += the MLP's input gradient; dAttn = dL/d(attention output).</summary>
+    private void OutputAndMlpBackward(int layer, ArrayView<float> attn, ArrayView<float> dx, ArrayView<float> dAttn, int m, LayerActivations a, LoraAdapter adapter, BackwardScratch s)
+    {
         var c = config;
         var w = weights.Layers[layer];
-        int rows = batch.Rows, h = c.HiddenSize, d = c.HeadDim, qOut = c.Heads * d, kvOut = c.KvHeads * d, inter = c.IntermediateSize;
+        int h = c.HiddenSize, qOut = c.Heads * c.HeadDim, inter = c.IntermediateSize;
+        LinearBackward(a.Act, w.Down, dx, s.DAct, m, h, inter, adapter, layer, LoraTarget.Down, a, s, accumulate: false);
+        SwiGluKernels.LaunchBackward(device, a.Gate, a.Up, s.DAct, s.DGate, s.DUp, (long)m * inter);
+        LinearBackward(a.Xn2, w.Gate, s.DGate, s.DXn, m, inter, h, adapter, layer, LoraTarget.Gate, a, s, accumulate: false);
+        LinearBackward(a.Xn2, w.Up, s.DUp, s.DXn, m, inter, h, adapter, layer, LoraTarget.Up, a, s, accumulate: true);
+        RmsNormKernels.LaunchBackward(device, a.XMid, w.PostNorm, s.DXn, dx, m, h, Eps);
+        LinearBackward(attn, w.O, dx, dAttn, m, h, qOut, adapter, layer, LoraTarget.O, a, s, accumulate: false);
+    }
 
-        // MLP block.
-        LinearBackward(a.Act, w.Down, dx, s.DAct, rows, h, inter, adapter, layer, LoraTarget.Down, a, s, accumulate: false);
-        SwiGluKernels.LaunchBackward(device, a.Gate, a.Up, s.DAct, s.DGate, s.DUp, (long)rows * inter);
-        LinearBackward(a.Xn2, w.Gate, s.DGate, s.DXn, rows, inter, h, adapter, layer, LoraTarget.Gate, a, s, accumulate: false);
-        LinearBackward(a.Xn2, w.Up, s.DUp, s.DXn, rows, inter, h, adapter, layer, LoraTarget.Up, a, s, accumulate: true);
-        RmsNormKernels.LaunchBackward(device, a.XMid, w.PostNorm, s.DXn, dx, rows, h, Eps);
-
-        // Attention block.
-        LinearBackward(a.Attn, w.O, dx, s.DAttn, rows, h, qOut, adapter, layer, LoraTarget.O, a, s, accumulate: false);
+    /// <summary>Backward of <see cref="AttentionBlock"/> from dL/d(attention output) in s.DAttn: dx += its input gradient.</summary>
+    private void AttentionBlockBackward(int layer, DeviceBatch batch, ArrayView<float> dx, LayerActivations a, LoraAdapter adapter, BackwardScratch s)
+    {
+        var c = config;
+        var w = weights.Layers[layer];
+        int rows = batch.Rows, h = c.HiddenSize, d = c.HeadDim, qOut = c.Heads * d, kvOut = c.KvHeads * d;
         AttentionKernels.LaunchBackward(device, a.Q, a.K, a.V, batch.LengthBuffer.View, a.Attn, a.Lse, s.DAttn, s.DQ, s.DK, s.DV, s.Dot,
             batch.Batch, batch.SeqLen, c.Heads, c.KvHeads, d);
         RopeKernels.LaunchBackward(device, s.DQ, _ropeCos!.View, _ropeSin!.View, rows, batch.SeqLen, c.Heads, d);

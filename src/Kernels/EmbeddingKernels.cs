@@ -6,7 +6,7 @@ namespace LeadEngine.Kernels;
 
 /// <summary>
 /// Row gathers: the token embedding (widened to fp32; ids are validated against the vocabulary on the host)
-/// and picking activation rows (the last real token of each sequence).
+/// and picking activation rows (the last real token of each sequence), with its backward, the scatter.
 /// </summary>
 public static class EmbeddingKernels
 {
@@ -26,6 +26,31 @@ public static class EmbeddingKernels
     /// <summary>y[r] = source[rowIndices[r]]: picks rows of an activation (the same gather over fp32 rows).</summary>
     public static void LaunchGatherRows(ComputeDevice device, ArrayView<int> rowIndices, ArrayView<float> source, ArrayView<float> y, int rows, int width) =>
         Launch(device, "gather.rows", rowIndices, source.Cast<F32>(), y, rows, width);
+
+    /// <summary>Kernel: y[rowIndices[r]] = source[r], one thread per element of source [rows, width].</summary>
+    public static void ScatterRows(Index1D index, ArrayView<int> rowIndices, ArrayView<float> source, ArrayView<float> y, int width)
+    {
+        long row = index / width, col = index - row * width;
+        y[(long)rowIndices[row] * width + col] = source[index];
+    }
+
+    /// <summary>
+    /// y[rowIndices[r]] = source[r]: puts rows back where <see cref="LaunchGatherRows"/> took them from (the
+    /// backward of the gather; the other rows of y are left as they are, and the indices must be distinct).
+    /// </summary>
+    public static void LaunchScatterRows(ComputeDevice device, ArrayView<int> rowIndices, ArrayView<float> source, ArrayView<float> y, int rows, int width)
+    {
+        using var timer = device.Time("scatter.rows", 0, 12.0 * rows * width);
+        if (device.UsesSimd)
+        {
+            var (ih, sh, yh) = (device.Host(rowIndices), device.Host(source), device.Host(y));
+            for (int row = 0; row < rows; row++) sh.Slice((long)row * width, width).CopyTo(yh.Slice((long)ih[row] * width, width));
+            return;
+        }
+        var kernel = device.GetKernel("rows.scatter", acc =>
+            acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<float>, ArrayView<float>, int>(ScatterRows));
+        kernel(rows * width, rowIndices, source, y, width);
+    }
 
     private static void Launch<TW>(ComputeDevice device, string label, ArrayView<int> ids, ArrayView<TW> table, ArrayView<float> y, int rows, int hidden)
         where TW : unmanaged, IWeight

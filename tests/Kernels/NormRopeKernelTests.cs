@@ -86,7 +86,7 @@ public class NormRopeKernelTests
 
     [Theory]
     [MemberData(nameof(KernelTestData.Devices), MemberType = typeof(KernelTestData))]
-    public void GatherRowsPicksActivationRows(string deviceName)
+    public void GatherAndScatterRows(string deviceName)
     {
         var device = KernelTestData.Device(deviceName);
         int width = 11;
@@ -96,7 +96,20 @@ public class NormRopeKernelTests
         using var sb = device.Accelerator.Allocate1D(source);
         using var yb = device.Accelerator.Allocate1D<float>(rows.Length * width);
         EmbeddingKernels.LaunchGatherRows(device, ib.View, sb.View, yb.View, rows.Length, width);
-        Assert.Equal(rows.SelectMany(r => source.Skip(r * width).Take(width)).ToArray(), yb.GetAsArray1D());
+        var gathered = yb.GetAsArray1D();
+        Assert.Equal(rows.SelectMany(r => source.Skip(r * width).Take(width)).ToArray(), gathered);
+
+        // The scatter puts them back and leaves the other rows alone.
+        var target = Enumerable.Repeat(-1f, 6 * width).ToArray();
+        using var tb = device.Accelerator.Allocate1D(target);
+        EmbeddingKernels.LaunchScatterRows(device, ib.View, yb.View, tb.View, rows.Length, width);
+        var scattered = tb.GetAsArray1D();
+        for (int r = 0; r < 6; r++)
+        {
+            int at = Array.IndexOf(rows, r);
+            var expected = at >= 0 ? gathered.AsSpan(at * width, width).ToArray() : Enumerable.Repeat(-1f, width).ToArray();
+            Assert.Equal(expected, scattered.AsSpan(r * width, width).ToArray());
+        }
     }
 
     [Theory]
