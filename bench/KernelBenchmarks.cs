@@ -200,3 +200,42 @@ public class NormAndActivationBenchmark : KernelBenchmark
         _x.Dispose(); _u.Dispose(); _y.Dispose(); _w.Dispose();
     }
 }
+
+/// <summary>The LM loss: softmax cross-entropy and its gradient, in place, over [rows, vocabulary] logits.</summary>
+public class CrossEntropyBenchmark : KernelBenchmark
+{
+    private MemoryBuffer1D<float, Stride1D.Dense> _logits = null!, _losses = null!;
+    private MemoryBuffer1D<int, Stride1D.Dense> _targets = null!;
+
+    /// <summary>(rows, vocabulary): a training batch over Qwen's vocabulary, or the tiny reference's.</summary>
+    public static IEnumerable<KernelShape> Shapes() => (Large ? new[] { (16, 151936) } : new[] { (4, 512) })
+        .Select(s => new KernelShape($"{s.Item1}x{s.Item2}", [s.Item1, s.Item2], 6.0 * s.Item1 * s.Item2, 12.0 * s.Item1 * s.Item2));
+
+    /// <summary>The shape under test.</summary>
+    [ParamsSource(nameof(Shapes))]
+    public KernelShape Shape { get; set; } = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        int rows = Shape.Dims[0];
+        _logits = RandomBuffer((long)rows * Shape.Dims[1], 1);
+        _losses = Device.Accelerator.Allocate1D<float>(rows);
+        _targets = Device.Accelerator.Allocate1D(Enumerable.Range(0, rows).Select(r => r * 7 % Shape.Dims[1]).ToArray());
+        CrossEntropy();
+    }
+
+    /// <summary>Each call overwrites the logits with their gradient, which the next call takes as logits: the same work.</summary>
+    [Benchmark]
+    public void CrossEntropy()
+    {
+        CrossEntropyKernels.LaunchForwardBackward(Device, _logits.View, _targets.View, _losses.View, Shape.Dims[0], Shape.Dims[1], 0.0125f);
+        Device.Synchronize();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _logits.Dispose(); _losses.Dispose(); _targets.Dispose();
+    }
+}
