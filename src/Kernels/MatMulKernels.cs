@@ -291,9 +291,7 @@ public static class MatMulKernels
             ? new ExtraProduct(Strided<float>.RowMajor(device.Host(uView), rank), Strided<F32>.Transposed(device.Host(loraB.Cast<F32>()), rank), rank, loraScale)
             : null;
         var packed = frozen ? device.PackedWeights(wView, transposed: true, () => SimdGemm.PackAll(w, n, k)) : null;
-        bool fused = rank <= SimdGemm.MaxExtraDepth;
-        SimdGemm.Multiply(x, w, y, 0, n, m, n, k, 1f, accumulate: false, packed: packed, extra: fused ? up : null);
-        if (!fused && up is { } deep) SimdGemm.Multiply(deep.A, deep.B, y, 0, n, m, n, rank, deep.Scale, accumulate: true);
+        SimdGemm.Multiply(x, w, y, 0, n, m, n, k, 1f, accumulate: false, packed: packed, extra: up);
         AddBias(device, biasView, y, m, n);
     }
 
@@ -318,7 +316,10 @@ public static class MatMulKernels
         var merged = GC.AllocateUninitializedArray<float>(n * k, pinned: true);
         var mergedFloats = HostSpan<float>.Pinned(merged);
         var weights = device.Host(wView);
-        CoreTeam.For(n, row => WeightRows.Widen(weights, (long)row * k, mergedFloats.Slice((long)row * k, k)));
+        Simd.ForRows(n, k, (first, count) =>
+        {
+            for (int row = first; row < first + count; row++) WeightRows.Widen(weights, (long)row * k, mergedFloats.Slice((long)row * k, k));
+        });
         LoraKernels.MergeIntoWeight(merged, device.Host(aView).Slice(0, rank * k).ToArray(), device.Host(bView).Slice(0, n * rank).ToArray(), n, k, rank, scale);
         var packed = SimdGemm.PackAll(Strided<F32>.Transposed(mergedFloats.As<F32>(), k), n, k);
         GC.KeepAlive(merged);
@@ -337,8 +338,6 @@ public static class MatMulKernels
         ExtraProduct? down = rank > 0
             ? new ExtraProduct(Strided<float>.RowMajor(device.Host(duView), rank), Strided<F32>.RowMajor(device.Host(aView.Cast<F32>()), k), rank, 1f)
             : null;
-        bool fused = rank <= SimdGemm.MaxExtraDepth;
-        SimdGemm.Multiply(Strided<float>.RowMajor(device.Host(dyView), n), w, dx, 0, k, m, k, n, 1f, accumulate, packed: packed, extra: fused ? down : null);
-        if (!fused && down is { } deep) SimdGemm.Multiply(deep.A, deep.B, dx, 0, k, m, k, rank, 1f, accumulate: true);
+        SimdGemm.Multiply(Strided<float>.RowMajor(device.Host(dyView), n), w, dx, 0, k, m, k, n, 1f, accumulate, packed: packed, extra: down);
     }
 }

@@ -13,7 +13,7 @@ internal readonly record struct Strided<T>(HostSpan<T> Data, long Offset, long R
     public static Strided<T> Transposed(HostSpan<T> data, long columns, long offset = 0) => new(data, offset, 1, columns);
 }
 
-/// <summary>A second product E[M, Depth]·F[Depth, N]·Scale summed into a <see cref="SimdGemm"/> output (Depth ≤ 256).</summary>
+/// <summary>A second product E[M, Depth]·F[Depth, N]·Scale summed into a <see cref="SimdGemm"/> output (in the same registers when Depth ≤ 256).</summary>
 internal readonly record struct ExtraProduct(Strided<float> A, Strided<F32> B, int Depth, float Scale);
 
 /// <summary>
@@ -31,9 +31,6 @@ internal static class SimdGemm
     private static readonly int StripColumns = 2 * (Vector512.IsHardwareAccelerated ? Vector512<float>.Count : Vector256<float>.Count);
     private const int TileRows = 6, BlockColumns = 64, BlockDepth = 256, RowBlock = 32 * TileRows;
 
-    /// <summary>The deepest <see cref="ExtraProduct"/> a product can fuse.</summary>
-    public const int MaxExtraDepth = BlockDepth;
-
     // Packing buffers per thread: tasks never nest, so one pair per thread suffices.
     [ThreadStatic] private static float[]? t_panel, t_column, t_extraPanel;
 
@@ -48,8 +45,14 @@ internal static class SimdGemm
         int m, int n, int k, float alpha, bool accumulate, bool parallel = true, float[]? packed = null, ExtraProduct? extra = null)
         where TW : unmanaged, IWeight
     {
-        if (extra is { Depth: > BlockDepth }) throw new ArgumentException($"an extra product's depth must be at most {BlockDepth}");
         if (m == 0 || n == 0) return;
+        if (extra is { Depth: > BlockDepth } deep)
+        {
+            // Deeper than one panel (a LoRA rank over 256): the second product runs on its own.
+            Multiply(a, b, c, cOffset, ldc, m, n, k, alpha, accumulate, parallel, packed);
+            Multiply(deep.A, deep.B, c, cOffset, ldc, m, n, deep.Depth, deep.Scale, accumulate: true, parallel);
+            return;
+        }
         // Products under ~1 MFLOP run on one core (measured: a lower bar did not speed up the tiny model).
         parallel &= (double)m * n * k > 1 << 19;
         int columnBlocks = (n + BlockColumns - 1) / BlockColumns;

@@ -87,6 +87,27 @@ public class MatMulKernelTests
         Close.Check(Reference(x, w, bias, a, b, scale, m, n, k, rank), yb.GetAsArray1D(), 1e-5, "matmul + LoRA");
     }
 
+    /// <summary>A LoRA rank deeper than one panel (256): the up-projection runs as a second product into y.</summary>
+    [Fact]
+    public void LoraRankOverOnePanel()
+    {
+        var device = KernelTestData.Device("simd");
+        int m = 7, n = 20, k = 30, rank = 260;
+        var x = KernelTestData.Random(m * k, 31);
+        var w = KernelTestData.Random(n * k, 32);
+        var a = KernelTestData.Random(rank * k, 33);
+        var b = KernelTestData.Random(n * rank, 34);
+        using var xb = device.Accelerator.Allocate1D(x);
+        using var wb = device.Accelerator.Allocate1D(w.Select(v => new F32(v)).ToArray());
+        using var ab = device.Accelerator.Allocate1D(a);
+        using var bb = device.Accelerator.Allocate1D(b);
+        using var ub = device.Accelerator.Allocate1D<float>(m * rank);
+        using var yb = device.Accelerator.Allocate1D<float>(m * n);
+        MatMulKernels.LaunchForward<F32>(device, xb.View, wb.View, ArrayView<F32>.Empty, ab.View, yb.View, ub.View, m, n, k, rank,
+            frozenWeights: false, bb.View, 0.25f);
+        Close.Check(Reference(x, w, null, a, b, 0.25f, m, n, k, rank), yb.GetAsArray1D(), 1e-5, "rank 260 LoRA");
+    }
+
     /// <summary>Shapes past one K block (256) and several 64-column blocks, with rows not a multiple of the 6-row tile.</summary>
     [Theory]
     [MemberData(nameof(KernelTestData.Devices), MemberType = typeof(KernelTestData))]
