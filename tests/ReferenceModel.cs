@@ -49,13 +49,14 @@ public static class ReferenceModel
         }
         var final = NormRopeKernelTests.RmsNormReference(x, W("model.norm.weight"), rows, h, eps);
         var lm = W(c.TieWordEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight");
-        var sw = new float[2 * h];
-        var (logits, _) = HeadKernelTests.Reference(final, lengths, seqLen, h, lm, null, c.VocabSize, sw, [0, 0]);
+        var last = new float[batch * h];
+        for (int b = 0; b < batch; b++) final.AsSpan((b * seqLen + lengths[b] - 1) * h, h).CopyTo(last.AsSpan(b * h, h));
+        var (logits, _) = HeadKernelTests.Reference(last, batch, h, lm, null, c.VocabSize, new float[2 * h], [0, 0]);
         var hidden = new float[batch][];
         var perSeq = new float[batch][];
         for (int b = 0; b < batch; b++)
         {
-            hidden[b] = final.AsSpan((b * seqLen + lengths[b] - 1) * h, h).ToArray();
+            hidden[b] = last.AsSpan(b * h, h).ToArray();
             perSeq[b] = logits.AsSpan(b * c.VocabSize, c.VocabSize).ToArray();
         }
         return (hidden, perSeq);

@@ -84,8 +84,8 @@ internal sealed class TrainingPass<TW> : TrainingPass where TW : unmanaged, IWei
         }
         RmsNormKernels.LaunchForward(device, _xLast.View, model.Weights.FinalNorm, _finalHidden.View, _batch.Batch, h, (float)c.RmsNormEps);
         using var scores = acc.Allocate1D<float>(_batch.Batch * 2);
-        HeadKernels.LaunchForward(device, _finalHidden.View, _batch.UnitLengthBuffer.View, model.Weights.LmHead, ArrayView<int>.Empty,
-            heads.Weight, heads.Bias, _logits.View, scores.View, _batch.Batch, 1, h, c.VocabSize, frozenWeights: true);
+        HeadKernels.LaunchForward(device, _finalHidden.View, model.Weights.LmHead, ArrayView<int>.Empty,
+            heads.Weight, heads.Bias, _logits.View, scores.View, _batch.Batch, h, c.VocabSize, frozenWeights: true);
         var scoreValues = scores.GetAsArray1D();
         PointwiseLogits = scoreValues.Where((_, i) => i % 2 == 0).ToArray();
         PairwiseScores = scoreValues.Where((_, i) => i % 2 == 1).ToArray();
@@ -138,8 +138,8 @@ internal sealed class TrainingPass<TW> : TrainingPass where TW : unmanaged, IWei
         if (_lmGradient)
             MatMulKernels.LaunchBackwardInput(device, _logits.View, ArrayView<float>.Empty, _model.Weights.LmHead, ArrayView<float>.Empty,
                 dLm.View, batch, c.VocabSize, h, 0, accumulate: false, frozenWeights: true);
-        HeadKernels.LaunchBackward(device, _finalHidden.View, _batch.UnitLengthBuffer.View, _lmGradient ? dLm.View : ArrayView<float>.Empty, _heads.Weight, dScores.View,
-            dHidden.View, _heads.WeightGradient, _heads.BiasGradient, batch, 1, h);
+        HeadKernels.LaunchBackward(device, _finalHidden.View, _lmGradient ? dLm.View : ArrayView<float>.Empty, _heads.Weight, dScores.View,
+            dHidden.View, _heads.WeightGradient, _heads.BiasGradient, batch, h);
         RmsNormKernels.LaunchBackward(device, _xLast.View, _model.Weights.FinalNorm, dHidden.View, dxLast.View, batch, h, (float)c.RmsNormEps);
 
         using var proj = _recompute ? device.Rent((long)rows * h) : null;

@@ -22,8 +22,6 @@ internal sealed class DeviceBatch : IDisposable
     public MemoryBuffer1D<int, Stride1D.Dense> LengthBuffer { get; }
     /// <summary>Row index of each sequence's last real token (<see cref="LastRow"/>), on the device.</summary>
     public MemoryBuffer1D<int, Stride1D.Dense> LastRowBuffer { get; }
-    /// <summary>All ones: the lengths of the batch cut to its last tokens (one row per sequence).</summary>
-    public MemoryBuffer1D<int, Stride1D.Dense> UnitLengthBuffer { get; }
 
     public DeviceBatch(Accelerator acc, IReadOnlyList<int[]> sequences)
     {
@@ -35,7 +33,6 @@ internal sealed class DeviceBatch : IDisposable
         Ids = acc.Allocate1D(ids);
         LengthBuffer = acc.Allocate1D(Lengths);
         LastRowBuffer = acc.Allocate1D(Enumerable.Range(0, Batch).Select(b => checked((int)LastRow(b))).ToArray());
-        UnitLengthBuffer = acc.Allocate1D(Enumerable.Repeat(1, Batch).ToArray());
     }
 
     /// <summary>Row index of sequence b's last real token.</summary>
@@ -46,7 +43,6 @@ internal sealed class DeviceBatch : IDisposable
         Ids.Dispose();
         LengthBuffer.Dispose();
         LastRowBuffer.Dispose();
-        UnitLengthBuffer.Dispose();
     }
 }
 
@@ -131,28 +127,32 @@ internal sealed class Transformer<TW>(QwenWeights<TW> weights, QwenConfig config
         if (lastTokensOnly)
             LastTokenLayerForward(config.Layers - 1, batch, x.View, act.Q.SubView(0, (long)batch.Batch * config.Heads * config.HeadDim), xLast.View,
                 proj.View, act, options.Adapter, training: false);
-        var (hidden, hiddenRows, lengths, seqLen) = lastTokensOnly
-            ? (xLast.View, batch.Batch, batch.UnitLengthBuffer.View, 1)
-            : (x.View, rows, batch.LengthBuffer.View, batch.SeqLen);
-        var finalHidden = act.Xn1.SubView(0, (long)hiddenRows * h);
-        RmsNormKernels.LaunchForward(device, hidden, weights.FinalNorm, finalHidden, hiddenRows, h, Eps);
+        var finalHidden = act.Xn1.SubView(0, (long)(lastTokensOnly ? batch.Batch : rows) * h);
+        RmsNormKernels.LaunchForward(device, lastTokensOnly ? xLast.View : x.View, weights.FinalNorm, finalHidden, lastTokensOnly ? batch.Batch : rows, h, Eps);
+        // The heads read one row per sequence; with every row normed, gather the last ones (xLast is free then).
+        var lastHidden = finalHidden;
+        if (!lastTokensOnly)
+        {
+            lastHidden = xLast.View;
+            EmbeddingKernels.LaunchGatherRows(device, batch.LastRowBuffer.View, finalHidden, lastHidden, batch.Batch, h);
+        }
 
         var tokenIds = options.LogitTokenIds?.ToArray() ?? [];
         int logitCount = tokenIds.Length > 0 ? tokenIds.Length : config.VocabSize;
         using var tokenBuffer = acc.Allocate1D(tokenIds.Length > 0 ? tokenIds : [0]);
         using var logits = acc.Allocate1D<float>((long)batch.Batch * logitCount);
         using var scores = acc.Allocate1D<float>(batch.Batch * 2);
-        HeadKernels.LaunchForward(device, finalHidden, lengths, weights.LmHead,
+        HeadKernels.LaunchForward(device, lastHidden, weights.LmHead,
             tokenIds.Length > 0 ? tokenBuffer.View : ArrayView<int>.Empty,
             options.Heads?.Weight ?? ArrayView<float>.Empty, options.Heads?.Bias ?? ArrayView<float>.Empty,
-            logits.View, scores.View, batch.Batch, seqLen, h, config.VocabSize);
+            logits.View, scores.View, batch.Batch, h, config.VocabSize);
         device.Synchronize();
 
         float[]? scoreValues = options.Heads is null ? null : scores.GetAsArray1D();
         return new ForwardResult
         {
             SeqLen = batch.SeqLen,
-            LastHidden = lastTokensOnly ? SplitRows(CopyToHost(finalHidden, finalHidden.Length), batch.Batch, h) : LastRows(finalHidden, batch),
+            LastHidden = SplitRows(CopyToHost(lastHidden, lastHidden.Length), batch.Batch, h),
             LastLogits = SplitRows(logits.GetAsArray1D(), batch.Batch, logitCount),
             PointwiseLogits = scoreValues?.Where((_, i) => i % 2 == 0).ToArray(),
             PairwiseScores = scoreValues?.Where((_, i) => i % 2 == 1).ToArray(),
@@ -319,18 +319,6 @@ internal sealed class Transformer<TW>(QwenWeights<TW> weights, QwenConfig config
         var (cos, sin) = RopeKernels.BuildTable(_ropePositions, config.HeadDim, config.RopeTheta);
         _ropeCos = device.Accelerator.Allocate1D(cos);
         _ropeSin = device.Accelerator.Allocate1D(sin);
-    }
-
-    internal static float[][] LastRows(ArrayView<float> hidden, DeviceBatch batch)
-    {
-        int h = (int)(hidden.Length / batch.Rows);
-        var result = new float[batch.Batch][];
-        for (int b = 0; b < batch.Batch; b++)
-        {
-            result[b] = new float[h];
-            hidden.SubView(batch.LastRow(b) * h, h).CopyToCPU(result[b]);
-        }
-        return result;
     }
 
     internal static float[][] SplitRows(float[] flat, int rows, int width) =>

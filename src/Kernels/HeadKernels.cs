@@ -7,10 +7,8 @@ namespace LeadEngine.Kernels;
 /// <summary>Shape of a fused head projection.</summary>
 public struct HeadArgs
 {
-    /// <summary>Sequences in the batch.</summary>
+    /// <summary>Sequences in the batch (rows of the hidden state).</summary>
     public int Batch;
-    /// <summary>Padded sequence length.</summary>
-    public int SeqLen;
     /// <summary>Hidden size.</summary>
     public int Hidden;
     /// <summary>LM logits per sequence: the vocabulary, or the length of the token list.</summary>
@@ -23,14 +21,14 @@ public struct HeadArgs
 
 /// <summary>
 /// The fused head projection: from the final-norm hidden state at each sequence's last real token
-/// (gathered here, by length), one kernel yields the LM logits (full vocabulary or a short list
+/// (one row per sequence, [B, H]), one kernel yields the LM logits (full vocabulary or a short list
 /// such as the Yes/No tokens) and the pointwise and pairwise scores. Each thread owns one output
 /// row and reuses it across the batch, so each weight row is read once.
 /// </summary>
 public static class HeadKernels
 {
     /// <summary>Kernel: one thread per output row (logit rows, then score heads).</summary>
-    public static void Forward<TW>(Index1D index, ArrayView<float> hidden, ArrayView<int> lengths, ArrayView<TW> lmWeight, ArrayView<int> tokenIds,
+    public static void Forward<TW>(Index1D index, ArrayView<float> hidden, ArrayView<TW> lmWeight, ArrayView<int> tokenIds,
         ArrayView<float> scoreWeight, ArrayView<float> scoreBias, ArrayView<float> logits, ArrayView<float> scores, HeadArgs a)
         where TW : unmanaged, IWeight
     {
@@ -41,7 +39,7 @@ public static class HeadKernels
             long wRow = (long)(a.UseTokenList != 0 ? tokenIds[j] : j) * h;
             for (int b = 0; b < a.Batch; b++)
             {
-                long hRow = ((long)b * a.SeqLen + lengths[b] - 1) * h;
+                long hRow = (long)b * h;
                 float sum = 0f;
                 for (int c = 0; c < h; c++) sum += hidden[hRow + c] * lmWeight[wRow + c].ToFloat();
                 logits[(long)b * a.LogitCount + j] = sum;
@@ -52,7 +50,7 @@ public static class HeadKernels
             int r = j - a.LogitCount;
             for (int b = 0; b < a.Batch; b++)
             {
-                long hRow = ((long)b * a.SeqLen + lengths[b] - 1) * h;
+                long hRow = (long)b * h;
                 float sum = scoreBias[r];
                 for (int c = 0; c < h; c++) sum += hidden[hRow + c] * scoreWeight[r * h + c];
                 scores[b * a.ScoreHeads + r] = sum;
@@ -64,26 +62,22 @@ public static class HeadKernels
     /// Launches <see cref="Forward{TW}"/>. Empty <paramref name="tokenIds"/> means the full vocabulary of
     /// <paramref name="vocab"/> rows; <paramref name="frozenWeights"/> lets the SIMD backend keep a packed LM head.
     /// </summary>
-    public static void LaunchForward<TW>(ComputeDevice device, ArrayView<float> hidden, ArrayView<int> lengths, ArrayView<TW> lmWeight, ArrayView<int> tokenIds,
+    public static void LaunchForward<TW>(ComputeDevice device, ArrayView<float> hidden, ArrayView<TW> lmWeight, ArrayView<int> tokenIds,
         ArrayView<float> scoreWeight, ArrayView<float> scoreBias, ArrayView<float> logits, ArrayView<float> scores,
-        int batch, int seqLen, int hiddenSize, int vocab, bool frozenWeights = false)
+        int batch, int hiddenSize, int vocab, bool frozenWeights = false)
         where TW : unmanaged, IWeight
     {
         using var timer = device.Time("head.forward", 2.0 * batch * (tokenIds.Length > 0 ? tokenIds.Length : vocab) * hiddenSize, (double)Unsafe.SizeOf<TW>() * (tokenIds.Length > 0 ? tokenIds.Length : vocab) * hiddenSize);
         if (device.UsesSimd)
         {
-            var (hh, lh, wh, th, swh, sbh, logitH, scoreH) = (device.Host(hidden), device.Host(lengths), device.Host(lmWeight), device.Host(tokenIds),
+            var (hh, wh, th, swh, sbh, logitH, scoreH) = (device.Host(hidden), device.Host(lmWeight), device.Host(tokenIds),
                 device.Host(scoreWeight), device.Host(scoreBias), device.Host(logits), device.Host(scores));
             int count = tokenIds.Length > 0 ? (int)tokenIds.Length : vocab;
-            // Gather the last-token rows, then one blocked product against the (listed) LM rows.
-            var last = Simd.Scratch(1, batch * hiddenSize); // slot 0 is SimdGemm.SplitDepth's
-            for (int b = 0; b < batch; b++) hh.Slice(((long)b * seqLen + lh[b] - 1) * hiddenSize, hiddenSize).CopyTo(last.AsSpan(b * hiddenSize, hiddenSize));
-            var lastRows = Strided<float>.RowMajor(HostSpan<float>.Pinned(last), hiddenSize);
             if (tokenIds.Length == 0)
             {
                 var w = Strided<TW>.Transposed(wh, hiddenSize);
                 var packed = frozenWeights ? device.PackedWeights(lmWeight, transposed: true, () => SimdGemm.PackAll(w, count, hiddenSize)) : null;
-                SimdGemm.Multiply(lastRows, w, logitH, 0, count, batch, count, hiddenSize, 1f, accumulate: false, packed: packed);
+                SimdGemm.Multiply(Strided<float>.RowMajor(hh, hiddenSize), w, logitH, 0, count, batch, count, hiddenSize, 1f, accumulate: false, packed: packed);
             }
             else
             {
@@ -92,45 +86,45 @@ public static class HeadKernels
                 {
                     WeightRows.Widen(wh, (long)th[j] * hiddenSize, row);
                     for (int b = 0; b < batch; b++)
-                        logitH[(long)b * count + j] = System.Numerics.Tensors.TensorPrimitives.Dot(last.AsSpan(b * hiddenSize, hiddenSize), row);
+                        logitH[(long)b * count + j] = System.Numerics.Tensors.TensorPrimitives.Dot(hh.Slice((long)b * hiddenSize, hiddenSize), row);
                 }
             }
             if (scoreBias.Length > 0)
             {
                 for (int b = 0; b < batch; b++)
                     for (int r = 0; r < 2; r++)
-                        scoreH[b * 2 + r] = sbh[r] + System.Numerics.Tensors.TensorPrimitives.Dot(last.AsSpan(b * hiddenSize, hiddenSize), swh.Slice((long)r * hiddenSize, hiddenSize));
+                        scoreH[b * 2 + r] = sbh[r] + System.Numerics.Tensors.TensorPrimitives.Dot(hh.Slice((long)b * hiddenSize, hiddenSize), swh.Slice((long)r * hiddenSize, hiddenSize));
             }
             return;
         }
         var kernel = device.GetKernel($"head.fwd.{typeof(TW).Name}", acc =>
-            acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<TW>, ArrayView<int>,
+            acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<TW>, ArrayView<int>,
                 ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, HeadArgs>(Forward));
         var args = new HeadArgs
         {
-            Batch = batch, SeqLen = seqLen, Hidden = hiddenSize,
+            Batch = batch, Hidden = hiddenSize,
             LogitCount = tokenIds.Length > 0 ? (int)tokenIds.Length : vocab,
             UseTokenList = tokenIds.Length > 0 ? 1 : 0,
             ScoreHeads = scoreBias.Length > 0 ? 2 : 0,
         };
-        kernel(args.LogitCount + args.ScoreHeads, hidden, lengths, lmWeight, tokenIds, scoreWeight, scoreBias, logits, scores, args);
+        kernel(args.LogitCount + args.ScoreHeads, hidden, lmWeight, tokenIds, scoreWeight, scoreBias, logits, scores, args);
     }
 
     /// <summary>
     /// Kernel, backward of the fused heads: one thread per hidden index c. Writes the gradient of the
-    /// final-norm hidden state at each sequence's last token, dh = dLm + Σ_r dScore[b,r]·Ws[r] (the LM
+    /// final-norm hidden state at each sequence's last token ([B, H]), dh = dLm + Σ_r dScore[b,r]·Ws[r] (the LM
     /// part dLm = dLogits·W_lm comes from <see cref="MatMulKernels.BackwardInput{TW}"/>), and adds the
     /// score-head gradients dWs[r,c] += Σ_b dScore[b,r]·h[b,c], dBs[r] += Σ_b dScore[b,r].
     /// </summary>
-    public static void Backward(Index1D index, ArrayView<float> hidden, ArrayView<int> lengths, ArrayView<float> dLmHidden,
+    public static void Backward(Index1D index, ArrayView<float> hidden, ArrayView<float> dLmHidden,
         ArrayView<float> scoreWeight, ArrayView<float> dScores, ArrayView<float> dHidden, ArrayView<float> dScoreWeight, ArrayView<float> dScoreBias, HeadArgs a)
     {
         int c = index, h = a.Hidden;
         float dw0 = 0f, dw1 = 0f;
         for (int b = 0; b < a.Batch; b++)
         {
-            long row = ((long)b * a.SeqLen + lengths[b] - 1) * h;
-            float grad = dLmHidden.Length > 0 ? dLmHidden[(long)b * h + c] : 0f;
+            long row = (long)b * h;
+            float grad = dLmHidden.Length > 0 ? dLmHidden[row + c] : 0f;
             if (a.ScoreHeads > 0)
             {
                 float d0 = dScores[b * 2], d1 = dScores[b * 2 + 1];
@@ -159,22 +153,22 @@ public static class HeadKernels
     }
 
     /// <summary>
-    /// Launches <see cref="Backward"/>. <paramref name="dHidden"/> ([B·T, H]) must be zero outside the
-    /// last-token rows; empty <paramref name="dLmHidden"/> means no LM term, empty score views no heads.
+    /// Launches <see cref="Backward"/>, which overwrites <paramref name="dHidden"/> ([B, H]); empty
+    /// <paramref name="dLmHidden"/> means no LM term, empty score views no heads.
     /// </summary>
-    public static void LaunchBackward(ComputeDevice device, ArrayView<float> hidden, ArrayView<int> lengths, ArrayView<float> dLmHidden,
+    public static void LaunchBackward(ComputeDevice device, ArrayView<float> hidden, ArrayView<float> dLmHidden,
         ArrayView<float> scoreWeight, ArrayView<float> dScores, ArrayView<float> dHidden, ArrayView<float> dScoreWeight, ArrayView<float> dScoreBias,
-        int batch, int seqLen, int hiddenSize)
+        int batch, int hiddenSize)
     {
         using var timer = device.Time("head.backward", 8.0 * batch * hiddenSize, 16.0 * batch * hiddenSize);
         if (device.UsesSimd)
         {
-            var (hh, lh, dLmH, swh, dSH, dHH, dSWH, dSBH) = (device.Host(hidden), device.Host(lengths), device.Host(dLmHidden), device.Host(scoreWeight),
+            var (hh, dLmH, swh, dSH, dHH, dSWH, dSBH) = (device.Host(hidden), device.Host(dLmHidden), device.Host(scoreWeight),
                 device.Host(dScores), device.Host(dHidden), device.Host(dScoreWeight), device.Host(dScoreBias));
             for (int b = 0; b < batch; b++)
             {
-                var target = dHH.Slice(((long)b * seqLen + lh[b] - 1) * hiddenSize, hiddenSize);
-                var hRow = hh.Slice(((long)b * seqLen + lh[b] - 1) * hiddenSize, hiddenSize);
+                var target = dHH.Slice((long)b * hiddenSize, hiddenSize);
+                var hRow = hh.Slice((long)b * hiddenSize, hiddenSize);
                 if (dLmHidden.Length > 0) dLmH.Slice((long)b * hiddenSize, hiddenSize).CopyTo(target);
                 else target.Clear();
                 if (dScores.Length == 0) continue;
@@ -190,9 +184,9 @@ public static class HeadKernels
             return;
         }
         var kernel = device.GetKernel("head.bwd", acc =>
-            acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+            acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
                 ArrayView<float>, ArrayView<float>, ArrayView<float>, HeadArgs>(Backward));
-        var args = new HeadArgs { Batch = batch, SeqLen = seqLen, Hidden = hiddenSize, ScoreHeads = dScores.Length > 0 ? 2 : 0 };
-        kernel(hiddenSize, hidden, lengths, dLmHidden, scoreWeight, dScores, dHidden, dScoreWeight, dScoreBias, args);
+        var args = new HeadArgs { Batch = batch, Hidden = hiddenSize, ScoreHeads = dScores.Length > 0 ? 2 : 0 };
+        kernel(hiddenSize, hidden, dLmHidden, scoreWeight, dScores, dHidden, dScoreWeight, dScoreBias, args);
     }
 }

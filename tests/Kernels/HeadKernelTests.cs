@@ -2,18 +2,18 @@ using LeadEngine.Kernels;
 
 namespace LeadEngine.Tests.Kernels;
 
-/// <summary>The fused head projection: LM logits (full or a token list) and both score heads at the last real token.</summary>
+/// <summary>The fused head projection: LM logits (full or a token list) and both score heads, one hidden row per sequence.</summary>
 public class HeadKernelTests
 {
-    /// <summary>Reference: gather the last real row of each sequence, then plain dot products.</summary>
-    public static (float[] Logits, float[] Scores) Reference(float[] hidden, int[] lengths, int seqLen, int h, float[] lm, int[]? tokens, int vocab, float[] sw, float[] sb)
+    /// <summary>Reference: plain dot products of each sequence's row with the LM rows and the score heads.</summary>
+    public static (float[] Logits, float[] Scores) Reference(float[] hidden, int batch, int h, float[] lm, int[]? tokens, int vocab, float[] sw, float[] sb)
     {
-        int batch = lengths.Length, count = tokens?.Length ?? vocab;
+        int count = tokens?.Length ?? vocab;
         var logits = new float[batch * count];
         var scores = new float[batch * 2];
         for (int b = 0; b < batch; b++)
         {
-            int row = (b * seqLen + lengths[b] - 1) * h;
+            int row = b * h;
             for (int j = 0; j < count; j++)
             {
                 int id = tokens?[j] ?? j;
@@ -36,28 +36,26 @@ public class HeadKernelTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void LogitsAndScoresAtLastToken(string deviceName, bool tokenList)
+    public void LogitsAndScores(string deviceName, bool tokenList)
     {
         var device = KernelTestData.Device(deviceName);
-        int seqLen = 7, h = 13, vocab = 29;
-        int[] lengths = [7, 2, 5];
+        int batch = 3, h = 13, vocab = 29;
         int[]? tokens = tokenList ? [28, 3] : null;
-        var hidden = KernelTestData.Random(lengths.Length * seqLen * h, 20);
+        var hidden = KernelTestData.Random(batch * h, 20);
         var (lm, lmF) = KernelTestData.RandomBf16(vocab * h, 21);
         var sw = KernelTestData.Random(2 * h, 22);
         var sb = KernelTestData.Random(2, 23);
         using var hb = device.Accelerator.Allocate1D(hidden);
-        using var lb = device.Accelerator.Allocate1D(lengths);
         using var lmb = device.Accelerator.Allocate1D(lm);
         using var tb = device.Accelerator.Allocate1D(tokens ?? [0]);
         using var swb = device.Accelerator.Allocate1D(sw);
         using var sbb = device.Accelerator.Allocate1D(sb);
         int count = tokens?.Length ?? vocab;
-        using var logits = device.Accelerator.Allocate1D<float>(lengths.Length * count);
-        using var scores = device.Accelerator.Allocate1D<float>(lengths.Length * 2);
-        HeadKernels.LaunchForward<Bf16>(device, hb.View, lb.View, lmb.View, tokens is null ? ArrayView<int>.Empty : tb.View,
-            swb.View, sbb.View, logits.View, scores.View, lengths.Length, seqLen, h, vocab);
-        var (expectedLogits, expectedScores) = Reference(hidden, lengths, seqLen, h, lmF, tokens, vocab, sw, sb);
+        using var logits = device.Accelerator.Allocate1D<float>(batch * count);
+        using var scores = device.Accelerator.Allocate1D<float>(batch * 2);
+        HeadKernels.LaunchForward<Bf16>(device, hb.View, lmb.View, tokens is null ? ArrayView<int>.Empty : tb.View,
+            swb.View, sbb.View, logits.View, scores.View, batch, h, vocab);
+        var (expectedLogits, expectedScores) = Reference(hidden, batch, h, lmF, tokens, vocab, sw, sb);
         Close.Check(expectedLogits, logits.GetAsArray1D(), 1e-5, "head logits");
         Close.Check(expectedScores, scores.GetAsArray1D(), 1e-5, "head scores");
     }
