@@ -167,7 +167,7 @@ public sealed class ComputeDevice : IDisposable
     public KernelTimer Time(string name, double flops = 0, double bytes = 0) =>
         Profiler is null ? default : new KernelTimer(this, name, flops, bytes);
 
-    private readonly ConcurrentDictionary<(nint Address, long Length, bool Transposed, long FoldId), float[]> _packedWeights = new();
+    private readonly ConcurrentDictionary<(nint Address, long Length, bool Transposed, long FoldId), PackedPanels> _packedWeights = new();
 
     /// <summary>
     /// The SIMD backend's packed fp32 copy of a frozen weight matrix in one of its two layouts (W for
@@ -176,7 +176,7 @@ public sealed class ComputeDevice : IDisposable
     /// release them when they free the buffers). A nonzero <paramref name="foldId"/> names a frozen LoRA
     /// adapter folded into this copy (see <see cref="ReleaseFoldedWeights"/>).
     /// </summary>
-    internal float[] PackedWeights<T>(ArrayView<T> view, bool transposed, Func<float[]> pack, long foldId = 0) where T : unmanaged =>
+    internal PackedPanels PackedWeights<T>(ArrayView<T> view, bool transposed, Func<PackedPanels> pack, long foldId = 0) where T : unmanaged =>
         _packedWeights.GetOrAdd(((nint)view.LoadEffectiveAddressAsPtr(), view.Length, transposed, foldId), _ => pack());
 
     /// <summary>Drops every packed weight copy (call when freeing frozen weights).</summary>

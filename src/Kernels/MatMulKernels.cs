@@ -309,7 +309,7 @@ public static class MatMulKernels
     }
 
     /// <summary>W + scale·B·A in fp32 ([n, k], W widened), packed for x·(…)ᵀ: a frozen adapter folded into its base weight.</summary>
-    private static float[] PackFolded<TW>(ComputeDevice device, ArrayView<TW> wView, ArrayView<float> aView, ArrayView<float> bView,
+    private static PackedPanels PackFolded<TW>(ComputeDevice device, ArrayView<TW> wView, ArrayView<float> aView, ArrayView<float> bView,
         int n, int k, int rank, float scale)
         where TW : unmanaged, IWeight
     {

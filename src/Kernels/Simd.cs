@@ -39,14 +39,14 @@ internal static class Simd
     [ThreadStatic] private static float[]?[]? t_scratch;
 
     /// <summary>
-    /// The calling thread's pinned scratch buffer number <paramref name="slot"/> (0–1), at least
+    /// The calling thread's pinned scratch buffer number <paramref name="slot"/> (0–4), at least
     /// <paramref name="length"/> floats, contents undefined, valid until the thread asks for the same slot
     /// again. Reused because every allocation on the pinned heap counts towards a full (gen2) collection:
     /// allocating per call cost a 1–2.5 ms collection every call or two of the tiny model's forward.
     /// </summary>
     public static float[] Scratch(int slot, int length)
     {
-        var slots = t_scratch ??= new float[]?[2];
+        var slots = t_scratch ??= new float[]?[5];
         var buffer = slots[slot];
         if (buffer is null || buffer.Length < length)
             slots[slot] = buffer = GC.AllocateUninitializedArray<float>(Math.Max(length, 2 * (buffer?.Length ?? 0)), pinned: true);

@@ -17,6 +17,13 @@ internal readonly record struct Strided<T>(HostSpan<T> Data, long Offset, long R
 internal readonly record struct ExtraProduct(Strided<float> A, Strided<F32> B, int Depth, float Scale);
 
 /// <summary>
+/// B[Depth, Columns] packed once by <see cref="SimdGemm.PackAll{TW}"/> into <see cref="Data"/> from
+/// <see cref="Offset"/>. A product may read any leading part of it (k ≤ Depth, n ≤ Columns): attention
+/// packs a sequence's keys and values once and multiplies by growing prefixes of them.
+/// </summary>
+internal sealed record PackedPanels(float[] Data, int Offset, int Depth, int Columns);
+
+/// <summary>
 /// The SIMD CPU backend's matrix product, <c>C[M,N] = α·A[M,K]·B[K,N] (+ C)</c>, behind every SIMD
 /// matmul and LoRA launcher. A is fp32, B is stored weights widened while packing, both strided so
 /// that transposes cost nothing. Blocked the way BLAS is: B is packed once per (column block, K block)
@@ -38,14 +45,17 @@ internal static class SimdGemm
     /// C (+)= α·A·B over M×N outputs with inner dimension K, C row-major from <paramref name="cOffset"/>
     /// with row length <paramref name="ldc"/>. <paramref name="parallel"/> false keeps it on the calling
     /// thread (for callers that already run one product per core). <paramref name="packed"/> is B already
-    /// packed by <see cref="PackAll{TW}"/> (frozen weights), or null to pack per call. <paramref name="extra"/>
+    /// packed by <see cref="PackAll{TW}"/> (frozen weights, attention's keys and values; then
+    /// <paramref name="b"/> is not read), or null to pack per call. <paramref name="extra"/>
     /// adds a second, shallow product into the same output registers (a LoRA up-projection).
     /// </summary>
     public static void Multiply<TW>(Strided<float> a, Strided<TW> b, HostSpan<float> c, long cOffset, int ldc,
-        int m, int n, int k, float alpha, bool accumulate, bool parallel = true, float[]? packed = null, ExtraProduct? extra = null)
+        int m, int n, int k, float alpha, bool accumulate, bool parallel = true, PackedPanels? packed = null, ExtraProduct? extra = null)
         where TW : unmanaged, IWeight
     {
         if (m == 0 || n == 0) return;
+        if (packed is { } p && (k > p.Depth || n > p.Columns))
+            throw new ArgumentException($"a {k}×{n} product reads past B packed as {p.Depth}×{p.Columns}");
         if (extra is { Depth: > BlockDepth } deep)
         {
             // Deeper than one panel (a LoRA rank over 256): the second product runs on its own.
@@ -78,7 +88,7 @@ internal static class SimdGemm
             if (extra is { } e)
             {
                 extraPanel = t_extraPanel ??= new float[BlockDepth * BlockColumns];
-                Pack(e.B, 0, j0, e.Depth, cols, extraPanel, column);
+                Pack(e.B, 0, j0, e.Depth, cols, extraPanel, 0, BlockDepth, column);
                 if (e.Scale != 1f) System.Numerics.Tensors.TensorPrimitives.Multiply(extraPanel, e.Scale / alpha, extraPanel);
             }
             if (k == 0 && !accumulate)
@@ -95,10 +105,11 @@ internal static class SimdGemm
             for (int p0 = 0; p0 < k; p0 += BlockDepth)
             {
                 int depth = Math.Min(BlockDepth, k - p0);
-                var source = panel;
-                int at = 0;
-                if (packed is null) Pack(b, p0, j0, depth, cols, panel, column);
-                else (source, at) = (packed, PanelIndex(j0 / BlockColumns, p0 / BlockDepth, k));
+                var (source, at, panelDepth) = (panel, 0, BlockDepth);
+                if (packed is { } pk)
+                    (source, at, panelDepth) = (pk.Data, pk.Offset + PanelIndex(j0 / BlockColumns, p0 / BlockDepth, pk.Depth), PanelDepth(pk.Depth));
+                else
+                    Pack(b, p0, j0, depth, cols, panel, 0, BlockDepth, column);
                 bool add = accumulate || p0 > 0, last = p0 + BlockDepth >= k;
                 for (int ib = ob; ib < Math.Min(rows, ob + outerRows); ib += RowBlock)
                 for (int j = 0; j < cols; j += StripColumns)
@@ -107,9 +118,9 @@ internal static class SimdGemm
                     long cStart = cOffset + (long)(i0 + ib) * ldc + j0 + j;
                     var (extraA, extraDepth) = last && extra is { } x ? (x.A, x.Depth) : (default, 0);
                     if (Vector512.IsHardwareAccelerated)
-                        Strip<Lanes512, Vector512<float>>(a, i0 + ib, stripRows, p0, depth, source, at, j, stripColumns, c, cStart, ldc, alpha, add, extraA, extraPanel, extraDepth);
+                        Strip<Lanes512, Vector512<float>>(a, i0 + ib, stripRows, p0, depth, source, at + j / StripColumns * panelDepth * StripColumns, j, stripColumns, c, cStart, ldc, alpha, add, extraA, extraPanel, extraDepth);
                     else
-                        Strip<Lanes256, Vector256<float>>(a, i0 + ib, stripRows, p0, depth, source, at, j, stripColumns, c, cStart, ldc, alpha, add, extraA, extraPanel, extraDepth);
+                        Strip<Lanes256, Vector256<float>>(a, i0 + ib, stripRows, p0, depth, source, at + j / StripColumns * panelDepth * StripColumns, j, stripColumns, c, cStart, ldc, alpha, add, extraA, extraPanel, extraDepth);
                 }
             }
         }
@@ -144,42 +155,56 @@ internal static class SimdGemm
 
     /// <summary>
     /// Every panel of a K×N operand B, packed once: what <see cref="Multiply{TW}"/> takes as
-    /// <c>packed</c> for frozen weights, so repeated products skip the widening and transposing.
+    /// <c>packed</c>, so repeated products skip the widening and transposing. Packs into a new array, or
+    /// into <paramref name="into"/> from <paramref name="offset"/> (<see cref="PackedLength"/> floats).
     /// </summary>
-    public static float[] PackAll<TW>(Strided<TW> b, int n, int k) where TW : unmanaged, IWeight
+    public static PackedPanels PackAll<TW>(Strided<TW> b, int n, int k, float[]? into = null, int offset = 0, bool parallel = true)
+        where TW : unmanaged, IWeight
     {
         int columnBlocks = (n + BlockColumns - 1) / BlockColumns, depthBlocks = (k + BlockDepth - 1) / BlockDepth;
-        var packed = new float[(long)columnBlocks * depthBlocks * BlockDepth * BlockColumns];
-        CoreTeam.For(columnBlocks * depthBlocks, block =>
+        var packed = into ?? new float[PackedLength(n, k)];
+        if (packed.Length - offset < PackedLength(n, k)) throw new ArgumentException($"{packed.Length - offset} floats cannot hold a {k}×{n} packed operand");
+        if (parallel) CoreTeam.For(columnBlocks * depthBlocks, PackBlock);
+        else for (int block = 0; block < columnBlocks * depthBlocks; block++) PackBlock(block);
+        return new PackedPanels(packed, offset, k, n);
+
+        void PackBlock(int block)
         {
             int cb = block / depthBlocks, kb = block % depthBlocks;
             int j0 = cb * BlockColumns, p0 = kb * BlockDepth;
-            var panel = new float[BlockDepth * BlockColumns];
-            Pack(b, p0, j0, Math.Min(BlockDepth, k - p0), Math.Min(BlockColumns, n - j0), panel, new float[Math.Max(BlockDepth, BlockColumns)]);
-            panel.CopyTo(packed, PanelIndex(cb, kb, k));
-        });
-        return packed;
+            Pack(b, p0, j0, Math.Min(BlockDepth, k - p0), Math.Min(BlockColumns, n - j0), packed, offset + PanelIndex(cb, kb, k), PanelDepth(k),
+                t_column ??= new float[Math.Max(BlockDepth, BlockColumns)]);
+        }
     }
 
+    /// <summary>Floats that <see cref="PackAll{TW}"/> writes for a K×N operand.</summary>
+    public static int PackedLength(int n, int k) =>
+        checked((n + BlockColumns - 1) / BlockColumns * ((k + BlockDepth - 1) / BlockDepth) * PanelDepth(k) * BlockColumns);
+
+    // A packed operand shallower than one block (attention's head dim, a small model's hidden size) gets
+    // panels of its own depth rather than BlockDepth rows, most of them unused.
+    private static int PanelDepth(int k) => Math.Min(BlockDepth, k);
+
     private static int PanelIndex(int columnBlock, int depthBlock, int k) =>
-        (columnBlock * ((k + BlockDepth - 1) / BlockDepth) + depthBlock) * BlockDepth * BlockColumns;
+        (columnBlock * ((k + BlockDepth - 1) / BlockDepth) + depthBlock) * PanelDepth(k) * BlockColumns;
 
     /// <summary>
-    /// Widens B[p0.., j0..] into the panel as strips of <see cref="StripColumns"/> columns (the register
-    /// tile's width), each strip [depth, width] contiguous; zero past <paramref name="cols"/>.
+    /// Widens B[p0.., j0..] into the panel at <paramref name="at"/> as strips of <see cref="StripColumns"/>
+    /// columns (the register tile's width), each strip [<paramref name="panelDepth"/>, width] contiguous,
+    /// of which the first <paramref name="depth"/> rows are written; zero past <paramref name="cols"/>.
     /// </summary>
-    private static void Pack<TW>(Strided<TW> b, int p0, int j0, int depth, int cols, float[] panel, float[] scratch)
+    private static void Pack<TW>(Strided<TW> b, int p0, int j0, int depth, int cols, float[] panel, int at, int panelDepth, float[] scratch)
         where TW : unmanaged, IWeight
     {
-        int stripSize = BlockDepth * StripColumns;
-        if (cols < BlockColumns) Array.Clear(panel);
+        int stripSize = panelDepth * StripColumns;
+        if (cols % StripColumns != 0) Array.Clear(panel, at + cols / StripColumns * stripSize, stripSize);
         if (b.ColumnStride == 1)
         {
             for (int p = 0; p < depth; p++)
             {
                 WeightRows.Widen(b.Data, b.Offset + (p0 + p) * b.RowStride + j0, scratch.AsSpan(0, cols));
                 for (int j = 0; j < cols; j += StripColumns)
-                    scratch.AsSpan(j, Math.Min(StripColumns, cols - j)).CopyTo(panel.AsSpan(j / StripColumns * stripSize + p * StripColumns));
+                    scratch.AsSpan(j, Math.Min(StripColumns, cols - j)).CopyTo(panel.AsSpan(at + j / StripColumns * stripSize + p * StripColumns));
             }
         }
         else if (b.RowStride == 1)
@@ -187,26 +212,27 @@ internal static class SimdGemm
             for (int j = 0; j < cols; j++)
             {
                 WeightRows.Widen(b.Data, b.Offset + (j0 + j) * b.ColumnStride + p0, scratch.AsSpan(0, depth));
-                int at = j / StripColumns * stripSize + j % StripColumns;
-                for (int p = 0; p < depth; p++) panel[at + p * StripColumns] = scratch[p];
+                int column = at + j / StripColumns * stripSize + j % StripColumns;
+                for (int p = 0; p < depth; p++) panel[column + p * StripColumns] = scratch[p];
             }
         }
         else
         {
             for (int p = 0; p < depth; p++)
                 for (int j = 0; j < cols; j++)
-                    panel[j / StripColumns * stripSize + p * StripColumns + j % StripColumns] = b.Data[b.Offset + (p0 + p) * b.RowStride + (j0 + j) * b.ColumnStride].ToFloat();
+                    panel[at + j / StripColumns * stripSize + p * StripColumns + j % StripColumns] = b.Data[b.Offset + (p0 + p) * b.RowStride + (j0 + j) * b.ColumnStride].ToFloat();
         }
     }
 
     /// <summary>
     /// One column strip of the output, six rows (one register tile) at a time:
     /// C[i.., j..][rowCount, cols ≤ strip width] (+)= α·(A[i.., p0..p0+depth]·panel[.., j..] + E[i..]·extraPanel[.., j..]),
+    /// the strip of B starting at <paramref name="stripOffset"/> in <paramref name="panel"/>,
     /// the second product (depth <paramref name="extraDepth"/>, 0 for none) summed in the same registers.
     /// A whole strip per call keeps the call and setup cost off each tile, which matters at the shallow
     /// depths of attention (the head dim, 16–128). The tile is two vectors of <typeparamref name="L"/> per row.
     /// </summary>
-    private static unsafe void Strip<L, V>(Strided<float> a, int i, int rowCount, int p0, int depth, float[] panel, int panelOffset, int j, int cols,
+    private static unsafe void Strip<L, V>(Strided<float> a, int i, int rowCount, int p0, int depth, float[] panel, int stripOffset, int j, int cols,
         HostSpan<float> c, long cStart, int ldc, float alpha, bool add, Strided<float> extra, float[]? extraPanel, int extraDepth)
         where L : struct, ILanes<V> where V : unmanaged
     {
@@ -216,7 +242,7 @@ internal static class SimdGemm
         float* edge = stackalloc float[TileRows * 2 * Vector512<float>.Count]; // the right edge's tile, row stride 2·L.Count
         fixed (float* mainB = panel, extraB = extraPanel ?? panel)
         {
-            float* panelStrip = mainB + panelOffset + j / StripColumns * BlockDepth * StripColumns;
+            float* panelStrip = mainB + stripOffset;
             float* extraStrip = extraB + j / StripColumns * BlockDepth * StripColumns;
             for (int r = 0; r < rowCount; r += TileRows, target += TileRows * (long)ldc)
             {

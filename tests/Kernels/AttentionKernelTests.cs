@@ -50,6 +50,14 @@ public class AttentionKernelTests
     [MemberData(nameof(KernelTestData.Devices), MemberType = typeof(KernelTestData))]
     public void LongerThanOneQueryBlock(string deviceName) => Run(KernelTestData.Device(deviceName), [150, 70], 150, 2, 1, 8, 20);
 
+    /// <summary>
+    /// Past one block of the SIMD backend's packed kᵀ and v (64 keys, 256 keys deep) and past one column
+    /// block and strip of the head dim (72 = 64 + 8), with a second sequence ending inside a block.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(KernelTestData.Devices), MemberType = typeof(KernelTestData))]
+    public void PastOnePackedBlock(string deviceName) => Run(KernelTestData.Device(deviceName), [300, 257], 300, 2, 1, 72, 21);
+
     [Theory]
     [MemberData(nameof(KernelTestData.Devices), MemberType = typeof(KernelTestData))]
     public void SingleKvHeadMultiQuery(string deviceName) => Run(KernelTestData.Device(deviceName), [9, 13], 13, 4, 1, 6, 18);

@@ -193,6 +193,10 @@ public class BackwardKernelTests
     [Fact]
     public void AttentionBackwardAcrossQueryBlocks() => AttentionBackward(KernelTestData.Device("simd"), [140, 70], 140, 2, 1, 4);
 
+    /// <summary>Past one block of the SIMD backend's packed kᵀ, vᵀ and k, in keys and in the head dim (see the forward test).</summary>
+    [Fact]
+    public void AttentionBackwardPastOnePackedBlock() => AttentionBackward(KernelTestData.Device("simd"), [300, 257], 300, 2, 1, 72);
+
     private static void AttentionBackward(ComputeDevice device, int[] lengths, int seqLen, int heads, int kvHeads, int d)
     {
         int rows = lengths.Length * seqLen;

@@ -28,6 +28,14 @@ public static class KernelTestData
         return values;
     }
 
+    /// <summary><see cref="Random"/> values in a pinned array (what a SIMD host span may point at).</summary>
+    public static float[] RandomPinned(int count, int seed)
+    {
+        var values = GC.AllocateArray<float>(count, pinned: true);
+        Random(count, seed).CopyTo(values, 0);
+        return values;
+    }
+
     /// <summary>Values rounded to bf16, as stored weights, and their fp32 widening.</summary>
     public static (Bf16[] Stored, float[] Widened) RandomBf16(int count, int seed, float scale = 1f)
     {

@@ -47,13 +47,7 @@ public class SimdRankProductsTests
         }
     }
 
-    /// <summary>Random values in a pinned array (what a host span may point at).</summary>
-    private static float[] Pinned(int count, int seed)
-    {
-        var values = GC.AllocateArray<float>(count, pinned: true);
-        KernelTestData.Random(count, seed).CopyTo(values, 0);
-        return values;
-    }
+    private static float[] Pinned(int count, int seed) => KernelTestData.RandomPinned(count, seed);
 
     private static HostSpan<float> Span(float[] pinned) => HostSpan<float>.Pinned(pinned);
 }
