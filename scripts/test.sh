@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
-# Runs the whole test suite on ILGPU's CPU accelerator (no GPU needed). Installs what it needs first.
+# Runs the whole test suite on ILGPU's CPU accelerator (no GPU needed). Installs what it needs first,
+# PostgreSQL included.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 scripts/setup.sh
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
+# PostgreSQL for the feedback-store tests: a throwaway server from Debian's package (scripts/postgres.sh).
+# Without one, those tests skip and say why.
+if pg="$(scripts/postgres.sh | tail -1)"; then
+  export LEADENGINE_TEST_POSTGRES="$pg"
+  trap 'scripts/postgres.sh stop; rm -f "$log"' EXIT
+else
+  echo "test: PostgreSQL could not be started (see above); the PostgreSQL tests will skip" >&2
+fi
 status=0
 dotnet test LeadEngine.sln -c Release --nologo "$@" 2>&1 | tee "$log" || status=$?
 # The SIMD backend picks 512- or 256-bit register tiles by the CPU: run the kernel tests again with

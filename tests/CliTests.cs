@@ -71,6 +71,17 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void ServeRefusesAModelWithoutAnAdapter()
+    {
+        var (code, _, err) = Run("serve", "--model", Fixtures.ModelDir("tiny-qwen2-gqa-tied"), "--port", "0");
+        Assert.Equal(2, code);
+        Assert.Contains("--model needs --adapter", err);
+        var (help, stdout, _) = Run("--help");
+        Assert.Equal(0, help);
+        Assert.Contains("POST /v1/score, GET /v1/call-list?k=K, POST /v1/feedback", stdout);
+    }
+
+    [Fact]
     public void ErrorsAreOneClearLine()
     {
         var (code, _, err) = Run("forward", "--model", Fixtures.ModelDir("tiny-qwen2-gqa-tied"), "--ids", "1 x");

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using LeadEngine.Engine;
 using LeadEngine.Engine.Leads;
-using LeadEngine.Engine.SafeTensors;
 using LeadEngine.Kernels;
 using LeadEngine.Training;
 using LeadEngine.Training.Evaluation;
@@ -36,7 +35,7 @@ internal static class LeadCommands
         var data = LeadDataReader.Read(path, funnel, requireOutcome: false);
         var lead = id is null ? data.Leads.FirstOrDefault() : data.Leads.FirstOrDefault(l => l.Id == id);
         if (lead is null) throw new ArgumentException(id is null ? $"{path}: no leads" : $"{path}: no lead '{id}'");
-        var builder = new PromptBuilder(Paths.Tokenizer(modelDir ?? Path.GetDirectoryName(Path.GetFullPath(path))!), new PromptOptions { TokenBudget = budget });
+        var builder = new PromptBuilder(QwenTokenizer.ForModel(modelDir ?? Path.GetDirectoryName(Path.GetFullPath(path))!), new PromptOptions { TokenBudget = budget });
         var prompt = builder.Build(lead);
         Console.Write(prompt.Text);
         Console.Error.WriteLine($"[{prompt.Ids.Length} tokens{(prompt.DialogueTruncated ? ", dialogue truncated" : "")}; answer tokens Yes={builder.YesTokenId} No={builder.NoTokenId}]");
@@ -62,7 +61,7 @@ internal static class LeadCommands
         var (train, test, skipped) = LeadPipeline.LoadAndSplit(data, funnel, skip);
         Console.WriteLine($"{data}: {train.Count + test.Count} leads ({skipped} bad rows skipped); training on the first {train.Count} by time, {test.Count} held out for eval");
         using var device = ComputeDevice.Open(kind);
-        var tokenizer = Paths.Tokenizer(modelDir);
+        var tokenizer = QwenTokenizer.ForModel(modelDir);
         var progress = new ProgressBar(Console.Out, !Console.IsOutputRedirected);
         using (var model = QwenModel.Load(modelDir, device))
         {
@@ -82,19 +81,21 @@ internal static class LeadCommands
         a.RejectUnknown();
         var leads = LeadDataReader.Read(data, funnel, requireOutcome: false, skip);
         using var device = ComputeDevice.Open(kind);
-        using var scorer = LeadScorer.Load(modelDir, adapterDir, Paths.Tokenizer(modelDir), device: device);
+        using var scorer = LeadScorer.Load(modelDir, adapterDir, QwenTokenizer.ForModel(modelDir), device: device);
         var clock = Stopwatch.StartNew();
-        using var writer = new StreamWriter(outPath);
-        writer.WriteLine("lead_id,probability,ranking_score,score,grade,p_yes");
         int done = 0;
-        foreach (var chunk in leads.Leads.Chunk(scorer.BatchSize * 4))
+        AtomicFile.WriteText(outPath, writer =>
         {
-            foreach (var s in scorer.ScoreBatch(chunk))
-                writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{s.LeadId},{s.Probability:G6},{s.RankingScore:G6},{s.Score},{s.Grade},{s.YesProbability:G6}"));
-            done += chunk.Length;
-            double rate = done / clock.Elapsed.TotalSeconds;
-            Console.Error.Write($"\rscored {done}/{leads.Leads.Count} leads | {rate:F1} leads/s | ETA {TimeSpan.FromSeconds((leads.Leads.Count - done) / Math.Max(rate, 1e-9)):hh\\:mm\\:ss}");
-        }
+            writer.WriteLine("lead_id,probability,ranking_score,score,grade,p_yes");
+            foreach (var chunk in leads.Leads.Chunk(scorer.BatchSize * 4))
+            {
+                foreach (var s in scorer.ScoreBatch(chunk))
+                    writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{s.LeadId},{s.Probability:G6},{s.RankingScore:G6},{s.Score},{s.Grade},{s.YesProbability:G6}"));
+                done += chunk.Length;
+                double rate = done / clock.Elapsed.TotalSeconds;
+                Console.Error.Write($"\rscored {done}/{leads.Leads.Count} leads | {rate:F1} leads/s | ETA {TimeSpan.FromSeconds((leads.Leads.Count - done) / Math.Max(rate, 1e-9)):hh\\:mm\\:ss}");
+            }
+        });
         Console.Error.WriteLine();
         Console.WriteLine($"wrote {done} scores to {outPath} ({done / clock.Elapsed.TotalSeconds:F1} leads/s; {leads.Skipped.Count} bad rows skipped)");
         return 0;
@@ -110,18 +111,12 @@ internal static class LeadCommands
         a.RejectUnknown();
         var (train, test, _) = LeadPipeline.LoadAndSplit(data, funnel, skip);
         using var device = ComputeDevice.Open(kind);
-        var scores = LeadPipeline.Score(modelDir, adapterDir, Paths.Tokenizer(modelDir), device, test);
+        var scores = LeadPipeline.Score(modelDir, adapterDir, QwenTokenizer.ForModel(modelDir), device, test);
         var metrics = LeadPipeline.Evaluate([("LeadEngine (LoRA + heads)", scores, true)], train, test, funnel, report);
         Console.Write(EvaluationReport.Markdown(metrics, test.Count, test.Count(l => l.Converted == 1)));
         Console.WriteLine($"report: {Path.Combine(report, "report.md")} (gains.svg, calibration.svg, report.json)");
         return 0;
     }
-
-    /// <summary>The built-in default model: Qwen2 architecture at a tiny size with the real Qwen vocabulary.</summary>
-    public static QwenConfig DemoModelConfig { get; } = new()
-    {
-        HiddenSize = 128, Layers = 2, Heads = 4, KvHeads = 2, IntermediateSize = 352, VocabSize = 151936, TieWordEmbeddings = true, RopeTheta = 1e6,
-    };
 
     public static int Demo(CliArgs a)
     {
@@ -129,18 +124,15 @@ internal static class LeadCommands
         var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
         a.RejectUnknown();
         var total = Stopwatch.StartNew();
-        string root = Path.Combine(RepositoryPaths.Find("weights") ?? "weights", "demo");
-        string modelDir = Path.Combine(root, "tiny-qwen2"), data = Path.Combine(root, $"leads-{count}.csv");
-        Directory.CreateDirectory(root);
-        if (!File.Exists(Path.Combine(modelDir, "model.safetensors"))) SyntheticModel.Write(modelDir, DemoModelConfig, TensorDType.BF16, seed: 1);
-        if (!File.Exists(data)) SyntheticLeads.WriteCsv(data, count, seed: 1);
+        string root = BuiltInModel.Root, modelDir = BuiltInModel.EnsureModel(), data = BuiltInModel.EnsureLeads(count);
         var funnel = FunnelConfig.Automotive;
         var (train, test, _) = LeadPipeline.LoadAndSplit(data, funnel, skipBadRows: false);
         Console.WriteLine($"LeadEngine demo: {count:N0} synthetic automotive leads ({train.Count(l => l.Converted == 1) + test.Count(l => l.Converted == 1)} converted), " +
             $"split by time into {train.Count:N0} train / {test.Count:N0} test");
-        Console.WriteLine($"model: Qwen2 architecture, hidden {DemoModelConfig.HiddenSize}, {DemoModelConfig.Layers} layers, random weights (seed 1), real Qwen tokenizer; {modelDir}");
+        var config = BuiltInModel.Config;
+        Console.WriteLine($"model: Qwen2 architecture, hidden {config.HiddenSize}, {config.Layers} layers, random weights (seed 1), real Qwen tokenizer; {modelDir}");
         using var device = ComputeDevice.Open(kind);
-        var tokenizer = Paths.Tokenizer(modelDir);
+        var tokenizer = QwenTokenizer.ForModel(modelDir);
         var runs = new List<(string Name, IReadOnlyList<LeadScore> Scores, bool RankByPairwise)>();
         foreach (var (name, weights, dir) in new[]
         {
@@ -149,15 +141,12 @@ internal static class LeadCommands
         })
         {
             string outDir = Path.Combine(root, dir);
-            using (var model = QwenModel.Load(modelDir, device))
-            {
-                var clock = Stopwatch.StartNew();
-                var progress = new ProgressBar(Console.Out, !Console.IsOutputRedirected);
-                Console.WriteLine($"training {name}");
-                LeadPipeline.Train(model, tokenizer, train, funnel, new LeadTrainingOptions { Epochs = epochs, LearningRate = 3e-3, Weights = weights }, outDir, progress.Report);
-                Console.WriteLine($"  trained in {clock.Elapsed.TotalSeconds:F0} s");
-            }
-            runs.Add((name, LeadPipeline.Score(modelDir, outDir, tokenizer, device, test, calibrationLeads: train), weights.Hpro > 0));
+            var clock = Stopwatch.StartNew();
+            var progress = new ProgressBar(Console.Out, !Console.IsOutputRedirected);
+            Console.WriteLine($"training {name}");
+            BuiltInModel.TrainAdapter(modelDir, data, outDir, tokenizer, device, BuiltInModel.TrainingOptions(epochs, weights), progress.Report);
+            Console.WriteLine($"  trained in {clock.Elapsed.TotalSeconds:F0} s");
+            runs.Add((name, LeadPipeline.Score(modelDir, outDir, tokenizer, device, test), weights.Hpro > 0));
         }
         var metrics = LeadPipeline.Evaluate(runs, train, test, funnel, Path.Combine(root, "report"));
         Console.WriteLine();

@@ -85,7 +85,7 @@ internal static class ProfileCommand
         string? adapterDir = a.Optional("adapter");
         int maxSeq = a.Int("max-seq", 2048);
         a.RejectUnknown();
-        var prompts = new Engine.Leads.PromptBuilder(Paths.Tokenizer(modelDir));
+        var prompts = new Engine.Leads.PromptBuilder(QwenTokenizer.ForModel(modelDir));
         using var device = ComputeDevice.Open(DeviceKind.Cpu);
         LoraAdapter? adapter = null;
         ScoreHeads? heads = null;

@@ -33,6 +33,12 @@ commands:
                   [--device D]   per-kernel table (calls, ms, % of step, GFLOP/s, GB/s) of a scoring forward or a training step
   export-onnx     --model DIR [--adapter DIR] --out FILE.onnx [--max-seq 2048]
                   the scorer as a standard ONNX graph (adapter merged; weights in FILE.onnx.data) for ONNX Runtime
+  serve           [--port 8080] [--host 127.0.0.1] [--adapter DIR [--model DIR]] [--db PATH|CONNSTRING] [--batch-size 16]
+                  [--queue 1024] [--max-body-kb 1024] [--cooldown-hours 20] [--device D]   the scoring service (HTTP/JSON):
+                  POST /v1/score, GET /v1/call-list?k=K, POST /v1/feedback, GET /v1/leads/ID, /healthz, /metrics;
+                  without --adapter the built-in default; --db defaults to ADAPTER/feedback.db (SQLite), or a PostgreSQL connection string
+  load-test       --url http://127.0.0.1:PORT [--clients 4] [--seconds 10] [--feedback-share 0.25] [--data FILE]
+                  bounded loopback load test of a running service: throughput and p50/p95/p99 latency
   generate-model  --out DIR [--hidden 64 --layers 2 --heads 4 --kv-heads 2 --intermediate 176 --vocab 512]
                   [--dtype bf16|f16|f32] [--tied] [--seed 1]   a Qwen2-architecture model with seeded random weights
 """;
@@ -61,6 +67,8 @@ try
         "prompt" => LeadCommands.Prompt(options),
         "profile" => ProfileCommand.Run(options),
         "export-onnx" => ProfileCommand.ExportOnnx(options),
+        "serve" => ServeCommands.Serve(options),
+        "load-test" => ServeCommands.LoadTestCommand(options),
         _ => throw new UsageException($"unknown command '{args[0]}'"),
     };
 }
@@ -70,7 +78,7 @@ catch (UsageException e)
     Console.Error.Write(Usage);
     return 2;
 }
-catch (Exception e) when (e is LeadEngine.Engine.Leads.LeadDataException or SafeTensorsException or ModelConfigException or ArgumentException or FileNotFoundException
+catch (Exception e) when (e is LeadEngine.Engine.Leads.LeadDataException or LeadEngine.Feedback.FeedbackStoreException or SafeTensorsException or ModelConfigException or ArgumentException or FileNotFoundException
     or DirectoryNotFoundException or InvalidDataException or InvalidOperationException or JsonException)
 {
     Console.Error.WriteLine($"leadengine: error: {e.Message}");
@@ -94,7 +102,7 @@ namespace LeadEngine.Cli
             var sequences = idTexts.Select(ParseIds).ToList();
             if (texts.Count > 0)
             {
-                var tokenizer = Paths.Tokenizer(modelDir);
+                var tokenizer = QwenTokenizer.ForModel(modelDir);
                 sequences.AddRange(texts.Select(t => tokenizer.Encode(t).ToArray()));
             }
             using var device = ComputeDevice.Open(kind);
@@ -150,7 +158,7 @@ namespace LeadEngine.Cli
             string text = a.Required("text");
             bool json = a.Flag("json");
             a.RejectUnknown();
-            var ids = Paths.Tokenizer(modelDir).Encode(text);
+            var ids = QwenTokenizer.ForModel(modelDir).Encode(text);
             Console.WriteLine(json ? JsonSerializer.Serialize(ids) : string.Join(' ', ids));
             return 0;
         }
@@ -249,20 +257,6 @@ namespace LeadEngine.Cli
                 Console.WriteLine($"  sequence {b}: next token {top} (logit {result.LastLogits[b][top]:F4})");
             }
             return worst <= 1e-4 ? 0 : 1;
-        }
-    }
-
-    /// <summary>The tokenizer a model folder runs with.</summary>
-    internal static class Paths
-    {
-        /// <summary>The model folder's tokenizer, else the default Qwen tokenizer installed by scripts/setup.sh.</summary>
-        public static QwenTokenizer Tokenizer(string modelDir)
-        {
-            if (QwenTokenizer.HasFiles(modelDir)) return QwenTokenizer.FromDirectory(modelDir);
-            string? fallback = Environment.GetEnvironmentVariable("LEADENGINE_TOKENIZER") ?? RepositoryPaths.Find(Path.Combine("weights", "qwen-tokenizer"));
-            if (fallback is null || !QwenTokenizer.HasFiles(fallback))
-                throw new FileNotFoundException($"{modelDir}: no tokenizer.json or vocab.json + merges.txt, and no default tokenizer (run scripts/setup.sh)");
-            return QwenTokenizer.FromDirectory(fallback);
         }
     }
 }

@@ -35,9 +35,20 @@ public sealed class LeadScorer : IDisposable
     /// <summary>Leads per forward pass in <see cref="ScoreBatch"/>.</summary>
     public int BatchSize { get; }
 
+    /// <summary>
+    /// Identifies the weights that produce the scores: the first 12 hex digits of the SHA-256 of
+    /// the adapter file (LoRA and heads), so two folders with the same weights share a version.
+    /// </summary>
+    public string ModelVersion { get; }
+
+    /// <summary>The feature columns and funnel the adapter was trained with; null for adapters saved before schemas were kept.</summary>
+    public LeadSchema? Schema { get; }
+
     private LeadScorer(ComputeDevice device, bool ownsDevice, QwenModel model, LoraAdapter adapter, ScoreHeads heads, PromptBuilder prompts,
-        string adapterDir, double[] percentiles, int batchSize)
+        string adapterDir, double[] percentiles, int batchSize, string modelVersion, LeadSchema? schema)
     {
+        ModelVersion = modelVersion;
+        Schema = schema;
         _adapterDir = adapterDir;
         _device = device;
         _ownsDevice = ownsDevice;
@@ -51,7 +62,7 @@ public sealed class LeadScorer : IDisposable
 
     /// <summary>
     /// Loads the model folder, the adapter folder (<c>adapter_model.safetensors</c> with heads,
-    /// <c>adapter_config.json</c>, optional <see cref="CalibrationFile"/>) and the tokenizer.
+    /// <c>adapter_config.json</c>, optional <see cref="CalibrationFile"/> and <see cref="LeadSchema.FileName"/>) and the tokenizer.
     /// </summary>
     public static LeadScorer Load(string modelDir, string adapterDir, QwenTokenizer tokenizer, PromptOptions? prompts = null,
         ComputeDevice? device = null, int batchSize = 16)
@@ -69,7 +80,10 @@ public sealed class LeadScorer : IDisposable
             var heads = ScoreHeads.Load(file, model.Config, device);
             string calibration = Path.Combine(adapterDir, CalibrationFile);
             var percentiles = File.Exists(calibration) ? JsonSerializer.Deserialize<double[]>(File.ReadAllText(calibration)) ?? [] : [];
-            return new LeadScorer(device, owns, model, adapter, heads, new PromptBuilder(tokenizer, prompts), adapterDir, percentiles, batchSize);
+            string version;
+            using (var stream = File.OpenRead(file)) version = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream))[..12];
+            return new LeadScorer(device, owns, model, adapter, heads, new PromptBuilder(tokenizer, prompts), adapterDir, percentiles, batchSize,
+                version, LeadSchema.Load(adapterDir));
         }
         catch
         {
@@ -129,7 +143,7 @@ public sealed class LeadScorer : IDisposable
     {
         var sorted = ScoreBatch(trainingLeads).Select(s => s.Probability).Order().ToArray();
         var quantiles = sorted.Length <= 1001 ? sorted : Enumerable.Range(0, 1001).Select(i => sorted[(int)((long)i * (sorted.Length - 1) / 1000)]).ToArray();
-        File.WriteAllText(Path.Combine(_adapterDir, CalibrationFile), JsonSerializer.Serialize(quantiles));
+        AtomicFile.WriteAllText(Path.Combine(_adapterDir, CalibrationFile), JsonSerializer.Serialize(quantiles));
         Volatile.Write(ref _percentiles, quantiles);
     }
 

@@ -49,6 +49,20 @@ public sealed class QwenTokenizer
     /// <summary>The default tokenizer folder, installed by <c>scripts/setup.sh</c>.</summary>
     public static string DefaultDirectory(string repoRoot) => Path.Combine(repoRoot, "weights", "qwen-tokenizer");
 
+    /// <summary>
+    /// The tokenizer a model folder runs with: the folder's own files, else the folder named by
+    /// <c>LEADENGINE_TOKENIZER</c>, else the default Qwen tokenizer that <c>scripts/setup.sh</c> installs.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">None of them has tokenizer files.</exception>
+    public static QwenTokenizer ForModel(string modelDir)
+    {
+        if (HasFiles(modelDir)) return FromDirectory(modelDir);
+        string? fallback = Environment.GetEnvironmentVariable("LEADENGINE_TOKENIZER") ?? RepositoryPaths.Find(Path.Combine("weights", "qwen-tokenizer"));
+        if (fallback is null || !HasFiles(fallback))
+            throw new FileNotFoundException($"{modelDir}: no tokenizer.json or vocab.json + merges.txt, and no default tokenizer (run scripts/setup.sh)");
+        return FromDirectory(fallback);
+    }
+
     /// <summary>True when <paramref name="directory"/> holds tokenizer files.</summary>
     public static bool HasFiles(string directory) =>
         File.Exists(Path.Combine(directory, "tokenizer.json")) ||

@@ -82,7 +82,7 @@ public static class SyntheticModel
             SafeTensorWriter.Write(Path.Combine(directory, file), shards[i], new Dictionary<string, string> { ["format"] = "pt" });
             foreach (var t in shards[i]) weightMap[t.Name] = file;
         }
-        File.WriteAllText(Path.Combine(directory, "model.safetensors.index.json"),
+        AtomicFile.WriteAllText(Path.Combine(directory, "model.safetensors.index.json"),
             JsonSerializer.Serialize(new { metadata = new { total_size = tensors.Sum(t => (long)t.Data.Length) }, weight_map = weightMap }));
     }
 
@@ -105,6 +105,6 @@ public static class SyntheticModel
             ["max_position_embeddings"] = c.MaxPositionEmbeddings,
             ["torch_dtype"] = dtype switch { TensorDType.F32 => "float32", TensorDType.F16 => "float16", _ => "bfloat16" },
         };
-        File.WriteAllText(path, JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
     }
 }

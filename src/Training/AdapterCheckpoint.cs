@@ -41,8 +41,24 @@ public static class AdapterCheckpoint
             ["inference_mode"] = true,
             ["target_modules"] = adapter.Targets.Select(LoraAdapter.ShortName).ToArray(),
         };
-        File.WriteAllText(Path.Combine(directory, ConfigFile), JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteAllText(Path.Combine(directory, ConfigFile), JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true }));
         optimizer?.Save(Path.Combine(directory, OptimizerFile));
+    }
+
+    /// <summary>The base model folder recorded in a checkpoint's adapter_config.json, or null when it names none.</summary>
+    public static string? BaseModel(string directory)
+    {
+        string path = Path.Combine(directory, ConfigFile);
+        if (!File.Exists(path)) return null;
+        try
+        {
+            using var config = JsonDocument.Parse(File.ReadAllText(path));
+            return config.RootElement.TryGetProperty("base_model_name_or_path", out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}");
+        }
     }
 
     /// <summary>Loads the adapter and heads of a checkpoint folder (alpha from its adapter_config.json).</summary>

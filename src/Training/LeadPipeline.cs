@@ -39,7 +39,7 @@ public static class LeadPipeline
         return (train, test, data.Skipped.Count);
     }
 
-    /// <summary>Trains LoRA + heads on <paramref name="train"/> and writes the adapter folder with score percentiles.</summary>
+    /// <summary>Trains LoRA + heads on <paramref name="train"/> and writes the adapter folder with its lead schema.</summary>
     public static void Train(QwenModel model, QwenTokenizer tokenizer, IReadOnlyList<Lead> train, FunnelConfig funnel, LeadTrainingOptions options,
         string outDir, Action<TrainStepReport>? progress = null)
     {
@@ -59,6 +59,7 @@ public static class LeadPipeline
             Steps = steps, OutputDirectory = outDir, Recompute = options.Recompute, Seed = options.Seed, BaseModel = Path.GetFullPath(model.Directory),
         });
         foreach (var report in trainer.Run(batches)) progress?.Invoke(report);
+        LeadSchema.Of(train, funnel).Save(outDir);
     }
 
     /// <summary>Leads scored to set the 0–100 percentiles (a seeded sample of the training leads).</summary>

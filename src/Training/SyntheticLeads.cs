@@ -1,3 +1,4 @@
+using LeadEngine.Engine;
 using System.Globalization;
 using System.Text;
 using LeadEngine.Engine.Leads;
@@ -48,7 +49,11 @@ public static class SyntheticLeads
     {
         var rng = new Random(seed);
         var start = new DateTimeOffset(2024, 1, 1, 0, 0, 0, TimeSpan.Zero);
-        using var writer = new StreamWriter(path, false, new UTF8Encoding(false));
+        AtomicFile.WriteText(path, writer => WriteRows(writer, count, rng, start));
+    }
+
+    private static void WriteRows(TextWriter writer, int count, Random rng, DateTimeOffset start)
+    {
         writer.WriteLine("lead_id,created_at,converted,stage,call_seconds,channel,prior_customer,budget_band,model_interest,age,current_stage,dialogue");
         string[] stages = FunnelConfig.Automotive.Stages;
         for (int i = 0; i < count; i++)

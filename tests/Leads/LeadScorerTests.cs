@@ -68,6 +68,11 @@ public sealed class LeadScorerTests : IDisposable
         }
         var scores = LeadPipeline.Score(modelDir, adapterDir, Tokenizer.Value, Fixtures.Simd, test, calibrationLeads: train);
         Assert.True(File.Exists(Path.Combine(adapterDir, LeadScorer.CalibrationFile)));
+        // The adapter keeps the feature columns it was trained on, and the scorer refuses others with them.
+        var schema = LeadSchema.Load(adapterDir)!;
+        Assert.Equal(["age", "budget_band", "channel", "current_stage", "model_interest", "prior_customer"], schema.Features);
+        Assert.True(schema.Accepts("dialogue") && !schema.Accepts("call_quality_tag"));
+        Assert.Equal(FunnelConfig.Automotive.Stages, schema.Funnel.Stages);
         var metrics = LeadPipeline.Evaluate([("model", scores, true)], train, test, FunnelConfig.Automotive, reportDir);
         Assert.Equal(["model", "Funnel+Recency", "GBDT (LightGBM, tabular)"], metrics.Select(m => m.Name));
         Assert.All(metrics, m => Assert.InRange(m.Auc, 0, 1));

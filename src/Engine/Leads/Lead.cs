@@ -29,6 +29,8 @@ public sealed class LeadDataException(string file, int line, string? column, str
     public int Line { get; } = line;
     /// <summary>The column at fault, if one is.</summary>
     public string? Column { get; } = column;
+    /// <summary>What is wrong, without the place.</summary>
+    public string Problem { get; } = problem;
 }
 
 /// <summary>Leads read from a file, with the rows skipped under <c>--skip-bad-rows</c>.</summary>

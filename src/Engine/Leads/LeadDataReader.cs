@@ -13,7 +13,8 @@ namespace LeadEngine.Engine.Leads;
 /// </summary>
 public static class LeadDataReader
 {
-    private static readonly HashSet<string> Reserved = ["lead_id", "created_at", "converted", "stage", "call_seconds", "dialogue"];
+    /// <summary>The columns that are not features: identity, time, outcomes and the dialogue.</summary>
+    public static readonly IReadOnlySet<string> Reserved = new HashSet<string>(["lead_id", "created_at", "converted", "stage", "call_seconds", "dialogue"]);
 
     /// <summary>Reads <paramref name="path"/> (.csv, or .jsonl/.json for JSON Lines).</summary>
     /// <param name="path">The file.</param>
@@ -44,8 +45,13 @@ public static class LeadDataReader
         return new LeadDataSet(leads, skipped);
     }
 
-    private static Lead Parse(string path, int line, List<KeyValuePair<string, string?>> fields, FunnelConfig funnel, bool requireOutcome)
+    /// <summary>
+    /// One lead from its columns, as a file row is read: <paramref name="source"/> and
+    /// <paramref name="line"/> only name the place in errors.
+    /// </summary>
+    public static Lead Parse(string source, int line, IReadOnlyList<KeyValuePair<string, string?>> fields, FunnelConfig funnel, bool requireOutcome)
     {
+        string path = source;
         string? Get(string name) => fields.FirstOrDefault(f => f.Key == name).Value;
         string? id = Get("lead_id");
         if (string.IsNullOrWhiteSpace(id)) throw new LeadDataException(path, line, "lead_id", "missing lead id");
@@ -109,15 +115,7 @@ public static class LeadDataReader
             {
                 using var doc = JsonDocument.Parse(text);
                 if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new JsonException("not a JSON object");
-                fields = doc.RootElement.EnumerateObject().Select(p => new KeyValuePair<string, string?>(p.Name, p.Value.ValueKind switch
-                {
-                    JsonValueKind.String => p.Value.GetString(),
-                    JsonValueKind.Null => null,
-                    JsonValueKind.Number => p.Value.GetRawText(),
-                    JsonValueKind.True => "1",
-                    JsonValueKind.False => "0",
-                    _ => p.Value.GetRawText(),
-                })).ToList();
+                fields = doc.RootElement.EnumerateObject().Select(p => new KeyValuePair<string, string?>(p.Name, JsonFieldText(p.Value))).ToList();
             }
             catch (JsonException e)
             {
@@ -126,6 +124,17 @@ public static class LeadDataReader
             yield return (line, fields, error);
         }
     }
+
+    /// <summary>A JSON value as a column's text: strings as they are, numbers as written, true/false as 1/0, null as missing.</summary>
+    public static string? JsonFieldText(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => value.GetString(),
+        JsonValueKind.Null => null,
+        JsonValueKind.Number => value.GetRawText(),
+        JsonValueKind.True => "1",
+        JsonValueKind.False => "0",
+        _ => value.GetRawText(),
+    };
 
     private static IEnumerable<(int Line, List<KeyValuePair<string, string?>>? Fields, LeadDataException? Error)> CsvRows(string path)
     {

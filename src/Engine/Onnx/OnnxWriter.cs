@@ -105,7 +105,7 @@ internal sealed class OnnxWriter : IDisposable
             Nested(w, 8, Message(o => { String(o, 1, ""); Int64(o, 2, 17); }));
         });
         _data.Flush();
-        File.WriteAllBytes(path, model);
+        AtomicFile.WriteAllBytes(path, model);
     }
 
     /// <inheritdoc />

@@ -18,7 +18,7 @@ public sealed record TensorData(string Name, TensorDType DType, long[] Shape, by
 /// <summary>Writes safetensors files: 8-byte header length, JSON header padded to 8 bytes, data in order.</summary>
 public static class SafeTensorWriter
 {
-    /// <summary>Writes <paramref name="tensors"/> to <paramref name="path"/>.</summary>
+    /// <summary>Writes <paramref name="tensors"/> to <paramref name="path"/> atomically (<see cref="AtomicFile"/>).</summary>
     public static void Write(string path, IEnumerable<TensorData> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var list = tensors.ToList();
@@ -54,10 +54,12 @@ public static class SafeTensorWriter
         }
         var header = headerStream.ToArray();
         int padded = (header.Length + 7) / 8 * 8;
-        using var file = File.Create(path);
-        file.Write(BitConverter.GetBytes((ulong)padded));
-        file.Write(header);
-        for (int i = header.Length; i < padded; i++) file.WriteByte((byte)' ');
-        foreach (var tensor in list) file.Write(tensor.Data);
+        AtomicFile.Write(path, file =>
+        {
+            file.Write(BitConverter.GetBytes((ulong)padded));
+            file.Write(header);
+            for (int i = header.Length; i < padded; i++) file.WriteByte((byte)' ');
+            foreach (var tensor in list) file.Write(tensor.Data);
+        });
     }
 }

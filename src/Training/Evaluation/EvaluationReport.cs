@@ -1,3 +1,4 @@
+using LeadEngine.Engine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -50,9 +51,9 @@ public static class EvaluationReport
         Directory.CreateDirectory(directory);
         var metrics = Compute(models, labels);
         int positives = labels.Sum();
-        File.WriteAllText(Path.Combine(directory, "report.md"),
+        AtomicFile.WriteAllText(Path.Combine(directory, "report.md"),
             "# Lead scoring evaluation\n\n" + Markdown(metrics, labels.Count, positives) + "\n![cumulative gains](gains.svg)\n![calibration](calibration.svg)\n");
-        File.WriteAllText(Path.Combine(directory, "report.json"), JsonSerializer.Serialize(new
+        AtomicFile.WriteAllText(Path.Combine(directory, "report.json"), JsonSerializer.Serialize(new
         {
             leads = labels.Count,
             positives,
@@ -62,9 +63,9 @@ public static class EvaluationReport
                 recall_at_5pct = Nan(m.RecallAt5), brier = m.Brier, ece = m.Ece,
             }),
         }, new JsonSerializerOptions { WriteIndented = true }));
-        File.WriteAllText(Path.Combine(directory, "gains.svg"), Chart("Cumulative gains", "share of leads contacted", "share of conversions found",
+        AtomicFile.WriteAllText(Path.Combine(directory, "gains.svg"), Chart("Cumulative gains", "share of leads contacted", "share of conversions found",
             models.Select(m => (m.Name, LeadMetrics.CumulativeGains(m.Scores, labels).Select(p => (p.Contacted, p.Captured)).ToList())).ToList(), diagonal: true));
-        File.WriteAllText(Path.Combine(directory, "calibration.svg"), Chart("Calibration (10 bins)", "mean predicted probability", "observed conversion rate",
+        AtomicFile.WriteAllText(Path.Combine(directory, "calibration.svg"), Chart("Calibration (10 bins)", "mean predicted probability", "observed conversion rate",
             models.Where(m => m.Probabilities is not null).Select(m => (m.Name, LeadMetrics.CalibrationBins(m.Probabilities!, labels)
                 .Where(b => b.Count > 0).Select(b => (b.MeanPredicted, b.ObservedRate)).ToList())).ToList(), diagonal: true));
         return metrics;

@@ -1,0 +1,277 @@
+using System.Data.Common;
+using LeadEngine.Engine.Leads;
+
+namespace LeadEngine.Feedback;
+
+/// <summary>
+/// Where served scores, call-list recommendations and outcome events are kept: SQLite (a file,
+/// the default) or PostgreSQL (a connection string, for several hosts). Every method is one
+/// transaction and returns only once it is committed, so an acknowledged write survives a kill.
+/// Thread-safe: each call takes its own pooled connection.
+/// </summary>
+public sealed class FeedbackStore : IAsyncDisposable
+{
+    private readonly SqlDialect _dialect;
+
+    private FeedbackStore(SqlDialect dialect, int schemaVersion)
+    {
+        _dialect = dialect;
+        SchemaVersion = schemaVersion;
+    }
+
+    /// <summary>The newest schema version this build knows.</summary>
+    public static int LatestSchemaVersion => Migrations.All[^1].Version;
+
+    /// <summary>The database's schema version after opening.</summary>
+    public int SchemaVersion { get; }
+
+    /// <summary>The database kind and where it is.</summary>
+    public string Description => _dialect.Description;
+
+    /// <summary>
+    /// Opens the store at <paramref name="target"/> (a PostgreSQL connection string or URI, else a
+    /// SQLite file path) and brings its schema up to <paramref name="schemaVersion"/> (default: the
+    /// latest). A database with a newer schema than this build is refused.
+    /// </summary>
+    public static async Task<FeedbackStore> OpenAsync(string target, int? schemaVersion = null, CancellationToken cancel = default)
+    {
+        var dialect = SqlDialect.For(target);
+        int wanted = schemaVersion ?? LatestSchemaVersion;
+        try
+        {
+            int version = await MigrateAsync(dialect, wanted, cancel);
+            return new FeedbackStore(dialect, version);
+        }
+        catch (DbException e)
+        {
+            throw new FeedbackStoreException($"{dialect.Description}: {e.Message}", e);
+        }
+    }
+
+    private static async Task<int> MigrateAsync(SqlDialect dialect, int wanted, CancellationToken cancel)
+    {
+        await using var connection = await dialect.OpenAsync(cancel);
+        await ExecuteAsync(connection, null, dialect.Sql(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at {time} NOT NULL)"), cancel);
+        await using var transaction = await connection.BeginTransactionAsync(cancel);
+        if (dialect.MigrationLock is { } lockSql) await ExecuteAsync(connection, transaction, lockSql, cancel);
+        int current;
+        using (var query = Command(connection, transaction, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"))
+            current = Convert.ToInt32(await query.ExecuteScalarAsync(cancel));
+        if (current > LatestSchemaVersion)
+            throw new FeedbackStoreException($"{dialect.Description}: schema version {current} is newer than this LeadEngine knows ({LatestSchemaVersion}); upgrade LeadEngine");
+        foreach (var step in Migrations.All.Where(s => s.Version > current && s.Version <= wanted))
+        {
+            await ExecuteAsync(connection, transaction, dialect.Sql(step.Sql), cancel);
+            using var record = Command(connection, transaction, "INSERT INTO schema_migrations (version, description, applied_at) VALUES (@v, @d, @t)",
+                ("v", step.Version), ("d", step.Description), ("t", dialect.Time(DateTimeOffset.UtcNow)));
+            await record.ExecuteNonQueryAsync(cancel);
+            current = step.Version;
+        }
+        await transaction.CommitAsync(cancel);
+        return current;
+    }
+
+    /// <summary>True when the database answers.</summary>
+    public async Task<bool> PingAsync(CancellationToken cancel = default)
+    {
+        try
+        {
+            await using var connection = await _dialect.OpenAsync(cancel);
+            using var ping = Command(connection, null, "SELECT 1");
+            return Convert.ToInt32(await ping.ExecuteScalarAsync(cancel)) == 1;
+        }
+        catch (DbException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Records scores as served: each lead's columns and latest score (a lead scored again is
+    /// updated) and one row per score in the score history.
+    /// </summary>
+    public async Task RecordScoresAsync(IReadOnlyList<(Lead Lead, ServedScore Score)> scored, DateTimeOffset at, CancellationToken cancel = default)
+    {
+        await using var connection = await _dialect.OpenAsync(cancel);
+        await using var transaction = await connection.BeginTransactionAsync(cancel);
+        object time = _dialect.Time(at);
+        foreach (var (lead, score) in scored)
+        {
+            var values = ScoreParameters(score).Append(("t", time)).ToArray();
+            using (var upsert = Command(connection, transaction, """
+                INSERT INTO leads (lead_id, fields, first_seen, last_scored, model_version, probability, ranking_score, score, grade)
+                VALUES (@lead, @fields, @t, @t, @version, @p, @r, @s, @g)
+                ON CONFLICT (lead_id) DO UPDATE SET fields = excluded.fields, last_scored = excluded.last_scored,
+                    model_version = excluded.model_version, probability = excluded.probability, ranking_score = excluded.ranking_score,
+                    score = excluded.score, grade = excluded.grade
+                """, [.. values, ("fields", StoredLead.ToJson(lead))]))
+                await upsert.ExecuteNonQueryAsync(cancel);
+            using var history = Command(connection, transaction, """
+                INSERT INTO scores (lead_id, at, model_version, probability, ranking_score, score, grade)
+                VALUES (@lead, @t, @version, @p, @r, @s, @g)
+                """, values);
+            await history.ExecuteNonQueryAsync(cancel);
+        }
+        await transaction.CommitAsync(cancel);
+    }
+
+    private static IEnumerable<(string, object?)> ScoreParameters(ServedScore s) =>
+        [("lead", s.LeadId), ("version", s.ModelVersion), ("p", s.Probability), ("r", s.RankingScore), ("s", s.Score), ("g", s.Grade.ToString())];
+
+    /// <summary>
+    /// Stores outcome events, all or none. An event whose id is already stored with the same
+    /// contents is a <see cref="EventStatus.Duplicate"/>; with other contents it throws
+    /// <see cref="EventConflictException"/>; an event about a lead never scored throws
+    /// <see cref="UnknownLeadException"/>. Returns once committed.
+    /// </summary>
+    public async Task<IReadOnlyList<EventStatus>> AddEventsAsync(IReadOnlyList<OutcomeEvent> events, DateTimeOffset receivedAt, CancellationToken cancel = default)
+    {
+        await using var connection = await _dialect.OpenAsync(cancel);
+        await using var transaction = await connection.BeginTransactionAsync(cancel);
+        var statuses = new List<EventStatus>(events.Count);
+        var knownLeads = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var raw in events)
+        {
+            var e = raw.Normalized();
+            if (!knownLeads.Contains(e.LeadId))
+            {
+                using var exists = Command(connection, transaction, "SELECT COUNT(*) FROM leads WHERE lead_id = @lead", ("lead", e.LeadId));
+                if (Convert.ToInt64(await exists.ExecuteScalarAsync(cancel)) == 0) throw new UnknownLeadException(e.LeadId);
+                knownLeads.Add(e.LeadId);
+            }
+            using var insert = Command(connection, transaction, """
+                INSERT INTO outcome_events (event_id, lead_id, kind, at, call_seconds, note, received_at)
+                VALUES (@id, @lead, @kind, @at, @call, @note, @received)
+                ON CONFLICT (event_id) DO NOTHING
+                """, ("id", e.EventId), ("lead", e.LeadId), ("kind", e.Kind.Name()), ("at", _dialect.Time(e.At)), ("call", e.CallSeconds),
+                ("note", e.Note), ("received", _dialect.Time(receivedAt)));
+            if (await insert.ExecuteNonQueryAsync(cancel) == 1)
+            {
+                statuses.Add(EventStatus.Stored);
+                continue;
+            }
+            var stored = (await ReadEventsAsync(connection, transaction, "event_id = @id", ("id", e.EventId), cancel)).Single();
+            if (stored != e) throw new EventConflictException(e.EventId);
+            statuses.Add(EventStatus.Duplicate);
+        }
+        await transaction.CommitAsync(cancel);
+        return statuses;
+    }
+
+    /// <summary>Records the leads handed out on a call list.</summary>
+    public async Task RecordRecommendationsAsync(IReadOnlyList<Recommendation> recommendations, CancellationToken cancel = default)
+    {
+        await using var connection = await _dialect.OpenAsync(cancel);
+        await using var transaction = await connection.BeginTransactionAsync(cancel);
+        foreach (var r in recommendations)
+        {
+            using var insert = Command(connection, transaction, """
+                INSERT INTO recommendations (list_id, lead_id, rank, policy_version, propensity, probability, at)
+                VALUES (@list, @lead, @rank, @policy, @propensity, @p, @at)
+                """, ("list", r.ListId), ("lead", r.LeadId), ("rank", r.Rank), ("policy", r.PolicyVersion), ("propensity", r.Propensity),
+                ("p", r.Probability), ("at", _dialect.Time(r.At)));
+            await insert.ExecuteNonQueryAsync(cancel);
+        }
+        await transaction.CommitAsync(cancel);
+    }
+
+    /// <summary>
+    /// Leads that may be called: scored, without a final outcome (converted or lost), and not put
+    /// on a call list at or after <paramref name="recommendedSince"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<CallCandidate>> CallCandidatesAsync(DateTimeOffset recommendedSince, CancellationToken cancel = default)
+    {
+        await using var connection = await _dialect.OpenAsync(cancel);
+        using var query = Command(connection, null, $"""
+            SELECT l.lead_id, l.fields, l.model_version, l.probability, l.ranking_score, l.score, l.grade FROM leads l
+            WHERE NOT EXISTS (SELECT 1 FROM outcome_events e WHERE e.lead_id = l.lead_id AND e.kind IN ({FinalKinds}))
+              AND NOT EXISTS (SELECT 1 FROM recommendations r WHERE r.lead_id = l.lead_id AND r.at >= @since)
+            ORDER BY l.lead_id
+            """, ("since", _dialect.Time(recommendedSince)));
+        await using var reader = await query.ExecuteReaderAsync(cancel);
+        var candidates = new List<CallCandidate>();
+        while (await reader.ReadAsync(cancel)) candidates.Add(new CallCandidate(reader.GetString(1), ReadScore(reader, 0, 2)));
+        return candidates;
+    }
+
+    private static readonly string FinalKinds = string.Join(", ", Enum.GetValues<OutcomeKind>().Where(k => k.IsFinal()).Select(k => $"'{k.Name()}'"));
+
+    /// <summary>The lead, its latest score, its events and how often it was recommended; null when never scored.</summary>
+    public async Task<LeadRecord?> LeadAsync(string leadId, CancellationToken cancel = default)
+    {
+        await using var connection = await _dialect.OpenAsync(cancel);
+        string fields;
+        DateTimeOffset firstSeen, lastScored;
+        ServedScore score;
+        using (var query = Command(connection, null, """
+            SELECT lead_id, fields, model_version, probability, ranking_score, score, grade, first_seen, last_scored FROM leads WHERE lead_id = @lead
+            """, ("lead", leadId)))
+        await using (var reader = await query.ExecuteReaderAsync(cancel))
+        {
+            if (!await reader.ReadAsync(cancel)) return null;
+            fields = reader.GetString(1);
+            score = ReadScore(reader, 0, 2);
+            firstSeen = _dialect.ReadTime(reader, 7);
+            lastScored = _dialect.ReadTime(reader, 8);
+        }
+        var events = await ReadEventsAsync(connection, null, "lead_id = @lead", ("lead", leadId), cancel);
+        using var count = Command(connection, null, "SELECT COUNT(*) FROM recommendations WHERE lead_id = @lead", ("lead", leadId));
+        int recommended = Convert.ToInt32(await count.ExecuteScalarAsync(cancel));
+        return new LeadRecord(leadId, fields, firstSeen, lastScored, score, events, recommended);
+    }
+
+    /// <summary>Every outcome event, by time then id (what the learner reads).</summary>
+    public async Task<IReadOnlyList<OutcomeEvent>> EventsAsync(CancellationToken cancel = default)
+    {
+        await using var connection = await _dialect.OpenAsync(cancel);
+        return await ReadEventsAsync(connection, null, "1 = 1", null, cancel);
+    }
+
+    private async Task<IReadOnlyList<OutcomeEvent>> ReadEventsAsync(DbConnection connection, DbTransaction? transaction, string where,
+        (string, object?)? parameter, CancellationToken cancel)
+    {
+        using var query = Command(connection, transaction,
+            $"SELECT event_id, lead_id, kind, at, call_seconds, note FROM outcome_events WHERE {where} ORDER BY at, event_id",
+            parameter is { } p ? [p] : []);
+        await using var reader = await query.ExecuteReaderAsync(cancel);
+        var events = new List<OutcomeEvent>();
+        while (await reader.ReadAsync(cancel))
+        {
+            if (!OutcomeKinds.TryParse(reader.GetString(2), out var kind))
+                throw new FeedbackStoreException($"{Description}: event '{reader.GetString(0)}' has unknown kind '{reader.GetString(2)}'");
+            events.Add(new OutcomeEvent(reader.GetString(0), reader.GetString(1), kind, _dialect.ReadTime(reader, 3),
+                reader.IsDBNull(4) ? null : reader.GetDouble(4), reader.IsDBNull(5) ? null : reader.GetString(5)));
+        }
+        return events;
+    }
+
+    /// <summary>A score from columns lead_id at <paramref name="idColumn"/> and model_version … grade from <paramref name="first"/> on.</summary>
+    private static ServedScore ReadScore(DbDataReader reader, int idColumn, int first) => new(
+        reader.GetString(idColumn), reader.GetString(first), reader.GetDouble(first + 1), reader.GetDouble(first + 2),
+        Convert.ToInt32(reader.GetValue(first + 3)), reader.GetString(first + 4)[0]);
+
+    private static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value ?? DBNull.Value;
+            command.Parameters.Add(parameter);
+        }
+        return command;
+    }
+
+    private static async Task ExecuteAsync(DbConnection connection, DbTransaction? transaction, string sql, CancellationToken cancel)
+    {
+        using var command = Command(connection, transaction, sql);
+        await command.ExecuteNonQueryAsync(cancel);
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync() => _dialect.DisposeAsync();
+}

@@ -1,0 +1,140 @@
+using System.Data.Common;
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace LeadEngine.Feedback;
+
+/// <summary>
+/// What differs between the two databases: how to connect, column types, how times are stored
+/// and how to take the migration lock. Everything else is the same SQL.
+/// </summary>
+internal abstract class SqlDialect : IAsyncDisposable
+{
+    /// <summary>For messages: the database kind and where it is.</summary>
+    public abstract string Description { get; }
+
+    /// <summary>A new open connection, set up for durable writes.</summary>
+    public abstract Task<DbConnection> OpenAsync(CancellationToken cancel);
+
+    /// <summary>The migration SQL with its type placeholders filled in.</summary>
+    public abstract string Sql(string template);
+
+    /// <summary>Statement run first in the migration transaction, so that two hosts never migrate at once.</summary>
+    public abstract string? MigrationLock { get; }
+
+    /// <summary>A time as a parameter value.</summary>
+    public abstract object Time(DateTimeOffset time);
+
+    /// <summary>A time column.</summary>
+    public abstract DateTimeOffset ReadTime(DbDataReader reader, int ordinal);
+
+    /// <summary>Closes pooled connections.</summary>
+    public abstract ValueTask DisposeAsync();
+
+    /// <summary>
+    /// SQLite: a file (created with its folder), write-ahead log, <c>synchronous=FULL</c> (a commit
+    /// is on disk before it returns, so it survives a kill and a power loss), foreign keys on.
+    /// </summary>
+    public sealed class Sqlite(string path) : SqlDialect
+    {
+        private readonly string _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = true, DefaultTimeout = 30,
+        }.ToString();
+
+        public override string Description => $"SQLite {path}";
+
+        public override async Task<DbConnection> OpenAsync(CancellationToken cancel)
+        {
+            var connection = new SqliteConnection(_connectionString);
+            try
+            {
+                await connection.OpenAsync(cancel);
+                using var pragma = connection.CreateCommand();
+                pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;";
+                await pragma.ExecuteNonQueryAsync(cancel);
+                return connection;
+            }
+            catch
+            {
+                await connection.DisposeAsync();
+                throw;
+            }
+        }
+
+        public override string Sql(string template) => template
+            .Replace("{id}", "INTEGER PRIMARY KEY AUTOINCREMENT").Replace("{time}", "TEXT").Replace("{real}", "REAL");
+
+        // BEGIN IMMEDIATE (Microsoft.Data.Sqlite's default transaction) already holds the write lock.
+        public override string? MigrationLock => null;
+
+        // Fixed-width UTC text: string order is time order, and the value reads back exactly.
+        public override object Time(DateTimeOffset time) => StoredTime.Of(time).ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+
+        public override DateTimeOffset ReadTime(DbDataReader reader, int ordinal) =>
+            DateTimeOffset.ParseExact(reader.GetString(ordinal), "yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+
+        public override ValueTask DisposeAsync()
+        {
+            // Pooled connections keep the file (and its WAL) open; a closed store lets go of it.
+            using var connection = new SqliteConnection(_connectionString);
+            SqliteConnection.ClearPool(connection);
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    /// <summary>PostgreSQL by Npgsql connection string (several hosts share one store).</summary>
+    public sealed class Postgres(string connectionString) : SqlDialect
+    {
+        private readonly NpgsqlDataSource _source = NpgsqlDataSource.Create(connectionString);
+
+        public override string Description
+        {
+            get
+            {
+                var b = new NpgsqlConnectionStringBuilder(connectionString);
+                return $"PostgreSQL {b.Host}:{b.Port}/{b.Database}";
+            }
+        }
+
+        public override async Task<DbConnection> OpenAsync(CancellationToken cancel) => await _source.OpenConnectionAsync(cancel);
+
+        public override string Sql(string template) => template
+            .Replace("{id}", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY").Replace("{time}", "TIMESTAMPTZ").Replace("{real}", "DOUBLE PRECISION");
+
+        public override string? MigrationLock => "LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE";
+
+        public override object Time(DateTimeOffset time) => StoredTime.Of(time);
+
+        public override DateTimeOffset ReadTime(DbDataReader reader, int ordinal) => reader.GetFieldValue<DateTimeOffset>(ordinal);
+
+        public override ValueTask DisposeAsync() => _source.DisposeAsync();
+    }
+
+    /// <summary>
+    /// PostgreSQL for a connection string (<c>Host=...</c> keywords or a <c>postgres://</c> URI),
+    /// SQLite for anything else, taken as a file path.
+    /// </summary>
+    public static SqlDialect For(string target)
+    {
+        if (target.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || target.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
+            return new Postgres(UriToKeywords(new Uri(target)));
+        if (target.Contains("Host=", StringComparison.OrdinalIgnoreCase) && target.Contains(';'))
+            return new Postgres(target);
+        string path = Path.GetFullPath(target);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        return new Sqlite(path);
+    }
+
+    /// <summary>postgres://user:password@host:port/database as Npgsql keywords.</summary>
+    private static string UriToKeywords(Uri uri)
+    {
+        var b = new NpgsqlConnectionStringBuilder { Host = uri.Host, Database = uri.AbsolutePath.Trim('/') };
+        if (uri.Port > 0) b.Port = uri.Port;
+        var user = uri.UserInfo.Split(':', 2);
+        if (user[0].Length > 0) b.Username = Uri.UnescapeDataString(user[0]);
+        if (user.Length > 1) b.Password = Uri.UnescapeDataString(user[1]);
+        return b.ToString();
+    }
+}

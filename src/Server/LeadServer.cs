@@ -1,0 +1,258 @@
+using System.Globalization;
+using System.Text.Json;
+using LeadEngine.Engine;
+using LeadEngine.Engine.Leads;
+using LeadEngine.Feedback;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Prometheus;
+
+namespace LeadEngine.Server;
+
+/// <summary>
+/// The scoring service a CRM talks to (ASP.NET Core on Kestrel), JSON over HTTP:
+/// <list type="bullet">
+/// <item><c>POST /v1/score</c>: one lead (an object in the lead schema) or a list → scores; every score served is stored.</item>
+/// <item><c>GET /v1/call-list?k=K</c>: the K best open leads, each with its propensity and the policy version; the list is stored.</item>
+/// <item><c>POST /v1/feedback</c>: one outcome event or a list → 202 once committed; resending an event is harmless.</item>
+/// <item><c>GET /v1/leads/{id}</c>: what the store holds about a lead.</item>
+/// <item><c>GET /healthz</c>, <c>GET /metrics</c> (Prometheus).</item>
+/// </list>
+/// Errors are RFC 7807 problem documents with the field at fault in <c>field</c>.
+/// </summary>
+public sealed class LeadServer : IAsyncDisposable
+{
+    /// <summary>The call-list policy: the K highest probabilities, each chosen with probability 1.</summary>
+    public const string Policy = "greedy";
+
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    private readonly WebApplication _app;
+    private readonly LeadScorer _scorer;
+    private readonly FeedbackStore _store;
+    private readonly ServeOptions _options;
+    private readonly ServerMetrics _metrics;
+    private readonly ScoringQueue _queue;
+
+    private LeadServer(LeadScorer scorer, FeedbackStore store, ServeOptions options)
+    {
+        _scorer = scorer;
+        _store = store;
+        _options = options;
+        _metrics = new ServerMetrics(scorer.ModelVersion, PolicyVersion);
+        _queue = new ScoringQueue(scorer, _metrics, options.QueueCapacity);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.WebHost.UseUrls($"http://{(options.Host.Contains(':') ? $"[{options.Host}]" : options.Host)}:{options.Port}");
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxBodyBytes);
+        builder.Services.AddProblemDetails();
+        _app = builder.Build();
+        _app.UseHttpMetrics(o => o.SetMetricFactory(_metrics.Factory));
+        _app.Use(RefuseAsProblem);
+        _app.MapPost("/v1/score", (Delegate)ScoreAsync);
+        _app.MapGet("/v1/call-list", (Delegate)CallListAsync);
+        _app.MapPost("/v1/feedback", (Delegate)FeedbackAsync);
+        _app.MapGet("/v1/leads/{id}", LeadAsync);
+        _app.MapGet("/healthz", (Delegate)HealthAsync);
+        _app.MapMetrics("/metrics", _metrics.Registry);
+    }
+
+    /// <summary>
+    /// Starts serving <paramref name="scorer"/> with <paramref name="store"/>; the server owns
+    /// neither. Returns once it listens.
+    /// </summary>
+    public static async Task<LeadServer> StartAsync(LeadScorer scorer, FeedbackStore store, ServeOptions options, CancellationToken cancel = default)
+    {
+        var server = new LeadServer(scorer, store, options);
+        try
+        {
+            await server._app.StartAsync(cancel);
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The policy and model that choose call lists: <c>greedy@MODELVERSION</c>.</summary>
+    public string PolicyVersion => $"{Policy}@{_scorer.ModelVersion}";
+
+    /// <summary>The bound address, e.g. <c>http://127.0.0.1:8080</c> (the real port when started with port 0).</summary>
+    public Uri Address
+    {
+        get
+        {
+            var addresses = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+            return new Uri(addresses.First());
+        }
+    }
+
+    /// <summary>Completes when the host is asked to stop (SIGTERM, Ctrl+C).</summary>
+    public Task WaitForShutdownAsync(CancellationToken cancel = default) => _app.WaitForShutdownAsync(cancel);
+
+    /// <summary>Turns <see cref="RequestException"/> and store refusals into problem responses.</summary>
+    private async Task RefuseAsProblem(HttpContext context, RequestDelegate next)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (RequestException e)
+        {
+            _metrics.Rejected.WithLabels(e.Status.ToString(CultureInfo.InvariantCulture)).Inc();
+            await Problem(context, e.Status, e.Field, e.Message);
+        }
+        catch (UnknownLeadException e)
+        {
+            _metrics.Rejected.WithLabels("404").Inc();
+            await Problem(context, StatusCodes.Status404NotFound, context.Items["unknown-lead-field"] as string ?? "lead_id", e.Message);
+        }
+        catch (EventConflictException e)
+        {
+            _metrics.Rejected.WithLabels("409").Inc();
+            await Problem(context, StatusCodes.Status409Conflict, context.Items["conflict-field"] as string ?? "event_id", e.Message);
+        }
+    }
+
+    private static Task Problem(HttpContext context, int status, string field, string detail)
+    {
+        if (context.Response.HasStarted) return Task.CompletedTask;
+        context.Response.Clear();
+        context.Response.StatusCode = status;
+        if (status == StatusCodes.Status503ServiceUnavailable) context.Response.Headers.RetryAfter = "1";
+        return Results.Problem(detail: detail, statusCode: status, extensions: new Dictionary<string, object?> { ["field"] = field }).ExecuteAsync(context);
+    }
+
+    private async Task<IResult> ScoreAsync(HttpContext context)
+    {
+        using var body = await RequestReader.ReadJsonAsync(context.Request, context.RequestAborted);
+        var (items, isList) = RequestReader.OneOrList(body.RootElement, "lead", _options.MaxLeadsPerRequest);
+        var leads = items.Select(i => RequestReader.Lead(i.Item, i.Path, _scorer.Schema)).ToList();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < leads.Count; i++)
+            if (!seen.Add(leads[i].Id)) throw new RequestException(StatusCodes.Status400BadRequest, $"{items[i].Path}.lead_id", $"lead '{leads[i].Id}' appears twice in this request");
+        var pending = _queue.TryScore(leads)
+            ?? throw new RequestException(StatusCodes.Status503ServiceUnavailable, "$", $"the scoring queue is full ({_options.QueueCapacity} leads waiting); retry shortly");
+        var scores = await pending;
+        var served = scores.Select(Served).ToList();
+        await _store.RecordScoresAsync(leads.Zip(served).ToList(), DateTimeOffset.UtcNow, context.RequestAborted);
+        var bodies = scores.Select(ScoreBody).ToList();
+        return isList ? Results.Json(new { model_version = _scorer.ModelVersion, scores = bodies }, Json) : Results.Json(bodies[0], Json);
+    }
+
+    private ServedScore Served(LeadScore s) => new(s.LeadId, _scorer.ModelVersion, s.Probability, s.RankingScore, s.Score, s.Grade);
+
+    private object ScoreBody(LeadScore s) => new
+    {
+        lead_id = s.LeadId, probability = s.Probability, ranking_score = s.RankingScore, score = s.Score, grade = s.Grade.ToString(),
+        p_yes = s.YesProbability, model_version = _scorer.ModelVersion,
+    };
+
+    /// <summary>
+    /// The K open leads with the highest probability. Leads last scored by another model version
+    /// are scored again first, so the list ranks by the scores this model gives.
+    /// </summary>
+    private async Task<IResult> CallListAsync(HttpContext context)
+    {
+        int k = RequestReader.QueryInt(context.Request, "k", 1, _options.MaxCallList);
+        var now = DateTimeOffset.UtcNow;
+        var candidates = await _store.CallCandidatesAsync(now - _options.CallListCooldown, context.RequestAborted);
+        var current = candidates.Where(c => c.LastScore.ModelVersion == _scorer.ModelVersion).Select(c => c.LastScore).ToList();
+        var stale = candidates.Where(c => c.LastScore.ModelVersion != _scorer.ModelVersion).Select(c => StoredLead.FromJson(c.Fields)).ToList();
+        if (stale.Count > 0)
+        {
+            var rescored = (await _queue.Score(stale)).Select(Served).ToList();
+            await _store.RecordScoresAsync(stale.Zip(rescored).ToList(), now, context.RequestAborted);
+            current.AddRange(rescored);
+        }
+        var chosen = current.OrderByDescending(s => s.Probability).ThenBy(s => s.LeadId, StringComparer.Ordinal).Take(k).ToList();
+        string listId = Guid.NewGuid().ToString("N");
+        var recommendations = chosen.Select((s, i) => new Recommendation(listId, s.LeadId, i + 1, PolicyVersion, 1.0, s.Probability, now)).ToList();
+        await _store.RecordRecommendationsAsync(recommendations, context.RequestAborted);
+        _metrics.Recommendations.Inc(recommendations.Count);
+        return Results.Json(new
+        {
+            list_id = listId, policy = Policy, policy_version = PolicyVersion, model_version = _scorer.ModelVersion, generated_at = now, k,
+            open_leads = candidates.Count,
+            leads = chosen.Select((s, i) => new
+            {
+                rank = i + 1, lead_id = s.LeadId, probability = s.Probability, ranking_score = s.RankingScore, score = s.Score, grade = s.Grade.ToString(),
+                propensity = 1.0, policy_version = PolicyVersion,
+            }),
+        }, Json);
+    }
+
+    private async Task<IResult> FeedbackAsync(HttpContext context)
+    {
+        using var body = await RequestReader.ReadJsonAsync(context.Request, context.RequestAborted);
+        var (items, _) = RequestReader.OneOrList(body.RootElement, "event", _options.MaxEventsPerRequest);
+        var events = items.Select(i => RequestReader.Event(i.Item, i.Path)).ToList();
+        IReadOnlyList<EventStatus> statuses;
+        try
+        {
+            statuses = await _store.AddEventsAsync(events, DateTimeOffset.UtcNow, context.RequestAborted);
+        }
+        catch (UnknownLeadException e)
+        {
+            context.Items["unknown-lead-field"] = $"{items[events.FindIndex(x => x.LeadId == e.LeadId)].Path}.lead_id";
+            throw;
+        }
+        catch (EventConflictException e)
+        {
+            context.Items["conflict-field"] = $"{items[events.FindIndex(x => x.EventId == e.EventId)].Path}.event_id";
+            throw;
+        }
+        int stored = statuses.Count(s => s == EventStatus.Stored);
+        _metrics.FeedbackEvents.WithLabels("stored").Inc(stored);
+        _metrics.FeedbackEvents.WithLabels("duplicate").Inc(statuses.Count - stored);
+        return Results.Json(new
+        {
+            stored, duplicates = statuses.Count - stored,
+            events = events.Zip(statuses, (e, s) => new { event_id = e.EventId, status = s == EventStatus.Stored ? "stored" : "duplicate" }),
+        }, Json, statusCode: StatusCodes.Status202Accepted);
+    }
+
+    private async Task<IResult> LeadAsync(string id, HttpContext context)
+    {
+        var record = await _store.LeadAsync(id, context.RequestAborted)
+            ?? throw new RequestException(StatusCodes.Status404NotFound, "id", $"lead '{id}' is not known: score it first (POST /v1/score)");
+        using var fields = JsonDocument.Parse(record.Fields);
+        return Results.Json(new
+        {
+            lead_id = record.LeadId, fields = fields.RootElement.Clone(), first_seen = record.FirstSeen, last_scored = record.LastScored,
+            last_score = new
+            {
+                model_version = record.LastScore.ModelVersion, probability = record.LastScore.Probability, ranking_score = record.LastScore.RankingScore,
+                score = record.LastScore.Score, grade = record.LastScore.Grade.ToString(),
+            },
+            recommendations = record.Recommendations,
+            events = record.Events.Select(e => new { event_id = e.EventId, kind = e.Kind.Name(), at = e.At, call_seconds = e.CallSeconds, note = e.Note }),
+        }, Json);
+    }
+
+    private async Task<IResult> HealthAsync(HttpContext context)
+    {
+        bool database = await _store.PingAsync(context.RequestAborted);
+        return Results.Json(new
+        {
+            status = database ? "ok" : "database unreachable", model_version = _scorer.ModelVersion, policy_version = PolicyVersion,
+            schema_version = _store.SchemaVersion, database = _store.Description, queued_leads = _queue.QueuedLeads,
+        }, Json, statusCode: database ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+    }
+
+    /// <summary>Stops listening, lets queued scoring finish, and stops the engine thread.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        _queue.Dispose();
+    }
+}

@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using LeadEngine.Engine.Leads;
+using LeadEngine.Feedback;
+
+namespace LeadEngine.Server;
+
+/// <summary>Settings of a load test.</summary>
+public sealed record LoadTestOptions
+{
+    /// <summary>The service; loopback only (this is a local benchmark, not a tool to load other hosts).</summary>
+    public required Uri Target { get; init; }
+    /// <summary>Clients sending requests back to back, each on its own connection.</summary>
+    public int Clients { get; init; } = 4;
+    /// <summary>How long the clients send; the test then stops by itself.</summary>
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>A client stops after this many requests even before <see cref="Duration"/>.</summary>
+    public int MaxRequestsPerClient { get; init; } = 100_000;
+    /// <summary>Share of requests that send an outcome event for a lead scored before; the rest score one lead.</summary>
+    public double FeedbackShare { get; init; } = 0.25;
+    /// <summary>Seed of each client's choices.</summary>
+    public int Seed { get; init; } = 1;
+}
+
+/// <summary>Latency and throughput of one request kind.</summary>
+/// <param name="Kind">score, feedback or call-list.</param>
+/// <param name="Requests">Requests answered.</param>
+/// <param name="Failures">Requests answered with another status than expected, or not answered.</param>
+/// <param name="PerSecond">Requests per second over the whole test.</param>
+/// <param name="P50Ms">Median latency.</param>
+/// <param name="P95Ms">95th percentile latency.</param>
+/// <param name="P99Ms">99th percentile latency.</param>
+public sealed record LoadTestLine(string Kind, int Requests, int Failures, double PerSecond, double P50Ms, double P95Ms, double P99Ms);
+
+/// <summary>
+/// A bounded loopback load test of the service: a few clients score leads one per request and
+/// send outcome events for leads they scored, for a fixed time, then one call list is asked for.
+/// Reports throughput and p50/p95/p99 latency per request kind.
+/// </summary>
+public static class LoadTest
+{
+    /// <summary>Runs the test against <see cref="LoadTestOptions.Target"/> with <paramref name="leads"/> (scored in turn).</summary>
+    public static async Task<IReadOnlyList<LoadTestLine>> RunAsync(LoadTestOptions options, IReadOnlyList<Lead> leads, CancellationToken cancel = default)
+    {
+        if (!IsLoopback(options.Target)) throw new ArgumentException($"load test target {options.Target} is not a loopback address; the load test only runs against this machine");
+        if (leads.Count == 0) throw new ArgumentException("the load test needs leads to score");
+        var bodies = leads.Select(StoredLead.ToJson).ToArray();
+        var clock = Stopwatch.StartNew();
+        var deadline = clock.Elapsed + options.Duration;
+        var runs = Enumerable.Range(0, options.Clients).Select(c => Task.Run(() => ClientAsync(options, c, bodies, leads, clock, deadline, cancel), cancel)).ToList();
+        var samples = (await Task.WhenAll(runs)).SelectMany(s => s).ToList();
+        double seconds = clock.Elapsed.TotalSeconds;
+        using (var http = Client(options.Target))
+        {
+            var start = clock.Elapsed;
+            using var response = await http.GetAsync("/v1/call-list?k=100", cancel);
+            samples.Add(("call-list", (clock.Elapsed - start).TotalMilliseconds, response.StatusCode == HttpStatusCode.OK));
+        }
+        return samples.GroupBy(s => s.Kind).Select(g =>
+        {
+            var ms = g.Where(s => s.Ok).Select(s => s.Ms).Order().ToArray();
+            return new LoadTestLine(g.Key, g.Count(), g.Count(s => !s.Ok), g.Key == "call-list" ? double.NaN : g.Count() / seconds,
+                Percentile(ms, 0.50), Percentile(ms, 0.95), Percentile(ms, 0.99));
+        }).OrderBy(l => l.Kind).ToList();
+    }
+
+    private static async Task<List<(string Kind, double Ms, bool Ok)>> ClientAsync(LoadTestOptions options, int client, string[] bodies, IReadOnlyList<Lead> leads,
+        Stopwatch clock, TimeSpan deadline, CancellationToken cancel)
+    {
+        var rng = new Random(options.Seed * 1000 + client);
+        var samples = new List<(string, double, bool)>();
+        var scored = new List<string>();
+        using var http = Client(options.Target);
+        for (int i = 0; i < options.MaxRequestsPerClient && clock.Elapsed < deadline && !cancel.IsCancellationRequested; i++)
+        {
+            var start = clock.Elapsed;
+            bool ok;
+            string kind;
+            if (scored.Count > 0 && rng.NextDouble() < options.FeedbackShare)
+            {
+                kind = "feedback";
+                var e = new
+                {
+                    event_id = $"load-{options.Seed}-{client}-{i}", lead_id = scored[rng.Next(scored.Count)],
+                    kind = OutcomeKinds.Names[rng.Next(OutcomeKinds.Names.Count)], at = DateTimeOffset.UtcNow,
+                };
+                using var response = await http.PostAsJsonAsync("/v1/feedback", e, cancel);
+                ok = response.StatusCode == HttpStatusCode.Accepted;
+            }
+            else
+            {
+                kind = "score";
+                int index = (client + i * options.Clients) % bodies.Length;
+                using var content = new StringContent(bodies[index], Encoding.UTF8, "application/json");
+                using var response = await http.PostAsync("/v1/score", content, cancel);
+                ok = response.StatusCode == HttpStatusCode.OK;
+                if (ok) scored.Add(leads[index].Id);
+            }
+            samples.Add((kind, (clock.Elapsed - start).TotalMilliseconds, ok));
+        }
+        return samples;
+    }
+
+    private static HttpClient Client(Uri target) => new() { BaseAddress = target, Timeout = TimeSpan.FromSeconds(60) };
+
+    private static bool IsLoopback(Uri target) =>
+        target.IsLoopback || IPAddress.TryParse(target.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip);
+
+    private static double Percentile(double[] sorted, double q) =>
+        sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
+}

@@ -1,0 +1,175 @@
+using System.Globalization;
+using System.Text.Json;
+using LeadEngine.Engine.Leads;
+using LeadEngine.Feedback;
+using Microsoft.AspNetCore.Http;
+
+namespace LeadEngine.Server;
+
+/// <summary>A request the service refuses: the HTTP status, the field at fault (a JSON path or a query parameter) and why.</summary>
+public sealed class RequestException(int status, string field, string message) : Exception(message)
+{
+    /// <summary>HTTP status (4xx).</summary>
+    public int Status { get; } = status;
+    /// <summary>The field at fault: <c>$.leads[2].created_at</c>, <c>$[0].kind</c>, <c>k</c>.</summary>
+    public string Field { get; } = field;
+}
+
+/// <summary>
+/// Reads request bodies strictly: JSON only, within the size limit, every field checked for
+/// presence, type and value, unknown fields refused. Each failure names the field.
+/// </summary>
+internal static class RequestReader
+{
+    /// <summary>The body as JSON: 415 if not declared JSON, 413 if over the limit, 400 if malformed.</summary>
+    public static async Task<JsonDocument> ReadJsonAsync(HttpRequest request, CancellationToken cancel)
+    {
+        if (request.ContentType is not { } type || !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+            throw new RequestException(StatusCodes.Status415UnsupportedMediaType, "Content-Type", $"the body must be application/json, got '{request.ContentType}'");
+        try
+        {
+            return await JsonDocument.ParseAsync(request.Body, new JsonDocumentOptions { MaxDepth = 16 }, cancel);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            throw new RequestException(StatusCodes.Status413PayloadTooLarge, "$", $"the body is larger than the limit of {request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize} bytes");
+        }
+        catch (JsonException e)
+        {
+            throw new RequestException(StatusCodes.Status400BadRequest, string.IsNullOrEmpty(e.Path) ? "$" : e.Path,
+                $"malformed JSON at line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}: {FirstSentence(e.Message)}");
+        }
+    }
+
+    private static string FirstSentence(string message) => message.Split(" LineNumber:")[0].Trim();
+
+    /// <summary>
+    /// One object or a list of objects: the items with their JSON paths, and whether it was a list.
+    /// </summary>
+    public static (List<(JsonElement Item, string Path)> Items, bool IsList) OneOrList(JsonElement root, string what, int max)
+    {
+        if (root.ValueKind == JsonValueKind.Object) return ([(root, "$")], false);
+        if (root.ValueKind != JsonValueKind.Array)
+            throw new RequestException(StatusCodes.Status400BadRequest, "$", $"expected one {what} (a JSON object) or a list of them, got {Kind(root)}");
+        int count = root.GetArrayLength();
+        if (count == 0) throw new RequestException(StatusCodes.Status400BadRequest, "$", $"the list holds no {what}");
+        if (count > max) throw new RequestException(StatusCodes.Status413PayloadTooLarge, "$", $"{count} {what}s in one request; at most {max}");
+        var items = new List<(JsonElement, string)>(count);
+        int i = 0;
+        foreach (var item in root.EnumerateArray())
+        {
+            string path = $"$[{i++}]";
+            if (item.ValueKind != JsonValueKind.Object) throw new RequestException(StatusCodes.Status400BadRequest, path, $"expected a {what} (a JSON object), got {Kind(item)}");
+            items.Add((item, path));
+        }
+        return (items, true);
+    }
+
+    /// <summary>
+    /// A lead in the lead file schema (<c>lead_id</c>, <c>created_at</c>, feature columns,
+    /// <c>dialogue</c>; outcome columns are allowed and ignored for scoring). Values must be
+    /// strings, numbers, booleans or null; with a <paramref name="schema"/>, a column the model was
+    /// not trained on is refused, since it would change the prompt the model reads.
+    /// </summary>
+    public static Lead Lead(JsonElement item, string path, LeadSchema? schema)
+    {
+        var fields = new List<KeyValuePair<string, string?>>();
+        foreach (var property in item.EnumerateObject())
+        {
+            string field = Field(path, property.Name);
+            if (property.Value.ValueKind is JsonValueKind.Object or JsonValueKind.Array)
+                throw new RequestException(StatusCodes.Status400BadRequest, field, $"expected a string, number, boolean or null, got {Kind(property.Value)}");
+            if (schema is not null && !schema.Accepts(property.Name))
+                throw new RequestException(StatusCodes.Status400BadRequest, field,
+                    $"unknown field '{property.Name}': the model was trained on {string.Join(", ", schema.Features)} (and lead_id, created_at, dialogue)");
+            if (fields.Any(f => f.Key == property.Name)) throw new RequestException(StatusCodes.Status400BadRequest, field, $"field '{property.Name}' given twice");
+            fields.Add(new(property.Name, LeadDataReader.JsonFieldText(property.Value)));
+        }
+        try
+        {
+            return LeadDataReader.Parse("request", 0, fields, schema?.Funnel ?? FunnelConfig.Automotive, requireOutcome: false);
+        }
+        catch (LeadDataException e)
+        {
+            throw new RequestException(StatusCodes.Status400BadRequest, e.Column is null ? path : Field(path, e.Column), e.Problem);
+        }
+    }
+
+    private static readonly HashSet<string> EventFields = ["event_id", "lead_id", "kind", "at", "call_seconds", "note"];
+
+    /// <summary>Longest <c>note</c> kept, in characters.</summary>
+    public const int MaxNoteLength = 4000;
+
+    /// <summary>An outcome event: <c>event_id</c>, <c>lead_id</c>, <c>kind</c>, <c>at</c> required; <c>call_seconds</c>, <c>note</c> optional.</summary>
+    public static OutcomeEvent Event(JsonElement item, string path)
+    {
+        foreach (var property in item.EnumerateObject())
+            if (!EventFields.Contains(property.Name))
+                throw new RequestException(StatusCodes.Status400BadRequest, Field(path, property.Name),
+                    $"unknown field '{property.Name}'; an event has {string.Join(", ", EventFields)}");
+        string eventId = RequiredString(item, path, "event_id", 200);
+        string leadId = RequiredString(item, path, "lead_id", 200);
+        string kindText = RequiredString(item, path, "kind", 40);
+        if (!OutcomeKinds.TryParse(kindText, out var kind))
+            throw new RequestException(StatusCodes.Status400BadRequest, Field(path, "kind"), $"unknown kind '{kindText}'; one of {string.Join(", ", OutcomeKinds.Names)}");
+        string atText = RequiredString(item, path, "at", 64);
+        if (!DateTimeOffset.TryParse(atText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at))
+            throw new RequestException(StatusCodes.Status400BadRequest, Field(path, "at"), $"'{atText}' is not an ISO 8601 date");
+        double? call = null;
+        if (item.TryGetProperty("call_seconds", out var callValue) && callValue.ValueKind != JsonValueKind.Null)
+        {
+            if (callValue.ValueKind != JsonValueKind.Number || !callValue.TryGetDouble(out double seconds))
+                throw new RequestException(StatusCodes.Status400BadRequest, Field(path, "call_seconds"), $"expected a number, got {Kind(callValue)}");
+            if (seconds < 0 || !double.IsFinite(seconds))
+                throw new RequestException(StatusCodes.Status400BadRequest, Field(path, "call_seconds"), $"{callValue.GetRawText()} is not a non-negative number of seconds");
+            call = seconds;
+        }
+        string? note = null;
+        if (item.TryGetProperty("note", out var noteValue) && noteValue.ValueKind != JsonValueKind.Null)
+        {
+            if (noteValue.ValueKind != JsonValueKind.String) throw new RequestException(StatusCodes.Status400BadRequest, Field(path, "note"), $"expected a string, got {Kind(noteValue)}");
+            note = noteValue.GetString()!;
+            if (note.Length > MaxNoteLength) throw new RequestException(StatusCodes.Status400BadRequest, Field(path, "note"), $"{note.Length} characters; at most {MaxNoteLength}");
+        }
+        return new OutcomeEvent(eventId, leadId, kind, at, call, note);
+    }
+
+    private static string RequiredString(JsonElement item, string path, string name, int maxLength)
+    {
+        string field = Field(path, name);
+        if (!item.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+            throw new RequestException(StatusCodes.Status400BadRequest, field, $"'{name}' is required");
+        if (value.ValueKind != JsonValueKind.String) throw new RequestException(StatusCodes.Status400BadRequest, field, $"expected a string, got {Kind(value)}");
+        string text = value.GetString()!.Trim();
+        if (text.Length == 0) throw new RequestException(StatusCodes.Status400BadRequest, field, $"'{name}' is empty");
+        if (text.Length > maxLength) throw new RequestException(StatusCodes.Status400BadRequest, field, $"{text.Length} characters; at most {maxLength}");
+        return text;
+    }
+
+    /// <summary>An integer query parameter in [<paramref name="min"/>, <paramref name="max"/>]; other query parameters are refused.</summary>
+    public static int QueryInt(HttpRequest request, string name, int min, int max)
+    {
+        foreach (var key in request.Query.Keys)
+            if (key != name) throw new RequestException(StatusCodes.Status400BadRequest, key, $"unknown query parameter '{key}'; this endpoint takes '{name}'");
+        var values = request.Query[name];
+        if (values.Count == 0) throw new RequestException(StatusCodes.Status400BadRequest, name, $"query parameter '{name}' is required");
+        if (values.Count > 1) throw new RequestException(StatusCodes.Status400BadRequest, name, $"query parameter '{name}' given {values.Count} times");
+        if (!int.TryParse(values[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out int n))
+            throw new RequestException(StatusCodes.Status400BadRequest, name, $"'{values[0]}' is not an integer");
+        if (n < min || n > max) throw new RequestException(StatusCodes.Status400BadRequest, name, $"{n} is outside {min}..{max}");
+        return n;
+    }
+
+    private static string Field(string path, string name) =>
+        name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_') ? $"{path}.{name}" : $"{path}['{name.Replace("'", "\\'")}']";
+
+    private static string Kind(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "a list",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        _ => "null",
+    };
+}

@@ -1,0 +1,22 @@
+namespace LeadEngine.Server;
+
+/// <summary>Settings of <c>leadengine serve</c>.</summary>
+public sealed record ServeOptions
+{
+    /// <summary>Address to listen on (loopback by default; a CRM on another host needs 0.0.0.0).</summary>
+    public string Host { get; init; } = "127.0.0.1";
+    /// <summary>Port; 0 picks a free one (the bound address is printed and in <see cref="LeadServer.Address"/>).</summary>
+    public int Port { get; init; } = 8080;
+    /// <summary>Largest request body in bytes; larger bodies get 413.</summary>
+    public long MaxBodyBytes { get; init; } = 1 << 20;
+    /// <summary>Most leads in one score request; more get 413.</summary>
+    public int MaxLeadsPerRequest { get; init; } = 1000;
+    /// <summary>Most outcome events in one feedback request; more get 413.</summary>
+    public int MaxEventsPerRequest { get; init; } = 1000;
+    /// <summary>Largest call list (the k of /v1/call-list).</summary>
+    public int MaxCallList { get; init; } = 10000;
+    /// <summary>Leads waiting for the engine at most; a request that would exceed it gets 503 with Retry-After.</summary>
+    public int QueueCapacity { get; init; } = 1024;
+    /// <summary>A lead put on a call list is not put on another for this long (unless it has no outcome yet and the time has passed).</summary>
+    public TimeSpan CallListCooldown { get; init; } = TimeSpan.FromHours(20);
+}

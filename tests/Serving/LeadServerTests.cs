@@ -1,0 +1,227 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using LeadEngine.Engine;
+using LeadEngine.Feedback;
+using LeadEngine.Server;
+
+namespace LeadEngine.Tests.Serving;
+
+/// <summary>The scoring service on a real Kestrel listener on loopback, through a real HTTP client.</summary>
+public sealed class LeadServerTests(ServingFixture fixture) : IClassFixture<ServingFixture>
+{
+    private sealed class Running(TestDatabase db, FeedbackStore store, LeadScorer scorer, LeadServer server) : IAsyncDisposable
+    {
+        public HttpClient Http { get; } = new() { BaseAddress = server.Address, Timeout = TimeSpan.FromSeconds(60) };
+        public LeadServer Server => server;
+        public FeedbackStore Store => store;
+        public LeadScorer Scorer => scorer;
+
+        public async ValueTask DisposeAsync()
+        {
+            Http.Dispose();
+            await server.DisposeAsync();
+            scorer.Dispose();
+            await store.DisposeAsync();
+            await db.DisposeAsync();
+        }
+    }
+
+    private async Task<Running> StartAsync(string kind = "sqlite", ServeOptions? options = null, int batchSize = 8)
+    {
+        var db = await TestDatabases.CreateAsync(kind);
+        var store = await FeedbackStore.OpenAsync(db.Target);
+        var scorer = fixture.Scorer(batchSize);
+        var server = await LeadServer.StartAsync(scorer, store, (options ?? new ServeOptions()) with { Port = 0 });
+        return new Running(db, store, scorer, server);
+    }
+
+    private string LeadJson(int index) => StoredLead.ToJson(fixture.Leads[index]);
+
+    private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
+
+    private static async Task<JsonElement> Body(HttpResponseMessage response) =>
+        JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+
+    /// <summary>Asserts a problem response: the status, the field named, and a detail containing <paramref name="detail"/>.</summary>
+    private static async Task Refused(HttpResponseMessage response, HttpStatusCode status, string field, string detail)
+    {
+        string text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == status, $"expected {status}, got {response.StatusCode}: {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var body = JsonDocument.Parse(text).RootElement;
+        Assert.Equal(field, body.GetProperty("field").GetString());
+        Assert.Contains(detail, body.GetProperty("detail").GetString());
+    }
+
+    [Theory, MemberData(nameof(TestDatabases.Kinds), MemberType = typeof(TestDatabases))]
+    public async Task ScoreCallListAndFeedbackRoundTrip(string kind)
+    {
+        await using var run = await StartAsync(kind);
+        var expected = run.Scorer.ScoreBatch(fixture.Leads.Take(6).ToList());
+
+        using var one = await run.Http.PostAsync("/v1/score", Json(LeadJson(0)));
+        Assert.Equal(HttpStatusCode.OK, one.StatusCode);
+        var single = await Body(one);
+        Assert.Equal(fixture.Leads[0].Id, single.GetProperty("lead_id").GetString());
+        Assert.Equal(expected[0].Probability, single.GetProperty("probability").GetDouble(), 6);
+        Assert.Equal(run.Scorer.ModelVersion, single.GetProperty("model_version").GetString());
+
+        using var list = await run.Http.PostAsync("/v1/score", Json("[" + string.Join(",", Enumerable.Range(1, 5).Select(LeadJson)) + "]"));
+        var scores = (await Body(list)).GetProperty("scores").EnumerateArray().ToList();
+        Assert.Equal(fixture.Leads.Skip(1).Take(5).Select(l => l.Id), scores.Select(s => s.GetProperty("lead_id").GetString()));
+        for (int i = 0; i < 5; i++)
+        {
+            Assert.Equal(expected[i + 1].Probability, scores[i].GetProperty("probability").GetDouble(), 6);
+            Assert.Equal(expected[i + 1].Grade.ToString(), scores[i].GetProperty("grade").GetString());
+        }
+
+        // The call list: the open leads by probability, each with its propensity and the policy version, and recorded.
+        using var callList = await run.Http.GetAsync("/v1/call-list?k=3");
+        var listBody = await Body(callList);
+        var listed = listBody.GetProperty("leads").EnumerateArray().ToList();
+        var best = expected.OrderByDescending(s => s.Probability).ThenBy(s => s.LeadId, StringComparer.Ordinal).Take(3).ToList();
+        Assert.Equal(best.Select(s => s.LeadId), listed.Select(l => l.GetProperty("lead_id").GetString()));
+        Assert.All(listed, l => Assert.Equal(1.0, l.GetProperty("propensity").GetDouble()));
+        Assert.All(listed, l => Assert.Equal($"greedy@{run.Scorer.ModelVersion}", l.GetProperty("policy_version").GetString()));
+        Assert.Equal([1, 2, 3], listed.Select(l => l.GetProperty("rank").GetInt32()));
+        Assert.Equal(6, listBody.GetProperty("open_leads").GetInt32());
+        // Listed leads wait out the cool-down: the next list holds the others.
+        using var next = await run.Http.GetAsync("/v1/call-list?k=10");
+        Assert.Equal(expected.Select(s => s.LeadId).Except(best.Select(s => s.LeadId)).Order(),
+            (await Body(next)).GetProperty("leads").EnumerateArray().Select(l => l.GetProperty("lead_id").GetString()).Order());
+
+        // Feedback: 202 once stored; the same event again is a harmless duplicate.
+        var feedback = new { event_id = "ev-1", lead_id = best[0].LeadId, kind = "converted", at = "2025-02-01T10:00:00Z", call_seconds = 320, note = "signed" };
+        using var stored = await run.Http.PostAsJsonAsync("/v1/feedback", feedback);
+        Assert.Equal(HttpStatusCode.Accepted, stored.StatusCode);
+        Assert.Equal(1, (await Body(stored)).GetProperty("stored").GetInt32());
+        using var again = await run.Http.PostAsJsonAsync("/v1/feedback", new[] { feedback });
+        Assert.Equal(HttpStatusCode.Accepted, again.StatusCode);
+        Assert.Equal("duplicate", (await Body(again)).GetProperty("events")[0].GetProperty("status").GetString());
+
+        using var lead = await run.Http.GetAsync($"/v1/leads/{best[0].LeadId}");
+        var record = await Body(lead);
+        Assert.Equal("converted", record.GetProperty("events")[0].GetProperty("kind").GetString());
+        Assert.Equal(1, record.GetProperty("recommendations").GetInt32());
+        Assert.Equal(320, record.GetProperty("events")[0].GetProperty("call_seconds").GetDouble());
+        Assert.Single(await run.Store.EventsAsync());
+    }
+
+    [Fact]
+    public async Task LeadsScoredByAnotherModelAreScoredAgainForTheCallList()
+    {
+        await using var run = await StartAsync();
+        await run.Store.RecordScoresAsync([(fixture.Leads[7], new ServedScore(fixture.Leads[7].Id, "older", 0.99, 9, 99, 'A'))], DateTimeOffset.UtcNow);
+        using var callList = await run.Http.GetAsync("/v1/call-list?k=1");
+        var listed = (await Body(callList)).GetProperty("leads")[0];
+        Assert.Equal(run.Scorer.Score(fixture.Leads[7]).Probability, listed.GetProperty("probability").GetDouble(), 6);
+        Assert.Equal(run.Scorer.ModelVersion, (await run.Store.LeadAsync(fixture.Leads[7].Id))!.LastScore.ModelVersion);
+    }
+
+    [Fact]
+    public async Task BadRequestsGetTheRight4xxNamingTheField()
+    {
+        await using var run = await StartAsync(options: new ServeOptions { MaxBodyBytes = 64 * 1024, MaxLeadsPerRequest = 50 });
+        await Refused(await run.Http.PostAsync("/v1/score", Json("{\"lead_id\": \"x\",")), HttpStatusCode.BadRequest, "$", "malformed JSON");
+        await Refused(await run.Http.PostAsync("/v1/score", new StringContent(LeadJson(0), Encoding.UTF8, "text/plain")),
+            HttpStatusCode.UnsupportedMediaType, "Content-Type", "application/json");
+        await Refused(await run.Http.PostAsync("/v1/score", Json("{\"lead_id\":\"x\",\"created_at\":\"2025-01-01\",\"chanel\":\"web_form\"}")),
+            HttpStatusCode.BadRequest, "$.chanel", "unknown field 'chanel'");
+        await Refused(await run.Http.PostAsync("/v1/score", Json("[{\"lead_id\":\"x\",\"created_at\":\"yesterday\"}]")),
+            HttpStatusCode.BadRequest, "$[0].created_at", "not an ISO 8601 date");
+        await Refused(await run.Http.PostAsync("/v1/score", Json("{\"lead_id\":\"x\",\"created_at\":\"2025-01-01\",\"age\":{\"years\":4}}")),
+            HttpStatusCode.BadRequest, "$.age", "got an object");
+        await Refused(await run.Http.PostAsync("/v1/score", Json("{\"created_at\":\"2025-01-01\"}")), HttpStatusCode.BadRequest, "$.lead_id", "missing lead id");
+        await Refused(await run.Http.PostAsync("/v1/score", Json("\"lead\"")), HttpStatusCode.BadRequest, "$", "got a string");
+        await Refused(await run.Http.PostAsync("/v1/score", Json("[]")), HttpStatusCode.BadRequest, "$", "holds no lead");
+        await Refused(await run.Http.PostAsync("/v1/score", Json($"[{LeadJson(0)},{LeadJson(0)}]")), HttpStatusCode.BadRequest, "$[1].lead_id", "appears twice");
+        string many = "[" + string.Join(",", Enumerable.Range(0, 60).Select(i => $"{{\"lead_id\":\"L{i}\",\"created_at\":\"2025-01-01\"}}")) + "]";
+        await Refused(await run.Http.PostAsync("/v1/score", Json(many)), HttpStatusCode.RequestEntityTooLarge, "$", "at most 50");
+        string huge = $"{{\"lead_id\":\"x\",\"created_at\":\"2025-01-01\",\"dialogue\":\"{new string('a', 100_000)}\"}}";
+        await Refused(await run.Http.PostAsync("/v1/score", Json(huge)), HttpStatusCode.RequestEntityTooLarge, "$", "larger than the limit of 65536 bytes");
+
+        using var scored = await run.Http.PostAsync("/v1/score", Json(LeadJson(0)));
+        Assert.Equal(HttpStatusCode.OK, scored.StatusCode);
+        string leadId = fixture.Leads[0].Id;
+        await Refused(await run.Http.PostAsJsonAsync("/v1/feedback", new { event_id = "e", lead_id = "nobody", kind = "converted", at = "2025-01-01T00:00:00Z" }),
+            HttpStatusCode.NotFound, "$.lead_id", "lead 'nobody' is not known");
+        await Refused(await run.Http.PostAsJsonAsync("/v1/feedback", new object[]
+            {
+                new { event_id = "e1", lead_id = leadId, kind = "contacted", at = "2025-01-01T00:00:00Z" },
+                new { event_id = "e2", lead_id = "nobody", kind = "converted", at = "2025-01-01T00:00:00Z" },
+            }), HttpStatusCode.NotFound, "$[1].lead_id", "not known");
+        Assert.Empty(await run.Store.EventsAsync());
+        await Refused(await run.Http.PostAsJsonAsync("/v1/feedback", new { event_id = "e", lead_id = leadId, kind = "converted", at = "2025-01-01", channel = "x" }),
+            HttpStatusCode.BadRequest, "$.channel", "unknown field 'channel'");
+        await Refused(await run.Http.PostAsJsonAsync("/v1/feedback", new { event_id = 7, lead_id = leadId, kind = "converted", at = "2025-01-01" }),
+            HttpStatusCode.BadRequest, "$.event_id", "expected a string, got a number");
+        await Refused(await run.Http.PostAsJsonAsync("/v1/feedback", new { event_id = "e", lead_id = leadId, kind = "bought", at = "2025-01-01" }),
+            HttpStatusCode.BadRequest, "$.kind", "unknown kind 'bought'");
+        await Refused(await run.Http.PostAsJsonAsync("/v1/feedback", new { event_id = "e", lead_id = leadId, kind = "lost" }),
+            HttpStatusCode.BadRequest, "$.at", "'at' is required");
+        await Refused(await run.Http.PostAsJsonAsync("/v1/feedback", new { event_id = "e", lead_id = leadId, kind = "lost", at = "2025-01-01", call_seconds = "long" }),
+            HttpStatusCode.BadRequest, "$.call_seconds", "expected a number, got a string");
+        await Refused(await run.Http.PostAsJsonAsync("/v1/feedback", new { event_id = "e", lead_id = leadId, kind = "lost", at = "2025-01-01", call_seconds = -3 }),
+            HttpStatusCode.BadRequest, "$.call_seconds", "not a non-negative number");
+        using (var ok = await run.Http.PostAsJsonAsync("/v1/feedback", new { event_id = "e", lead_id = leadId, kind = "lost", at = "2025-01-01" }))
+            Assert.Equal(HttpStatusCode.Accepted, ok.StatusCode);
+        await Refused(await run.Http.PostAsJsonAsync("/v1/feedback", new { event_id = "e", lead_id = leadId, kind = "converted", at = "2025-01-01" }),
+            HttpStatusCode.Conflict, "$.event_id", "different contents");
+
+        await Refused(await run.Http.GetAsync("/v1/call-list"), HttpStatusCode.BadRequest, "k", "'k' is required");
+        await Refused(await run.Http.GetAsync("/v1/call-list?k=ten"), HttpStatusCode.BadRequest, "k", "not an integer");
+        await Refused(await run.Http.GetAsync("/v1/call-list?k=0"), HttpStatusCode.BadRequest, "k", "outside 1..10000");
+        await Refused(await run.Http.GetAsync("/v1/call-list?k=5&limit=3"), HttpStatusCode.BadRequest, "limit", "unknown query parameter");
+        await Refused(await run.Http.GetAsync("/v1/leads/nobody"), HttpStatusCode.NotFound, "id", "not known");
+    }
+
+    [Fact]
+    public async Task AFullQueueAnswers503WithRetryAfter()
+    {
+        await using var run = await StartAsync(options: new ServeOptions { QueueCapacity = 4, MaxLeadsPerRequest = 400 }, batchSize: 2);
+        string all = "[" + string.Join(",", Enumerable.Range(0, 300).Select(LeadJson)) + "]";
+        var big = run.Http.PostAsync("/v1/score", Json(all)); // larger than the queue, taken because the queue is empty
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await Body(await run.Http.GetAsync("/healthz"))).GetProperty("queued_leads").GetInt32() == 0 && DateTime.UtcNow < deadline)
+            await Task.Delay(5);
+        using var refused = await run.Http.PostAsync("/v1/score", Json(LeadJson(301)));
+        Assert.False(big.IsCompleted, "the 300-lead request finished before the queue could be seen full; make it larger");
+        await Refused(refused, HttpStatusCode.ServiceUnavailable, "$", "queue is full");
+        Assert.Equal("1", refused.Headers.RetryAfter?.ToString());
+        using var done = await big;
+        Assert.Equal(HttpStatusCode.OK, done.StatusCode);
+        using var after = await run.Http.PostAsync("/v1/score", Json(LeadJson(301)));
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+    }
+
+    [Fact]
+    public async Task HealthAndMetrics()
+    {
+        await using var run = await StartAsync();
+        var health = await Body(await run.Http.GetAsync("/healthz"));
+        Assert.Equal("ok", health.GetProperty("status").GetString());
+        Assert.Equal(FeedbackStore.LatestSchemaVersion, health.GetProperty("schema_version").GetInt32());
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(i => run.Http.PostAsync("/v1/score", Json(LeadJson(i)))));
+        await run.Http.PostAsync("/v1/score", Json("{"));
+        string metrics = await run.Http.GetStringAsync("/metrics");
+        Assert.Contains($"leadengine_model_info{{model_version=\"{run.Scorer.ModelVersion}\",policy_version=\"greedy@{run.Scorer.ModelVersion}\"}} 1", metrics);
+        Assert.Contains("leadengine_leads_scored_total 8", metrics);
+        Assert.Contains("leadengine_score_batch_size_count", metrics);
+        Assert.Contains("http_request_duration_seconds_bucket{code=\"200\",method=\"POST\",controller=\"\",action=\"\",endpoint=\"/v1/score\"", metrics);
+        Assert.Contains("leadengine_rejected_requests_total{reason=\"400\"} 1", metrics);
+    }
+
+    [Fact]
+    public async Task LoadTestIsBoundedAndReportsPercentiles()
+    {
+        await using var run = await StartAsync();
+        var lines = await LoadTest.RunAsync(new LoadTestOptions { Target = run.Server.Address, Clients = 2, Duration = TimeSpan.FromSeconds(1) }, fixture.Leads);
+        Assert.Equal(["call-list", "feedback", "score"], lines.Select(l => l.Kind));
+        Assert.All(lines, l => Assert.Equal(0, l.Failures));
+        var score = lines.Single(l => l.Kind == "score");
+        Assert.True(score.Requests > 10 && score.P50Ms <= score.P95Ms && score.P95Ms <= score.P99Ms, $"{score}");
+        await Assert.ThrowsAsync<ArgumentException>(() => LoadTest.RunAsync(new LoadTestOptions { Target = new Uri("http://192.0.2.1:80") }, fixture.Leads));
+    }
+}
