@@ -47,9 +47,10 @@ public static class LoadTest
         if (!IsLoopback(options.Target)) throw new ArgumentException($"load test target {options.Target} is not a loopback address; the load test only runs against this machine");
         if (leads.Count == 0) throw new ArgumentException("the load test needs leads to score");
         var bodies = leads.Select(StoredLead.ToJson).ToArray();
+        string run = Guid.NewGuid().ToString("N")[..8]; // event ids unique across runs against the same store
         var clock = Stopwatch.StartNew();
         var deadline = clock.Elapsed + options.Duration;
-        var runs = Enumerable.Range(0, options.Clients).Select(c => Task.Run(() => ClientAsync(options, c, bodies, leads, clock, deadline, cancel), cancel)).ToList();
+        var runs = Enumerable.Range(0, options.Clients).Select(c => Task.Run(() => ClientAsync(options, $"{run}-{c}", c, bodies, leads, clock, deadline, cancel), cancel)).ToList();
         var samples = (await Task.WhenAll(runs)).SelectMany(s => s).ToList();
         double seconds = clock.Elapsed.TotalSeconds;
         using (var http = Client(options.Target))
@@ -66,7 +67,7 @@ public static class LoadTest
         }).OrderBy(l => l.Kind).ToList();
     }
 
-    private static async Task<List<(string Kind, double Ms, bool Ok)>> ClientAsync(LoadTestOptions options, int client, string[] bodies, IReadOnlyList<Lead> leads,
+    private static async Task<List<(string Kind, double Ms, bool Ok)>> ClientAsync(LoadTestOptions options, string name, int client, string[] bodies, IReadOnlyList<Lead> leads,
         Stopwatch clock, TimeSpan deadline, CancellationToken cancel)
     {
         var rng = new Random(options.Seed * 1000 + client);
@@ -76,31 +77,37 @@ public static class LoadTest
         for (int i = 0; i < options.MaxRequestsPerClient && clock.Elapsed < deadline && !cancel.IsCancellationRequested; i++)
         {
             var start = clock.Elapsed;
+            bool feedback = scored.Count > 0 && rng.NextDouble() < options.FeedbackShare;
             bool ok;
-            string kind;
-            if (scored.Count > 0 && rng.NextDouble() < options.FeedbackShare)
+            try
             {
-                kind = "feedback";
-                var e = new
-                {
-                    event_id = $"load-{options.Seed}-{client}-{i}", lead_id = scored[rng.Next(scored.Count)],
-                    kind = OutcomeKinds.Names[rng.Next(OutcomeKinds.Names.Count)], at = DateTimeOffset.UtcNow,
-                };
-                using var response = await http.PostAsJsonAsync("/v1/feedback", e, cancel);
-                ok = response.StatusCode == HttpStatusCode.Accepted;
+                ok = feedback ? await SendFeedbackAsync(http, $"load-{name}-{i}", scored[rng.Next(scored.Count)], rng, cancel)
+                    : await ScoreAsync(http, bodies, leads, (client + i * options.Clients) % bodies.Length, scored, cancel);
             }
-            else
+            catch (Exception e) when (e is HttpRequestException || e is TaskCanceledException && !cancel.IsCancellationRequested)
             {
-                kind = "score";
-                int index = (client + i * options.Clients) % bodies.Length;
-                using var content = new StringContent(bodies[index], Encoding.UTF8, "application/json");
-                using var response = await http.PostAsync("/v1/score", content, cancel);
-                ok = response.StatusCode == HttpStatusCode.OK;
-                if (ok) scored.Add(leads[index].Id);
+                ok = false; // not answered (refused, reset or timed out): a failure, not the end of the test
             }
+            string kind = feedback ? "feedback" : "score";
             samples.Add((kind, (clock.Elapsed - start).TotalMilliseconds, ok));
         }
         return samples;
+    }
+
+    private static async Task<bool> SendFeedbackAsync(HttpClient http, string eventId, string leadId, Random rng, CancellationToken cancel)
+    {
+        var e = new { event_id = eventId, lead_id = leadId, kind = OutcomeKinds.Names[rng.Next(OutcomeKinds.Names.Count)], at = DateTimeOffset.UtcNow };
+        using var response = await http.PostAsJsonAsync("/v1/feedback", e, cancel);
+        return response.StatusCode == HttpStatusCode.Accepted;
+    }
+
+    private static async Task<bool> ScoreAsync(HttpClient http, string[] bodies, IReadOnlyList<Lead> leads, int index, List<string> scored, CancellationToken cancel)
+    {
+        using var content = new StringContent(bodies[index], Encoding.UTF8, "application/json");
+        using var response = await http.PostAsync("/v1/score", content, cancel);
+        if (response.StatusCode != HttpStatusCode.OK) return false;
+        scored.Add(leads[index].Id);
+        return true;
     }
 
     private static HttpClient Client(Uri target) => new() { BaseAddress = target, Timeout = TimeSpan.FromSeconds(60) };

@@ -34,16 +34,7 @@ public sealed record FunnelConfig
     /// <summary>Reads and validates a funnel JSON file.</summary>
     public static FunnelConfig Load(string path)
     {
-        FunnelConfig? config;
-        try
-        {
-            config = JsonSerializer.Deserialize<FunnelConfig>(File.ReadAllText(path));
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{path}: {e.Message}");
-        }
-        if (config is null) throw new InvalidDataException($"{path}: empty funnel configuration");
+        var config = JsonFile.Read<FunnelConfig>(path, "funnel configuration");
         config.Validate(path);
         return config;
     }

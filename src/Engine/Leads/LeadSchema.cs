@@ -38,16 +38,7 @@ public sealed record LeadSchema
     {
         string path = Path.Combine(adapterDir, FileName);
         if (!File.Exists(path)) return null;
-        LeadSchema? schema;
-        try
-        {
-            schema = JsonSerializer.Deserialize<LeadSchema>(File.ReadAllText(path));
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{path}: {e.Message}");
-        }
-        if (schema is null) throw new InvalidDataException($"{path}: empty lead schema");
+        var schema = JsonFile.Read<LeadSchema>(path, "lead schema");
         schema.Funnel.Validate(path);
         return schema with { Features = schema.Features.Order(StringComparer.Ordinal).ToArray() };
     }
