@@ -39,6 +39,10 @@ commands:
                   without --adapter the built-in default; --db defaults to ADAPTER/feedback.db (SQLite), or a PostgreSQL connection string
   load-test       --url http://127.0.0.1:PORT [--clients 4] [--seconds 10] [--feedback-share 0.25] [--data FILE]
                   bounded loopback load test of a running service: throughput and p50/p95/p99 latency
+  simulate        [--days 30] [--seeds 3] [--leads-per-day 150] [--calls-per-day 30] [--drift 1] [--retrain-every 10]
+                  [--history-days 20] [--exploration 0.1] [--json] [--out DIR]   a call centre with drifting customers: random, funnel+recency,
+                  static, periodic retraining and continuous learning (Thompson sampling) compared over seeds, an A/B test,
+                  and off-policy estimates checked against the simulated truth
   generate-model  --out DIR [--hidden 64 --layers 2 --heads 4 --kv-heads 2 --intermediate 176 --vocab 512]
                   [--dtype bf16|f16|f32] [--tied] [--seed 1]   a Qwen2-architecture model with seeded random weights
 """;
@@ -69,6 +73,7 @@ try
         "export-onnx" => ProfileCommand.ExportOnnx(options),
         "serve" => ServeCommands.Serve(options),
         "load-test" => ServeCommands.LoadTestCommand(options),
+        "simulate" => LearningCommands.Simulate(options),
         _ => throw new UsageException($"unknown command '{args[0]}'"),
     };
 }

@@ -98,7 +98,19 @@ public sealed class LeadScorer : IDisposable
     public LeadScore Score(Lead lead) => ScoreBatch([lead])[0];
 
     /// <summary>Scores leads in batches of <see cref="BatchSize"/>; results in input order.</summary>
-    public IReadOnlyList<LeadScore> ScoreBatch(IReadOnlyList<Lead> leads)
+    public IReadOnlyList<LeadScore> ScoreBatch(IReadOnlyList<Lead> leads) => Score(leads, null);
+
+    /// <summary>
+    /// Scores leads and returns, beside each score, the final-norm hidden state at the lead's last
+    /// prompt token (what the heads read: features for models learned on top of the scorer).
+    /// </summary>
+    public IReadOnlyList<(LeadScore Score, float[] Hidden)> ScoreWithHidden(IReadOnlyList<Lead> leads)
+    {
+        var hidden = new List<float[]>(leads.Count);
+        return Score(leads, hidden).Zip(hidden).ToList();
+    }
+
+    private List<LeadScore> Score(IReadOnlyList<Lead> leads, List<float[]>? hidden)
     {
         var prompts = leads.Select(l => _prompts.Build(l).Ids).ToArray();
         var results = new List<LeadScore>(leads.Count);
@@ -117,6 +129,7 @@ public sealed class LeadScorer : IDisposable
                 int score = Percentile(p);
                 results.Add(new LeadScore(leads[start + i].Id, p, forward.PairwiseScores![i], score, Grade(score), yes));
             }
+            hidden?.AddRange(forward.LastHidden);
         }
         return results;
     }

@@ -72,20 +72,33 @@ public static class SyntheticLeads
             string stage = !converted && rng.NextDouble() < 0.6 ? "lost" : stages[reached];
             int snapshot = Math.Min(reached, rng.NextDouble() < 0.5 ? 1 : 2);
             string? call = reached >= 1 ? (-Math.Log(1 - rng.NextDouble()) * 70 * Math.Exp(0.6 * z)).ToString("F0", CultureInfo.InvariantCulture) : null;
-            var phrases = Enumerable.Range(0, rng.Next(2, 7)).Select(_ =>
-                rng.NextDouble() < Sigmoid(1.2 * z - 0.4) ? Positive[rng.Next(Positive.Length)]
-                : rng.NextDouble() < 0.5 ? Neutral[rng.Next(Neutral.Length)] : Negative[rng.Next(Negative.Length)]);
+            int phraseCount = rng.Next(2, 7);
             var created = start.AddMinutes(rng.Next(366 * 24 * 60));
             writer.WriteLine(string.Join(",",
                 $"L{i + 1:D6}", created.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture), converted ? "1" : "0", stage, call ?? "",
                 Channels[channel], prior ? "1" : "0", budget, Models[rng.Next(Models.Length)], age.ToString(CultureInfo.InvariantCulture),
-                stages[snapshot], Quote(string.Join(" ", phrases))));
+                stages[snapshot], Quote(Dialogue(z, phraseCount, rng))));
         }
     }
+
+    /// <summary>The channels, in the order of their intent shifts (referral and walk-in carry most intent, marketplace least).</summary>
+    public static IReadOnlyList<string> ChannelNames => Channels;
+
+    /// <summary>The models a lead can ask about.</summary>
+    public static IReadOnlyList<string> ModelInterests => Models;
+
+    /// <summary>
+    /// A dialogue of <paramref name="phraseCount"/> phrases for intent <paramref name="intent"/>: each
+    /// positive with probability σ(1.2z − 0.4), else neutral or negative at even odds.
+    /// </summary>
+    public static string Dialogue(double intent, int phraseCount, Random rng) => string.Join(" ", Enumerable.Range(0, phraseCount).Select(_ =>
+        rng.NextDouble() < Sigmoid(1.2 * intent - 0.4) ? Positive[rng.Next(Positive.Length)]
+        : rng.NextDouble() < 0.5 ? Neutral[rng.Next(Neutral.Length)] : Negative[rng.Next(Negative.Length)]));
+
+    /// <summary>A standard normal draw (Box–Muller).</summary>
+    public static double Gaussian(Random rng) => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
 
     private static string Quote(string text) => "\"" + text.Replace("\"", "\"\"") + "\"";
 
     private static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
-
-    private static double Gaussian(Random rng) => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
 }

@@ -73,26 +73,30 @@ public static class EvaluationReport
 
     private static double? Nan(double v) => double.IsNaN(v) ? null : v;
 
-    private static readonly string[] Colors = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd"];
+    private static readonly string[] Colors = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#7f7f7f"];
 
-    /// <summary>A line chart over [0,1]² with a legend; long series are thinned to 400 points.</summary>
-    private static string Chart(string title, string xLabel, string yLabel, List<(string Name, List<(double X, double Y)> Points)> series, bool diagonal)
+    /// <summary>
+    /// An SVG line chart over [0, <paramref name="xMax"/>] × [0, <paramref name="yMax"/>] with a legend;
+    /// long series are thinned to 400 points.
+    /// </summary>
+    public static string Chart(string title, string xLabel, string yLabel, List<(string Name, List<(double X, double Y)> Points)> series, bool diagonal,
+        double xMax = 1, double yMax = 1)
     {
         const int W = 560, H = 420, L = 60, T = 40, PW = 460, PH = 320;
-        string X(double x) => (L + x * PW).ToString("F1", CultureInfo.InvariantCulture);
-        string Y(double y) => (T + (1 - Math.Clamp(y, 0, 1)) * PH).ToString("F1", CultureInfo.InvariantCulture);
+        string X(double x) => (L + x / xMax * PW).ToString("F1", CultureInfo.InvariantCulture);
+        string Y(double y) => (T + (1 - Math.Clamp(y / yMax, 0, 1)) * PH).ToString("F1", CultureInfo.InvariantCulture);
         var sb = new StringBuilder();
         sb.AppendLine($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" font-family=\"sans-serif\" font-size=\"12\">");
         sb.AppendLine($"<rect width=\"{W}\" height=\"{H}\" fill=\"white\"/><text x=\"{W / 2}\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">{title}</text>");
         sb.AppendLine($"<rect x=\"{L}\" y=\"{T}\" width=\"{PW}\" height=\"{PH}\" fill=\"none\" stroke=\"#444\"/>");
         for (int i = 0; i <= 4; i++)
         {
-            double v = i / 4.0;
-            sb.AppendLine($"<text x=\"{X(v)}\" y=\"{T + PH + 16}\" text-anchor=\"middle\">{v:0.##}</text><text x=\"{L - 8}\" y=\"{Y(v)}\" text-anchor=\"end\" dy=\"4\">{v:0.##}</text>");
+            double x = xMax * i / 4.0, y = yMax * i / 4.0;
+            sb.AppendLine($"<text x=\"{X(x)}\" y=\"{T + PH + 16}\" text-anchor=\"middle\">{x:0.##}</text><text x=\"{L - 8}\" y=\"{Y(y)}\" text-anchor=\"end\" dy=\"4\">{y:0.##}</text>");
         }
         sb.AppendLine($"<text x=\"{L + PW / 2}\" y=\"{H - 12}\" text-anchor=\"middle\">{xLabel}</text>");
         sb.AppendLine($"<text transform=\"translate(16,{T + PH / 2}) rotate(-90)\" text-anchor=\"middle\">{yLabel}</text>");
-        if (diagonal) sb.AppendLine($"<line x1=\"{X(0)}\" y1=\"{Y(0)}\" x2=\"{X(1)}\" y2=\"{Y(1)}\" stroke=\"#999\" stroke-dasharray=\"4 4\"/>");
+        if (diagonal) sb.AppendLine($"<line x1=\"{X(0)}\" y1=\"{Y(0)}\" x2=\"{X(xMax)}\" y2=\"{Y(yMax)}\" stroke=\"#999\" stroke-dasharray=\"4 4\"/>");
         for (int s = 0; s < series.Count; s++)
         {
             var pts = series[s].Points;

@@ -1,0 +1,171 @@
+namespace LeadEngine.Learning;
+
+/// <summary>
+/// The leads a policy chooses from: each one's expected reward under the current model and,
+/// for Thompson sampling, a way to draw every lead's reward from the model's posterior at once.
+/// </summary>
+/// <param name="Means">Expected reward per candidate.</param>
+/// <param name="SampleScores">One posterior draw of every candidate's reward; null when the model has no uncertainty estimate.</param>
+public sealed record CandidateSet(IReadOnlyList<double> Means, Func<Random, double[]>? SampleScores = null)
+{
+    /// <summary>Number of candidates.</summary>
+    public int Count => Means.Count;
+}
+
+/// <summary>
+/// A call list: the chosen candidates in rank order, and every candidate's propensity, the
+/// probability that the policy puts it on a list of this length (they sum to the list length).
+/// </summary>
+/// <param name="Chosen">Indices into the candidate set, best first.</param>
+/// <param name="Inclusion">Per candidate, P(on the list) under the policy.</param>
+public sealed record CallList(IReadOnlyList<int> Chosen, double[] Inclusion);
+
+/// <summary>How a call list of K leads is chosen from the open leads.</summary>
+public abstract class CallListPolicy
+{
+    /// <summary>Name and parameters, as logged in the policy version (<c>thompson</c>, <c>epsilon-greedy(0.1)</c>).</summary>
+    public abstract string Name { get; }
+
+    /// <summary>Chooses min(k, count) candidates and gives every candidate's inclusion probability.</summary>
+    public abstract CallList Choose(CandidateSet candidates, int k, Random rng);
+
+    /// <summary>Posterior draws used to estimate the inclusion probability of the sampling policies.</summary>
+    public const int PropensityDraws = 500;
+
+    /// <summary>The K indices with the highest values, ties to the lower index.</summary>
+    public static int[] TopK(IReadOnlyList<double> values, int k) =>
+        Enumerable.Range(0, values.Count).OrderByDescending(i => values[i]).ThenBy(i => i).Take(k).ToArray();
+
+    /// <summary>
+    /// Inclusion probabilities of a sampling policy, by simulation: the share of
+    /// <see cref="PropensityDraws"/> further draws, plus the draw actually made, in which each
+    /// candidate is listed. The chosen candidates thus never get a zero propensity, and the
+    /// estimates sum to the list length exactly.
+    /// </summary>
+    protected static double[] EstimateInclusion(int count, IReadOnlyList<int> chosen, Func<Random, IReadOnlyList<int>> draw, Random rng)
+    {
+        var hits = new double[count];
+        foreach (int i in chosen) hits[i]++;
+        for (int m = 0; m < PropensityDraws; m++)
+            foreach (int i in draw(rng)) hits[i]++;
+        for (int i = 0; i < count; i++) hits[i] /= PropensityDraws + 1;
+        return hits;
+    }
+
+    /// <summary>A policy from its command-line name: greedy, epsilon-greedy[:ε], softmax[:τ], thompson.</summary>
+    public static CallListPolicy Parse(string text)
+    {
+        var parts = text.Split(':', 2);
+        double Parameter(double fallback) => parts.Length == 1 ? fallback
+            : double.TryParse(parts[1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v) && v > 0
+                ? v : throw new ArgumentException($"policy '{text}': '{parts[1]}' is not a positive number");
+        return parts[0] switch
+        {
+            "greedy" => new GreedyPolicy(),
+            "epsilon-greedy" => new EpsilonGreedyPolicy(Parameter(0.1)),
+            "softmax" => new SoftmaxPolicy(Parameter(0.05)),
+            "thompson" => new ThompsonPolicy(),
+            _ => throw new ArgumentException($"unknown policy '{text}': greedy, epsilon-greedy[:EPSILON], softmax[:TEMPERATURE] or thompson"),
+        };
+    }
+}
+
+/// <summary>The K highest expected rewards; propensity 1 for them, 0 for the rest.</summary>
+public sealed class GreedyPolicy : CallListPolicy
+{
+    /// <inheritdoc />
+    public override string Name => "greedy";
+
+    /// <inheritdoc />
+    public override CallList Choose(CandidateSet candidates, int k, Random rng)
+    {
+        var chosen = TopK(candidates.Means, k);
+        var inclusion = new double[candidates.Count];
+        foreach (int i in chosen) inclusion[i] = 1;
+        return new CallList(chosen, inclusion);
+    }
+}
+
+/// <summary>
+/// With probability ε the whole list is a uniform random K of the candidates (in random order),
+/// else the greedy top K: inclusion (1 − ε)·[in top K] + ε·K/N, exactly.
+/// </summary>
+public sealed class EpsilonGreedyPolicy(double epsilon) : CallListPolicy
+{
+    /// <summary>Share of lists chosen at random.</summary>
+    public double Epsilon { get; } = epsilon is > 0 and <= 1 ? epsilon : throw new ArgumentOutOfRangeException(nameof(epsilon), "epsilon must be in (0, 1]");
+
+    /// <inheritdoc />
+    public override string Name => $"epsilon-greedy({Epsilon.ToString(System.Globalization.CultureInfo.InvariantCulture)})";
+
+    /// <inheritdoc />
+    public override CallList Choose(CandidateSet candidates, int k, Random rng)
+    {
+        int n = candidates.Count;
+        k = Math.Min(k, n);
+        var top = TopK(candidates.Means, k);
+        int[] chosen;
+        if (rng.NextDouble() < Epsilon)
+        {
+            var all = Enumerable.Range(0, n).ToArray();
+            rng.Shuffle(all);
+            chosen = all[..k];
+        }
+        else chosen = top;
+        var inclusion = new double[n];
+        for (int i = 0; i < n; i++) inclusion[i] = Epsilon * k / n;
+        foreach (int i in top) inclusion[i] += 1 - Epsilon;
+        return new CallList(chosen, inclusion);
+    }
+}
+
+/// <summary>
+/// Plackett–Luce sampling without replacement, each next lead drawn with probability ∝
+/// exp(mean/τ) among those left: near greedy for small τ, uniform for large.
+/// </summary>
+public sealed class SoftmaxPolicy(double temperature) : CallListPolicy
+{
+    /// <summary>τ, in reward units.</summary>
+    public double Temperature { get; } = temperature > 0 ? temperature : throw new ArgumentOutOfRangeException(nameof(temperature));
+
+    /// <inheritdoc />
+    public override string Name => $"softmax({Temperature.ToString(System.Globalization.CultureInfo.InvariantCulture)})";
+
+    /// <inheritdoc />
+    public override CallList Choose(CandidateSet candidates, int k, Random rng)
+    {
+        double max = candidates.Means.DefaultIfEmpty(0).Max();
+        var weights = candidates.Means.Select(m => Math.Exp((m - max) / Temperature)).ToArray();
+        IReadOnlyList<int> Draw(Random r) => Sample(weights, Math.Min(k, weights.Length), r);
+        var chosen = Draw(rng);
+        return new CallList(chosen, EstimateInclusion(weights.Length, chosen, Draw, rng));
+    }
+
+    /// <summary>K indices without replacement, each with probability ∝ its weight among those left (Efraimidis–Spirakis keys).</summary>
+    private static int[] Sample(double[] weights, int k, Random rng)
+    {
+        var keys = new double[weights.Length];
+        for (int i = 0; i < weights.Length; i++) keys[i] = Math.Log(1 - rng.NextDouble()) / weights[i];
+        return TopK(keys, k);
+    }
+}
+
+/// <summary>
+/// Thompson sampling: draw every lead's reward from the model's posterior once, call the K best of
+/// that draw. Leads the model is unsure about get called sometimes, in proportion to the chance
+/// that they are among the best.
+/// </summary>
+public sealed class ThompsonPolicy : CallListPolicy
+{
+    /// <inheritdoc />
+    public override string Name => "thompson";
+
+    /// <inheritdoc />
+    public override CallList Choose(CandidateSet candidates, int k, Random rng)
+    {
+        var sample = candidates.SampleScores ?? throw new InvalidOperationException("Thompson sampling needs a model with a posterior (CandidateSet.SampleScores)");
+        IReadOnlyList<int> Draw(Random r) => TopK(sample(r), Math.Min(k, candidates.Count));
+        var chosen = Draw(rng);
+        return new CallList(chosen, EstimateInclusion(candidates.Count, chosen, Draw, rng));
+    }
+}
