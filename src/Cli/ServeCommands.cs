@@ -2,6 +2,7 @@ using LeadEngine.Engine;
 using LeadEngine.Engine.Leads;
 using LeadEngine.Feedback;
 using LeadEngine.Kernels;
+using LeadEngine.Learning;
 using LeadEngine.Server;
 using LeadEngine.Training;
 
@@ -18,6 +19,10 @@ internal static class ServeCommands
             MaxBodyBytes = 1024L * a.Int("max-body-kb", 1024), CallListCooldown = TimeSpan.FromHours(a.Double("cooldown-hours", 20)),
         };
         string? adapterDir = a.Optional("adapter"), modelDir = a.Optional("model"), db = a.Optional("db");
+        var policy = CallListPolicy.Parse(a.Optional("policy", "greedy")!);
+        // Thompson sampling needs the Bayesian head fitted on the store's outcomes, which serve does not keep yet.
+        if (policy is ThompsonPolicy) throw new UsageException("--policy thompson is not served yet (leadengine simulate has it); use greedy, epsilon-greedy[:E] or softmax[:T]");
+        options = options with { Policy = policy };
         int batchSize = a.Int("batch-size", 16);
         var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
         a.RejectUnknown();

@@ -221,6 +221,20 @@ public sealed class FeedbackStore : IAsyncDisposable
         return new LeadRecord(leadId, fields, firstSeen, lastScored, score, events, recommended);
     }
 
+    /// <summary>Every recommendation, by time, list and rank (what the learner joins outcomes to).</summary>
+    public async Task<IReadOnlyList<Recommendation>> RecommendationsAsync(CancellationToken cancel = default)
+    {
+        await using var connection = await _dialect.OpenAsync(cancel);
+        using var query = Command(connection, null,
+            "SELECT list_id, lead_id, rank, policy_version, propensity, probability, at FROM recommendations ORDER BY at, list_id, rank");
+        await using var reader = await query.ExecuteReaderAsync(cancel);
+        var recommendations = new List<Recommendation>();
+        while (await reader.ReadAsync(cancel))
+            recommendations.Add(new Recommendation(reader.GetString(0), reader.GetString(1), Convert.ToInt32(reader.GetValue(2)), reader.GetString(3),
+                reader.GetDouble(4), reader.GetDouble(5), _dialect.ReadTime(reader, 6)));
+        return recommendations;
+    }
+
     /// <summary>Every outcome event, by time then id (what the learner reads).</summary>
     public async Task<IReadOnlyList<OutcomeEvent>> EventsAsync(CancellationToken cancel = default)
     {

@@ -3,6 +3,7 @@ using System.Text.Json;
 using LeadEngine.Engine;
 using LeadEngine.Engine.Leads;
 using LeadEngine.Feedback;
+using LeadEngine.Learning;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -28,9 +29,6 @@ namespace LeadEngine.Server;
 /// </summary>
 public sealed class LeadServer : IAsyncDisposable
 {
-    /// <summary>The call-list policy: the K highest probabilities, each chosen with probability 1.</summary>
-    public const string Policy = "greedy";
-
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     private readonly WebApplication _app;
@@ -82,8 +80,8 @@ public sealed class LeadServer : IAsyncDisposable
         }
     }
 
-    /// <summary>The policy and model that choose call lists: <c>greedy@MODELVERSION</c>.</summary>
-    public string PolicyVersion => $"{Policy}@{_scorer.ModelVersion}";
+    /// <summary>The policy and model that choose call lists, e.g. <c>greedy@MODELVERSION</c> or <c>epsilon-greedy(0.1)@MODELVERSION</c>.</summary>
+    public string PolicyVersion => $"{_options.Policy.Name}@{_scorer.ModelVersion}";
 
     /// <summary>The bound address, e.g. <c>http://127.0.0.1:8080</c> (the real port when started with port 0).</summary>
     public Uri Address
@@ -157,8 +155,9 @@ public sealed class LeadServer : IAsyncDisposable
     };
 
     /// <summary>
-    /// The K open leads with the highest probability. Leads last scored by another model version
-    /// are scored again first, so the list ranks by the scores this model gives.
+    /// K open leads chosen by the serving policy from their probabilities, each with its propensity
+    /// (the probability that the policy lists it), all recorded. Leads last scored by another model
+    /// version are scored again first, so the list ranks by the scores this model gives.
     /// </summary>
     private async Task<IResult> CallListAsync(HttpContext context)
     {
@@ -173,19 +172,21 @@ public sealed class LeadServer : IAsyncDisposable
             await _store.RecordScoresAsync(stale.Zip(rescored).ToList(), now, context.RequestAborted);
             current.AddRange(rescored);
         }
-        var chosen = current.OrderByDescending(s => s.Probability).ThenBy(s => s.LeadId, StringComparer.Ordinal).Take(k).ToList();
+        current.Sort((a, b) => a.Probability != b.Probability ? b.Probability.CompareTo(a.Probability) : string.CompareOrdinal(a.LeadId, b.LeadId));
+        var list = _options.Policy.Choose(new CandidateSet(current.Select(s => s.Probability).ToList()), k, Random.Shared);
+        var chosen = list.Chosen.Select(i => (Score: current[i], Propensity: list.Inclusion[i])).ToList();
         string listId = Guid.NewGuid().ToString("N");
-        var recommendations = chosen.Select((s, i) => new Recommendation(listId, s.LeadId, i + 1, PolicyVersion, 1.0, s.Probability, now)).ToList();
+        var recommendations = chosen.Select((c, i) => new Recommendation(listId, c.Score.LeadId, i + 1, PolicyVersion, c.Propensity, c.Score.Probability, now)).ToList();
         await _store.RecordRecommendationsAsync(recommendations, context.RequestAborted);
         _metrics.Recommendations.Inc(recommendations.Count);
         return Results.Json(new
         {
-            list_id = listId, policy = Policy, policy_version = PolicyVersion, model_version = _scorer.ModelVersion, generated_at = now, k,
+            list_id = listId, policy = _options.Policy.Name, policy_version = PolicyVersion, model_version = _scorer.ModelVersion, generated_at = now, k,
             open_leads = candidates.Count,
-            leads = chosen.Select((s, i) => new
+            leads = chosen.Select((c, i) => new
             {
-                rank = i + 1, lead_id = s.LeadId, probability = s.Probability, ranking_score = s.RankingScore, score = s.Score, grade = s.Grade.ToString(),
-                propensity = 1.0, policy_version = PolicyVersion,
+                rank = i + 1, lead_id = c.Score.LeadId, probability = c.Score.Probability, ranking_score = c.Score.RankingScore, score = c.Score.Score,
+                grade = c.Score.Grade.ToString(), propensity = c.Propensity, policy_version = PolicyVersion,
             }),
         }, Json);
     }

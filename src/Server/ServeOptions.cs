@@ -1,3 +1,5 @@
+using LeadEngine.Learning;
+
 namespace LeadEngine.Server;
 
 /// <summary>Settings of <c>leadengine serve</c>.</summary>
@@ -17,6 +19,12 @@ public sealed record ServeOptions
     public int MaxCallList { get; init; } = 10000;
     /// <summary>Leads waiting for the engine at most; a request that would exceed it gets 503 with Retry-After.</summary>
     public int QueueCapacity { get; init; } = 1024;
+    /// <summary>
+    /// How call lists are chosen: <see cref="GreedyPolicy"/> (the K highest probabilities), or an
+    /// exploring policy (<see cref="EpsilonGreedyPolicy"/>, <see cref="SoftmaxPolicy"/>) whose
+    /// propensities are logged with every recommendation.
+    /// </summary>
+    public CallListPolicy Policy { get; init; } = new GreedyPolicy();
     /// <summary>A lead put on a call list is not put on another for this long (unless it has no outcome yet and the time has passed).</summary>
     public TimeSpan CallListCooldown { get; init; } = TimeSpan.FromHours(20);
 }

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using LeadEngine.Engine;
 using LeadEngine.Feedback;
+using LeadEngine.Learning;
 using LeadEngine.Server;
 
 namespace LeadEngine.Tests.Serving;
@@ -107,6 +108,26 @@ public sealed class LeadServerTests(ServingFixture fixture) : IClassFixture<Serv
         Assert.Equal(1, record.GetProperty("recommendations").GetInt32());
         Assert.Equal(320, record.GetProperty("events")[0].GetProperty("call_seconds").GetDouble());
         Assert.Single(await run.Store.EventsAsync());
+    }
+
+    [Theory, MemberData(nameof(TestDatabases.Kinds), MemberType = typeof(TestDatabases))]
+    public async Task AnExploringPolicyLogsItsPropensities(string kind)
+    {
+        await using var run = await StartAsync(kind, new ServeOptions { Policy = new EpsilonGreedyPolicy(0.5) });
+        using (var scored = await run.Http.PostAsync("/v1/score", Json("[" + string.Join(",", Enumerable.Range(0, 10).Select(LeadJson)) + "]")))
+            Assert.Equal(HttpStatusCode.OK, scored.StatusCode);
+        var top = run.Scorer.ScoreBatch(fixture.Leads.Take(10).ToList()).OrderByDescending(s => s.Probability).Take(2).Select(s => s.LeadId).ToHashSet();
+        using var callList = await run.Http.GetAsync("/v1/call-list?k=2");
+        var body = await Body(callList);
+        Assert.Equal($"epsilon-greedy(0.5)@{run.Scorer.ModelVersion}", body.GetProperty("policy_version").GetString());
+        var listed = body.GetProperty("leads").EnumerateArray().ToList();
+        // Top two: (1 − ε) + ε·K/N = 0.6; any other lead: ε·K/N = 0.1.
+        foreach (var l in listed)
+            Assert.Equal(top.Contains(l.GetProperty("lead_id").GetString()!) ? 0.6 : 0.1, l.GetProperty("propensity").GetDouble(), 9);
+        var logged = await run.Store.RecommendationsAsync();
+        Assert.Equal(listed.Select(l => l.GetProperty("lead_id").GetString()), logged.Select(r => r.LeadId));
+        Assert.Equal(listed.Select(l => l.GetProperty("propensity").GetDouble()), logged.Select(r => r.Propensity));
+        Assert.Equal([1, 2], logged.Select(r => r.Rank));
     }
 
     [Fact]

@@ -92,8 +92,8 @@ public sealed record SeedResult(int Seed, IReadOnlyList<PolicyRun> Policies, AbT
 /// <item><c>static</c>: LeadEngine (LoRA + heads, BCE + HPRO + LM) trained once on the history, greedy;</item>
 /// <item><c>periodic</c>: the same, retrained from scratch every <see cref="SimulationOptions.RetrainEvery"/> days on the history and the outcomes it has received;</item>
 /// <item><c>continuous</c>: Thompson sampling over a Bayesian linear head on the static scorer's features
-/// ([1, p, p × days open, 16 whitened principal components of the final hidden state]), updated in closed form with
-/// each day's outcomes as they arrive;</item>
+/// ([1, p, p × days open, 16 whitened principal components of the final hidden state, the lead's structured columns
+/// one-hot or standardised: wide and deep]), updated in closed form with each day's outcomes as they arrive;</item>
 /// <item><c>oracle</c>: the true best K of each day's open leads (the regret reference).</item>
 /// </list>
 /// </summary>
@@ -186,7 +186,8 @@ public sealed class Simulator(SimulationOptions options, ComputeDevice device, A
     /// <summary>
     /// Trains LoRA + heads on <paramref name="train"/> and scores <paramref name="leads"/>: their
     /// probabilities and, if asked, their features [p, whitened principal components of the final
-    /// hidden state] with the components fitted on the training leads.
+    /// hidden state, the encoded structured columns] with components and encoding fitted on the
+    /// training leads.
     /// </summary>
     private (Dictionary<string, double> Scores, Dictionary<string, double[]> Features) TrainAndScore(string modelDir, QwenTokenizer tokenizer,
         IReadOnlyList<Lead> train, IReadOnlyList<SimulatedLead> leads, string adapterDir, bool withFeatures)
@@ -196,19 +197,24 @@ public sealed class Simulator(SimulationOptions options, ComputeDevice device, A
         using var scorer = LeadScorer.Load(modelDir, adapterDir, tokenizer, device: device);
         var scored = scorer.ScoreWithHidden(leads.Select(l => l.Lead).ToList());
         var pca = withFeatures ? Pca.Fit(scorer.ScoreWithHidden(train).Select(s => s.Hidden).ToList(), HiddenComponents) : null;
+        var columns = LeadFeatureEncoder.Fit(train);
+        var byId = leads.ToDictionary(l => l.Lead.Id, l => l.Lead, StringComparer.Ordinal);
         var scores = new Dictionary<string, double>(StringComparer.Ordinal);
         var features = new Dictionary<string, double[]>(StringComparer.Ordinal);
         foreach (var (score, hidden) in scored)
         {
             scores[score.LeadId] = score.Probability;
-            if (pca is not null) features[score.LeadId] = [score.Probability, .. pca.Transform(hidden).Select(c => Math.Clamp(c, -ComponentClip, ComponentClip))];
+            if (pca is not null)
+                features[score.LeadId] = [score.Probability, .. pca.Transform(hidden).Select(c => Math.Clamp(c, -ComponentClip, ComponentClip)),
+                    .. columns.Encode(byId[score.LeadId])];
         }
         return (scores, features);
     }
 
     /// <summary>
     /// What the continuous policy's head reads for a lead on a day: [1, p, p × days open / <see cref="CallCentreWorld.OpenDays"/>,
-    /// the hidden state's whitened components] (the static scorer ignores how long a lead has waited; its decay is multiplicative) (<paramref name="lead"/> holds p and the components).
+    /// the hidden state's whitened components, the structured columns] (<paramref name="lead"/> holds all but the first and
+    /// third). The static scorer ignores how long a lead has waited, and a lead's value decays multiplicatively.
     /// </summary>
     public static double[] DecisionFeatures(double[] lead, int daysOpen) =>
         [1, lead[0], lead[0] * daysOpen / (double)CallCentreWorld.OpenDays, .. lead.AsSpan(1)];
@@ -222,8 +228,8 @@ public sealed class Simulator(SimulationOptions options, ComputeDevice device, A
     {
         var mean = new double[dimension];
         mean[1] = 1;
-        // Prior sd 0.1 per component weight (a component's whole spread moves the reward by about ±0.3
-        // at most), 0.32 on the intercept, p and p × days open; reward noise variance 0.05.
+        // Prior sd 0.1 per component and column weight (a whitened component's whole spread moves the
+        // reward by about ±0.3 at most), 0.32 on the intercept, p and p × days open; reward noise variance 0.05.
         var precision = Enumerable.Repeat(100.0, dimension).ToArray();
         precision[0] = precision[1] = precision[2] = 10;
         return new BayesianLinearHead(mean, precision, noiseVariance: 0.05);
