@@ -96,7 +96,7 @@ public sealed class LeadServer : IAsyncDisposable
     /// <summary>Completes when the host is asked to stop (SIGTERM, Ctrl+C).</summary>
     public Task WaitForShutdownAsync(CancellationToken cancel = default) => _app.WaitForShutdownAsync(cancel);
 
-    /// <summary>Turns <see cref="RequestException"/> and store refusals into problem responses.</summary>
+    /// <summary>Turns a <see cref="RequestException"/> into a problem response naming the field.</summary>
     private async Task RefuseAsProblem(HttpContext context, RequestDelegate next)
     {
         try
@@ -107,16 +107,6 @@ public sealed class LeadServer : IAsyncDisposable
         {
             _metrics.Rejected.WithLabels(e.Status.ToString(CultureInfo.InvariantCulture)).Inc();
             await Problem(context, e.Status, e.Field, e.Message);
-        }
-        catch (UnknownLeadException e)
-        {
-            _metrics.Rejected.WithLabels("404").Inc();
-            await Problem(context, StatusCodes.Status404NotFound, context.Items["unknown-lead-field"] as string ?? "lead_id", e.Message);
-        }
-        catch (EventConflictException e)
-        {
-            _metrics.Rejected.WithLabels("409").Inc();
-            await Problem(context, StatusCodes.Status409Conflict, context.Items["conflict-field"] as string ?? "event_id", e.Message);
         }
     }
 
@@ -203,13 +193,11 @@ public sealed class LeadServer : IAsyncDisposable
         }
         catch (UnknownLeadException e)
         {
-            context.Items["unknown-lead-field"] = $"{items[events.FindIndex(x => x.LeadId == e.LeadId)].Path}.lead_id";
-            throw;
+            throw new RequestException(StatusCodes.Status404NotFound, $"{items[events.FindIndex(x => x.LeadId == e.LeadId)].Path}.lead_id", e.Message);
         }
         catch (EventConflictException e)
         {
-            context.Items["conflict-field"] = $"{items[events.FindIndex(x => x.EventId == e.EventId)].Path}.event_id";
-            throw;
+            throw new RequestException(StatusCodes.Status409Conflict, $"{items[events.FindIndex(x => x.EventId == e.EventId)].Path}.event_id", e.Message);
         }
         int stored = statuses.Count(s => s == EventStatus.Stored);
         _metrics.FeedbackEvents.WithLabels("stored").Inc(stored);

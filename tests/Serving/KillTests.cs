@@ -32,12 +32,21 @@ public sealed class KillTests(ServingFixture fixture) : IClassFixture<ServingFix
         var stderr = new StringBuilder();
         process.ErrorDataReceived += (_, e) => { lock (stderr) stderr.AppendLine(e.Data); };
         process.BeginErrorReadLine();
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (DateTime.UtcNow < deadline)
+        // Read standard output to its end in the background (a full pipe would stall the server), noting the address.
+        var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _ = Task.Run(async () =>
         {
-            var line = process.StandardOutput.ReadLineAsync();
-            if (!line.Wait(deadline - DateTime.UtcNow) || line.Result is null) break;
-            if (line.Result.StartsWith("listening on ", StringComparison.Ordinal)) return (process, new Uri(line.Result["listening on ".Length..]));
+            while (await process.StandardOutput.ReadLineAsync() is { } line)
+                if (line.StartsWith("listening on ", StringComparison.Ordinal)) listening.TrySetResult(new Uri(line["listening on ".Length..]));
+            listening.TrySetException(new InvalidOperationException("serve exited before listening"));
+        });
+        try
+        {
+            if (listening.Task.Wait(TimeSpan.FromSeconds(90))) return (process, listening.Task.Result);
+        }
+        catch (AggregateException)
+        {
+            // reported below with the server's standard error
         }
         process.Kill();
         lock (stderr) throw new InvalidOperationException($"serve did not start: {stderr}");
