@@ -1,11 +1,15 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using LeadEngine.Feedback;
 using LeadEngine.Kernels;
+using LeadEngine.Learning;
 using LeadEngine.Learning.Simulation;
 using LeadEngine.Training;
 
 namespace LeadEngine.Cli;
 
-/// <summary><c>simulate</c>.</summary>
+/// <summary><c>simulate</c> and <c>drift</c>.</summary>
 internal static class LearningCommands
 {
     public static int Simulate(CliArgs a)
@@ -38,5 +42,38 @@ internal static class LearningCommands
         }
         progress.WriteLine($"wrote {Path.Combine(outDir, "simulation.md")} (simulation.json, cumulative.svg); {clock.Elapsed.TotalSeconds:F0} s");
         return 0;
+    }
+
+    public static int Drift(CliArgs a)
+    {
+        string db = a.Optional("db") ?? Path.Combine(a.Optional("adapter") ?? BuiltInModel.AdapterDirectory, "feedback.db");
+        double currentDays = a.Double("current-days", 7), referenceDays = a.Double("reference-days", 28);
+        bool json = a.Flag("json");
+        a.RejectUnknown();
+        if (currentDays <= 0 || referenceDays <= 0) throw new UsageException("--current-days and --reference-days must be positive");
+        if (!db.Contains('=') && !db.Contains("://") && !File.Exists(db)) throw new FileNotFoundException($"{db}: no feedback store (serve creates it)");
+        var until = DateTimeOffset.UtcNow;
+        var currentFrom = until.AddDays(-currentDays);
+        var report = Run(db, currentFrom.AddDays(-referenceDays), currentFrom, until).GetAwaiter().GetResult();
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true,
+                NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
+            return 0;
+        }
+        var c = CultureInfo.InvariantCulture;
+        string verdict = double.IsNaN(report.Psi) ? "not enough scores" : report.Psi < 0.1 ? "stable" : report.Psi < 0.25 ? "moderate shift" : "major shift";
+        Console.WriteLine(string.Create(c, $"scores served: {report.ReferenceScores} leads in the {referenceDays:0.##} days before, {report.CurrentScores} in the last {currentDays:0.##} days"));
+        Console.WriteLine(string.Create(c, $"population stability index of the probabilities: {report.Psi:F3} ({verdict})"));
+        foreach (var (name, cal) in new[] { ("reference", report.ReferenceCalibration), ("current", report.CurrentCalibration) })
+            Console.WriteLine(cal is null ? $"calibration, {name} window: no lead with a final outcome yet"
+                : string.Create(c, $"calibration, {name} window: {cal.Leads} closed leads, predicted {cal.MeanPredicted:P2}, observed {cal.ObservedRate:P2}, ECE {cal.Ece:F4}"));
+        return 0;
+    }
+
+    private static async Task<DriftReport> Run(string db, DateTimeOffset referenceFrom, DateTimeOffset currentFrom, DateTimeOffset until)
+    {
+        await using var store = await FeedbackStore.OpenAsync(db);
+        return await Learning.Drift.ComputeAsync(store, referenceFrom, currentFrom, until);
     }
 }

@@ -44,6 +44,8 @@ commands:
                   [--history-days 20] [--exploration 0.1] [--json] [--out DIR]   a call centre with drifting customers: random, funnel+recency,
                   static, periodic retraining and continuous learning (Thompson sampling) compared over seeds, an A/B test,
                   and off-policy estimates checked against the simulated truth
+  drift           [--db PATH|CONNSTRING | --adapter DIR] [--current-days 7] [--reference-days 28] [--json]
+                  drift of the served scores (population stability index) and of their calibration, last days vs before
   generate-model  --out DIR [--hidden 64 --layers 2 --heads 4 --kv-heads 2 --intermediate 176 --vocab 512]
                   [--dtype bf16|f16|f32] [--tied] [--seed 1]   a Qwen2-architecture model with seeded random weights
 """;
@@ -75,6 +77,7 @@ try
         "serve" => ServeCommands.Serve(options),
         "load-test" => ServeCommands.LoadTestCommand(options),
         "simulate" => LearningCommands.Simulate(options),
+        "drift" => LearningCommands.Drift(options),
         _ => throw new UsageException($"unknown command '{args[0]}'"),
     };
 }

@@ -221,6 +221,19 @@ public sealed class FeedbackStore : IAsyncDisposable
         return new LeadRecord(leadId, fields, firstSeen, lastScored, score, events, recommended);
     }
 
+    /// <summary>The scores served in [<paramref name="from"/>, <paramref name="until"/>): lead, probability and time, by time.</summary>
+    public async Task<IReadOnlyList<(string LeadId, double Probability, DateTimeOffset At)>> ScoresAsync(DateTimeOffset from, DateTimeOffset until,
+        CancellationToken cancel = default)
+    {
+        await using var connection = await _dialect.OpenAsync(cancel);
+        using var query = Command(connection, null, "SELECT lead_id, probability, at FROM scores WHERE at >= @from AND at < @until ORDER BY at, id",
+            ("from", _dialect.Time(from)), ("until", _dialect.Time(until)));
+        await using var reader = await query.ExecuteReaderAsync(cancel);
+        var scores = new List<(string, double, DateTimeOffset)>();
+        while (await reader.ReadAsync(cancel)) scores.Add((reader.GetString(0), reader.GetDouble(1), _dialect.ReadTime(reader, 2)));
+        return scores;
+    }
+
     /// <summary>Every recommendation, by time, list and rank (what the learner joins outcomes to).</summary>
     public async Task<IReadOnlyList<Recommendation>> RecommendationsAsync(CancellationToken cancel = default)
     {
