@@ -159,8 +159,12 @@ public sealed class FeedbackStore : IAsyncDisposable
         return statuses;
     }
 
-    /// <summary>Records the leads handed out on a call list.</summary>
-    public async Task RecordRecommendationsAsync(IReadOnlyList<Recommendation> recommendations, CancellationToken cancel = default)
+    /// <summary>
+    /// Records a call list in one transaction: the leads handed out and, when given, every open lead
+    /// it was chosen from with its propensity (what off-policy evaluation of another policy needs).
+    /// </summary>
+    public async Task RecordRecommendationsAsync(IReadOnlyList<Recommendation> recommendations, IReadOnlyList<ListCandidate>? candidates = null,
+        CancellationToken cancel = default)
     {
         await using var connection = await _dialect.OpenAsync(cancel);
         await using var transaction = await connection.BeginTransactionAsync(cancel);
@@ -173,7 +177,26 @@ public sealed class FeedbackStore : IAsyncDisposable
                 ("p", r.Probability), ("at", _dialect.Time(r.At)));
             await insert.ExecuteNonQueryAsync(cancel);
         }
+        foreach (var c in candidates ?? [])
+        {
+            using var insert = Command(connection, transaction,
+                "INSERT INTO list_candidates (list_id, lead_id, probability, propensity) VALUES (@list, @lead, @p, @propensity)",
+                ("list", c.ListId), ("lead", c.LeadId), ("p", c.Probability), ("propensity", c.Propensity));
+            await insert.ExecuteNonQueryAsync(cancel);
+        }
         await transaction.CommitAsync(cancel);
+    }
+
+    /// <summary>The open leads call list <paramref name="listId"/> was chosen from, by lead id.</summary>
+    public async Task<IReadOnlyList<ListCandidate>> ListCandidatesAsync(string listId, CancellationToken cancel = default)
+    {
+        await using var connection = await _dialect.OpenAsync(cancel);
+        using var query = Command(connection, null, "SELECT lead_id, probability, propensity FROM list_candidates WHERE list_id = @list ORDER BY lead_id",
+            ("list", listId));
+        await using var reader = await query.ExecuteReaderAsync(cancel);
+        var candidates = new List<ListCandidate>();
+        while (await reader.ReadAsync(cancel)) candidates.Add(new ListCandidate(listId, reader.GetString(0), reader.GetDouble(1), reader.GetDouble(2)));
+        return candidates;
     }
 
     /// <summary>

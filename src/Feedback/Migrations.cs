@@ -55,5 +55,13 @@ internal static class Migrations
             CREATE INDEX recommendations_by_lead ON recommendations (lead_id, at);
             CREATE INDEX scores_by_lead ON scores (lead_id, at);
             """),
+        new(3, "every open lead a call list was chosen from, with its propensity (off-policy evaluation needs the whole set)", """
+            CREATE TABLE list_candidates (
+                list_id TEXT NOT NULL,
+                lead_id TEXT NOT NULL REFERENCES leads(lead_id),
+                probability {real} NOT NULL,
+                propensity {real} NOT NULL,
+                PRIMARY KEY (list_id, lead_id));
+            """),
     ];
 }

@@ -167,7 +167,8 @@ public sealed class LeadServer : IAsyncDisposable
         var chosen = list.Chosen.Select(i => (Score: current[i], Propensity: list.Inclusion[i])).ToList();
         string listId = Guid.NewGuid().ToString("N");
         var recommendations = chosen.Select((c, i) => new Recommendation(listId, c.Score.LeadId, i + 1, PolicyVersion, c.Propensity, c.Score.Probability, now)).ToList();
-        await _store.RecordRecommendationsAsync(recommendations, context.RequestAborted);
+        var considered = current.Select((s, i) => new ListCandidate(listId, s.LeadId, s.Probability, list.Inclusion[i])).ToList();
+        await _store.RecordRecommendationsAsync(recommendations, considered, context.RequestAborted);
         _metrics.Recommendations.Inc(recommendations.Count);
         return Results.Json(new
         {

@@ -53,12 +53,20 @@ public sealed class FeedbackStoreTests
             // Version 1 has no recommendations table.
             await Assert.ThrowsAnyAsync<Exception>(() => v1.RecordRecommendationsAsync([new Recommendation("l", "A", 1, "p", 1, 0.1, T0)]));
         }
+        await using (var v2 = await FeedbackStore.OpenAsync(db.Target, schemaVersion: 2))
+        {
+            // Version 2 has recommendations but no candidate sets.
+            await Assert.ThrowsAnyAsync<Exception>(() => v2.RecordRecommendationsAsync([], [new ListCandidate("l", "A", 0.1, 0.5)]));
+        }
         await using var latest = await FeedbackStore.OpenAsync(db.Target);
         Assert.Equal(FeedbackStore.LatestSchemaVersion, latest.SchemaVersion);
         var a = await latest.LeadAsync("A");
         Assert.Equal(new OutcomeEvent("e1", "A", OutcomeKind.Responded, T0, 61.5, "called back"), Assert.Single(a!.Events));
-        await latest.RecordRecommendationsAsync([new Recommendation("l", "A", 1, "greedy@v1", 1, 0.1, T0)]);
+        await latest.RecordRecommendationsAsync([new Recommendation("l", "A", 1, "greedy@v1", 1, 0.1, T0)],
+            [new ListCandidate("l", "A", 0.1, 1), new ListCandidate("l", "B", 0.2, 0)]);
         Assert.Equal(1, (await latest.LeadAsync("A"))!.Recommendations);
+        Assert.Equal([new ListCandidate("l", "A", 0.1, 1), new ListCandidate("l", "B", 0.2, 0)], await latest.ListCandidatesAsync("l"));
+        Assert.Empty(await latest.ListCandidatesAsync("other"));
     }
 
     [Theory, MemberData(nameof(TestDatabases.Kinds), MemberType = typeof(TestDatabases))]

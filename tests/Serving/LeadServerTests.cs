@@ -128,6 +128,11 @@ public sealed class LeadServerTests(ServingFixture fixture) : IClassFixture<Serv
         Assert.Equal(listed.Select(l => l.GetProperty("lead_id").GetString()), logged.Select(r => r.LeadId));
         Assert.Equal(listed.Select(l => l.GetProperty("propensity").GetDouble()), logged.Select(r => r.Propensity));
         Assert.Equal([1, 2], logged.Select(r => r.Rank));
+        // Every open lead the list was chosen from is logged with its propensity: they sum to K.
+        var candidates = await run.Store.ListCandidatesAsync(body.GetProperty("list_id").GetString()!);
+        Assert.Equal(10, candidates.Count);
+        Assert.Equal(2, candidates.Sum(c => c.Propensity), 9);
+        Assert.All(candidates, c => Assert.Equal(top.Contains(c.LeadId) ? 0.6 : 0.1, c.Propensity, 9));
     }
 
     [Fact]
