@@ -9,7 +9,7 @@ using LeadEngine.Training;
 
 namespace LeadEngine.Cli;
 
-/// <summary><c>simulate</c> and <c>drift</c>.</summary>
+/// <summary><c>simulate</c>, <c>drift</c>, <c>update</c>, <c>versions</c> and <c>rollback</c>.</summary>
 internal static class LearningCommands
 {
     public static int Simulate(CliArgs a)
@@ -75,5 +75,67 @@ internal static class LearningCommands
     {
         await using var store = await FeedbackStore.OpenAsync(db);
         return await Learning.Drift.ComputeAsync(store, referenceFrom, currentFrom, until);
+    }
+
+    public static int Update(CliArgs a)
+    {
+        string home = a.Required("home");
+        string? adapter = a.Optional("adapter"), modelArg = a.Optional("model");
+        string db = a.Optional("db") ?? Path.Combine(home, "feedback.db");
+        var options = new UpdateOptions
+        {
+            Epochs = a.Int("epochs", 1), LearningRate = a.Double("lr", 1e-3), HoldoutFraction = a.Double("holdout", 0.2),
+            Tolerance = a.Double("tolerance", 0.01), AttributionWindow = TimeSpan.FromDays(a.Double("window-days", 14)),
+        };
+        var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
+        a.RejectUnknown();
+        if (options.HoldoutFraction is <= 0 or >= 1) throw new UsageException("--holdout must be between 0 and 1");
+        ModelVersions versions;
+        if (ModelVersions.Exists(home))
+        {
+            if (adapter is not null) throw new UsageException($"{home} has versions already; --adapter only starts a new home");
+            versions = ModelVersions.Open(home);
+        }
+        else
+        {
+            if (adapter is null) throw new UsageException($"{home} has no versions yet: pass --adapter DIR to import the adapter that serves now");
+            versions = ModelVersions.Create(home, adapter, DateTimeOffset.MinValue);
+            Console.WriteLine($"imported {adapter} as {versions.Current}");
+        }
+        string modelDir = modelArg ?? AdapterCheckpoint.BaseModel(versions.Directory(versions.Current))
+            ?? throw new UsageException("the current version names no base model; pass --model");
+        using var device = ComputeDevice.Open(kind);
+        var result = RunUpdate(versions, db, modelDir, device, options).GetAwaiter().GetResult();
+        Console.WriteLine(result.Version is null ? $"no candidate: {result.Reason}" : $"{result.Version}: {result.Reason}");
+        Console.WriteLine($"current version: {versions.Current} ({versions.Directory(versions.Current)})");
+        return 0;
+    }
+
+    private static async Task<UpdateResult> RunUpdate(ModelVersions versions, string db, string modelDir, ComputeDevice device, UpdateOptions options)
+    {
+        await using var store = await FeedbackStore.OpenAsync(db);
+        return await Updater.RunAsync(versions, store, modelDir, Engine.QwenTokenizer.ForModel(modelDir), device, options, DateTimeOffset.UtcNow, Console.WriteLine);
+    }
+
+    public static int Versions(CliArgs a)
+    {
+        string home = a.Required("home");
+        a.RejectUnknown();
+        var versions = ModelVersions.Open(home);
+        foreach (var v in versions.Versions)
+            Console.WriteLine($"{(v.Id == versions.Current ? "*" : " ")} {v.Id}  {v.Status,-8}  from {v.Parent ?? "-",-5}  {v.CreatedAt:yyyy-MM-dd HH:mm}  {v.Note}");
+        return 0;
+    }
+
+    public static int Rollback(CliArgs a)
+    {
+        string home = a.Required("home");
+        string? to = a.Optional("to");
+        a.RejectUnknown();
+        var versions = ModelVersions.Open(home);
+        string from = versions.Current;
+        var target = versions.Rollback(to);
+        Console.WriteLine($"current version: {target.Id} (was {from}); restart serve --home {home} to serve it");
+        return 0;
     }
 }

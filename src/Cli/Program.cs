@@ -33,7 +33,7 @@ commands:
                   [--device D]   per-kernel table (calls, ms, % of step, GFLOP/s, GB/s) of a scoring forward or a training step
   export-onnx     --model DIR [--adapter DIR] --out FILE.onnx [--max-seq 2048]
                   the scorer as a standard ONNX graph (adapter merged; weights in FILE.onnx.data) for ONNX Runtime
-  serve           [--port 8080] [--host 127.0.0.1] [--adapter DIR [--model DIR]] [--db PATH|CONNSTRING] [--batch-size 16]
+  serve           [--port 8080] [--host 127.0.0.1] [--adapter DIR [--model DIR] | --home DIR] [--db PATH|CONNSTRING] [--batch-size 16]
                   [--queue 1024] [--max-body-kb 1024] [--cooldown-hours 20] [--policy greedy|epsilon-greedy[:0.1]|softmax[:0.05]]
                   [--device D]   the scoring service (HTTP/JSON):
                   POST /v1/score, GET /v1/call-list?k=K, POST /v1/feedback, GET /v1/leads/ID, /healthz, /metrics;
@@ -46,6 +46,11 @@ commands:
                   and off-policy estimates checked against the simulated truth
   drift           [--db PATH|CONNSTRING | --adapter DIR] [--current-days 7] [--reference-days 28] [--json]
                   drift of the served scores (population stability index) and of their calibration, last days vs before
+  update          --home DIR [--adapter DIR (first time)] [--db PATH|CONNSTRING] [--model DIR] [--epochs 1] [--lr 1e-3]
+                  [--holdout 0.2] [--tolerance 0.01] [--window-days 14]   a candidate warm-started from the current version on
+                  the store's new outcomes plus replay, promoted only if not worse on a temporal hold-out and off-policy
+  versions        --home DIR                          every version, which one serves, and why each was promoted or rejected
+  rollback        --home DIR [--to ID]                serve the previous promoted version (or ID) again
   generate-model  --out DIR [--hidden 64 --layers 2 --heads 4 --kv-heads 2 --intermediate 176 --vocab 512]
                   [--dtype bf16|f16|f32] [--tied] [--seed 1]   a Qwen2-architecture model with seeded random weights
 """;
@@ -78,6 +83,9 @@ try
         "load-test" => ServeCommands.LoadTestCommand(options),
         "simulate" => LearningCommands.Simulate(options),
         "drift" => LearningCommands.Drift(options),
+        "update" => LearningCommands.Update(options),
+        "versions" => LearningCommands.Versions(options),
+        "rollback" => LearningCommands.Rollback(options),
         _ => throw new UsageException($"unknown command '{args[0]}'"),
     };
 }

@@ -18,7 +18,14 @@ internal static class ServeCommands
             Host = a.Optional("host", "127.0.0.1")!, Port = a.Int("port", 8080), QueueCapacity = a.Int("queue", 1024),
             MaxBodyBytes = 1024L * a.Int("max-body-kb", 1024), CallListCooldown = TimeSpan.FromHours(a.Double("cooldown-hours", 20)),
         };
-        string? adapterDir = a.Optional("adapter"), modelDir = a.Optional("model"), db = a.Optional("db");
+        string? adapterDir = a.Optional("adapter"), modelDir = a.Optional("model"), db = a.Optional("db"), home = a.Optional("home");
+        if (home is not null)
+        {
+            if (adapterDir is not null) throw new UsageException("--home serves its current version; drop --adapter");
+            var versions = ModelVersions.Open(home);
+            adapterDir = versions.Directory(versions.Current);
+            db ??= Path.Combine(home, "feedback.db");
+        }
         var policy = CallListPolicy.Parse(a.Optional("policy", "greedy")!);
         // Thompson sampling needs the Bayesian head fitted on the store's outcomes, which serve does not keep yet.
         if (policy is ThompsonPolicy) throw new UsageException("--policy thompson is not served yet (leadengine simulate has it); use greedy, epsilon-greedy[:E] or softmax[:T]");

@@ -44,8 +44,10 @@ public static class OffPolicy
     });
 
     /// <summary>Doubly robust.</summary>
-    public static PolicyEstimate DoublyRobust(IReadOnlyList<LoggedList> lists) =>
-        Estimate(lists, sample => sample.Average(l => l.DirectValue + l.Items.Sum(i => Weight(i) * (i.Reward - i.Predicted))));
+    public static PolicyEstimate DoublyRobust(IReadOnlyList<LoggedList> lists) => Estimate(lists, sample => sample.Average(DoublyRobustValue));
+
+    /// <summary>One list's doubly robust value: Σⱼ π_target(j)·r̂(j) + Σᵢ wᵢ(rᵢ − r̂ᵢ).</summary>
+    public static double DoublyRobustValue(LoggedList list) => list.DirectValue + list.Items.Sum(i => Weight(i) * (i.Reward - i.Predicted));
 
     /// <summary>The mean reward per list that was actually collected (the logging policy's own value).</summary>
     public static PolicyEstimate OnPolicy(IReadOnlyList<LoggedList> lists) => Estimate(lists, sample => sample.Average(l => l.Items.Sum(i => i.Reward)));
@@ -56,13 +58,16 @@ public static class OffPolicy
 
     private static double IpsValue(LoggedList list) => list.Items.Sum(i => Weight(i) * i.Reward);
 
-    private static PolicyEstimate Estimate(IReadOnlyList<LoggedList> lists, Func<IReadOnlyList<LoggedList>, double> statistic)
+    private static PolicyEstimate Estimate(IReadOnlyList<LoggedList> lists, Func<IReadOnlyList<LoggedList>, double> statistic) => Bootstrap(lists, statistic);
+
+    /// <summary>A statistic of <paramref name="lists"/> with its 95% percentile-bootstrap interval (resampling whole items, seeded).</summary>
+    public static PolicyEstimate Bootstrap<T>(IReadOnlyList<T> lists, Func<IReadOnlyList<T>, double> statistic)
     {
         if (lists.Count == 0) return new PolicyEstimate(double.NaN, double.NaN, double.NaN);
         double value = statistic(lists);
         var rng = new Random(12345);
         var draws = new double[Resamples];
-        var sample = new LoggedList[lists.Count];
+        var sample = new T[lists.Count];
         for (int b = 0; b < Resamples; b++)
         {
             for (int i = 0; i < sample.Length; i++) sample[i] = lists[rng.Next(lists.Count)];

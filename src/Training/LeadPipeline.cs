@@ -39,15 +39,22 @@ public static class LeadPipeline
         return (train, test, data.Skipped.Count);
     }
 
-    /// <summary>Trains LoRA + heads on <paramref name="train"/> and writes the adapter folder with its lead schema.</summary>
+    /// <summary>
+    /// Trains LoRA + heads on <paramref name="train"/> and writes the adapter folder with its lead
+    /// schema; starts from the adapter and heads in <paramref name="warmStart"/> when given (rank and
+    /// targets from there), else from a fresh initialisation.
+    /// </summary>
     public static void Train(QwenModel model, QwenTokenizer tokenizer, IReadOnlyList<Lead> train, FunnelConfig funnel, LeadTrainingOptions options,
-        string outDir, Action<TrainStepReport>? progress = null)
+        string outDir, Action<TrainStepReport>? progress = null, string? warmStart = null)
     {
         var prompts = new PromptBuilder(tokenizer);
         var batches = LeadBatches.Build(train, prompts, new FunnelPairBuilder(funnel), options.BatchSize, options.Seed);
         int steps = options.Epochs * batches.Count;
-        using var adapter = LoraAdapter.Create(model.Config, model.Device, options.Rank, options.Alpha, LoraAdapter.AllTargets, options.Seed);
-        using var heads = ScoreHeads.Create(model.Config, model.Device, options.Seed);
+        var (adapter, heads) = warmStart is not null ? AdapterCheckpoint.Load(warmStart, model)
+            : (LoraAdapter.Create(model.Config, model.Device, options.Rank, options.Alpha, LoraAdapter.AllTargets, options.Seed),
+               ScoreHeads.Create(model.Config, model.Device, options.Seed));
+        using var ownedAdapter = adapter;
+        using var ownedHeads = heads;
         using var optimizer = new AdamW(new AdamWOptions
         {
             LearningRate = options.LearningRate,

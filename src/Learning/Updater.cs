@@ -1,0 +1,188 @@
+using System.Globalization;
+using LeadEngine.Engine;
+using LeadEngine.Engine.Leads;
+using LeadEngine.Feedback;
+using LeadEngine.Kernels;
+using LeadEngine.Training;
+using LeadEngine.Training.Evaluation;
+
+namespace LeadEngine.Learning;
+
+/// <summary>Settings of <c>leadengine update</c>.</summary>
+public sealed record UpdateOptions
+{
+    /// <summary>The latest share of the outcomes, by time, kept out of training to judge the candidate.</summary>
+    public double HoldoutFraction { get; init; } = 0.2;
+    /// <summary>Passes over the new outcomes and the replay sample.</summary>
+    public int Epochs { get; init; } = 1;
+    /// <summary>Heads' learning rate (LoRA gets it divided by 20), lower than a first training: the candidate starts from the current version.</summary>
+    public double LearningRate { get; init; } = 1e-3;
+    /// <summary>Older outcomes replayed per new one (so the candidate does not forget what it knew).</summary>
+    public double ReplayRatio { get; init; } = 1.0;
+    /// <summary>How long after a call list its outcomes are attributed to it.</summary>
+    public TimeSpan AttributionWindow { get; init; } = TimeSpan.FromDays(14);
+    /// <summary>How much worse the candidate may look (AUC, Brier, reward per list) and still count as not worse.</summary>
+    public double Tolerance { get; init; } = 0.01;
+    /// <summary>Call lists with settled outcomes needed before off-policy evaluation is used.</summary>
+    public int MinimumLists { get; init; } = 5;
+    /// <summary>Seed of the replay sample and of training.</summary>
+    public int Seed { get; init; } = 1;
+}
+
+/// <summary>A model's performance on the temporal hold-out.</summary>
+/// <param name="Auc">AUC of its probability for conversion (for responded-or-better when the hold-out has no conversion).</param>
+/// <param name="Brier">Brier score of its probability against conversion.</param>
+public sealed record HoldoutMetrics(double Auc, double Brier);
+
+/// <summary>What an update did.</summary>
+/// <param name="Version">The candidate's version id; null when there was nothing new to learn from.</param>
+/// <param name="Promoted">Whether the candidate became current.</param>
+/// <param name="Reason">Why, with the numbers.</param>
+/// <param name="NewOutcomes">Leads with outcomes newer than the current version's training, trained on.</param>
+/// <param name="Replay">Older outcomes replayed.</param>
+/// <param name="Holdout">Leads in the temporal hold-out.</param>
+/// <param name="Current">The current version on the hold-out.</param>
+/// <param name="Candidate">The candidate on the hold-out.</param>
+/// <param name="OffPolicyDifference">Doubly robust reward per call list, candidate minus current, on the logged lists (null with too few).</param>
+/// <param name="Lists">Logged call lists with settled outcomes used for it.</param>
+public sealed record UpdateResult(string? Version, bool Promoted, string Reason, int NewOutcomes, int Replay, int Holdout, HoldoutMetrics? Current,
+    HoldoutMetrics? Candidate, PolicyEstimate? OffPolicyDifference, int Lists);
+
+/// <summary>
+/// One update of the served model from the outcomes in the feedback store:
+/// <list type="number">
+/// <item>each lead's best outcome (by tier) becomes a training example (its funnel stage, <see cref="Rewards.AsTrainingLead"/>);
+/// the latest <see cref="UpdateOptions.HoldoutFraction"/> of them by time are held out;</item>
+/// <item>a candidate is warm-started from the current version and trained on the outcomes newer than
+/// the current version's training plus a replay sample of older ones;</item>
+/// <item>it is promoted only if it is not worse than the current version on the temporal hold-out (AUC
+/// and Brier within the tolerance) and, once enough call lists have settled, in off-policy evaluation:
+/// the doubly robust reward per list of each model's greedy list over the logged candidate sets, and
+/// the 95% interval of the difference must reach above −tolerance.</item>
+/// </list>
+/// Rejected candidates are kept as versions too.
+/// </summary>
+public static class Updater
+{
+    /// <summary>Runs one update.</summary>
+    public static async Task<UpdateResult> RunAsync(ModelVersions versions, FeedbackStore store, string modelDir, QwenTokenizer tokenizer, ComputeDevice device,
+        UpdateOptions options, DateTimeOffset now, Action<string>? log = null, CancellationToken cancel = default)
+    {
+        var current = versions.CurrentVersion;
+        string currentDir = versions.Directory(current.Id);
+        var funnel = LeadSchema.Load(currentDir)?.Funnel ?? FunnelConfig.Automotive;
+        var events = await store.EventsAsync(cancel);
+        var examples = new List<(Lead Lead, OutcomeKind Kind, DateTimeOffset At)>();
+        foreach (var group in events.GroupBy(e => e.LeadId, StringComparer.Ordinal))
+        {
+            var best = group.OrderByDescending(e => Rewards.Tier(e.Kind)).ThenByDescending(e => e.At).First();
+            var record = await store.LeadAsync(group.Key, cancel);
+            if (record is null) continue;
+            double? seconds = group.Max(e => e.CallSeconds);
+            examples.Add((Rewards.AsTrainingLead(StoredLead.FromJson(record.Fields), best.Kind, seconds, funnel), best.Kind, group.Max(e => e.At)));
+        }
+        examples.Sort((a, b) => a.At.CompareTo(b.At));
+        int holdoutCount = examples.Count < 5 ? 0 : (int)Math.Ceiling(options.HoldoutFraction * examples.Count);
+        var holdout = examples.Skip(examples.Count - holdoutCount).ToList();
+        var trainable = examples.Take(examples.Count - holdoutCount).ToList();
+        var fresh = trainable.Where(e => e.At > current.TrainedUntil).ToList();
+        var older = trainable.Where(e => e.At <= current.TrainedUntil).ToArray();
+        if (fresh.Count == 0 || holdout.Count == 0)
+            return new UpdateResult(null, false, fresh.Count == 0 ? "no outcomes newer than the current version's training" : "too few outcomes for a hold-out (need 5)",
+                fresh.Count, 0, holdout.Count, null, null, null, 0);
+        new Random(options.Seed).Shuffle(older);
+        var replay = older.Take((int)Math.Round(options.ReplayRatio * fresh.Count)).ToList();
+
+        string id = versions.NextId();
+        string candidateDir = versions.Directory(id);
+        log?.Invoke($"training candidate {id} from {current.Id} on {fresh.Count} new outcomes and {replay.Count} replayed; {holdout.Count} held out");
+        var training = fresh.Concat(replay).Select(e => e.Lead).ToList();
+        using (var model = QwenModel.Load(modelDir, device))
+            LeadPipeline.Train(model, tokenizer, training, funnel, BuiltInModel.TrainingOptions(options.Epochs) with
+            {
+                LearningRate = options.LearningRate, Seed = options.Seed, BatchSize = Math.Min(16, training.Count),
+            }, candidateDir, warmStart: currentDir);
+        LeadPipeline.Score(modelDir, candidateDir, tokenizer, device, [], calibrationLeads: training);
+
+        using var currentScorer = LeadScorer.Load(modelDir, currentDir, tokenizer, device: device);
+        using var candidateScorer = LeadScorer.Load(modelDir, candidateDir, tokenizer, device: device);
+        var holdoutLeads = holdout.Select(h => h.Lead).ToList();
+        var labels = holdout.Select(h => h.Kind == OutcomeKind.Converted ? 1 : 0).ToList();
+        var engaged = holdout.Select(h => Rewards.Tier(h.Kind) >= Rewards.Tier(OutcomeKind.Responded) ? 1 : 0).ToList();
+        var aucLabels = labels.Distinct().Count() == 2 ? labels : engaged;
+        HoldoutMetrics Metrics(LeadScorer scorer)
+        {
+            var p = scorer.ScoreBatch(holdoutLeads).Select(s => s.Probability).ToList();
+            return new HoldoutMetrics(LeadMetrics.RocAuc(p, aucLabels), LeadMetrics.Brier(p, labels));
+        }
+        var before = Metrics(currentScorer);
+        var after = Metrics(candidateScorer);
+
+        var (difference, lists) = await OffPolicyDifferenceAsync(store, currentScorer, candidateScorer, options, now, cancel);
+
+        var (promote, reason) = Decide(before, after, holdout.Count, difference, lists, options);
+        versions.Add(new ModelVersion(id, current.Id, now, promote ? "promoted" : "rejected", trainable.Max(e => e.At), reason));
+        return new UpdateResult(id, promote, reason, fresh.Count, replay.Count, holdout.Count, before, after, difference, lists);
+    }
+
+    /// <summary>
+    /// The promotion gate: not worse on the hold-out (AUC at least the current's minus the tolerance,
+    /// Brier at most the current's plus it) and, when off-policy evaluation ran, a difference whose
+    /// 95% interval reaches above −tolerance. Returns the decision and its reason with the numbers.
+    /// </summary>
+    public static (bool Promote, string Reason) Decide(HoldoutMetrics current, HoldoutMetrics candidate, int holdout, PolicyEstimate? difference, int lists,
+        UpdateOptions options)
+    {
+        var c = CultureInfo.InvariantCulture;
+        bool holdoutOk = (double.IsNaN(current.Auc) || candidate.Auc >= current.Auc - options.Tolerance) && candidate.Brier <= current.Brier + options.Tolerance;
+        var reasons = new List<string>
+        {
+            string.Create(c, $"hold-out ({holdout} leads): AUC {current.Auc:F4} → {candidate.Auc:F4}, Brier {current.Brier:F4} → {candidate.Brier:F4} ({(holdoutOk ? "not worse" : "worse")})"),
+        };
+        bool offPolicyOk = difference is null || difference.High >= -options.Tolerance;
+        reasons.Add(difference is null ? $"off-policy: {lists} call lists with settled outcomes and logged candidates, {options.MinimumLists} needed: not used"
+            : string.Create(c, $"off-policy ({lists} lists): doubly robust reward per list, candidate − current {difference.Value:+0.000;-0.000} " +
+                $"[{difference.Low:F3}, {difference.High:F3}] ({(offPolicyOk ? "not worse" : "worse")})"));
+        bool promote = holdoutOk && offPolicyOk;
+        return (promote, (promote ? "promoted: " : "rejected: ") + string.Join("; ", reasons));
+    }
+
+    /// <summary>
+    /// The doubly robust reward per logged call list of each model's greedy list over the list's
+    /// logged candidates (reward model: the model's own probability), candidate minus current, with a
+    /// bootstrap interval over lists. Only lists whose every recommendation has settled count.
+    /// </summary>
+    private static async Task<(PolicyEstimate? Difference, int Lists)> OffPolicyDifferenceAsync(FeedbackStore store, LeadScorer current, LeadScorer candidate,
+        UpdateOptions options, DateTimeOffset now, CancellationToken cancel)
+    {
+        var recommendations = await store.RecommendationsAsync(cancel);
+        var settled = RewardJoin.Join(recommendations, await store.EventsAsync(cancel), now, options.AttributionWindow);
+        var settledByList = settled.GroupBy(j => j.Recommendation.ListId).ToDictionary(g => g.Key, g => g.ToList());
+        var listed = recommendations.GroupBy(r => r.ListId).Where(g => settledByList.TryGetValue(g.Key, out var s) && s.Count == g.Count()).Select(g => g.Key).ToList();
+        var perList = new List<double>();
+        foreach (string listId in listed)
+        {
+            var candidates = await store.ListCandidatesAsync(listId, cancel);
+            if (candidates.Count == 0) continue; // logged before candidate sets were kept
+            var leads = new List<Lead>();
+            foreach (var c in candidates)
+                if (await store.LeadAsync(c.LeadId, cancel) is { } record) leads.Add(StoredLead.FromJson(record.Fields));
+            if (leads.Count != candidates.Count) continue;
+            double Value(LeadScorer scorer)
+            {
+                var p = scorer.ScoreBatch(leads).Select(s => s.Probability).ToList();
+                var inclusion = new double[p.Count];
+                foreach (int i in CallListPolicy.TopK(p, settledByList[listId].Count)) inclusion[i] = 1;
+                var items = settledByList[listId].Select(j =>
+                {
+                    int i = candidates.ToList().FindIndex(c => c.LeadId == j.Recommendation.LeadId);
+                    return new LoggedItem(j.Recommendation.Propensity, i < 0 ? 0 : inclusion[i], j.Reward, i < 0 ? 0 : p[i]);
+                }).ToList();
+                return OffPolicy.DoublyRobustValue(new LoggedList(items, inclusion.Select((t, i) => t * p[i]).Sum()));
+            }
+            perList.Add(Value(candidate) - Value(current));
+        }
+        if (perList.Count < options.MinimumLists) return (null, perList.Count);
+        return (OffPolicy.Bootstrap(perList, sample => sample.Average()), perList.Count);
+    }
+}
