@@ -31,8 +31,11 @@ internal static class ServeCommands
         if (policy is ThompsonPolicy) throw new UsageException("--policy thompson is not served yet (leadengine simulate has it); use greedy, epsilon-greedy[:E] or softmax[:T]");
         options = options with { Policy = policy };
         int batchSize = a.Int("batch-size", 16);
+        double? updateHours = a.Has("update-every-hours") ? a.Double("update-every-hours", 24) : null;
         var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
         a.RejectUnknown();
+        if (updateHours is not null && home is null) throw new UsageException("--update-every-hours needs --home: updates make versions there");
+        if (updateHours is <= 0) throw new UsageException("--update-every-hours must be positive");
         if (options.Port is < 0 or > 65535) throw new UsageException($"--port must be 0..65535, got {options.Port}");
         if (adapterDir is null && modelDir is not null) throw new UsageException("--model needs --adapter: a scorer needs trained heads (without both, the built-in default is served)");
         using var device = ComputeDevice.Open(kind);
@@ -46,15 +49,22 @@ internal static class ServeCommands
                 ?? throw new UsageException($"{adapterDir}: adapter_config.json names no base model; pass --model");
         }
         using var scorer = LeadScorer.Load(modelDir, adapterDir, QwenTokenizer.ForModel(modelDir), device: device, batchSize: batchSize);
-        return Run(scorer, db ?? Path.Combine(adapterDir, "feedback.db"), options, modelDir, adapterDir).GetAwaiter().GetResult();
+        var schedule = updateHours is { } hours ? (home!, TimeSpan.FromHours(hours), kind) : ((string, TimeSpan, DeviceKind)?)null;
+        return Run(scorer, db ?? Path.Combine(adapterDir, "feedback.db"), options, modelDir, adapterDir, schedule).GetAwaiter().GetResult();
     }
 
-    private static async Task<int> Run(LeadScorer scorer, string db, ServeOptions options, string modelDir, string adapterDir)
+    private static async Task<int> Run(LeadScorer scorer, string db, ServeOptions options, string modelDir, string adapterDir,
+        (string Home, TimeSpan Every, DeviceKind Kind)? schedule)
     {
         await using var store = await FeedbackStore.OpenAsync(db);
         await using var server = await LeadServer.StartAsync(scorer, store, options);
         Console.WriteLine($"model {scorer.ModelVersion} ({modelDir} + {adapterDir}), policy {server.PolicyVersion}");
         Console.WriteLine($"feedback store {store.Description} (schema version {store.SchemaVersion})");
+        await using var updates = schedule is { } s
+            ? new ScheduledUpdates(server, store, s.Home, modelDir, QwenTokenizer.ForModel(modelDir), s.Kind, new UpdateOptions(), s.Every,
+                line => Console.WriteLine($"[{DateTimeOffset.UtcNow:u}] {line}"))
+            : null;
+        if (schedule is { } on) Console.WriteLine($"updating from the store's outcomes every {on.Every.TotalHours:0.##} h into {on.Home}");
         Console.WriteLine($"listening on {server.Address}");
         await server.WaitForShutdownAsync();
         return 0;

@@ -23,8 +23,8 @@ public sealed record UpdateOptions
     public TimeSpan AttributionWindow { get; init; } = TimeSpan.FromDays(14);
     /// <summary>How much worse the candidate may look (AUC, Brier, reward per list) and still count as not worse.</summary>
     public double Tolerance { get; init; } = 0.01;
-    /// <summary>Call lists with settled outcomes needed before off-policy evaluation is used.</summary>
-    public int MinimumLists { get; init; } = 5;
+    /// <summary>Call lists with settled outcomes needed before off-policy evaluation is used (fewer give intervals too rough to trust).</summary>
+    public int MinimumLists { get; init; } = 20;
     /// <summary>Seed of the replay sample and of training.</summary>
     public int Seed { get; init; } = 1;
 }

@@ -32,19 +32,22 @@ public sealed class LeadServer : IAsyncDisposable
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     private readonly WebApplication _app;
-    private readonly LeadScorer _scorer;
+    /// <summary>The scorer being served and the queue that feeds it; replaced whole by <see cref="SwapAsync"/>.</summary>
+    private sealed record Served(LeadScorer Scorer, ScoringQueue Queue);
+
+    private Served _served;
+    private readonly Random? _seeded;
     private readonly FeedbackStore _store;
     private readonly ServeOptions _options;
     private readonly ServerMetrics _metrics;
-    private readonly ScoringQueue _queue;
 
     private LeadServer(LeadScorer scorer, FeedbackStore store, ServeOptions options)
     {
-        _scorer = scorer;
         _store = store;
         _options = options;
-        _metrics = new ServerMetrics(scorer.ModelVersion, PolicyVersion);
-        _queue = new ScoringQueue(scorer, _metrics, options.QueueCapacity);
+        _metrics = new ServerMetrics(scorer.ModelVersion, PolicyVersionOf(scorer));
+        _served = new Served(scorer, new ScoringQueue(scorer, _metrics, options.QueueCapacity));
+        _seeded = options.Seed is { } seed ? new Random(seed) : null;
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.WebHost.UseUrls($"http://{(options.Host.Contains(':') ? $"[{options.Host}]" : options.Host)}:{options.Port}");
@@ -81,7 +84,51 @@ public sealed class LeadServer : IAsyncDisposable
     }
 
     /// <summary>The policy and model that choose call lists, e.g. <c>greedy@MODELVERSION</c> or <c>epsilon-greedy(0.1)@MODELVERSION</c>.</summary>
-    public string PolicyVersion => $"{_options.Policy.Name}@{_scorer.ModelVersion}";
+    public string PolicyVersion => PolicyVersionOf(Current.Scorer);
+
+    private string PolicyVersionOf(LeadScorer scorer) => $"{_options.Policy.Name}@{scorer.ModelVersion}";
+
+    private Served Current => Volatile.Read(ref _served);
+
+    /// <summary>The scorer being served.</summary>
+    public LeadScorer Scorer => Current.Scorer;
+
+    /// <summary>
+    /// Serves <paramref name="next"/> from now on (a promoted version): new requests go to it, the
+    /// previous scorer's queue finishes what it holds, and the previous scorer is returned, no longer
+    /// used, for its owner to dispose.
+    /// </summary>
+    public async Task<LeadScorer> SwapAsync(LeadScorer next)
+    {
+        var previous = Interlocked.Exchange(ref _served, new Served(next, new ScoringQueue(next, _metrics, _options.QueueCapacity)));
+        _metrics.ModelInfo.WithLabels(previous.Scorer.ModelVersion, PolicyVersionOf(previous.Scorer)).Set(0);
+        _metrics.ModelInfo.WithLabels(next.ModelVersion, PolicyVersionOf(next)).Set(1);
+        await Task.Run(previous.Queue.Dispose);
+        return previous.Scorer;
+    }
+
+    /// <summary>
+    /// Scores on the current model; a request that met a model being swapped out is retried on the
+    /// new one. <paramref name="admit"/>: refuse with 503 when the queue is full (client requests), else queue regardless.
+    /// </summary>
+    private async Task<(LeadScorer Scorer, IReadOnlyList<LeadScore> Scores)> ScoreOnCurrentAsync(IReadOnlyList<Lead> leads, bool admit)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            var served = Current;
+            var pending = admit ? served.Queue.TryScore(leads)
+                ?? throw new RequestException(StatusCodes.Status503ServiceUnavailable, "$", $"the scoring queue is full ({_options.QueueCapacity} leads waiting); retry shortly")
+                : served.Queue.Score(leads);
+            try
+            {
+                return (served.Scorer, await pending);
+            }
+            catch (ObjectDisposedException) when (attempt < 3)
+            {
+                // swapped out between reading it and queueing: take the new one
+            }
+        }
+    }
 
     /// <summary>The bound address, e.g. <c>http://127.0.0.1:8080</c> (the real port when started with port 0).</summary>
     public Uri Address
@@ -123,25 +170,23 @@ public sealed class LeadServer : IAsyncDisposable
     {
         using var body = await RequestReader.ReadJsonAsync(context.Request, context.RequestAborted);
         var (items, isList) = RequestReader.OneOrList(body.RootElement, "lead", _options.MaxLeadsPerRequest);
-        var leads = items.Select(i => RequestReader.Lead(i.Item, i.Path, _scorer.Schema)).ToList();
+        var leads = items.Select(i => RequestReader.Lead(i.Item, i.Path, Current.Scorer.Schema)).ToList();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < leads.Count; i++)
             if (!seen.Add(leads[i].Id)) throw new RequestException(StatusCodes.Status400BadRequest, $"{items[i].Path}.lead_id", $"lead '{leads[i].Id}' appears twice in this request");
-        var pending = _queue.TryScore(leads)
-            ?? throw new RequestException(StatusCodes.Status503ServiceUnavailable, "$", $"the scoring queue is full ({_options.QueueCapacity} leads waiting); retry shortly");
-        var scores = await pending;
-        var served = scores.Select(Served).ToList();
-        await _store.RecordScoresAsync(leads.Zip(served).ToList(), DateTimeOffset.UtcNow, context.RequestAborted);
-        var bodies = scores.Select(ScoreBody).ToList();
-        return isList ? Results.Json(new { model_version = _scorer.ModelVersion, scores = bodies }, Json) : Results.Json(bodies[0], Json);
+        var (scorer, scores) = await ScoreOnCurrentAsync(leads, admit: true);
+        string version = scorer.ModelVersion;
+        await _store.RecordScoresAsync(leads.Zip(scores.Select(s => AsServed(s, version))).ToList(), DateTimeOffset.UtcNow, context.RequestAborted);
+        var bodies = scores.Select(s => ScoreBody(s, version)).ToList();
+        return isList ? Results.Json(new { model_version = version, scores = bodies }, Json) : Results.Json(bodies[0], Json);
     }
 
-    private ServedScore Served(LeadScore s) => new(s.LeadId, _scorer.ModelVersion, s.Probability, s.RankingScore, s.Score, s.Grade);
+    private static ServedScore AsServed(LeadScore s, string version) => new(s.LeadId, version, s.Probability, s.RankingScore, s.Score, s.Grade);
 
-    private object ScoreBody(LeadScore s) => new
+    private static object ScoreBody(LeadScore s, string version) => new
     {
         lead_id = s.LeadId, probability = s.Probability, ranking_score = s.RankingScore, score = s.Score, grade = s.Grade.ToString(),
-        p_yes = s.YesProbability, model_version = _scorer.ModelVersion,
+        p_yes = s.YesProbability, model_version = version,
     };
 
     /// <summary>
@@ -153,31 +198,37 @@ public sealed class LeadServer : IAsyncDisposable
     {
         int k = RequestReader.QueryInt(context.Request, "k", 1, _options.MaxCallList);
         var now = DateTimeOffset.UtcNow;
+        var model = Current.Scorer;
+        string policyVersion = PolicyVersionOf(model);
         var candidates = await _store.CallCandidatesAsync(now - _options.CallListCooldown, context.RequestAborted);
-        var current = candidates.Where(c => c.LastScore.ModelVersion == _scorer.ModelVersion).Select(c => c.LastScore).ToList();
-        var stale = candidates.Where(c => c.LastScore.ModelVersion != _scorer.ModelVersion).Select(c => StoredLead.FromJson(c.Fields)).ToList();
+        var current = candidates.Where(c => c.LastScore.ModelVersion == model.ModelVersion).Select(c => c.LastScore).ToList();
+        var stale = candidates.Where(c => c.LastScore.ModelVersion != model.ModelVersion).Select(c => StoredLead.FromJson(c.Fields)).ToList();
         if (stale.Count > 0)
         {
-            var rescored = (await _queue.Score(stale)).Select(Served).ToList();
+            var (scorer, scores) = await ScoreOnCurrentAsync(stale, admit: false);
+            var rescored = scores.Select(s => AsServed(s, scorer.ModelVersion)).ToList();
             await _store.RecordScoresAsync(stale.Zip(rescored).ToList(), now, context.RequestAborted);
             current.AddRange(rescored);
         }
         current.Sort((a, b) => a.Probability != b.Probability ? b.Probability.CompareTo(a.Probability) : string.CompareOrdinal(a.LeadId, b.LeadId));
-        var list = _options.Policy.Choose(new CandidateSet(current.Select(s => s.Probability).ToList()), k, Random.Shared);
+        CallList list;
+        var probabilities = new CandidateSet(current.Select(s => s.Probability).ToList());
+        if (_seeded is null) list = _options.Policy.Choose(probabilities, k, Random.Shared);
+        else lock (_seeded) list = _options.Policy.Choose(probabilities, k, _seeded);
         var chosen = list.Chosen.Select(i => (Score: current[i], Propensity: list.Inclusion[i])).ToList();
         string listId = Guid.NewGuid().ToString("N");
-        var recommendations = chosen.Select((c, i) => new Recommendation(listId, c.Score.LeadId, i + 1, PolicyVersion, c.Propensity, c.Score.Probability, now)).ToList();
+        var recommendations = chosen.Select((c, i) => new Recommendation(listId, c.Score.LeadId, i + 1, policyVersion, c.Propensity, c.Score.Probability, now)).ToList();
         var considered = current.Select((s, i) => new ListCandidate(listId, s.LeadId, s.Probability, list.Inclusion[i])).ToList();
         await _store.RecordRecommendationsAsync(recommendations, considered, context.RequestAborted);
         _metrics.Recommendations.Inc(recommendations.Count);
         return Results.Json(new
         {
-            list_id = listId, policy = _options.Policy.Name, policy_version = PolicyVersion, model_version = _scorer.ModelVersion, generated_at = now, k,
+            list_id = listId, policy = _options.Policy.Name, policy_version = policyVersion, model_version = model.ModelVersion, generated_at = now, k,
             open_leads = candidates.Count,
             leads = chosen.Select((c, i) => new
             {
                 rank = i + 1, lead_id = c.Score.LeadId, probability = c.Score.Probability, ranking_score = c.Score.RankingScore, score = c.Score.Score,
-                grade = c.Score.Grade.ToString(), propensity = c.Propensity, policy_version = PolicyVersion,
+                grade = c.Score.Grade.ToString(), propensity = c.Propensity, policy_version = policyVersion,
             }),
         }, Json);
     }
@@ -233,8 +284,8 @@ public sealed class LeadServer : IAsyncDisposable
         bool database = await _store.PingAsync(context.RequestAborted);
         return Results.Json(new
         {
-            status = database ? "ok" : "database unreachable", model_version = _scorer.ModelVersion, policy_version = PolicyVersion,
-            schema_version = _store.SchemaVersion, database = _store.Description, queued_leads = _queue.QueuedLeads,
+            status = database ? "ok" : "database unreachable", model_version = Current.Scorer.ModelVersion, policy_version = PolicyVersion,
+            schema_version = _store.SchemaVersion, database = _store.Description, queued_leads = Current.Queue.QueuedLeads,
         }, Json, statusCode: database ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
     }
 
@@ -243,6 +294,6 @@ public sealed class LeadServer : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
-        _queue.Dispose();
+        Current.Queue.Dispose();
     }
 }

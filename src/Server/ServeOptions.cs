@@ -25,6 +25,8 @@ public sealed record ServeOptions
     /// propensities are logged with every recommendation.
     /// </summary>
     public CallListPolicy Policy { get; init; } = new GreedyPolicy();
+    /// <summary>Seed of the call-list policy's random choices; null draws them from <see cref="Random.Shared"/> (tests seed it).</summary>
+    public int? Seed { get; init; }
     /// <summary>A lead put on a call list is not put on another for this long (unless it has no outcome yet and the time has passed).</summary>
     public TimeSpan CallListCooldown { get; init; } = TimeSpan.FromHours(20);
 }
