@@ -145,7 +145,7 @@ public sealed class Simulator(SimulationOptions options, ComputeDevice device, A
             policies.Add(Continuous(seed, world, arrivals, features, logged));
             policies.Add(Simulate("oracle", seed, world, arrivals, (day, pool, _) => CallListPolicy.TopK(pool.TrueConversion, options.CallsPerDay)));
             var ab = AbTest(seed, world, arrivals, staticScores, features);
-            var checks = OffPolicyChecks(seed, world, logged, staticScores);
+            var checks = OffPolicyChecks(seed, world, logged, staticScores, features);
             log?.Invoke($"seed {seed}: " + string.Join(", ", policies.Select(p => $"{p.Name} {p.Conversions}")));
             return new SeedResult(seed, policies, ab, checks);
         }
@@ -331,8 +331,15 @@ public sealed class Simulator(SimulationOptions options, ComputeDevice device, A
     /// logged lists (reward: converted or not), beside their true value on the same open leads.
     /// </summary>
     private List<OffPolicyCheck> OffPolicyChecks(int seed, CallCentreWorld world, List<(Day Pool, CallList List, int Day)> logged,
-        Dictionary<string, double> staticScores)
+        Dictionary<string, double> staticScores, Dictionary<string, double[]> features)
     {
+        // Doubly robust's reward model: conversion regressed on the continuous policy's features over every logged call.
+        bool Converted(SimulatedLead lead, int day) => world.Call(lead, day, Outcomes(seed, lead, day)).Kind == OutcomeKind.Converted;
+        var model = NewHead(features.Values.First().Length + 2);
+        foreach (var (pool, list, day) in logged)
+            foreach (int i in list.Chosen)
+                model.Update(DecisionFeatures(features[pool.Open[i].Lead.Id], day - pool.Open[i].Day), Converted(pool.Open[i], day) ? 1 : 0);
+        double Predicted(SimulatedLead lead, int day) => Math.Clamp(model.Predict(DecisionFeatures(features[lead.Lead.Id], day - lead.Day)), 0, 1);
         var targets = new (string Name, Func<Day, double[]> Inclusion)[]
         {
             ("static", pool => Indicator(pool.Open.Count, CallListPolicy.TopK(pool.Open.Select(l => staticScores[l.Lead.Id]).ToList(), options.CallsPerDay))),
@@ -350,13 +357,8 @@ public sealed class Simulator(SimulationOptions options, ComputeDevice device, A
             {
                 var target = name == "continuous" ? list.Inclusion : inclusion(pool);
                 truth += target.Select((t, j) => t * pool.TrueConversion[j]).Sum();
-                var items = list.Chosen.Select(i =>
-                {
-                    var lead = pool.Open[i];
-                    bool converted = world.Call(lead, day, Outcomes(seed, lead, day)).Kind == OutcomeKind.Converted;
-                    return new LoggedItem(list.Inclusion[i], target[i], converted ? 1 : 0, staticScores[lead.Lead.Id]);
-                }).ToList();
-                lists.Add(new LoggedList(items, target.Select((t, j) => t * staticScores[pool.Open[j].Lead.Id]).Sum()));
+                var items = list.Chosen.Select(i => new LoggedItem(list.Inclusion[i], target[i], Converted(pool.Open[i], day) ? 1 : 0, Predicted(pool.Open[i], day))).ToList();
+                lists.Add(new LoggedList(items, target.Select((t, j) => t * Predicted(pool.Open[j], day)).Sum()));
             }
             checks.Add(new OffPolicyCheck(name, truth / logged.Count, OffPolicy.Ips(lists), OffPolicy.SelfNormalizedIps(lists), OffPolicy.DoublyRobust(lists)));
         }
