@@ -64,7 +64,7 @@ internal static class ServeCommands
             ? new ScheduledUpdates(server, store, s.Home, modelDir, QwenTokenizer.ForModel(modelDir), s.Kind, new UpdateOptions(), s.Every,
                 line => Console.WriteLine($"[{DateTimeOffset.UtcNow:u}] {line}"))
             : null;
-        if (schedule is { } on) Console.WriteLine($"updating from the store's outcomes every {on.Every.TotalHours:0.##} h into {on.Home}");
+        if (schedule is { } on) Console.WriteLine($"updating from the store's outcomes every {on.Every:g} into {on.Home}");
         Console.WriteLine($"listening on {server.Address}");
         await server.WaitForShutdownAsync();
         return 0;
