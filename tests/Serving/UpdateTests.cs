@@ -108,6 +108,30 @@ public sealed class UpdateTests(ServingFixture fixture, Xunit.Abstractions.ITest
     }
 
     [Fact]
+    public async Task UpdateRefusesACandidateTrainedOnBadOutcomes()
+    {
+        // A CRM sends a batch of wrong outcomes (every lead reported as converted but the real buyers); the latest
+        // outcomes, held out, are right. The candidate learns "everyone buys", and the hold-out's Brier score refuses it.
+        var versions = ModelVersions.Create(_home, fixture.AdapterDir, DateTimeOffset.MinValue);
+        await using var store = await FeedbackStore.OpenAsync(Path.Combine(_home, "feedback.db"));
+        var leads = fixture.Leads.Take(300).ToList();
+        var start = DateTimeOffset.UtcNow;
+        await store.RecordScoresAsync(leads.Select(l => (l, new ServedScore(l.Id, "v1", 0.5, 0, 50, 'C'))).ToList(), start);
+        await store.AddEventsAsync(leads.Select((l, i) => new OutcomeEvent($"e{i}", l.Id,
+            (l.Converted == 1) == (i < 240) ? OutcomeKind.Ignored : OutcomeKind.Converted, start.AddMinutes(1 + i))).ToList(), start);
+        var result = await Updater.RunAsync(versions, store, fixture.ModelDir, fixture.Tokenizer, Fixtures.Simd,
+            new UpdateOptions { LearningRate = 3e-3, Epochs = 2 }, start.AddDays(1));
+        output.WriteLine(result.Reason);
+        Assert.Equal("v0002", result.Version);
+        Assert.False(result.Promoted);
+        Assert.True(result.Candidate!.Brier > result.Current!.Brier + 0.01, result.Reason);
+        Assert.StartsWith("rejected: ", result.Reason);
+        var reopened = ModelVersions.Open(_home);
+        Assert.Equal("v0001", reopened.Current);
+        Assert.Equal("rejected", reopened.Versions.Single(v => v.Id == "v0002").Status);
+    }
+
+    [Fact]
     public async Task UpdateTrainsACandidateFromServedOutcomesAndRollsBack()
     {
         var versions = ModelVersions.Create(_home, fixture.AdapterDir, DateTimeOffset.MinValue);
