@@ -35,8 +35,7 @@ commands:
                   the scorer as a standard ONNX graph (adapter merged; weights in FILE.onnx.data) for ONNX Runtime
   serve           [--port 8080] [--host 127.0.0.1] [--adapter DIR [--model DIR] | --home DIR] [--db PATH|CONNSTRING] [--batch-size 16]
                   [--queue 1024] [--max-body-kb 1024] [--cooldown-hours 20] [--policy greedy|epsilon-greedy[:0.1]|softmax[:0.05]]
-                  [--update-every-hours H (with --home)]
-                  [--device D]   the scoring service (HTTP/JSON):
+                  [--update-every-hours H (with --home)] [--device D]   the scoring service (HTTP/JSON):
                   POST /v1/score, GET /v1/call-list?k=K, POST /v1/feedback, GET /v1/leads/ID, /healthz, /metrics;
                   without --adapter the built-in default; --db defaults to ADAPTER/feedback.db (SQLite), or a PostgreSQL connection string
   load-test       --url http://127.0.0.1:PORT [--clients 4] [--seconds 10] [--feedback-share 0.25] [--data FILE]
