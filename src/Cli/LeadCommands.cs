@@ -63,11 +63,7 @@ internal static class LeadCommands
         using var device = ComputeDevice.Open(kind);
         var tokenizer = QwenTokenizer.ForModel(modelDir);
         var progress = new ProgressBar(Console.Out, !Console.IsOutputRedirected);
-        using (var model = QwenModel.Load(modelDir, device))
-        {
-            LeadPipeline.Train(model, tokenizer, train, funnel, options, outDir, progress.Report);
-        }
-        LeadPipeline.Score(modelDir, outDir, tokenizer, device, [], calibrationLeads: train);
+        LeadPipeline.TrainAndCalibrate(modelDir, tokenizer, device, train, funnel, options, outDir, progress.Report);
         progress.Line($"saved adapter, heads, optimizer state and score percentiles to {outDir}");
         return 0;
     }
@@ -144,9 +140,10 @@ internal static class LeadCommands
             var clock = Stopwatch.StartNew();
             var progress = new ProgressBar(Console.Out, !Console.IsOutputRedirected);
             Console.WriteLine($"training {name}");
-            BuiltInModel.TrainAdapter(modelDir, data, outDir, tokenizer, device, BuiltInModel.TrainingOptions(epochs, weights), progress.Report);
-            Console.WriteLine($"  trained in {clock.Elapsed.TotalSeconds:F0} s");
-            runs.Add((name, LeadPipeline.Score(modelDir, outDir, tokenizer, device, test), weights.Hpro > 0));
+            var scores = LeadPipeline.TrainAndCalibrate(modelDir, tokenizer, device, train, funnel, BuiltInModel.TrainingOptions(epochs, weights), outDir,
+                progress.Report, score: test);
+            Console.WriteLine($"  trained and scored in {clock.Elapsed.TotalSeconds:F0} s");
+            runs.Add((name, scores, weights.Hpro > 0));
         }
         var metrics = LeadPipeline.Evaluate(runs, train, test, funnel, Path.Combine(root, "report"));
         Console.WriteLine();

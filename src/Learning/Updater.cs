@@ -97,12 +97,10 @@ public static class Updater
         string candidateDir = versions.Directory(id);
         log?.Invoke($"training candidate {id} from {current.Id} on {fresh.Count} new outcomes and {replay.Count} replayed; {holdout.Count} held out");
         var training = fresh.Concat(replay).Select(e => e.Lead).ToList();
-        using (var model = QwenModel.Load(modelDir, device))
-            LeadPipeline.Train(model, tokenizer, training, funnel, BuiltInModel.TrainingOptions(options.Epochs) with
-            {
-                LearningRate = options.LearningRate, Seed = options.Seed, BatchSize = Math.Min(16, training.Count),
-            }, candidateDir, warmStart: currentDir);
-        LeadPipeline.Score(modelDir, candidateDir, tokenizer, device, [], calibrationLeads: training);
+        LeadPipeline.TrainAndCalibrate(modelDir, tokenizer, device, training, funnel, BuiltInModel.TrainingOptions(options.Epochs) with
+        {
+            LearningRate = options.LearningRate, Seed = options.Seed, BatchSize = Math.Min(16, training.Count),
+        }, candidateDir, warmStart: currentDir);
 
         using var currentScorer = LeadScorer.Load(modelDir, currentDir, tokenizer, device: device);
         using var candidateScorer = LeadScorer.Load(modelDir, candidateDir, tokenizer, device: device);

@@ -49,21 +49,6 @@ public static class BuiltInModel
     }
 
     /// <summary>
-    /// Trains an adapter into <paramref name="outDir"/> on the first 70% of the leads by time and
-    /// sets its score percentiles from them; returns the split.
-    /// </summary>
-    public static (IReadOnlyList<Lead> Train, IReadOnlyList<Lead> Test) TrainAdapter(string modelDir, string leadFile, string outDir, QwenTokenizer tokenizer,
-        ComputeDevice device, LeadTrainingOptions options, Action<TrainStepReport>? progress = null)
-    {
-        var funnel = FunnelConfig.Automotive;
-        var (train, test, _) = LeadPipeline.LoadAndSplit(leadFile, funnel, skipBadRows: false);
-        using (var model = QwenModel.Load(modelDir, device))
-            LeadPipeline.Train(model, tokenizer, train, funnel, options, outDir, progress);
-        LeadPipeline.Score(modelDir, outDir, tokenizer, device, [], calibrationLeads: train);
-        return (train, test);
-    }
-
-    /// <summary>
     /// The default model and HPRO adapter folders, training the adapter first (about a minute on
     /// 2 cores) when <c>weights/demo/hpro</c> does not hold a complete one.
     /// </summary>
@@ -76,7 +61,9 @@ public static class BuiltInModel
         if (!complete)
         {
             log?.Invoke($"training the built-in default adapter into {adapterDir} (once; about a minute on 2 cores)");
-            TrainAdapter(modelDir, EnsureLeads(), adapterDir, QwenTokenizer.ForModel(modelDir), device, TrainingOptions(), progress);
+            var funnel = FunnelConfig.Automotive;
+            var (train, _, _) = LeadPipeline.LoadAndSplit(EnsureLeads(), funnel, skipBadRows: false);
+            LeadPipeline.TrainAndCalibrate(modelDir, QwenTokenizer.ForModel(modelDir), device, train, funnel, TrainingOptions(), adapterDir, progress);
         }
         return (modelDir, adapterDir);
     }

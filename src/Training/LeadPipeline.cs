@@ -69,6 +69,19 @@ public static class LeadPipeline
         LeadSchema.Of(train, funnel).Save(outDir);
     }
 
+    /// <summary>
+    /// Trains an adapter folder from the model folder (<see cref="Train"/>), then sets its score
+    /// percentiles from <paramref name="train"/> and scores <paramref name="score"/> with it (none by default).
+    /// </summary>
+    public static IReadOnlyList<LeadScore> TrainAndCalibrate(string modelDir, QwenTokenizer tokenizer, ComputeDevice device, IReadOnlyList<Lead> train,
+        FunnelConfig funnel, LeadTrainingOptions options, string outDir, Action<TrainStepReport>? progress = null, string? warmStart = null,
+        IReadOnlyList<Lead>? score = null)
+    {
+        using (var model = QwenModel.Load(modelDir, device))
+            Train(model, tokenizer, train, funnel, options, outDir, progress, warmStart);
+        return Score(modelDir, outDir, tokenizer, device, score ?? [], calibrationLeads: train);
+    }
+
     /// <summary>Leads scored to set the 0–100 percentiles (a seeded sample of the training leads).</summary>
     public const int CalibrationSample = 2000;
 
