@@ -51,7 +51,7 @@ internal static class LearningCommands
         bool json = a.Flag("json");
         a.RejectUnknown();
         if (currentDays <= 0 || referenceDays <= 0) throw new UsageException("--current-days and --reference-days must be positive");
-        if (!db.Contains('=') && !db.Contains("://") && !File.Exists(db)) throw new FileNotFoundException($"{db}: no feedback store (serve creates it)");
+        if (!FeedbackStore.IsPostgres(db) && !File.Exists(db)) throw new FileNotFoundException($"{db}: no feedback store (serve creates it)");
         var until = DateTimeOffset.UtcNow;
         var currentFrom = until.AddDays(-currentDays);
         var report = Run(db, currentFrom.AddDays(-referenceDays), currentFrom, until).GetAwaiter().GetResult();
@@ -102,8 +102,7 @@ internal static class LearningCommands
             versions = ModelVersions.Create(home, adapter, DateTimeOffset.MinValue);
             Console.WriteLine($"imported {adapter} as {versions.Current}");
         }
-        string modelDir = modelArg ?? AdapterCheckpoint.BaseModel(versions.Directory(versions.Current))
-            ?? throw new UsageException("the current version names no base model; pass --model");
+        string modelDir = modelArg ?? ServeCommands.BaseModel(versions.Directory(versions.Current));
         using var device = ComputeDevice.Open(kind);
         var result = RunUpdate(versions, db, modelDir, device, options).GetAwaiter().GetResult();
         Console.WriteLine(result.Version is null ? $"no candidate: {result.Reason}" : $"{result.Version}: {result.Reason}");

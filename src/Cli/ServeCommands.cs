@@ -45,13 +45,16 @@ internal static class ServeCommands
         }
         else
         {
-            modelDir ??= AdapterCheckpoint.BaseModel(adapterDir)
-                ?? throw new UsageException($"{adapterDir}: adapter_config.json names no base model; pass --model");
+            modelDir ??= BaseModel(adapterDir);
         }
         using var scorer = LeadScorer.Load(modelDir, adapterDir, QwenTokenizer.ForModel(modelDir), device: device, batchSize: batchSize);
         var schedule = updateHours is { } hours ? (home!, TimeSpan.FromHours(hours), kind) : ((string, TimeSpan, DeviceKind)?)null;
         return Run(scorer, db ?? Path.Combine(adapterDir, "feedback.db"), options, modelDir, adapterDir, schedule).GetAwaiter().GetResult();
     }
+
+    /// <summary>The model an adapter folder was trained on, for commands whose --model is optional.</summary>
+    public static string BaseModel(string adapterDir) => AdapterCheckpoint.BaseModel(adapterDir)
+        ?? throw new UsageException($"{adapterDir}: adapter_config.json names no base model; pass --model");
 
     private static async Task<int> Run(LeadScorer scorer, string db, ServeOptions options, string modelDir, string adapterDir,
         (string Home, TimeSpan Every, DeviceKind Kind)? schedule)

@@ -19,6 +19,9 @@ public sealed class FeedbackStore : IAsyncDisposable
         SchemaVersion = schemaVersion;
     }
 
+    /// <summary>True when <paramref name="target"/> names a PostgreSQL database; anything else is a SQLite file path.</summary>
+    public static bool IsPostgres(string target) => SqlDialect.IsPostgres(target);
+
     /// <summary>The newest schema version this build knows.</summary>
     public static int LatestSchemaVersion => Migrations.All[^1].Version;
 

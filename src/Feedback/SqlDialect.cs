@@ -118,14 +118,20 @@ internal abstract class SqlDialect : IAsyncDisposable
     /// </summary>
     public static SqlDialect For(string target)
     {
-        if (target.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || target.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
-            return new Postgres(UriToKeywords(new Uri(target)));
-        if (target.Contains("Host=", StringComparison.OrdinalIgnoreCase) && target.Contains(';'))
-            return new Postgres(target);
+        if (IsUri(target)) return new Postgres(UriToKeywords(new Uri(target)));
+        if (IsKeywords(target)) return new Postgres(target);
         string path = Path.GetFullPath(target);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         return new Sqlite(path);
     }
+
+    /// <summary>True for a PostgreSQL connection string or URI, false for a SQLite file path.</summary>
+    public static bool IsPostgres(string target) => IsUri(target) || IsKeywords(target);
+
+    private static bool IsUri(string target) =>
+        target.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || target.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase);
+
+    private static bool IsKeywords(string target) => target.Contains("Host=", StringComparison.OrdinalIgnoreCase) && target.Contains(';');
 
     /// <summary>postgres://user:password@host:port/database as Npgsql keywords.</summary>
     private static string UriToKeywords(Uri uri)

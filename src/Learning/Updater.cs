@@ -116,7 +116,7 @@ public static class Updater
         var before = Metrics(currentScorer);
         var after = Metrics(candidateScorer);
 
-        var (difference, lists) = await OffPolicyDifferenceAsync(store, currentScorer, candidateScorer, options, now, cancel);
+        var (difference, lists) = await OffPolicyDifferenceAsync(store, events, currentScorer, candidateScorer, options, now, cancel);
 
         var (promote, reason) = Decide(before, after, holdout.Count, difference, lists, options);
         versions.Add(new ModelVersion(id, current.Id, now, promote ? "promoted" : "rejected", trainable.Max(e => e.At), reason));
@@ -150,32 +150,40 @@ public static class Updater
     /// logged candidates (reward model: the model's own probability), candidate minus current, with a
     /// bootstrap interval over lists. Only lists whose every recommendation has settled count.
     /// </summary>
-    private static async Task<(PolicyEstimate? Difference, int Lists)> OffPolicyDifferenceAsync(FeedbackStore store, LeadScorer current, LeadScorer candidate,
-        UpdateOptions options, DateTimeOffset now, CancellationToken cancel)
+    private static async Task<(PolicyEstimate? Difference, int Lists)> OffPolicyDifferenceAsync(FeedbackStore store, IReadOnlyList<OutcomeEvent> events,
+        LeadScorer current, LeadScorer candidate, UpdateOptions options, DateTimeOffset now, CancellationToken cancel)
     {
         var recommendations = await store.RecommendationsAsync(cancel);
-        var settled = RewardJoin.Join(recommendations, await store.EventsAsync(cancel), now, options.AttributionWindow);
+        var settled = RewardJoin.Join(recommendations, events, now, options.AttributionWindow);
         var settledByList = settled.GroupBy(j => j.Recommendation.ListId).ToDictionary(g => g.Key, g => g.ToList());
         var listed = recommendations.GroupBy(r => r.ListId).Where(g => settledByList.TryGetValue(g.Key, out var s) && s.Count == g.Count()).Select(g => g.Key).ToList();
+        // A lead sits in many lists' candidate sets: read it and score it with each model once.
+        var leads = new Dictionary<string, Lead?>(StringComparer.Ordinal);
+        var probabilities = new Dictionary<(LeadScorer, string), double>();
+        IReadOnlyList<double> Probabilities(LeadScorer scorer, IReadOnlyList<Lead> list)
+        {
+            var unscored = list.Where(l => !probabilities.ContainsKey((scorer, l.Id))).ToList();
+            foreach (var s in scorer.ScoreBatch(unscored)) probabilities[(scorer, s.LeadId)] = s.Probability;
+            return list.Select(l => probabilities[(scorer, l.Id)]).ToList();
+        }
         var perList = new List<double>();
         foreach (string listId in listed)
         {
             var candidates = await store.ListCandidatesAsync(listId, cancel);
             if (candidates.Count == 0) continue; // logged before candidate sets were kept
-            var leads = new List<Lead>();
-            foreach (var c in candidates)
-                if (await store.LeadAsync(c.LeadId, cancel) is { } record) leads.Add(StoredLead.FromJson(record.Fields));
-            if (leads.Count != candidates.Count) continue;
+            foreach (var c in candidates.Where(c => !leads.ContainsKey(c.LeadId)))
+                leads[c.LeadId] = await store.LeadAsync(c.LeadId, cancel) is { } record ? StoredLead.FromJson(record.Fields) : null;
+            if (candidates.Any(c => leads[c.LeadId] is null)) continue;
+            var listLeads = candidates.Select(c => leads[c.LeadId]!).ToList();
+            var index = candidates.Select((c, i) => (c.LeadId, i)).ToDictionary(x => x.LeadId, x => x.i, StringComparer.Ordinal);
+            var outcomes = settledByList[listId];
             double Value(LeadScorer scorer)
             {
-                var p = scorer.ScoreBatch(leads).Select(s => s.Probability).ToList();
-                var inclusion = new double[p.Count];
-                foreach (int i in CallListPolicy.TopK(p, settledByList[listId].Count)) inclusion[i] = 1;
-                var items = settledByList[listId].Select(j =>
-                {
-                    int i = candidates.ToList().FindIndex(c => c.LeadId == j.Recommendation.LeadId);
-                    return new LoggedItem(j.Recommendation.Propensity, i < 0 ? 0 : inclusion[i], j.Reward, i < 0 ? 0 : p[i]);
-                }).ToList();
+                var p = Probabilities(scorer, listLeads);
+                var inclusion = new GreedyPolicy().Choose(new CandidateSet(p), outcomes.Count, Random.Shared).Inclusion;
+                var items = outcomes.Select(j => index.TryGetValue(j.Recommendation.LeadId, out int i)
+                    ? new LoggedItem(j.Recommendation.Propensity, inclusion[i], j.Reward, p[i])
+                    : new LoggedItem(j.Recommendation.Propensity, 0, j.Reward, 0)).ToList();
                 return OffPolicy.DoublyRobustValue(new LoggedList(items, inclusion.Select((t, i) => t * p[i]).Sum()));
             }
             perList.Add(Value(candidate) - Value(current));

@@ -50,15 +50,9 @@ public static class AdapterCheckpoint
     {
         string path = Path.Combine(directory, ConfigFile);
         if (!File.Exists(path)) return null;
-        try
-        {
-            using var config = JsonDocument.Parse(File.ReadAllText(path));
-            return config.RootElement.TryGetProperty("base_model_name_or_path", out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{path}: {e.Message}");
-        }
+        var config = JsonFile.Read<JsonElement>(path, "adapter config");
+        return config.ValueKind == JsonValueKind.Object && config.TryGetProperty("base_model_name_or_path", out var v) && v.ValueKind == JsonValueKind.String
+            ? v.GetString() : null;
     }
 
     /// <summary>Loads the adapter and heads of a checkpoint folder (alpha from its adapter_config.json).</summary>

@@ -51,14 +51,13 @@ public static class LeadDataReader
     /// </summary>
     public static Lead Parse(string source, int line, IReadOnlyList<KeyValuePair<string, string?>> fields, FunnelConfig funnel, bool requireOutcome)
     {
-        string path = source;
         string? Get(string name) => fields.FirstOrDefault(f => f.Key == name).Value;
         string? id = Get("lead_id");
-        if (string.IsNullOrWhiteSpace(id)) throw new LeadDataException(path, line, "lead_id", "missing lead id");
+        if (string.IsNullOrWhiteSpace(id)) throw new LeadDataException(source, line, "lead_id", "missing lead id");
         string? created = Get("created_at");
-        if (string.IsNullOrWhiteSpace(created)) throw new LeadDataException(path, line, "created_at", "missing date");
+        if (string.IsNullOrWhiteSpace(created)) throw new LeadDataException(source, line, "created_at", "missing date");
         if (!DateTimeOffset.TryParse(created, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var createdAt))
-            throw new LeadDataException(path, line, "created_at", $"'{created}' is not an ISO 8601 date");
+            throw new LeadDataException(source, line, "created_at", $"'{created}' is not an ISO 8601 date");
         int? converted = null;
         string? convertedText = Get("converted");
         if (!string.IsNullOrWhiteSpace(convertedText))
@@ -67,26 +66,26 @@ public static class LeadDataReader
             {
                 "0" => 0,
                 "1" => 1,
-                _ => throw new LeadDataException(path, line, "converted", $"label '{convertedText}' is not 0 or 1"),
+                _ => throw new LeadDataException(source, line, "converted", $"label '{convertedText}' is not 0 or 1"),
             };
         }
-        else if (requireOutcome) throw new LeadDataException(path, line, "converted", "missing label");
+        else if (requireOutcome) throw new LeadDataException(source, line, "converted", "missing label");
         string? stage = Get("stage")?.Trim();
         if (string.IsNullOrEmpty(stage))
         {
-            if (requireOutcome) throw new LeadDataException(path, line, "stage", "missing stage");
+            if (requireOutcome) throw new LeadDataException(source, line, "stage", "missing stage");
             stage = null;
         }
         else if (!funnel.IsKnownStage(stage))
         {
-            throw new LeadDataException(path, line, "stage", $"unknown stage '{stage}' (funnel '{funnel.Name}': {string.Join(", ", funnel.Stages.Concat(funnel.LostStages))})");
+            throw new LeadDataException(source, line, "stage", $"unknown stage '{stage}' (funnel '{funnel.Name}': {string.Join(", ", funnel.Stages.Concat(funnel.LostStages))})");
         }
         double? call = null;
         string? callText = Get("call_seconds");
         if (!string.IsNullOrWhiteSpace(callText))
         {
             if (!double.TryParse(callText, NumberStyles.Float, CultureInfo.InvariantCulture, out double c) || c < 0 || !double.IsFinite(c))
-                throw new LeadDataException(path, line, "call_seconds", $"'{callText}' is not a non-negative number");
+                throw new LeadDataException(source, line, "call_seconds", $"'{callText}' is not a non-negative number");
             call = c;
         }
         return new Lead

@@ -196,17 +196,18 @@ public sealed class Simulator(SimulationOptions options, ComputeDevice device, A
             LeadPipeline.Train(model, tokenizer, train, _funnel, BuiltInModel.TrainingOptions(), adapterDir);
         using var scorer = LeadScorer.Load(modelDir, adapterDir, tokenizer, device: device);
         var scored = scorer.ScoreWithHidden(leads.Select(l => l.Lead).ToList());
-        var pca = withFeatures ? Pca.Fit(scorer.ScoreWithHidden(train).Select(s => s.Hidden).ToList(), HiddenComponents) : null;
-        var columns = LeadFeatureEncoder.Fit(train);
-        var byId = leads.ToDictionary(l => l.Lead.Id, l => l.Lead, StringComparer.Ordinal);
-        var scores = new Dictionary<string, double>(StringComparer.Ordinal);
+        var scores = scored.ToDictionary(s => s.Score.LeadId, s => s.Score.Probability, StringComparer.Ordinal);
         var features = new Dictionary<string, double[]>(StringComparer.Ordinal);
-        foreach (var (score, hidden) in scored)
+        if (withFeatures)
         {
-            scores[score.LeadId] = score.Probability;
-            if (pca is not null)
+            var pca = Pca.Fit(scorer.ScoreWithHidden(train).Select(s => s.Hidden).ToList(), HiddenComponents);
+            var columns = LeadFeatureEncoder.Fit(train);
+            for (int i = 0; i < leads.Count; i++)
+            {
+                var (score, hidden) = scored[i];
                 features[score.LeadId] = [score.Probability, .. pca.Transform(hidden).Select(c => Math.Clamp(c, -ComponentClip, ComponentClip)),
-                    .. columns.Encode(byId[score.LeadId])];
+                    .. columns.Encode(leads[i].Lead)];
+            }
         }
         return (scores, features);
     }
@@ -339,36 +340,32 @@ public sealed class Simulator(SimulationOptions options, ComputeDevice device, A
         foreach (var (pool, list, day) in logged)
             foreach (int i in list.Chosen)
                 model.Update(DecisionFeatures(features[pool.Open[i].Lead.Id], day - pool.Open[i].Day), Converted(pool.Open[i], day) ? 1 : 0);
-        double Predicted(SimulatedLead lead, int day) => Math.Clamp(model.Predict(DecisionFeatures(features[lead.Lead.Id], day - lead.Day)), 0, 1);
-        var targets = new (string Name, Func<Day, double[]> Inclusion)[]
+        // Per logged day, once for every target: the model's prediction for each open lead, and whether each called lead converted.
+        var days = logged.Select(d => (d.Pool, d.List, d.Day,
+            Predicted: d.Pool.Open.Select(l => Math.Clamp(model.Predict(DecisionFeatures(features[l.Lead.Id], d.Day - l.Day)), 0, 1)).ToArray(),
+            Converted: d.List.Chosen.ToDictionary(i => i, i => Converted(d.Pool.Open[i], d.Day) ? 1.0 : 0.0))).ToList();
+        double[] Greedy(IReadOnlyList<double> scores) => new GreedyPolicy().Choose(new CandidateSet(scores), options.CallsPerDay, System.Random.Shared).Inclusion;
+        var targets = new (string Name, Func<Day, CallList, double[]> Inclusion)[]
         {
-            ("static", pool => Indicator(pool.Open.Count, CallListPolicy.TopK(pool.Open.Select(l => staticScores[l.Lead.Id]).ToList(), options.CallsPerDay))),
-            ("random", pool => Enumerable.Repeat(Math.Min(1.0, (double)options.CallsPerDay / pool.Open.Count), pool.Open.Count).ToArray()),
-            ("funnel_recency", pool => Indicator(pool.Open.Count,
-                CallListPolicy.TopK(FunnelRecencyBaseline.Score(pool.Open.Select(l => l.Lead).ToList(), _funnel), options.CallsPerDay))),
-            ("continuous", _ => []),
+            ("static", (pool, _) => Greedy(pool.Open.Select(l => staticScores[l.Lead.Id]).ToList())),
+            ("random", (pool, _) => Enumerable.Repeat(Math.Min(1.0, (double)options.CallsPerDay / pool.Open.Count), pool.Open.Count).ToArray()),
+            ("funnel_recency", (pool, _) => Greedy(FunnelRecencyBaseline.Score(pool.Open.Select(l => l.Lead).ToList(), _funnel))),
+            ("continuous", (_, list) => list.Inclusion),
         };
         var checks = new List<OffPolicyCheck>();
         foreach (var (name, inclusion) in targets)
         {
             var lists = new List<LoggedList>();
             double truth = 0;
-            foreach (var (pool, list, day) in logged)
+            foreach (var (pool, list, _, predicted, converted) in days)
             {
-                var target = name == "continuous" ? list.Inclusion : inclusion(pool);
+                var target = inclusion(pool, list);
                 truth += target.Select((t, j) => t * pool.TrueConversion[j]).Sum();
-                var items = list.Chosen.Select(i => new LoggedItem(list.Inclusion[i], target[i], Converted(pool.Open[i], day) ? 1 : 0, Predicted(pool.Open[i], day))).ToList();
-                lists.Add(new LoggedList(items, target.Select((t, j) => t * Predicted(pool.Open[j], day)).Sum()));
+                var items = list.Chosen.Select(i => new LoggedItem(list.Inclusion[i], target[i], converted[i], predicted[i])).ToList();
+                lists.Add(new LoggedList(items, target.Select((t, j) => t * predicted[j]).Sum()));
             }
             checks.Add(new OffPolicyCheck(name, truth / logged.Count, OffPolicy.Ips(lists), OffPolicy.SelfNormalizedIps(lists), OffPolicy.DoublyRobust(lists)));
         }
         return checks;
-    }
-
-    private static double[] Indicator(int count, IEnumerable<int> chosen)
-    {
-        var v = new double[count];
-        foreach (int i in chosen) v[i] = 1;
-        return v;
     }
 }
