@@ -14,6 +14,9 @@ public sealed class ForwardOptions
     /// <summary>Score heads to evaluate; none when null.</summary>
     public ScoreHeads? Heads { get; init; }
 
+    /// <summary>Each sequence's structured features, for heads with <see cref="ScoreHeads.FeatureCount"/> &gt; 0.</summary>
+    public IReadOnlyList<float[]>? Features { get; init; }
+
     /// <summary>LM logits for these token ids only (e.g. Yes/No); the full vocabulary when null.</summary>
     public IReadOnlyList<int>? LogitTokenIds { get; init; }
 
@@ -128,7 +131,7 @@ public sealed class QwenModel : IDisposable
     public ForwardResult Forward(IReadOnlyList<int[]> sequences, ForwardOptions? options = null)
     {
         options ??= new ForwardOptions();
-        Validate(sequences, options.LogitTokenIds, options.Adapter, options.Heads);
+        Validate(sequences, options.LogitTokenIds, options.Adapter, options.Heads, options.Features);
         return _runner.Run(sequences, options);
     }
 
@@ -137,15 +140,18 @@ public sealed class QwenModel : IDisposable
     /// sequence's last token, keeping what the backward pass needs (every layer's activations, or
     /// with <paramref name="recompute"/> only each layer's input, re-running the layer in backward).
     /// Call <see cref="TrainingPass.Backward"/> on the result to accumulate gradients into
-    /// <paramref name="adapter"/> and <paramref name="heads"/>.
+    /// <paramref name="adapter"/> and <paramref name="heads"/>. Heads with features read
+    /// <paramref name="features"/>, one row of <see cref="ScoreHeads.FeatureCount"/> per sequence.
     /// </summary>
-    public TrainingPass ForwardForTraining(IReadOnlyList<int[]> sequences, LoraAdapter adapter, ScoreHeads heads, bool recompute = false)
+    public TrainingPass ForwardForTraining(IReadOnlyList<int[]> sequences, LoraAdapter adapter, ScoreHeads heads, bool recompute = false,
+        IReadOnlyList<float[]>? features = null)
     {
-        Validate(sequences, null, adapter, heads);
-        return _runner.Train(sequences, adapter, heads, recompute);
+        Validate(sequences, null, adapter, heads, features);
+        return _runner.Train(sequences, adapter, heads, recompute, features);
     }
 
-    private void Validate(IReadOnlyList<int[]> sequences, IReadOnlyList<int>? logitTokenIds, LoraAdapter? adapter, ScoreHeads? heads)
+    private void Validate(IReadOnlyList<int[]> sequences, IReadOnlyList<int>? logitTokenIds, LoraAdapter? adapter, ScoreHeads? heads,
+        IReadOnlyList<float[]>? features)
     {
         if (sequences.Count == 0) throw new ArgumentException("no sequences given");
         for (int s = 0; s < sequences.Count; s++)
@@ -165,7 +171,25 @@ public sealed class QwenModel : IDisposable
         }
         if (adapter is not null && adapter.Device != Device) throw new ArgumentException("the adapter lives on another device");
         if (heads is not null && heads.Device != Device) throw new ArgumentException("the score heads live on another device");
+        int featureCount = heads?.FeatureCount ?? 0;
+        if (featureCount == 0 && features is not null)
+            throw new ArgumentException("structured features given, but the score heads read none");
+        if (featureCount > 0)
+        {
+            if (features is null || features.Count != sequences.Count)
+                throw new ArgumentException($"the score heads read {featureCount} structured features per sequence: give one row for each of the {sequences.Count} sequences");
+            for (int s = 0; s < features.Count; s++)
+            {
+                if (features[s].Length != featureCount)
+                    throw new ArgumentException($"sequence {s}: {features[s].Length} structured features, the score heads read {featureCount}");
+                for (int f = 0; f < featureCount; f++)
+                    if (!float.IsFinite(features[s][f])) throw new ArgumentException($"sequence {s}, structured feature {f}: {features[s][f]} is not finite");
+            }
+        }
     }
+
+    /// <summary>The feature rows as one [B, F] array (empty without features).</summary>
+    internal static float[] FlattenFeatures(IReadOnlyList<float[]>? features) => features is null ? [] : features.SelectMany(r => r).ToArray();
 
     /// <inheritdoc />
     public void Dispose() => _runner.Dispose();

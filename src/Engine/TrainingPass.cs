@@ -48,10 +48,12 @@ internal sealed class TrainingPass<TW> : TrainingPass where TW : unmanaged, IWei
     private readonly LayerActivations[] _layers;
     private readonly PooledBuffer[] _layerInputs;
     private readonly PooledBuffer _x, _attnLast, _xLast, _finalHidden, _logits;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense>? _features;
     private bool _backwardDone, _lmGradient;
 
     [System.Diagnostics.CodeAnalysis.SetsRequiredMembers]
-    public TrainingPass(Transformer<TW> model, IReadOnlyList<int[]> sequences, LoraAdapter adapter, ScoreHeads heads, bool recompute)
+    public TrainingPass(Transformer<TW> model, IReadOnlyList<int[]> sequences, LoraAdapter adapter, ScoreHeads heads, bool recompute,
+        IReadOnlyList<float[]>? features)
     {
         _model = model;
         _adapter = adapter;
@@ -74,6 +76,7 @@ internal sealed class TrainingPass<TW> : TrainingPass where TW : unmanaged, IWei
         _layers = Enumerable.Range(0, recompute ? 1 : c.Layers).Select(_ => new LayerActivations(device, c, rows, adapter.Rank, training: true)).ToArray();
         _layerInputs = recompute ? Enumerable.Range(0, c.Layers).Select(_ => device.Rent((long)rows * h)).ToArray() : [];
         _logits = device.Rent((long)_batch.Batch * c.VocabSize);
+        _features = heads.FeatureCount > 0 ? acc.Allocate1D(QwenModel.FlattenFeatures(features)) : null;
         allocation.Dispose();
 
         EmbeddingKernels.LaunchForward(device, _batch.Ids.View, model.Weights.Embedding, _x.View, rows, h);
@@ -85,7 +88,7 @@ internal sealed class TrainingPass<TW> : TrainingPass where TW : unmanaged, IWei
         RmsNormKernels.LaunchForward(device, _xLast.View, model.Weights.FinalNorm, _finalHidden.View, _batch.Batch, h, (float)c.RmsNormEps);
         using var scores = acc.Allocate1D<float>(_batch.Batch * 2);
         HeadKernels.LaunchForward(device, _finalHidden.View, model.Weights.LmHead, ArrayView<int>.Empty,
-            heads.Weight, heads.Bias, _logits.View, scores.View, _batch.Batch, h, c.VocabSize, frozenWeights: true);
+            heads.Weight, heads.Bias, FeatureView, heads.FeatureWeight, _logits.View, scores.View, _batch.Batch, h, c.VocabSize, frozenWeights: true);
         var scoreValues = scores.GetAsArray1D();
         PointwiseLogits = scoreValues.Where((_, i) => i % 2 == 0).ToArray();
         PairwiseScores = scoreValues.Where((_, i) => i % 2 == 1).ToArray();
@@ -139,7 +142,7 @@ internal sealed class TrainingPass<TW> : TrainingPass where TW : unmanaged, IWei
             MatMulKernels.LaunchBackwardInput(device, _logits.View, ArrayView<float>.Empty, _model.Weights.LmHead, ArrayView<float>.Empty,
                 dLm.View, batch, c.VocabSize, h, 0, accumulate: false, frozenWeights: true);
         HeadKernels.LaunchBackward(device, _finalHidden.View, _lmGradient ? dLm.View : ArrayView<float>.Empty, _heads.Weight, dScores.View,
-            dHidden.View, _heads.WeightGradient, _heads.BiasGradient, batch, h);
+            dHidden.View, _heads.WeightGradient, _heads.BiasGradient, FeatureView, _heads.FeatureWeightGradient, batch, h);
         RmsNormKernels.LaunchBackward(device, _xLast.View, _model.Weights.FinalNorm, dHidden.View, dxLast.View, batch, h, (float)c.RmsNormEps);
 
         using var proj = _recompute ? device.Rent((long)rows * h) : null;
@@ -169,8 +172,11 @@ internal sealed class TrainingPass<TW> : TrainingPass where TW : unmanaged, IWei
             _model.LastTokenLayerForward(layer, _batch, x, _attnLast.View, _xLast.View, proj, activations, _adapter, training: true);
     }
 
+    private ArrayView<float> FeatureView => _features?.View ?? ArrayView<float>.Empty;
+
     public override void Dispose()
     {
+        _features?.Dispose();
         foreach (var layer in _layers) layer.Dispose();
         foreach (var input in _layerInputs) input.Dispose();
         _x.Dispose();

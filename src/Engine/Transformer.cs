@@ -8,7 +8,7 @@ internal interface ITransformer : IDisposable
 {
     long WeightBytes { get; }
     ForwardResult Run(IReadOnlyList<int[]> sequences, ForwardOptions options);
-    TrainingPass Train(IReadOnlyList<int[]> sequences, LoraAdapter adapter, ScoreHeads heads, bool recompute);
+    TrainingPass Train(IReadOnlyList<int[]> sequences, LoraAdapter adapter, ScoreHeads heads, bool recompute, IReadOnlyList<float[]>? features);
 }
 
 /// <summary>Token ids and lengths of a right-padded batch on the device.</summary>
@@ -142,9 +142,12 @@ internal sealed class Transformer<TW>(QwenWeights<TW> weights, QwenConfig config
         using var tokenBuffer = acc.Allocate1D(tokenIds.Length > 0 ? tokenIds : [0]);
         using var logits = acc.Allocate1D<float>((long)batch.Batch * logitCount);
         using var scores = acc.Allocate1D<float>(batch.Batch * 2);
+        var featureRows = QwenModel.FlattenFeatures(options.Features);
+        using var features = acc.Allocate1D(featureRows.Length > 0 ? featureRows : [0f]);
         HeadKernels.LaunchForward(device, lastHidden, weights.LmHead,
             tokenIds.Length > 0 ? tokenBuffer.View : ArrayView<int>.Empty,
             options.Heads?.Weight ?? ArrayView<float>.Empty, options.Heads?.Bias ?? ArrayView<float>.Empty,
+            featureRows.Length > 0 ? features.View : ArrayView<float>.Empty, options.Heads?.FeatureWeight ?? ArrayView<float>.Empty,
             logits.View, scores.View, batch.Batch, h, config.VocabSize);
         device.Synchronize();
 
@@ -161,8 +164,8 @@ internal sealed class Transformer<TW>(QwenWeights<TW> weights, QwenConfig config
         };
     }
 
-    public TrainingPass Train(IReadOnlyList<int[]> sequences, LoraAdapter adapter, ScoreHeads heads, bool recompute) =>
-        new TrainingPass<TW>(this, sequences, adapter, heads, recompute);
+    public TrainingPass Train(IReadOnlyList<int[]> sequences, LoraAdapter adapter, ScoreHeads heads, bool recompute, IReadOnlyList<float[]>? features) =>
+        new TrainingPass<TW>(this, sequences, adapter, heads, recompute, features);
 
     /// <summary>One decoder layer, updating the residual stream <paramref name="x"/> in place.</summary>
     internal void LayerForward(int layer, DeviceBatch batch, ArrayView<float> x, ArrayView<float> proj, LayerActivations a, LoraAdapter? adapter, bool training)

@@ -17,6 +17,8 @@ public struct HeadArgs
     public int UseTokenList;
     /// <summary>Score heads after the logits: 0, or 2 (pointwise, pairwise).</summary>
     public int ScoreHeads;
+    /// <summary>Structured features per sequence that the score heads also read (0: none).</summary>
+    public int Features;
 }
 
 /// <summary>
@@ -24,12 +26,16 @@ public struct HeadArgs
 /// (one row per sequence, [B, H]), one kernel yields the LM logits (full vocabulary or a short list
 /// such as the Yes/No tokens) and the pointwise and pairwise scores. Each thread owns one output
 /// row and reuses it across the batch, so each weight row is read once.
+/// The score heads are wide and deep: besides the hidden row h [B, H] they may read a row of F
+/// structured features x [B, F] (the lead's encoded CRM columns), with weights V [2, F]:
+/// <c>score[b, r] = bias[r] + Ws[r]·h[b] + V[r]·x[b]</c>. x is an input, so it has no gradient; V does.
 /// </summary>
 public static class HeadKernels
 {
     /// <summary>Kernel: one thread per output row (logit rows, then score heads).</summary>
     public static void Forward<TW>(Index1D index, ArrayView<float> hidden, ArrayView<TW> lmWeight, ArrayView<int> tokenIds,
-        ArrayView<float> scoreWeight, ArrayView<float> scoreBias, ArrayView<float> logits, ArrayView<float> scores, HeadArgs a)
+        ArrayView<float> scoreWeight, ArrayView<float> scoreBias, ArrayView<float> features, ArrayView<float> featureWeight,
+        ArrayView<float> logits, ArrayView<float> scores, HeadArgs a)
         where TW : unmanaged, IWeight
     {
         int j = index;
@@ -53,6 +59,8 @@ public static class HeadKernels
                 long hRow = (long)b * h;
                 float sum = scoreBias[r];
                 for (int c = 0; c < h; c++) sum += hidden[hRow + c] * scoreWeight[r * h + c];
+                long xRow = (long)b * a.Features;
+                for (int f = 0; f < a.Features; f++) sum += features[xRow + f] * featureWeight[r * a.Features + f];
                 scores[b * a.ScoreHeads + r] = sum;
             }
         }
@@ -61,17 +69,20 @@ public static class HeadKernels
     /// <summary>
     /// Launches <see cref="Forward{TW}"/>. Empty <paramref name="tokenIds"/> means the full vocabulary of
     /// <paramref name="vocab"/> rows; <paramref name="frozenWeights"/> lets the SIMD backend keep a packed LM head.
+    /// <paramref name="features"/> ([B, F]) and <paramref name="featureWeight"/> ([2, F]) are empty for heads without features.
     /// </summary>
     public static void LaunchForward<TW>(ComputeDevice device, ArrayView<float> hidden, ArrayView<TW> lmWeight, ArrayView<int> tokenIds,
-        ArrayView<float> scoreWeight, ArrayView<float> scoreBias, ArrayView<float> logits, ArrayView<float> scores,
-        int batch, int hiddenSize, int vocab, bool frozenWeights = false)
+        ArrayView<float> scoreWeight, ArrayView<float> scoreBias, ArrayView<float> features, ArrayView<float> featureWeight,
+        ArrayView<float> logits, ArrayView<float> scores, int batch, int hiddenSize, int vocab, bool frozenWeights = false)
         where TW : unmanaged, IWeight
     {
+        int featureCount = FeatureCount(features, featureWeight, batch);
         using var timer = device.Time("head.forward", 2.0 * batch * (tokenIds.Length > 0 ? tokenIds.Length : vocab) * hiddenSize, (double)Unsafe.SizeOf<TW>() * (tokenIds.Length > 0 ? tokenIds.Length : vocab) * hiddenSize);
         if (device.UsesSimd)
         {
             var (hh, wh, th, swh, sbh, logitH, scoreH) = (device.Host(hidden), device.Host(lmWeight), device.Host(tokenIds),
                 device.Host(scoreWeight), device.Host(scoreBias), device.Host(logits), device.Host(scores));
+            var (xh, vh) = (device.Host(features), device.Host(featureWeight));
             int count = tokenIds.Length > 0 ? (int)tokenIds.Length : vocab;
             if (tokenIds.Length == 0)
             {
@@ -93,33 +104,61 @@ public static class HeadKernels
             {
                 for (int b = 0; b < batch; b++)
                     for (int r = 0; r < 2; r++)
-                        scoreH[b * 2 + r] = sbh[r] + System.Numerics.Tensors.TensorPrimitives.Dot(hh.Slice((long)b * hiddenSize, hiddenSize), swh.Slice((long)r * hiddenSize, hiddenSize));
+                        scoreH[b * 2 + r] = sbh[r] + System.Numerics.Tensors.TensorPrimitives.Dot(hh.Slice((long)b * hiddenSize, hiddenSize), swh.Slice((long)r * hiddenSize, hiddenSize))
+                            + (featureCount == 0 ? 0f : System.Numerics.Tensors.TensorPrimitives.Dot(xh.Slice((long)b * featureCount, featureCount), vh.Slice((long)r * featureCount, featureCount)));
             }
             return;
         }
         var kernel = device.GetKernel($"head.fwd.{typeof(TW).Name}", acc =>
             acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<TW>, ArrayView<int>,
-                ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, HeadArgs>(Forward));
+                ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, HeadArgs>(Forward));
         var args = new HeadArgs
         {
             Batch = batch, Hidden = hiddenSize,
             LogitCount = tokenIds.Length > 0 ? (int)tokenIds.Length : vocab,
             UseTokenList = tokenIds.Length > 0 ? 1 : 0,
             ScoreHeads = scoreBias.Length > 0 ? 2 : 0,
+            Features = featureCount,
         };
-        kernel(args.LogitCount + args.ScoreHeads, hidden, lmWeight, tokenIds, scoreWeight, scoreBias, logits, scores, args);
+        kernel(args.LogitCount + args.ScoreHeads, hidden, lmWeight, tokenIds, scoreWeight, scoreBias, features, featureWeight, logits, scores, args);
+    }
+
+    /// <summary>F from the feature views: [B, F] rows and [2, F] weights, or both empty (F = 0).</summary>
+    private static int FeatureCount(ArrayView<float> features, ArrayView<float> featureWeight, int batch)
+    {
+        if (featureWeight.Length == 0 && features.Length == 0) return 0;
+        int f = (int)(featureWeight.Length / 2);
+        if (featureWeight.Length != 2L * f || f == 0 || features.Length != (long)batch * f)
+            throw new ArgumentException($"head features: {features.Length} values for a batch of {batch} and {featureWeight.Length} feature weights (expected [B, F] and [2, F])");
+        return f;
     }
 
     /// <summary>
-    /// Kernel, backward of the fused heads: one thread per hidden index c. Writes the gradient of the
+    /// Kernel, backward of the fused heads: one thread per hidden index c, then one per feature f. Writes the gradient of the
     /// final-norm hidden state at each sequence's last token ([B, H]), dh = dLm + Σ_r dScore[b,r]·Ws[r] (the LM
     /// part dLm = dLogits·W_lm comes from <see cref="MatMulKernels.BackwardInput{TW}"/>), and adds the
-    /// score-head gradients dWs[r,c] += Σ_b dScore[b,r]·h[b,c], dBs[r] += Σ_b dScore[b,r].
+    /// score-head gradients dWs[r,c] += Σ_b dScore[b,r]·h[b,c], dBs[r] += Σ_b dScore[b,r] and, for the
+    /// feature weights, dV[r,f] += Σ_b dScore[b,r]·x[b,f].
     /// </summary>
     public static void Backward(Index1D index, ArrayView<float> hidden, ArrayView<float> dLmHidden,
-        ArrayView<float> scoreWeight, ArrayView<float> dScores, ArrayView<float> dHidden, ArrayView<float> dScoreWeight, ArrayView<float> dScoreBias, HeadArgs a)
+        ArrayView<float> scoreWeight, ArrayView<float> dScores, ArrayView<float> dHidden, ArrayView<float> dScoreWeight, ArrayView<float> dScoreBias,
+        ArrayView<float> features, ArrayView<float> dFeatureWeight, HeadArgs a)
     {
         int c = index, h = a.Hidden;
+        if (c >= h)
+        {
+            int f = c - h;
+            float dv0 = 0f, dv1 = 0f;
+            for (int b = 0; b < a.Batch; b++)
+            {
+                float x = features[(long)b * a.Features + f];
+                dv0 += dScores[b * 2] * x;
+                dv1 += dScores[b * 2 + 1] * x;
+            }
+            dFeatureWeight[f] += dv0;
+            dFeatureWeight[a.Features + f] += dv1;
+            return;
+        }
         float dw0 = 0f, dw1 = 0f;
         for (int b = 0; b < a.Batch; b++)
         {
@@ -154,17 +193,20 @@ public static class HeadKernels
 
     /// <summary>
     /// Launches <see cref="Backward"/>, which overwrites <paramref name="dHidden"/> ([B, H]); empty
-    /// <paramref name="dLmHidden"/> means no LM term, empty score views no heads.
+    /// <paramref name="dLmHidden"/> means no LM term, empty score views no heads, empty feature views no features.
     /// </summary>
     public static void LaunchBackward(ComputeDevice device, ArrayView<float> hidden, ArrayView<float> dLmHidden,
         ArrayView<float> scoreWeight, ArrayView<float> dScores, ArrayView<float> dHidden, ArrayView<float> dScoreWeight, ArrayView<float> dScoreBias,
-        int batch, int hiddenSize)
+        ArrayView<float> features, ArrayView<float> dFeatureWeight, int batch, int hiddenSize)
     {
+        int featureCount = FeatureCount(features, dFeatureWeight, batch);
+        if (featureCount > 0 && dScores.Length == 0) throw new ArgumentException("head features need the score heads");
         using var timer = device.Time("head.backward", 8.0 * batch * hiddenSize, 16.0 * batch * hiddenSize);
         if (device.UsesSimd)
         {
             var (hh, dLmH, swh, dSH, dHH, dSWH, dSBH) = (device.Host(hidden), device.Host(dLmHidden), device.Host(scoreWeight),
                 device.Host(dScores), device.Host(dHidden), device.Host(dScoreWeight), device.Host(dScoreBias));
+            var (xh, dVH) = (device.Host(features), device.Host(dFeatureWeight));
             for (int b = 0; b < batch; b++)
             {
                 var target = dHH.Slice((long)b * hiddenSize, hiddenSize);
@@ -179,14 +221,17 @@ public static class HeadKernels
                     var dw = dSWH.Slice((long)r * hiddenSize, hiddenSize);
                     System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(hRow, g, dw, dw);
                     dSBH[r] += g;
+                    if (featureCount == 0) continue;
+                    var dv = dVH.Slice((long)r * featureCount, featureCount);
+                    System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(xh.Slice((long)b * featureCount, featureCount), g, dv, dv);
                 }
             }
             return;
         }
         var kernel = device.GetKernel("head.bwd", acc =>
             acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
-                ArrayView<float>, ArrayView<float>, ArrayView<float>, HeadArgs>(Backward));
-        var args = new HeadArgs { Batch = batch, Hidden = hiddenSize, ScoreHeads = dScores.Length > 0 ? 2 : 0 };
-        kernel(hiddenSize, hidden, dLmHidden, scoreWeight, dScores, dHidden, dScoreWeight, dScoreBias, args);
+                ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, HeadArgs>(Backward));
+        var args = new HeadArgs { Batch = batch, Hidden = hiddenSize, ScoreHeads = dScores.Length > 0 ? 2 : 0, Features = featureCount };
+        kernel(hiddenSize + featureCount, hidden, dLmHidden, scoreWeight, dScores, dHidden, dScoreWeight, dScoreBias, features, dFeatureWeight, args);
     }
 }

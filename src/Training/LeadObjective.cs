@@ -20,6 +20,8 @@ public sealed record ObjectiveBatch
     public required int YesTokenId { get; init; }
     /// <summary>The "No" answer token.</summary>
     public required int NoTokenId { get; init; }
+    /// <summary>Each lead's structured features, for wide-and-deep heads; null when the heads read none.</summary>
+    public float[][]? Features { get; init; }
 }
 
 /// <summary>The three losses and their weighted total.</summary>
@@ -49,7 +51,7 @@ public sealed class LeadObjective(LossWeights weights)
             if ((uint)p.Better >= batch.Sequences.Length || (uint)p.Worse >= batch.Sequences.Length)
                 throw new ArgumentException($"pair ({p.Better}, {p.Worse}) refers to a lead outside the batch of {batch.Sequences.Length}");
         }
-        using var pass = model.ForwardForTraining(batch.Sequences, adapter, heads, recompute);
+        using var pass = model.ForwardForTraining(batch.Sequences, adapter, heads, recompute, batch.Features);
         var losses = model.Device.Time("host.losses");
         var bce = BceLoss.Evaluate(pass.PointwiseLogits, batch.Labels);
         var hpro = HproLoss.Evaluate(pass.PairwiseScores, batch.Pairs, batch.TierMargins);

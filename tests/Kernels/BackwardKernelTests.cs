@@ -236,27 +236,35 @@ public class BackwardKernelTests
         FiniteDifference("attention dv", v, vv => Dot(upstream, Forward(q, k, vv)), dv.GetAsArray1D(), samples: 40);
     }
 
+    public static IEnumerable<object[]> HeadCases() => KernelTestData.Devices().SelectMany(d => new[] { new[] { d[0], 0 }, new[] { d[0], 5 } });
+
     [Theory]
-    [MemberData(nameof(KernelTestData.Devices), MemberType = typeof(KernelTestData))]
-    public void HeadBackward(string deviceName)
+    [MemberData(nameof(HeadCases))]
+    public void HeadBackward(string deviceName, int featureCount)
     {
         var device = KernelTestData.Device(deviceName);
-        int batch = 3, h = 9, vocab = 14;
+        int batch = 3, h = 9, vocab = 14, f = featureCount;
         var hidden = KernelTestData.Random(batch * h, 52);
         var lm = KernelTestData.Random(vocab * h, 53).Select(v => new F32(v)).ToArray();
         var sw = KernelTestData.Random(2 * h, 54);
         var sb = KernelTestData.Random(2, 55);
         var upLogits = KernelTestData.Random(batch * vocab, 56);
         var upScores = KernelTestData.Random(batch * 2, 57);
+        var x = KernelTestData.Random(batch * f, 58);
+        var fw = KernelTestData.Random(2 * f, 59);
         using var lmb = device.Accelerator.Allocate1D(lm);
-        double Loss(float[] hv, float[] swv, float[] sbv)
+        using var xb = device.Accelerator.Allocate1D(f > 0 ? x : [0f]);
+        ArrayView<float> xView = f > 0 ? xb.View : ArrayView<float>.Empty;
+        double Loss(float[] hv, float[] swv, float[] sbv, float[] fwv)
         {
             using var hb = device.Accelerator.Allocate1D(hv);
             using var swb = device.Accelerator.Allocate1D(swv);
             using var sbb = device.Accelerator.Allocate1D(sbv);
+            using var fwb = device.Accelerator.Allocate1D(f > 0 ? fwv : [0f]);
             using var logits = device.Accelerator.Allocate1D<float>(batch * vocab);
             using var scores = device.Accelerator.Allocate1D<float>(batch * 2);
-            HeadKernels.LaunchForward<F32>(device, hb.View, lmb.View, ArrayView<int>.Empty, swb.View, sbb.View, logits.View, scores.View, batch, h, vocab);
+            HeadKernels.LaunchForward<F32>(device, hb.View, lmb.View, ArrayView<int>.Empty, swb.View, sbb.View, xView, f > 0 ? (ArrayView<float>)fwb.View : ArrayView<float>.Empty,
+                logits.View, scores.View, batch, h, vocab);
             return Dot(upLogits, logits.GetAsArray1D()) + Dot(upScores, scores.GetAsArray1D());
         }
         using var hb = device.Accelerator.Allocate1D(hidden);
@@ -267,14 +275,18 @@ public class BackwardKernelTests
         using var dHidden = device.Accelerator.Allocate1D<float>(batch * h);
         using var dSw = device.Accelerator.Allocate1D<float>(2 * h);
         using var dSb = device.Accelerator.Allocate1D<float>(2);
+        using var dFw = device.Accelerator.Allocate1D<float>(Math.Max(1, 2 * f));
         dHidden.MemSet(0xFF); // Backward overwrites every row
         dSw.MemSetToZero();
         dSb.MemSetToZero();
+        dFw.MemSetToZero();
         MatMulKernels.LaunchBackwardInput<F32>(device, dLogits.View, ArrayView<float>.Empty, lmb.View, ArrayView<float>.Empty, dLm.View, batch, vocab, h, 0, accumulate: false);
-        HeadKernels.LaunchBackward(device, hb.View, dLm.View, swb.View, dScores.View, dHidden.View, dSw.View, dSb.View, batch, h);
+        HeadKernels.LaunchBackward(device, hb.View, dLm.View, swb.View, dScores.View, dHidden.View, dSw.View, dSb.View,
+            xView, f > 0 ? (ArrayView<float>)dFw.View : ArrayView<float>.Empty, batch, h);
         var dh = dHidden.GetAsArray1D();
-        FiniteDifference("head dhidden", hidden, hv => Loss(hv, sw, sb), dh, samples: 45);
-        FiniteDifference("head dWs", sw, swv => Loss(hidden, swv, sb), dSw.GetAsArray1D());
-        FiniteDifference("head dbs", sb, sbv => Loss(hidden, sw, sbv), dSb.GetAsArray1D());
+        FiniteDifference("head dhidden", hidden, hv => Loss(hv, sw, sb, fw), dh, samples: 45);
+        FiniteDifference("head dWs", sw, swv => Loss(hidden, swv, sb, fw), dSw.GetAsArray1D());
+        FiniteDifference("head dbs", sb, sbv => Loss(hidden, sw, sbv, fw), dSb.GetAsArray1D());
+        if (f > 0) FiniteDifference("head dV (features)", fw, fwv => Loss(hidden, sw, sb, fwv), dFw.GetAsArray1D());
     }
 }
