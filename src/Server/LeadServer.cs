@@ -1,3 +1,4 @@
+using LeadEngine.Training;
 using System.Globalization;
 using System.Text.Json;
 using LeadEngine.Engine;

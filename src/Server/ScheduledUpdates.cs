@@ -1,3 +1,4 @@
+using LeadEngine.Training;
 using LeadEngine.Engine;
 using LeadEngine.Feedback;
 using LeadEngine.Kernels;

@@ -1,3 +1,4 @@
+using LeadEngine.Training;
 using System.Diagnostics;
 using System.Threading.Channels;
 using LeadEngine.Engine;

@@ -1,3 +1,4 @@
+using LeadEngine.Training;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;

@@ -1,3 +1,4 @@
+using LeadEngine.Training;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -83,7 +84,7 @@ public sealed class UpdateTests(ServingFixture fixture, Xunit.Abstractions.ITest
     {
         var versions = ModelVersions.Create(_home, fixture.AdapterDir, DateTimeOffset.MinValue);
         await using var store = await FeedbackStore.OpenAsync(Path.Combine(_home, "feedback.db"));
-        using var scorer = LeadEngine.Engine.LeadScorer.Load(fixture.ModelDir, versions.Directory(versions.Current), fixture.Tokenizer, device: Fixtures.Simd, batchSize: 16);
+        using var scorer = LeadEngine.Training.LeadScorer.Load(fixture.ModelDir, versions.Directory(versions.Current), fixture.Tokenizer, device: Fixtures.Simd, batchSize: 16);
         await using var server = await LeadServer.StartAsync(scorer, store, new ServeOptions { Port = 0, Policy = new EpsilonGreedyPolicy(0.3), Seed = 7 });
         await CollectOutcomesAsync(server, fixture.Leads.Take(300).ToList(), DateTimeOffset.UtcNow);
         var log = new List<string>();
@@ -140,7 +141,7 @@ public sealed class UpdateTests(ServingFixture fixture, Xunit.Abstractions.ITest
         var start = DateTimeOffset.UtcNow;
         await using (var store = await FeedbackStore.OpenAsync(db))
         {
-            using var scorer = LeadEngine.Engine.LeadScorer.Load(fixture.ModelDir, versions.Directory(versions.Current), fixture.Tokenizer,
+            using var scorer = LeadEngine.Training.LeadScorer.Load(fixture.ModelDir, versions.Directory(versions.Current), fixture.Tokenizer,
                 device: Fixtures.Simd, batchSize: 16);
             await using (var server = await LeadServer.StartAsync(scorer, store, new ServeOptions { Port = 0, Policy = new EpsilonGreedyPolicy(0.3), Seed = 7 }))
                 await CollectOutcomesAsync(server, leads, start);
@@ -156,7 +157,7 @@ public sealed class UpdateTests(ServingFixture fixture, Xunit.Abstractions.ITest
             Assert.Equal(6, result.Lists);
             Assert.Equal(result.Promoted, Updater.Decide(result.Current!, result.Candidate!, 60, result.OffPolicyDifference, 6, options).Promote);
             Assert.Equal(result.Promoted ? "v0002" : "v0001", versions.Current);
-            Assert.True(File.Exists(Path.Combine(versions.Directory("v0002"), LeadEngine.Engine.LeadScorer.CalibrationFile)));
+            Assert.True(File.Exists(Path.Combine(versions.Directory("v0002"), LeadEngine.Training.LeadScorer.CalibrationFile)));
 
             // A promoted version has learned everything there is: nothing new, no candidate. A rejected candidate leaves
             // the current version's outcomes new, so the next update tries again.

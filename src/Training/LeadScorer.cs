@@ -2,7 +2,9 @@ using System.Text.Json;
 using LeadEngine.Engine.Leads;
 using LeadEngine.Kernels;
 
-namespace LeadEngine.Engine;
+using LeadEngine.Engine;
+
+namespace LeadEngine.Training;
 
 /// <summary>A lead's score.</summary>
 /// <param name="LeadId">The lead.</param>
