@@ -199,3 +199,50 @@ internal static class CliRunner
         return (p.ExitCode, stdout.Result, stderr);
     }
 }
+
+/// <summary>train → score → eval on real lead data with its own column names, as a new user runs them.</summary>
+public sealed class LeadCliTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("le-lcli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    [Fact]
+    public void BankLeadsTrainScoreAndEvalWithAColumnMapping()
+    {
+        string data = Fixtures.BankMarketingHead(_dir, 1200), adapter = Path.Combine(_dir, "adapter"), scores = Path.Combine(_dir, "scores.csv");
+        // No --model: the built-in default. The mapping names the label and the call length; nothing else is said.
+        var (code, stdout, stderr) = CliRunner.Run("train", "--data", data, "--label-column", "y", "--call-seconds-column", "duration",
+            "--folds", "2", "--device", "cpu");
+        Assert.Equal(2, code);
+        Assert.Contains("--out", stderr);
+        (code, stdout, stderr) = CliRunner.Run("train", "--data", data, "--label-column", "y", "--call-seconds-column", "duration", "--drop", "month",
+            "--out", adapter, "--folds", "2", "--device", "cpu");
+        Assert.True(code == 0, stderr + stdout);
+        Assert.Contains("the row order is taken as the time order", stdout);
+        Assert.Contains("validation on the latest", stdout);
+        Assert.Contains("default model: ", stdout);
+        Assert.DoesNotContain('\r', stdout);
+        var record = LeadEngine.Training.TrainingRecord.Load(adapter)!;
+        Assert.Equal(3, record.Validation.Length);
+        Assert.Equal(record.Scorer == LeadEngine.Training.TrainingRecord.StackedScorer,
+            Directory.Exists(Path.Combine(adapter, LeadEngine.Training.LeadScorer.StackerDirectory)));
+        var schema = LeadEngine.Engine.Leads.LeadSchema.Load(adapter)!;
+        Assert.Equal("y", schema.Columns!.Label);
+        Assert.DoesNotContain("duration", schema.Features);
+        Assert.DoesNotContain("month", schema.Features);
+        Assert.True(File.Exists(Path.Combine(adapter, LeadEngine.Engine.Leads.LeadFeatureEncoder.FileName)));
+
+        // score and eval need only the adapter: model, mapping and funnel come from its folder.
+        (code, stdout, stderr) = CliRunner.Run("score", "--adapter", adapter, "--data", data, "--out", scores, "--device", "cpu");
+        Assert.True(code == 0, stderr + stdout);
+        var lines = File.ReadAllLines(scores);
+        Assert.Equal(1201, lines.Length);
+        Assert.StartsWith("1,", lines[1]);
+        (code, stdout, stderr) = CliRunner.Run("eval", "--adapter", adapter, "--data", data, "--device", "cpu");
+        Assert.True(code == 0, stderr + stdout);
+        Assert.Contains(record.Scorer == LeadEngine.Training.TrainingRecord.StackedScorer ? "| LeadEngine (default: stacked) |" : "| LeadEngine (LLM heads) |", stdout);
+        foreach (var row in new[] { ": pairwise head |", "| Funnel+Recency |", "| LightGBM (columns) |", "| LightGBM LambdaRank (funnel grades) |" })
+            Assert.Contains(row, stdout);
+    }
+}

@@ -15,6 +15,18 @@ public static class Fixtures
     /// <summary>The folder of a fixture model.</summary>
     public static string ModelDir(string name) => Path.Combine(RepoRoot, "tests", "fixtures", name);
 
+    /// <summary>The real bank telemarketing leads beside the checkout (<c>../shared/data/bank-marketing</c>), in time order.</summary>
+    public static string BankMarketing { get; } = Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "data", "bank-marketing", "bank-additional-full.csv"));
+
+    /// <summary>The first <paramref name="rows"/> data rows of <see cref="BankMarketing"/> (with its header) as a file in <paramref name="dir"/>.</summary>
+    public static string BankMarketingHead(string dir, int rows)
+    {
+        if (!File.Exists(BankMarketing)) throw new FileNotFoundException($"{BankMarketing}: the bank-marketing data set is missing (it comes with shared/)");
+        string path = Path.Combine(dir, $"bank-{rows}.csv");
+        File.WriteAllLines(path, File.ReadLines(BankMarketing).Take(rows + 1));
+        return path;
+    }
+
     /// <summary>The parsed golden.json of a fixture.</summary>
     public static JsonElement Golden(string name) =>
         JsonDocument.Parse(File.ReadAllBytes(Path.Combine(ModelDir(name), "golden.json"))).RootElement;

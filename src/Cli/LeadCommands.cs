@@ -42,40 +42,95 @@ internal static class LeadCommands
         return 0;
     }
 
-    private static FunnelConfig Funnel(CliArgs a) => a.Optional("funnel") is { } path ? FunnelConfig.Load(path) : FunnelConfig.Automotive;
+    private static FunnelConfig Funnel(CliArgs a, LeadSchema? schema = null) =>
+        a.Optional("funnel") is { } path ? FunnelConfig.Load(path) : schema?.Funnel ?? FunnelConfig.Automotive;
+
+    /// <summary>
+    /// The column mapping: <c>--columns FILE.json</c>, else the adapter's (when scoring with one), else
+    /// our names; then each <c>--X-column NAME</c> flag (<c>none</c>: the file has no such column) and <c>--drop a,b</c>.
+    /// </summary>
+    private static LeadColumns Columns(CliArgs a, LeadSchema? schema = null)
+    {
+        var columns = a.Optional("columns") is { } file ? LeadColumns.Load(file) : schema?.Columns ?? LeadColumns.Standard;
+        string? Flag(string name, string? current) => a.Optional(name) is { } v ? (v == "none" ? null : v) : current;
+        return columns with
+        {
+            Id = Flag("id-column", columns.Id),
+            CreatedAt = Flag("time-column", columns.CreatedAt),
+            Label = Flag("label-column", columns.Label),
+            Stage = Flag("stage-column", columns.Stage),
+            CallSeconds = Flag("call-seconds-column", columns.CallSeconds),
+            Dialogue = Flag("dialogue-column", columns.Dialogue),
+            Drop = [.. columns.Drop, .. (a.Optional("drop") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
+        };
+    }
+
+    /// <summary>The model folder: <c>--model</c>, else the adapter's base model, else the built-in default (written once).</summary>
+    private static string ModelDir(CliArgs a, string? adapterDir = null) =>
+        a.Optional("model") ?? (adapterDir is not null ? AdapterCheckpoint.BaseModel(adapterDir) : null) ?? BuiltInModel.EnsureModel();
+
+    private static void PrintNotes(LeadDataSet data)
+    {
+        foreach (string note in data.Notes) Console.WriteLine($"  note: {note}");
+        if (data.Skipped.Count > 0) Console.WriteLine($"  {data.Skipped.Count} bad rows skipped; the first: {data.Skipped[0].Message}");
+    }
 
     public static int Train(CliArgs a)
     {
-        string modelDir = a.Required("model"), data = a.Required("data"), outDir = a.Required("out");
+        string data = a.Required("data"), outDir = a.Required("out");
+        string modelDir = ModelDir(a);
         var funnel = Funnel(a);
+        var columns = Columns(a);
         var options = new LeadTrainingOptions
         {
             Epochs = a.Int("epochs", 1), BatchSize = a.Int("batch-size", 16), Rank = a.Int("rank", 8), Seed = a.Int("seed", 1),
-            LearningRate = a.Double("lr", 3e-3), Recompute = a.Flag("recompute"),
+            LearningRate = a.Double("lr", 3e-3), Recompute = a.Flag("recompute"), Folds = a.Int("folds", 3),
+            StructuredFeatures = !a.Flag("no-head-features"),
             Weights = TrainingCommands.ParseWeights(a.Optional("loss-weights", "1,0.5,0.2")!),
         };
         options = options with { Alpha = 2f * options.Rank };
-        bool skip = a.Flag("skip-bad-rows");
+        bool skip = a.Flag("skip-bad-rows"), headsOnly = a.Flag("heads-only");
         var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
         a.RejectUnknown();
-        var (train, test, skipped) = LeadPipeline.LoadAndSplit(data, funnel, skip);
-        Console.WriteLine($"{data}: {train.Count + test.Count} leads ({skipped} bad rows skipped); training on the first {train.Count} by time, {test.Count} held out for eval");
+        var clock = Stopwatch.StartNew();
+        var (train, test, read) = LeadPipeline.LoadAndSplit(data, funnel, skip, columns);
+        Console.WriteLine($"{data}: {read.Leads.Count:N0} leads; training on the first {train.Count:N0} by time, {test.Count:N0} held out for eval");
+        PrintNotes(read);
+        foreach (var suspect in LeakCheck.Find(train))
+            Console.WriteLine($"  warning: column '{suspect.Column}' alone ranks the label with AUC {suspect.Auc:F3} on the training leads: if it is filled in " +
+                $"after contact it leaks the outcome (drop it with --drop {suspect.Column})");
         using var device = ComputeDevice.Open(kind);
         var tokenizer = QwenTokenizer.ForModel(modelDir);
         var progress = new ProgressBar(Console.Out, !Console.IsOutputRedirected);
-        LeadPipeline.TrainAndCalibrate(modelDir, tokenizer, device, train, funnel, options, outDir, progress.Report);
-        progress.Line($"saved adapter, heads, optimizer state and score percentiles to {outDir}");
+        if (headsOnly)
+        {
+            LeadPipeline.TrainAndCalibrate(modelDir, tokenizer, device, train, funnel, options, outDir, progress.Report, columns: read.Columns);
+            progress.Line($"saved adapter, heads, optimizer state and score percentiles to {outDir} (pointwise head only, --heads-only) in {clock.Elapsed.TotalSeconds:F0} s");
+            return 0;
+        }
+        var record = LeadPipeline.TrainAndSelect(modelDir, tokenizer, device, train, funnel, options, outDir, progress.Line, progress.Report, read.Columns);
+        progress.Line($"validation on the latest {record.ValidationLeads:N0} training leads:");
+        foreach (var v in record.Validation) Console.WriteLine($"  {v.Name}: AUC {v.Auc:F4}, Brier {v.Brier:F4}");
+        Console.WriteLine($"default model: {(record.Scorer == TrainingRecord.StackedScorer ? LeadPipeline.StackedCandidate : LeadPipeline.HeadsCandidate)}, because {record.Reason}");
+        Console.WriteLine($"saved to {outDir} in {clock.Elapsed.TotalSeconds:F0} s (model {modelDir})");
         return 0;
     }
 
+    /// <summary>The adapter's schema, which names its columns and funnel (null for adapters older than schemas).</summary>
+    private static LeadSchema? Schema(string adapterDir) =>
+        Directory.Exists(adapterDir) ? LeadSchema.Load(adapterDir) : throw new DirectoryNotFoundException($"{adapterDir}: adapter folder not found");
+
     public static int Score(CliArgs a)
     {
-        string modelDir = a.Required("model"), adapterDir = a.Required("adapter"), data = a.Required("data"), outPath = a.Required("out");
-        var funnel = Funnel(a);
+        string adapterDir = a.Required("adapter"), data = a.Required("data"), outPath = a.Required("out");
+        var schema = Schema(adapterDir);
+        string modelDir = ModelDir(a, adapterDir);
+        var funnel = Funnel(a, schema);
+        var columns = Columns(a, schema);
         bool skip = a.Flag("skip-bad-rows");
         var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
         a.RejectUnknown();
-        var leads = LeadDataReader.Read(data, funnel, requireOutcome: false, skip);
+        var leads = LeadDataReader.Read(data, funnel, requireOutcome: false, skip, columns);
         using var device = ComputeDevice.Open(kind);
         using var scorer = LeadScorer.Load(modelDir, adapterDir, QwenTokenizer.ForModel(modelDir), device: device);
         var clock = Stopwatch.StartNew();
@@ -97,18 +152,28 @@ internal static class LeadCommands
         return 0;
     }
 
+    /// <summary>The eval row name of an adapter: LeadEngine and the model its probability comes from.</summary>
+    private static string AdapterRowName(string adapterDir, string label = "LeadEngine") => TrainingRecord.Load(adapterDir)?.Scorer switch
+    {
+        TrainingRecord.StackedScorer => $"{label} (default: stacked)",
+        _ => $"{label} (LLM heads)",
+    };
+
     public static int Eval(CliArgs a)
     {
-        string modelDir = a.Required("model"), adapterDir = a.Required("adapter"), data = a.Required("data");
+        string adapterDir = a.Required("adapter"), data = a.Required("data");
         string report = a.Optional("report", Path.Combine(adapterDir, "report"))!;
-        var funnel = Funnel(a);
+        var schema = Schema(adapterDir);
+        string modelDir = ModelDir(a, adapterDir);
+        var funnel = Funnel(a, schema);
+        var columns = Columns(a, schema);
         bool skip = a.Flag("skip-bad-rows");
         var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
         a.RejectUnknown();
-        var (train, test, _) = LeadPipeline.LoadAndSplit(data, funnel, skip);
+        var (train, test, _) = LeadPipeline.LoadAndSplit(data, funnel, skip, columns);
         using var device = ComputeDevice.Open(kind);
         var scores = LeadPipeline.Score(modelDir, adapterDir, QwenTokenizer.ForModel(modelDir), device, test);
-        var metrics = LeadPipeline.Evaluate([("LeadEngine (LoRA + heads)", scores, true)], train, test, funnel, report);
+        var metrics = LeadPipeline.Evaluate([(AdapterRowName(adapterDir), scores)], train, test, funnel, report);
         Console.Write(EvaluationReport.Markdown(metrics, test.Count, test.Count(l => l.Converted == 1)));
         Console.WriteLine($"report: {Path.Combine(report, "report.md")} (gains.svg, calibration.svg, report.json)");
         return 0;
@@ -129,21 +194,31 @@ internal static class LeadCommands
         Console.WriteLine($"model: Qwen2 architecture, hidden {config.HiddenSize}, {config.Layers} layers, random weights (seed 1), real Qwen tokenizer; {modelDir}");
         using var device = ComputeDevice.Open(kind);
         var tokenizer = QwenTokenizer.ForModel(modelDir);
-        var runs = new List<(string Name, IReadOnlyList<LeadScore> Scores, bool RankByPairwise)>();
-        foreach (var (name, weights, dir) in new[]
+        var runs = new List<(string Name, IReadOnlyList<LeadScore> Scores)>();
+        // The default (BCE + HPRO + LM, heads or stacked, whichever validates better), then the heads without HPRO.
+        foreach (var (label, weights, dir, select) in new[]
         {
-            ("LeadEngine HPRO (BCE+HPRO+LM)", new LossWeights(1, 0.5, 0.2), "hpro"),
-            ("LeadEngine without HPRO (BCE+LM)", new LossWeights(1, 0, 0.2), "no-hpro"),
+            ("LeadEngine HPRO (BCE+HPRO+LM)", new LossWeights(1, 0.5, 0.2), "hpro", true),
+            ("LeadEngine without HPRO (BCE+LM)", new LossWeights(1, 0, 0.2), "no-hpro", false),
         })
         {
             string outDir = Path.Combine(root, dir);
             var clock = Stopwatch.StartNew();
             var progress = new ProgressBar(Console.Out, !Console.IsOutputRedirected);
-            Console.WriteLine($"training {name}");
-            var scores = LeadPipeline.TrainAndCalibrate(modelDir, tokenizer, device, train, funnel, BuiltInModel.TrainingOptions(epochs, weights), outDir,
-                progress.Report, score: test);
+            Console.WriteLine($"training {label}");
+            var options = BuiltInModel.TrainingOptions(epochs, weights);
+            if (select)
+            {
+                var record = LeadPipeline.TrainAndSelect(modelDir, tokenizer, device, train, funnel, options, outDir, progress.Line, progress.Report);
+                Console.WriteLine($"  default model: {record.Reason}");
+            }
+            else
+            {
+                LeadPipeline.TrainAndCalibrate(modelDir, tokenizer, device, train, funnel, options, outDir, progress.Report);
+            }
+            var scores = LeadPipeline.Score(modelDir, outDir, tokenizer, device, test);
             Console.WriteLine($"  trained and scored in {clock.Elapsed.TotalSeconds:F0} s");
-            runs.Add((name, scores, weights.Hpro > 0));
+            runs.Add((AdapterRowName(outDir, label), scores));
         }
         var metrics = LeadPipeline.Evaluate(runs, train, test, funnel, Path.Combine(root, "report"));
         Console.WriteLine();

@@ -62,7 +62,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 }
 try
 {
-    var options = new CliArgs(args.Skip(1), "json", "tied", "recompute", "skip-bad-rows", "train");
+    var options = new CliArgs(args.Skip(1), "json", "tied", "recompute", "skip-bad-rows", "train", "no-head-features", "heads-only");
     return args[0] switch
     {
         "demo" => LeadCommands.Demo(options),

@@ -9,8 +9,12 @@ namespace LeadEngine.Training;
 /// </summary>
 public static class LeadBatches
 {
-    /// <summary>Splits <paramref name="leads"/> into shuffled batches of <paramref name="batchSize"/>.</summary>
-    public static List<ObjectiveBatch> Build(IReadOnlyList<Lead> leads, PromptBuilder prompts, FunnelPairBuilder pairs, int batchSize, int seed)
+    /// <summary>
+    /// Splits <paramref name="leads"/> into shuffled batches of <paramref name="batchSize"/>, with each
+    /// lead's encoded columns when <paramref name="features"/> is given (wide-and-deep heads).
+    /// </summary>
+    public static List<ObjectiveBatch> Build(IReadOnlyList<Lead> leads, PromptBuilder prompts, FunnelPairBuilder pairs, int batchSize, int seed,
+        LeadFeatureEncoder? features = null)
     {
         foreach (var lead in leads)
         {
@@ -31,6 +35,7 @@ public static class LeadBatches
                 TierMargins = pairs.Funnel.TierMargins,
                 YesTokenId = prompts.YesTokenId,
                 NoTokenId = prompts.NoTokenId,
+                Features = features is null ? null : members.Select(features.EncodeSingle).ToArray(),
             });
         }
         return batches;

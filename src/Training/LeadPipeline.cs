@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using LeadEngine.Engine;
 using LeadEngine.Engine.Leads;
 using LeadEngine.Kernels;
@@ -26,35 +28,98 @@ public sealed record LeadTrainingOptions
     public int Seed { get; init; } = 1;
     /// <summary>Activation recomputation.</summary>
     public bool Recompute { get; init; }
+    /// <summary>Wide-and-deep heads: the lead's encoded columns enter the score heads beside the hidden state.</summary>
+    public bool StructuredFeatures { get; init; } = true;
+    /// <summary>Time folds of the training leads for the stacked model's out-of-fold LLM scores; the last is the validation slice.</summary>
+    public int Folds { get; init; } = 3;
 }
 
-/// <summary>The lead-scoring workflow: split, train, score, evaluate beside the baselines.</summary>
+/// <summary>One candidate's result on the temporal validation slice.</summary>
+/// <param name="Name">The candidate.</param>
+/// <param name="Auc">ROC AUC of its probability.</param>
+/// <param name="Brier">Brier score of its probability.</param>
+public sealed record ValidationResult([property: JsonPropertyName("name")] string Name, [property: JsonPropertyName("auc")] double Auc,
+    [property: JsonPropertyName("brier")] double Brier);
+
+/// <summary>
+/// How an adapter folder was trained (<see cref="FileName"/>): the objective, whether the heads read
+/// the lead's columns, which model gives the probability users get (<see cref="Scorer"/>) and why.
+/// </summary>
+public sealed record TrainingRecord
+{
+    /// <summary>File name in the adapter folder.</summary>
+    public const string FileName = "training.json";
+
+    /// <summary>The pointwise head gives the probability.</summary>
+    public const string HeadsScorer = "heads";
+
+    /// <summary>The stacked tree model gives the probability.</summary>
+    public const string StackedScorer = "stacked";
+
+    /// <summary>Loss weights: BCE, HPRO, LM.</summary>
+    [JsonPropertyName("loss_weights")] public required double[] LossWeights { get; init; }
+    /// <summary>Epochs.</summary>
+    [JsonPropertyName("epochs")] public int Epochs { get; init; }
+    /// <summary>Heads' learning rate.</summary>
+    [JsonPropertyName("learning_rate")] public double LearningRate { get; init; }
+    /// <summary>Training leads.</summary>
+    [JsonPropertyName("training_leads")] public int TrainingLeads { get; init; }
+    /// <summary>Structured features the heads read (0: none).</summary>
+    [JsonPropertyName("head_features")] public int HeadFeatures { get; init; }
+    /// <summary><see cref="HeadsScorer"/> or <see cref="StackedScorer"/>.</summary>
+    [JsonPropertyName("scorer")] public required string Scorer { get; init; }
+    /// <summary>Each candidate on the validation slice (empty when none was compared).</summary>
+    [JsonPropertyName("validation")] public ValidationResult[] Validation { get; init; } = [];
+    /// <summary>Validation leads (the latest of the training period).</summary>
+    [JsonPropertyName("validation_leads")] public int ValidationLeads { get; init; }
+    /// <summary>Why <see cref="Scorer"/> was chosen, in one sentence.</summary>
+    [JsonPropertyName("reason")] public required string Reason { get; init; }
+
+    /// <summary>Writes the record into <paramref name="directory"/> (atomically).</summary>
+    public void Save(string directory) =>
+        AtomicFile.WriteAllText(Path.Combine(directory, FileName), JsonSerializer.Serialize(this, new JsonSerializerOptions { WriteIndented = true }));
+
+    /// <summary>The record in <paramref name="directory"/>, or null for adapters trained before records were kept.</summary>
+    public static TrainingRecord? Load(string directory)
+    {
+        string path = Path.Combine(directory, FileName);
+        return File.Exists(path) ? JsonFile.Read<TrainingRecord>(path, "training record") : null;
+    }
+}
+
+/// <summary>The lead-scoring workflow: split, train, choose, score, evaluate beside the baselines.</summary>
 public static class LeadPipeline
 {
-    /// <summary>Reads labelled leads and splits them 7:3 by time.</summary>
-    public static (IReadOnlyList<Lead> Train, IReadOnlyList<Lead> Test, int Skipped) LoadAndSplit(string path, FunnelConfig funnel, bool skipBadRows)
+    /// <summary>Reads labelled leads (through <paramref name="columns"/>) and splits them 7:3 by time.</summary>
+    public static (IReadOnlyList<Lead> Train, IReadOnlyList<Lead> Test, LeadDataSet Data) LoadAndSplit(string path, FunnelConfig funnel, bool skipBadRows,
+        LeadColumns? columns = null)
     {
-        var data = LeadDataReader.Read(path, funnel, requireOutcome: true, skipBadRows);
+        var data = LeadDataReader.Read(path, funnel, requireOutcome: true, skipBadRows, columns);
         var (train, test) = TemporalSplit.Split(data.Leads);
-        return (train, test, data.Skipped.Count);
+        return (train, test, data);
     }
 
     /// <summary>
     /// Trains LoRA + heads on <paramref name="train"/> and writes the adapter folder with its lead
-    /// schema; starts from the adapter and heads in <paramref name="warmStart"/> when given (rank and
-    /// targets from there), else from a fresh initialisation.
+    /// schema and, for wide-and-deep heads, the column encoder; starts from the adapter, heads and
+    /// encoder in <paramref name="warmStart"/> when given (rank, targets and features from there), else
+    /// from a fresh initialisation.
     /// </summary>
     public static void Train(QwenModel model, QwenTokenizer tokenizer, IReadOnlyList<Lead> train, FunnelConfig funnel, LeadTrainingOptions options,
-        string outDir, Action<TrainStepReport>? progress = null, string? warmStart = null)
+        string outDir, Action<TrainStepReport>? progress = null, string? warmStart = null, LeadColumns? columns = null)
     {
         var prompts = new PromptBuilder(tokenizer);
-        var batches = LeadBatches.Build(train, prompts, new FunnelPairBuilder(funnel), options.BatchSize, options.Seed);
+        var encoder = warmStart is not null ? LeadFeatureEncoder.Load(warmStart) : options.StructuredFeatures ? LeadFeatureEncoder.Fit(train) : null;
+        if (encoder is { Width: 0 }) encoder = null;
+        var batches = LeadBatches.Build(train, prompts, new FunnelPairBuilder(funnel), options.BatchSize, options.Seed, encoder);
         int steps = options.Epochs * batches.Count;
         var (adapter, heads) = warmStart is not null ? AdapterCheckpoint.Load(warmStart, model)
             : (LoraAdapter.Create(model.Config, model.Device, options.Rank, options.Alpha, LoraAdapter.AllTargets, options.Seed),
-               ScoreHeads.Create(model.Config, model.Device, options.Seed));
+               ScoreHeads.Create(model.Config, model.Device, options.Seed, encoder?.Width ?? 0));
         using var ownedAdapter = adapter;
         using var ownedHeads = heads;
+        if (heads.FeatureCount != (encoder?.Width ?? 0))
+            throw new InvalidDataException($"{warmStart}: the score heads read {heads.FeatureCount} structured features, the folder's encoder gives {encoder?.Width ?? 0}");
         using var optimizer = new AdamW(new AdamWOptions
         {
             LearningRate = options.LearningRate,
@@ -66,8 +131,17 @@ public static class LeadPipeline
             Steps = steps, OutputDirectory = outDir, Recompute = options.Recompute, Seed = options.Seed, BaseModel = Path.GetFullPath(model.Directory),
         });
         foreach (var report in trainer.Run(batches)) progress?.Invoke(report);
-        LeadSchema.Of(train, funnel).Save(outDir);
+        LeadSchema.Of(train, funnel, columns).Save(outDir);
+        encoder?.Save(outDir);
+        Record(options, train.Count, heads.FeatureCount, TrainingRecord.HeadsScorer, "trained without a comparison: the pointwise head's probability").Save(outDir);
     }
+
+    private static TrainingRecord Record(LeadTrainingOptions options, int leads, int features, string scorer, string reason,
+        ValidationResult[]? validation = null, int validationLeads = 0) => new()
+    {
+        LossWeights = [options.Weights.Bce, options.Weights.Hpro, options.Weights.Lm], Epochs = options.Epochs, LearningRate = options.LearningRate,
+        TrainingLeads = leads, HeadFeatures = features, Scorer = scorer, Reason = reason, Validation = validation ?? [], ValidationLeads = validationLeads,
+    };
 
     /// <summary>
     /// Trains an adapter folder from the model folder (<see cref="Train"/>), then sets its score
@@ -75,11 +149,85 @@ public static class LeadPipeline
     /// </summary>
     public static IReadOnlyList<LeadScore> TrainAndCalibrate(string modelDir, QwenTokenizer tokenizer, ComputeDevice device, IReadOnlyList<Lead> train,
         FunnelConfig funnel, LeadTrainingOptions options, string outDir, Action<TrainStepReport>? progress = null, string? warmStart = null,
-        IReadOnlyList<Lead>? score = null)
+        IReadOnlyList<Lead>? score = null, LeadColumns? columns = null)
     {
         using (var model = QwenModel.Load(modelDir, device))
-            Train(model, tokenizer, train, funnel, options, outDir, progress, warmStart);
+            Train(model, tokenizer, train, funnel, options, outDir, progress, warmStart, columns);
         return Score(modelDir, outDir, tokenizer, device, score ?? [], calibrationLeads: train);
+    }
+
+    /// <summary>Names of the models <see cref="TrainAndSelect"/> compares.</summary>
+    public const string HeadsCandidate = "LLM heads (wide & deep)", StackedCandidate = "stacked (LightGBM on columns, dialogue and LLM scores)",
+        TreesReference = "LightGBM alone (reference)";
+
+    /// <summary>
+    /// The product's default training: LoRA + wide-and-deep heads, and LightGBM stacked on the columns,
+    /// the dialogue and the heads' outputs, whichever ranks the latest training leads better.
+    /// <list type="number">
+    /// <item>The training leads (in time order) are cut into <see cref="LeadTrainingOptions.Folds"/> consecutive folds; for each,
+    /// an LLM trained on the other folds scores it, so every training lead has heads' outputs from a model that never saw it.</item>
+    /// <item>The last fold is the validation slice: the heads' probability there (from the model trained on the earlier folds)
+    /// against the stacked model fitted on the earlier folds' leads and their out-of-fold outputs.</item>
+    /// <item>The final LLM trains on all training leads; if the stacked model won, it is refitted on all of them with their
+    /// out-of-fold outputs and saved in <see cref="LeadScorer.StackerDirectory"/>.</item>
+    /// </list>
+    /// Writes <see cref="TrainingRecord"/> with the comparison and calibrates the score percentiles.
+    /// </summary>
+    public static TrainingRecord TrainAndSelect(string modelDir, QwenTokenizer tokenizer, ComputeDevice device, IReadOnlyList<Lead> train,
+        FunnelConfig funnel, LeadTrainingOptions options, string outDir, Action<string>? log = null, Action<TrainStepReport>? progress = null,
+        LeadColumns? columns = null)
+    {
+        int folds = options.Folds;
+        if (folds < 2) throw new ArgumentOutOfRangeException(nameof(options), $"--folds {folds}: the stacked model needs at least 2 time folds");
+        if (train.Count < 10 * folds) throw new ArgumentException($"{train.Count} training leads are too few for {folds} time folds");
+        var ordered = train.OrderBy(l => l.CreatedAt).ThenBy(l => l.Id, StringComparer.Ordinal).ToList();
+        int[] bounds = Enumerable.Range(0, folds + 1).Select(k => (int)((long)ordered.Count * k / folds)).ToArray();
+        var outOfFold = new float[ordered.Count][];
+        string foldRoot = Path.Combine(outDir, "folds");
+        using (var model = QwenModel.Load(modelDir, device))
+        {
+            for (int k = 0; k < folds; k++)
+            {
+                var held = ordered[bounds[k]..bounds[k + 1]];
+                var fit = ordered[..bounds[k]].Concat(ordered[bounds[k + 1]..]).ToList();
+                log?.Invoke($"fold {k + 1}/{folds}: training on {fit.Count:N0} leads to score the {held.Count:N0} of fold {k + 1} out of fold");
+                string foldDir = Path.Combine(foldRoot, $"fold{k + 1}");
+                Train(model, tokenizer, fit, funnel, options, foldDir, progress, columns: columns);
+                using var scorer = LeadScorer.Load(modelDir, foldDir, tokenizer, device: device);
+                var outputs = scorer.HeadOutputs(held);
+                for (int i = 0; i < held.Count; i++) outOfFold[bounds[k] + i] = outputs[i];
+            }
+            log?.Invoke($"final LLM: training on all {ordered.Count:N0} leads");
+            Train(model, tokenizer, ordered, funnel, options, outDir, progress, columns: columns);
+        }
+        Directory.Delete(foldRoot, recursive: true);
+
+        // Validation on the last fold: every candidate fitted on the earlier folds only.
+        var earlier = ordered[..bounds[folds - 1]];
+        var validation = ordered[bounds[folds - 1]..];
+        var labels = validation.Select(l => l.Converted!.Value).ToArray();
+        var earlierOutputs = outOfFold[..bounds[folds - 1]];
+        var validationOutputs = outOfFold[bounds[folds - 1]..];
+        ValidationResult Result(string name, double[] p) => new(name, LeadMetrics.RocAuc(p, labels), LeadMetrics.Brier(p, labels));
+        var heads = Result(HeadsCandidate, validationOutputs.Select(o => 1 / (1 + Math.Exp(-o[0]))).ToArray());
+        var stacked = Result(StackedCandidate, GbdtModel.Train(earlier, funnel, extraInputs: LeadScorer.HeadOutputNames, extra: earlierOutputs)
+            .Predict(validation, validationOutputs));
+        var trees = Result(TreesReference, GbdtModel.Train(earlier, funnel).Predict(validation));
+        bool useStacked = stacked.Auc > heads.Auc;
+        string stackerDir = Path.Combine(outDir, LeadScorer.StackerDirectory);
+        if (Directory.Exists(stackerDir)) Directory.Delete(stackerDir, recursive: true);
+        if (useStacked)
+            GbdtModel.Train(ordered, funnel, extraInputs: LeadScorer.HeadOutputNames, extra: outOfFold).Save(stackerDir);
+        var chosen = useStacked ? stacked : heads;
+        var other = useStacked ? heads : stacked;
+        string reason = $"{chosen.Name} ranked the latest {validation.Count:N0} training leads best: AUC {chosen.Auc:F4} vs {other.Auc:F4} " +
+            $"({other.Name}); LightGBM alone {trees.Auc:F4}";
+        int features = LeadFeatureEncoder.Load(outDir)?.Width ?? 0;
+        var record = Record(options, ordered.Count, features, useStacked ? TrainingRecord.StackedScorer : TrainingRecord.HeadsScorer, reason,
+            [heads, stacked, trees], validation.Count);
+        record.Save(outDir);
+        Score(modelDir, outDir, tokenizer, device, [], calibrationLeads: ordered);
+        return record;
     }
 
     /// <summary>Leads scored to set the 0–100 percentiles (a seeded sample of the training leads).</summary>
@@ -103,19 +251,32 @@ public static class LeadPipeline
     }
 
     /// <summary>
-    /// The eval report over <paramref name="test"/>: each adapter (ranked by its pairwise score when
-    /// trained with HPRO, else by its probability; calibration from the pointwise probability),
-    /// Funnel+Recency, and GBDT trained on <paramref name="train"/>.
+    /// The eval report over <paramref name="test"/>: each adapter ranked and calibrated by the
+    /// probability users get (<see cref="LeadScore.Probability"/>), with its pairwise head's ranking and,
+    /// when stacked, its heads' own probability as extra rows; Funnel+Recency; LightGBM on the columns
+    /// and the dialogue; and LightGBM LambdaRank on the funnel's grades, all trained on <paramref name="train"/>.
     /// </summary>
-    public static IReadOnlyList<ModelMetrics> Evaluate(IReadOnlyList<(string Name, IReadOnlyList<LeadScore> Scores, bool RankByPairwise)> adapters,
+    public static IReadOnlyList<ModelMetrics> Evaluate(IReadOnlyList<(string Name, IReadOnlyList<LeadScore> Scores)> adapters,
         IReadOnlyList<Lead> train, IReadOnlyList<Lead> test, FunnelConfig funnel, string reportDir)
     {
         var labels = test.Select(l => l.Converted!.Value).ToArray();
-        var models = adapters.Select(a => new ScoredModel(a.Name, a.Scores.Select(s => a.RankByPairwise ? s.RankingScore : s.Probability).ToArray(),
-            a.Scores.Select(s => s.Probability).ToArray())).ToList();
+        var models = new List<ScoredModel>();
+        foreach (var (name, scores) in adapters)
+        {
+            var p = scores.Select(s => s.Probability).ToArray();
+            models.Add(new ScoredModel(name, p, p));
+            models.Add(new ScoredModel($"{name}: pairwise head", scores.Select(s => s.RankingScore).ToArray(), null));
+            if (scores.Any(s => s.HeadProbability != s.Probability))
+            {
+                var head = scores.Select(s => s.HeadProbability).ToArray();
+                models.Add(new ScoredModel($"{name}: LLM heads alone", head, head));
+            }
+        }
         models.Add(new ScoredModel("Funnel+Recency", FunnelRecencyBaseline.Score(test, funnel), null));
-        var gbdt = GbdtBaseline.Train(train).Predict(test);
-        models.Add(new ScoredModel("GBDT (LightGBM, tabular)", gbdt, gbdt));
+        var trees = GbdtModel.Train(train, funnel);
+        var gbdt = trees.Predict(test);
+        models.Add(new ScoredModel(trees.ReadsText ? "LightGBM (columns + dialogue TF-IDF)" : "LightGBM (columns)", gbdt, gbdt));
+        models.Add(new ScoredModel("LightGBM LambdaRank (funnel grades)", GbdtModel.Train(train, funnel, GbdtObjective.LambdaRank).Predict(test), null));
         return EvaluationReport.Write(reportDir, models, labels);
     }
 }

@@ -3,26 +3,40 @@ using LeadEngine.Engine.Leads;
 using LeadEngine.Kernels;
 
 using LeadEngine.Engine;
+using LeadEngine.Training.Evaluation;
 
 namespace LeadEngine.Training;
 
 /// <summary>A lead's score.</summary>
 /// <param name="LeadId">The lead.</param>
-/// <param name="Probability">Calibrated conversion probability, σ(pointwise head).</param>
+/// <param name="Probability">
+/// Calibrated conversion probability: the adapter's chosen model, either σ(pointwise head) or the
+/// stacked tree model over the columns, the dialogue and the heads' outputs. Score, grade and every
+/// reported metric come from it.
+/// </param>
 /// <param name="RankingScore">The pairwise head's score (higher ranks first).</param>
 /// <param name="Score">0–100: the probability's percentile among the training leads.</param>
 /// <param name="Grade">A–D by that percentile: A top 5%, B next 15%, C next 30%, D the rest.</param>
 /// <param name="YesProbability">The LM head's P(Yes) against P(No).</param>
-public sealed record LeadScore(string LeadId, double Probability, double RankingScore, int Score, char Grade, double YesProbability);
+/// <param name="HeadProbability">σ(pointwise head) alone (equal to <paramref name="Probability"/> without a stacked model).</param>
+public sealed record LeadScore(string LeadId, double Probability, double RankingScore, int Score, char Grade, double YesProbability, double HeadProbability);
 
 /// <summary>
-/// The embedded scorer: loads a Qwen model, a LoRA adapter and the score heads once, then scores
-/// leads. Thread-safe (concurrent callers are serialised on the device), no console output.
+/// The embedded scorer: loads a Qwen model, a LoRA adapter, the score heads (with their
+/// structured-feature encoder when they read the lead's columns) and, when training chose it, the
+/// stacked tree model, once; then scores leads. Thread-safe (concurrent callers are serialised on
+/// the device), no console output.
 /// </summary>
 public sealed class LeadScorer : IDisposable
 {
     /// <summary>File beside the adapter with the training set's probability percentiles.</summary>
     public const string CalibrationFile = "score_percentiles.json";
+
+    /// <summary>Sub-folder of the adapter holding the stacked tree model, when training chose it.</summary>
+    public const string StackerDirectory = "stacker";
+
+    /// <summary>What the stacked tree model reads of the heads, per lead (<see cref="HeadOutputs"/>).</summary>
+    public static readonly string[] HeadOutputNames = ["pointwise_logit", "pairwise_score", "lm_yes_minus_no"];
 
     private readonly ComputeDevice _device;
     private readonly bool _ownsDevice;
@@ -31,6 +45,8 @@ public sealed class LeadScorer : IDisposable
     private readonly ScoreHeads _heads;
     private readonly PromptBuilder _prompts;
     private readonly string _adapterDir;
+    private readonly LeadFeatureEncoder? _features;
+    private readonly GbdtModel? _stacker;
     private double[] _percentiles;
     private readonly Lock _gate = new();
 
@@ -46,9 +62,14 @@ public sealed class LeadScorer : IDisposable
     /// <summary>The feature columns and funnel the adapter was trained with; null for adapters saved before schemas were kept.</summary>
     public LeadSchema? Schema { get; }
 
+    /// <summary>Whether scores come from the stacked tree model (else from the pointwise head).</summary>
+    public bool Stacked => _stacker is not null;
+
     private LeadScorer(ComputeDevice device, bool ownsDevice, QwenModel model, LoraAdapter adapter, ScoreHeads heads, PromptBuilder prompts,
-        string adapterDir, double[] percentiles, int batchSize, string modelVersion, LeadSchema? schema)
+        string adapterDir, double[] percentiles, int batchSize, string modelVersion, LeadSchema? schema, LeadFeatureEncoder? features, GbdtModel? stacker)
     {
+        _features = features;
+        _stacker = stacker;
         ModelVersion = modelVersion;
         Schema = schema;
         _adapterDir = adapterDir;
@@ -64,7 +85,8 @@ public sealed class LeadScorer : IDisposable
 
     /// <summary>
     /// Loads the model folder, the adapter folder (<c>adapter_model.safetensors</c> with heads,
-    /// <c>adapter_config.json</c>, optional <see cref="CalibrationFile"/> and <see cref="LeadSchema.FileName"/>) and the tokenizer.
+    /// <c>adapter_config.json</c>, optional <see cref="CalibrationFile"/>, <see cref="LeadSchema.FileName"/>,
+    /// <see cref="LeadFeatureEncoder.FileName"/> for heads that read the columns, <see cref="StackerDirectory"/>) and the tokenizer.
     /// </summary>
     public static LeadScorer Load(string modelDir, string adapterDir, QwenTokenizer tokenizer, PromptOptions? prompts = null,
         ComputeDevice? device = null, int batchSize = 16)
@@ -82,10 +104,16 @@ public sealed class LeadScorer : IDisposable
             var heads = ScoreHeads.Load(file, model.Config, device);
             string calibration = Path.Combine(adapterDir, CalibrationFile);
             var percentiles = File.Exists(calibration) ? JsonSerializer.Deserialize<double[]>(File.ReadAllText(calibration)) ?? [] : [];
-            string version;
-            using (var stream = File.OpenRead(file)) version = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream))[..12];
+            var features = LeadFeatureEncoder.Load(adapterDir);
+            if (heads.FeatureCount != (features?.Width ?? 0))
+                throw new InvalidDataException(features is null
+                    ? $"{file}: the score heads read {heads.FeatureCount} structured features, but {adapterDir} has no {LeadFeatureEncoder.FileName}"
+                    : $"{Path.Combine(adapterDir, LeadFeatureEncoder.FileName)}: encodes {features.Width} features, the score heads in {file} read {heads.FeatureCount}");
+            string stackerDir = Path.Combine(adapterDir, StackerDirectory);
+            var stacker = GbdtModel.Exists(stackerDir) ? GbdtModel.Load(stackerDir) : null;
+            string version = Version(file, stacker is null ? null : stackerDir);
             return new LeadScorer(device, owns, model, adapter, heads, new PromptBuilder(tokenizer, prompts), adapterDir, percentiles, batchSize,
-                version, LeadSchema.Load(adapterDir));
+                version, LeadSchema.Load(adapterDir), features, stacker);
         }
         catch
         {
@@ -96,8 +124,24 @@ public sealed class LeadScorer : IDisposable
         }
     }
 
+    /// <summary>The first 12 hex digits of the SHA-256 over the adapter file and, when stacked, the tree model's files.</summary>
+    private static string Version(string adapterFile, string? stackerDir)
+    {
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        sha.AppendData(File.ReadAllBytes(adapterFile));
+        if (stackerDir is not null)
+            foreach (var f in Directory.GetFiles(stackerDir).Order(StringComparer.Ordinal)) sha.AppendData(File.ReadAllBytes(f));
+        return Convert.ToHexStringLower(sha.GetHashAndReset())[..12];
+    }
+
     /// <summary>Scores one lead.</summary>
     public LeadScore Score(Lead lead) => ScoreBatch([lead])[0];
+
+    /// <summary>
+    /// What the stacked tree model reads of the heads, per lead: the pointwise logit, the pairwise score and
+    /// the LM's Yes − No logit (<see cref="HeadOutputNames"/>).
+    /// </summary>
+    public IReadOnlyList<float[]> HeadOutputs(IReadOnlyList<Lead> leads) => Forward(leads, null);
 
     /// <summary>Scores leads in batches of <see cref="BatchSize"/>; results in input order.</summary>
     public IReadOnlyList<LeadScore> ScoreBatch(IReadOnlyList<Lead> leads) => Score(leads, null);
@@ -112,26 +156,42 @@ public sealed class LeadScorer : IDisposable
         return Score(leads, hidden).Zip(hidden).ToList();
     }
 
-    private List<LeadScore> Score(IReadOnlyList<Lead> leads, List<float[]>? hidden)
+    /// <summary>The heads' outputs per lead (<see cref="HeadOutputNames"/>), in batches of <see cref="BatchSize"/>; the hidden rows into <paramref name="hidden"/>.</summary>
+    private List<float[]> Forward(IReadOnlyList<Lead> leads, List<float[]>? hidden)
     {
         var prompts = leads.Select(l => _prompts.Build(l).Ids).ToArray();
-        var results = new List<LeadScore>(leads.Count);
+        var features = _features is null ? null : leads.Select(_features.EncodeSingle).ToArray();
+        var outputs = new List<float[]>(leads.Count);
         for (int start = 0; start < leads.Count; start += BatchSize)
         {
-            var chunk = prompts[start..Math.Min(leads.Count, start + BatchSize)];
+            int end = Math.Min(leads.Count, start + BatchSize);
             ForwardResult forward;
             lock (_gate)
             {
-                forward = _model.Forward(chunk, new ForwardOptions { Adapter = _adapter, Heads = _heads, LogitTokenIds = [_prompts.YesTokenId, _prompts.NoTokenId] });
+                forward = _model.Forward(prompts[start..end], new ForwardOptions
+                {
+                    Adapter = _adapter, Heads = _heads, Features = features?[start..end], LogitTokenIds = [_prompts.YesTokenId, _prompts.NoTokenId],
+                });
             }
-            for (int i = 0; i < chunk.Length; i++)
-            {
-                double p = 1 / (1 + Math.Exp(-forward.PointwiseLogits![i]));
-                double yes = 1 / (1 + Math.Exp(forward.LastLogits[i][1] - forward.LastLogits[i][0]));
-                int score = Percentile(p);
-                results.Add(new LeadScore(leads[start + i].Id, p, forward.PairwiseScores![i], score, Grade(score), yes));
-            }
+            for (int i = 0; i < end - start; i++)
+                outputs.Add([forward.PointwiseLogits![i], forward.PairwiseScores![i], forward.LastLogits[i][0] - forward.LastLogits[i][1]]);
             hidden?.AddRange(forward.LastHidden);
+        }
+        return outputs;
+    }
+
+    private List<LeadScore> Score(IReadOnlyList<Lead> leads, List<float[]>? hidden)
+    {
+        var outputs = Forward(leads, hidden);
+        var stacked = _stacker?.Predict(leads, outputs);
+        var results = new List<LeadScore>(leads.Count);
+        for (int i = 0; i < leads.Count; i++)
+        {
+            double head = 1 / (1 + Math.Exp(-outputs[i][0]));
+            double p = stacked?[i] ?? head;
+            double yes = 1 / (1 + Math.Exp(-outputs[i][2]));
+            int score = Percentile(p);
+            results.Add(new LeadScore(leads[i].Id, p, outputs[i][1], score, Grade(score), yes, head));
         }
         return results;
     }

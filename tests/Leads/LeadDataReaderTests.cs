@@ -55,7 +55,7 @@ public sealed class LeadDataReaderTests : IDisposable
     [InlineData(",2024-01-01,0,lost,,,,", "lead_id", "missing lead id")]
     [InlineData("L9,01/13/2024 noon,0,lost,,,,", "created_at", "not an ISO 8601 date")]
     [InlineData("L9,2024-01-01,0,showroom,,,,", "stage", "unknown stage 'showroom'")]
-    [InlineData("L9,2024-01-01,yes,lost,,,,", "converted", "label 'yes' is not 0 or 1")]
+    [InlineData("L9,2024-01-01,maybe,lost,,,,", "converted", "label 'maybe' is not 0 or 1")]
     [InlineData("L9,2024-01-01,2,lost,,,,", "converted", "label '2' is not 0 or 1")]
     [InlineData("L9,2024-01-01,0,lost,-5,,,", "call_seconds", "not a non-negative number")]
     [InlineData("L9,2024-01-01,,lost,,,,", "converted", "missing label")]
@@ -97,5 +97,77 @@ public sealed class LeadDataReaderTests : IDisposable
         string jsonl = Write("bad.jsonl", """{"lead_id":"a","created_at":"2024-01-01","converted":0,"stage":"lost"}""", "{not json");
         var e = Assert.Throws<LeadDataException>(() => LeadDataReader.Read(jsonl, Funnel, true));
         Assert.Equal(2, e.Line);
+    }
+}
+
+/// <summary>Column mappings: real exports with other names, separators, label words, and no id, time or stage.</summary>
+public sealed class LeadColumnsTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("le-columns-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    [Fact]
+    public void BankFileReadsThroughAMapping()
+    {
+        string path = Fixtures.BankMarketingHead(_dir, 50);
+        var columns = LeadColumns.Standard with { Label = "y", CallSeconds = "duration", Drop = ["month"] };
+        var data = LeadDataReader.Read(path, FunnelConfig.Automotive, requireOutcome: true, columns: columns);
+        Assert.Equal(50, data.Leads.Count);
+        // No id, time, stage or dialogue column: row numbers, row order, stage from the label; each said.
+        Assert.Null(data.Columns.Id);
+        Assert.Null(data.Columns.CreatedAt);
+        Assert.Null(data.Columns.Stage);
+        Assert.Contains(data.Notes, n => n.Contains("row order is taken as the time order"));
+        var first = data.Leads[0];
+        Assert.Equal("1", first.Id);
+        Assert.Equal(0, first.Converted);
+        Assert.Equal("lead", first.Stage);
+        Assert.Equal(261, first.CallSeconds);
+        Assert.True(data.Leads[1].CreatedAt > first.CreatedAt);
+        // ';'-separated and quoted; the label, call length and dropped columns are no features.
+        Assert.Equal("housemaid", first.Feature("job"));
+        Assert.Equal("56", first.Feature("age"));
+        foreach (var outcome in new[] { "y", "duration", "month" }) Assert.Null(first.Feature(outcome));
+        Assert.Equal(18, first.Features.Count);
+    }
+
+    [Fact]
+    public void LabelWordsAndStageFromTheLabel()
+    {
+        string path = Path.Combine(_dir, "words.csv");
+        File.WriteAllText(path, "id;won;channel\nA;Yes;web\nB;no;phone\nC;TRUE;web\n");
+        var data = LeadDataReader.Read(path, FunnelConfig.Automotive, requireOutcome: true, columns: LeadColumns.Standard with { Id = "id", Label = "won" });
+        Assert.Equal([1, 0, 1], data.Leads.Select(l => l.Converted!.Value));
+        Assert.Equal(["order", "lead", "order"], data.Leads.Select(l => l.Stage));
+        Assert.Equal(["A", "B", "C"], data.Leads.Select(l => l.Id));
+        File.WriteAllText(path, "id;won;channel\nA;maybe;web\n");
+        var e = Assert.Throws<LeadDataException>(() => LeadDataReader.Read(path, FunnelConfig.Automotive, true, columns: LeadColumns.Standard with { Id = "id", Label = "won" }));
+        Assert.Equal(2, e.Line);
+        Assert.Equal("won", e.Column);
+    }
+
+    [Fact]
+    public void MissingLabelOrDroppedColumnIsNamed()
+    {
+        string path = Path.Combine(_dir, "nolabel.csv");
+        File.WriteAllText(path, "id,channel\nA,web\n");
+        var e = Assert.Throws<InvalidDataException>(() => LeadDataReader.Read(path, FunnelConfig.Automotive, true));
+        Assert.Contains("no label column 'converted'", e.Message);
+        Assert.Contains("--label-column", e.Message);
+        e = Assert.Throws<InvalidDataException>(() => LeadDataReader.Read(path, FunnelConfig.Automotive, false, columns: LeadColumns.Standard with { Drop = ["tag"] }));
+        Assert.Contains("--drop names column 'tag'", e.Message);
+    }
+
+    [Fact]
+    public void MappingFileRoundTrips()
+    {
+        string path = Path.Combine(_dir, "columns.json");
+        File.WriteAllText(path, """{"id": null, "label": "y", "call_seconds": "duration", "drop": ["pdays"]}""");
+        var columns = LeadColumns.Load(path);
+        Assert.Null(columns.Id);
+        Assert.Equal("created_at", columns.CreatedAt);
+        Assert.Equal(["pdays"], columns.Drop);
+        Assert.Contains("duration", columns.NotFeatures);
     }
 }

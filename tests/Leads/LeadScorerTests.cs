@@ -73,8 +73,9 @@ public sealed class LeadScorerTests : IDisposable
         Assert.Equal(["age", "budget_band", "channel", "current_stage", "model_interest", "prior_customer"], schema.Features);
         Assert.True(schema.Accepts("dialogue") && !schema.Accepts("call_quality_tag"));
         Assert.Equal(FunnelConfig.Automotive.Stages, schema.Funnel.Stages);
-        var metrics = LeadPipeline.Evaluate([("model", scores, true)], train, test, FunnelConfig.Automotive, reportDir);
-        Assert.Equal(["model", "Funnel+Recency", "GBDT (LightGBM, tabular)"], metrics.Select(m => m.Name));
+        var metrics = LeadPipeline.Evaluate([("model", scores)], train, test, FunnelConfig.Automotive, reportDir);
+        Assert.Equal(["model", "model: pairwise head", "Funnel+Recency", "LightGBM (columns + dialogue TF-IDF)", "LightGBM LambdaRank (funnel grades)"],
+            metrics.Select(m => m.Name));
         Assert.All(metrics, m => Assert.InRange(m.Auc, 0, 1));
         foreach (var file in new[] { "report.md", "report.json", "gains.svg", "calibration.svg" })
             Assert.True(new FileInfo(Path.Combine(reportDir, file)).Length > 100, file);

@@ -60,24 +60,3 @@ public sealed class SimulationTests : IDisposable
         Assert.Equal([1.0, 3.0], values.Order().Select(v => Math.Round(v, 10)));
     }
 }
-
-/// <summary>Structured columns as numbers for the Bayesian head.</summary>
-public sealed class LeadFeatureEncoderTests
-{
-    private static LeadEngine.Engine.Leads.Lead Lead(params (string, string)[] features) => new()
-    {
-        Id = "L", CreatedAt = DateTimeOffset.UnixEpoch, Features = features.Select(f => new KeyValuePair<string, string>(f.Item1, f.Item2)).ToList(),
-    };
-
-    [Fact]
-    public void NumbersAreStandardisedAndCategoriesOneHot()
-    {
-        var encoder = LeadFeatureEncoder.Fit([Lead(("age", "20"), ("channel", "web")), Lead(("age", "40"), ("channel", "phone")), Lead(("channel", "web"))]);
-        // Columns in name order: age (numeric: mean 30, sd 14.14), channel (web first: the more frequent, then phone).
-        Assert.Equal(3, encoder.Width);
-        var x = encoder.Encode(Lead(("age", "40"), ("channel", "phone")));
-        Assert.Equal(10 / Math.Sqrt(200), x[0], 12);
-        Assert.Equal([0.0, 1.0], x[1..]);
-        Assert.Equal([0.0, 0.0, 0.0], encoder.Encode(Lead(("channel", "fax"), ("unseen", "1"))));
-    }
-}

@@ -17,6 +17,14 @@ public sealed record Lead
     public IReadOnlyList<KeyValuePair<string, string>> Features { get; init; } = [];
     /// <summary>Call or chat transcript, CRM notes.</summary>
     public string? Dialogue { get; init; }
+
+    /// <summary>The value of feature column <paramref name="name"/>, or null when the lead has none.</summary>
+    public string? Feature(string name)
+    {
+        foreach (var (key, value) in Features)
+            if (key == name) return value;
+        return null;
+    }
 }
 
 /// <summary>A lead file row is malformed. The message names the file, line and column.</summary>
@@ -36,4 +44,6 @@ public sealed class LeadDataException(string file, int line, string? column, str
 /// <summary>Leads read from a file, with the rows skipped under <c>--skip-bad-rows</c>.</summary>
 /// <param name="Leads">The good rows, in file order.</param>
 /// <param name="Skipped">One error per skipped row.</param>
-public sealed record LeadDataSet(IReadOnlyList<Lead> Leads, IReadOnlyList<LeadDataException> Skipped);
+/// <param name="Columns">The column mapping as applied to this file (roles it lacks are absent).</param>
+/// <param name="Notes">What the mapping had to assume, one line each (e.g. no creation time: row order).</param>
+public sealed record LeadDataSet(IReadOnlyList<Lead> Leads, IReadOnlyList<LeadDataException> Skipped, LeadColumns Columns, IReadOnlyList<string> Notes);

@@ -5,10 +5,11 @@ using System.Text.Json;
 namespace LeadEngine.Engine.Leads;
 
 /// <summary>
-/// Reads leads from CSV (header row, RFC 4180 quoting, fields may span lines) or JSON Lines:
-/// <c>lead_id</c>, <c>created_at</c> (ISO 8601), <c>converted</c> (0/1), <c>stage</c>, optional
-/// <c>call_seconds</c> and <c>dialogue</c>, and any other columns as features. A bad row (missing
-/// id, unparsable date, unknown stage, label not 0/1, bad number) raises
+/// Reads leads from CSV (header row, RFC 4180 quoting, fields may span lines; comma, semicolon or tab
+/// separated, told apart by the header) or JSON Lines: by default <c>lead_id</c>, <c>created_at</c>
+/// (ISO 8601), <c>converted</c> (0/1), <c>stage</c>, optional <c>call_seconds</c> and <c>dialogue</c>,
+/// other names through a <see cref="LeadColumns"/> mapping, and any other columns as features. A bad
+/// row (missing id, unparsable date, unknown stage, label not 0/1, bad number) raises
 /// <see cref="LeadDataException"/> naming file, line and column, or is skipped and counted.
 /// </summary>
 public static class LeadDataReader
@@ -21,19 +22,24 @@ public static class LeadDataReader
     /// <param name="funnel">Stages are checked against it.</param>
     /// <param name="requireOutcome">True for training/eval data (converted and stage required); false for leads to score.</param>
     /// <param name="skipBadRows">Skip and count bad rows instead of stopping at the first.</param>
-    public static LeadDataSet Read(string path, FunnelConfig funnel, bool requireOutcome, bool skipBadRows = false)
+    /// <param name="columns">Which column holds what; our names when null. Roles whose column the file lacks become absent (said in <see cref="LeadDataSet.Notes"/>).</param>
+    public static LeadDataSet Read(string path, FunnelConfig funnel, bool requireOutcome, bool skipBadRows = false, LeadColumns? columns = null)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found");
-        var rows = path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? CsvRows(path) : JsonRows(path);
+        var rows = (path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? CsvRows(path) : JsonRows(path)).ToList();
+        var header = rows.Where(r => r.Fields is not null).SelectMany(r => r.Fields!.Select(f => f.Key)).ToHashSet(StringComparer.Ordinal);
+        var notes = new List<string>();
+        var mapping = (columns ?? LeadColumns.Standard).ForHeader(path, header, requireOutcome, notes);
         var leads = new List<Lead>();
         var skipped = new List<LeadDataException>();
         var ids = new HashSet<string>(StringComparer.Ordinal);
+        int row = 0;
         foreach (var (line, fields, error) in rows)
         {
             try
             {
                 if (error is not null) throw error;
-                var lead = Parse(path, line, fields!, funnel, requireOutcome);
+                var lead = Parse(path, line, fields!, funnel, requireOutcome, mapping, row++);
                 if (!ids.Add(lead.Id)) throw new LeadDataException(path, line, "lead_id", $"duplicate lead id '{lead.Id}'");
                 leads.Add(lead);
             }
@@ -42,52 +48,69 @@ public static class LeadDataReader
                 skipped.Add(e);
             }
         }
-        return new LeadDataSet(leads, skipped);
+        return new LeadDataSet(leads, skipped, mapping, notes);
     }
+
+    /// <summary>Creation time of the row at <paramref name="row"/> when the file has none: one second per row, so the row order is the time order.</summary>
+    public static DateTimeOffset RowOrderTime(int row) => DateTimeOffset.UnixEpoch.AddSeconds(row);
+
+    /// <summary>A label's value as 0/1: 1/0, yes/no, true/false, y/n in any case; null when it is none of them.</summary>
+    public static int? ParseLabel(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "1" or "yes" or "true" or "y" => 1,
+        "0" or "no" or "false" or "n" => 0,
+        _ => null,
+    };
 
     /// <summary>
     /// One lead from its columns, as a file row is read: <paramref name="source"/> and
-    /// <paramref name="line"/> only name the place in errors.
+    /// <paramref name="line"/> only name the place in errors; <paramref name="row"/> (0-based) is the
+    /// id and time order when <paramref name="columns"/> maps no id or creation time.
     /// </summary>
-    public static Lead Parse(string source, int line, IReadOnlyList<KeyValuePair<string, string?>> fields, FunnelConfig funnel, bool requireOutcome)
+    public static Lead Parse(string source, int line, IReadOnlyList<KeyValuePair<string, string?>> fields, FunnelConfig funnel, bool requireOutcome,
+        LeadColumns? columns = null, int row = 0)
     {
-        string? Get(string name) => fields.FirstOrDefault(f => f.Key == name).Value;
-        string? id = Get("lead_id");
-        if (string.IsNullOrWhiteSpace(id)) throw new LeadDataException(source, line, "lead_id", "missing lead id");
-        string? created = Get("created_at");
-        if (string.IsNullOrWhiteSpace(created)) throw new LeadDataException(source, line, "created_at", "missing date");
-        if (!DateTimeOffset.TryParse(created, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var createdAt))
-            throw new LeadDataException(source, line, "created_at", $"'{created}' is not an ISO 8601 date");
-        int? converted = null;
-        string? convertedText = Get("converted");
-        if (!string.IsNullOrWhiteSpace(convertedText))
+        columns ??= LeadColumns.Standard;
+        string? Get(string? name) => name is null ? null : fields.FirstOrDefault(f => f.Key == name).Value;
+        string? id = columns.Id is null ? (row + 1).ToString(CultureInfo.InvariantCulture) : Get(columns.Id);
+        if (string.IsNullOrWhiteSpace(id)) throw new LeadDataException(source, line, columns.Id, "missing lead id");
+        DateTimeOffset createdAt = RowOrderTime(row);
+        if (columns.CreatedAt is not null)
         {
-            converted = convertedText.Trim() switch
-            {
-                "0" => 0,
-                "1" => 1,
-                _ => throw new LeadDataException(source, line, "converted", $"label '{convertedText}' is not 0 or 1"),
-            };
+            string? created = Get(columns.CreatedAt);
+            if (string.IsNullOrWhiteSpace(created)) throw new LeadDataException(source, line, columns.CreatedAt, "missing date");
+            if (!DateTimeOffset.TryParse(created, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out createdAt))
+                throw new LeadDataException(source, line, columns.CreatedAt, $"'{created}' is not an ISO 8601 date");
         }
-        else if (requireOutcome) throw new LeadDataException(source, line, "converted", "missing label");
-        string? stage = Get("stage")?.Trim();
-        if (string.IsNullOrEmpty(stage))
+        int? converted = null;
+        string? convertedText = Get(columns.Label);
+        if (!string.IsNullOrWhiteSpace(convertedText))
+            converted = ParseLabel(convertedText) ?? throw new LeadDataException(source, line, columns.Label, $"label '{convertedText}' is not 0 or 1 (or yes/no, true/false)");
+        else if (requireOutcome) throw new LeadDataException(source, line, columns.Label, "missing label");
+        string? stage = Get(columns.Stage)?.Trim();
+        if (columns.Stage is null)
         {
-            if (requireOutcome) throw new LeadDataException(source, line, "stage", "missing stage");
+            stage = converted switch { 1 => funnel.Stages[^1], 0 => funnel.Stages[0], _ => null };
+        }
+        else if (string.IsNullOrEmpty(stage))
+        {
+            if (requireOutcome) throw new LeadDataException(source, line, columns.Stage, "missing stage");
             stage = null;
         }
         else if (!funnel.IsKnownStage(stage))
         {
-            throw new LeadDataException(source, line, "stage", $"unknown stage '{stage}' (funnel '{funnel.Name}': {string.Join(", ", funnel.Stages.Concat(funnel.LostStages))})");
+            throw new LeadDataException(source, line, columns.Stage, $"unknown stage '{stage}' (funnel '{funnel.Name}': {string.Join(", ", funnel.Stages.Concat(funnel.LostStages))})");
         }
         double? call = null;
-        string? callText = Get("call_seconds");
+        string? callText = Get(columns.CallSeconds);
         if (!string.IsNullOrWhiteSpace(callText))
         {
             if (!double.TryParse(callText, NumberStyles.Float, CultureInfo.InvariantCulture, out double c) || c < 0 || !double.IsFinite(c))
-                throw new LeadDataException(source, line, "call_seconds", $"'{callText}' is not a non-negative number");
+                throw new LeadDataException(source, line, columns.CallSeconds, $"'{callText}' is not a non-negative number");
             call = c;
         }
+        var notFeatures = columns == LeadColumns.Standard ? Reserved : columns.NotFeatures;
+        string? dialogue = Get(columns.Dialogue);
         return new Lead
         {
             Id = id.Trim(),
@@ -95,8 +118,8 @@ public static class LeadDataReader
             Converted = converted,
             Stage = stage,
             CallSeconds = call,
-            Dialogue = string.IsNullOrWhiteSpace(Get("dialogue")) ? null : Get("dialogue"),
-            Features = fields.Where(f => !Reserved.Contains(f.Key) && !string.IsNullOrWhiteSpace(f.Value))
+            Dialogue = string.IsNullOrWhiteSpace(dialogue) ? null : dialogue,
+            Features = fields.Where(f => !notFeatures.Contains(f.Key) && !string.IsNullOrWhiteSpace(f.Value))
                 .Select(f => new KeyValuePair<string, string>(f.Key, f.Value!.Trim())).ToList(),
         };
     }
@@ -137,9 +160,10 @@ public static class LeadDataReader
 
     private static IEnumerable<(int Line, List<KeyValuePair<string, string?>>? Fields, LeadDataException? Error)> CsvRows(string path)
     {
+        char separator = Separator(File.ReadLines(path).FirstOrDefault() ?? "");
         using var reader = new StreamReader(path, Encoding.UTF8);
         int line = 1;
-        var header = ReadRecord(reader, ref line, out int headerLine);
+        var header = ReadRecord(reader, separator, ref line, out int headerLine);
         if (header is null) yield break;
         if (header.Count > 0 && header[0].StartsWith('\uFEFF')) header[0] = header[0][1..];
         var duplicate = header.GroupBy(h => h).FirstOrDefault(g => g.Count() > 1);
@@ -151,7 +175,7 @@ public static class LeadDataReader
             LeadDataException? error = null;
             try
             {
-                record = ReadRecord(reader, ref line, out start);
+                record = ReadRecord(reader, separator, ref line, out start);
             }
             catch (FormatException e)
             {
@@ -165,8 +189,21 @@ public static class LeadDataReader
         }
     }
 
+    /// <summary>The header's separator: whichever of comma, semicolon and tab it has most of outside quotes (comma when none).</summary>
+    private static char Separator(string header)
+    {
+        var counts = new Dictionary<char, int> { [','] = 0, [';'] = 0, ['\t'] = 0 };
+        bool quoted = false;
+        foreach (char c in header)
+        {
+            if (c == '"') quoted = !quoted;
+            else if (!quoted && counts.ContainsKey(c)) counts[c]++;
+        }
+        return counts.MaxBy(kv => kv.Value) is { Value: > 0 } best ? best.Key : ',';
+    }
+
     /// <summary>One CSV record (RFC 4180), or null at end of file; <paramref name="line"/> advances past it.</summary>
-    private static List<string>? ReadRecord(StreamReader reader, ref int line, out int startLine)
+    private static List<string>? ReadRecord(StreamReader reader, char separator, ref int line, out int startLine)
     {
         startLine = line;
         if (reader.Peek() < 0) return null;
@@ -203,7 +240,7 @@ public static class LeadDataReader
                     quoted = true;
                     fieldStart = false;
                     break;
-                case ',':
+                case var _ when ch == separator:
                     fields.Add(field.ToString());
                     field.Clear();
                     fieldStart = true;

@@ -19,11 +19,15 @@ public sealed record LeadSchema
     /// <summary>The funnel the adapter was trained with.</summary>
     [JsonPropertyName("funnel")] public required FunnelConfig Funnel { get; init; }
 
+    /// <summary>The column mapping of the training file, which scoring files of the same layout are read with; our names when absent.</summary>
+    [JsonPropertyName("columns")] public LeadColumns? Columns { get; init; }
+
     /// <summary>The schema of <paramref name="leads"/>: every feature column that any of them has.</summary>
-    public static LeadSchema Of(IEnumerable<Lead> leads, FunnelConfig funnel) => new()
+    public static LeadSchema Of(IEnumerable<Lead> leads, FunnelConfig funnel, LeadColumns? columns = null) => new()
     {
         Features = leads.SelectMany(l => l.Features.Select(f => f.Key)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray(),
         Funnel = funnel,
+        Columns = columns,
     };
 
     /// <summary>True for a column a lead may carry: a feature seen in training or a reserved column.</summary>

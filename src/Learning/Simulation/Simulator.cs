@@ -193,7 +193,7 @@ public sealed class Simulator(SimulationOptions options, ComputeDevice device, A
         IReadOnlyList<Lead> train, IReadOnlyList<SimulatedLead> leads, string adapterDir, bool withFeatures)
     {
         using (var model = QwenModel.Load(modelDir, device))
-            LeadPipeline.Train(model, tokenizer, train, _funnel, BuiltInModel.TrainingOptions(), adapterDir);
+            LeadPipeline.Train(model, tokenizer, train, _funnel, BuiltInModel.TrainingOptions() with { StructuredFeatures = false }, adapterDir);
         using var scorer = LeadScorer.Load(modelDir, adapterDir, tokenizer, device: device);
         var scored = scorer.ScoreWithHidden(leads.Select(l => l.Lead).ToList());
         var scores = scored.ToDictionary(s => s.Score.LeadId, s => s.Score.Probability, StringComparer.Ordinal);
