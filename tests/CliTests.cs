@@ -238,6 +238,8 @@ public sealed class LeadCliTests : IDisposable
         Assert.True(code == 0, stderr + stdout);
         var lines = File.ReadAllLines(scores);
         Assert.Equal(1201, lines.Length);
+        Assert.DoesNotContain('\r', stderr);
+        Assert.Contains("scored 1200/1200 leads", stderr);
         Assert.StartsWith("1,", lines[1]);
         (code, stdout, stderr) = CliRunner.Run("eval", "--adapter", adapter, "--data", data, "--device", "cpu");
         Assert.True(code == 0, stderr + stdout);

@@ -142,12 +142,16 @@ internal static class LeadCommands
             {
                 foreach (var s in scorer.ScoreBatch(chunk))
                     writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{s.LeadId},{s.Probability:G6},{s.RankingScore:G6},{s.Score},{s.Grade},{s.YesProbability:G6}"));
+                int before = done;
                 done += chunk.Length;
                 double rate = done / clock.Elapsed.TotalSeconds;
-                Console.Error.Write($"\rscored {done}/{leads.Leads.Count} leads | {rate:F1} leads/s | ETA {TimeSpan.FromSeconds((leads.Leads.Count - done) / Math.Max(rate, 1e-9)):hh\\:mm\\:ss}");
+                string line = $"scored {done}/{leads.Leads.Count} leads | {rate:F1} leads/s | ETA {TimeSpan.FromSeconds((leads.Leads.Count - done) / Math.Max(rate, 1e-9)):hh\\:mm\\:ss}";
+                // A terminal gets one updating line; a log file a line per tenth of the leads, never carriage returns.
+                if (!Console.IsErrorRedirected) Console.Error.Write("\r" + line);
+                else if (done == leads.Leads.Count || 10L * done / leads.Leads.Count > 10L * before / leads.Leads.Count) Console.Error.WriteLine(line);
             }
         });
-        Console.Error.WriteLine();
+        if (!Console.IsErrorRedirected) Console.Error.WriteLine();
         Console.WriteLine($"wrote {done} scores to {outPath} ({done / clock.Elapsed.TotalSeconds:F1} leads/s; {leads.Skipped.Count} bad rows skipped)");
         return 0;
     }
