@@ -171,3 +171,24 @@ public sealed class LeadColumnsTests : IDisposable
         Assert.Contains("duration", columns.NotFeatures);
     }
 }
+
+/// <summary>Row-number ids under skipped rows, and duplicate ids named by the mapped column.</summary>
+public sealed class LeadRowNumberTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("le-rows-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    [Fact]
+    public void SkippedRowKeepsItsNumberAndDuplicatesNameTheMappedColumn()
+    {
+        string path = Path.Combine(_dir, "rows.csv");
+        File.WriteAllText(path, "won,channel\n1,web\nmaybe,phone\n0,web\n");
+        var data = LeadDataReader.Read(path, FunnelConfig.Automotive, true, skipBadRows: true, columns: LeadColumns.Standard with { Label = "won" });
+        Assert.Equal(["1", "3"], data.Leads.Select(l => l.Id));
+        File.WriteAllText(path, "id,won\nA,1\nA,0\n");
+        var e = Assert.Throws<LeadDataException>(() => LeadDataReader.Read(path, FunnelConfig.Automotive, true, columns: LeadColumns.Standard with { Id = "id", Label = "won" }));
+        Assert.Equal("id", e.Column);
+        Assert.Equal(3, e.Line);
+    }
+}

@@ -33,14 +33,16 @@ public static class LeadDataReader
         var leads = new List<Lead>();
         var skipped = new List<LeadDataException>();
         var ids = new HashSet<string>(StringComparer.Ordinal);
+        // Every data row, bad ones too, takes its number, so a row-number id is the row's place in the file.
         int row = 0;
         foreach (var (line, fields, error) in rows)
         {
+            int index = row++;
             try
             {
                 if (error is not null) throw error;
-                var lead = Parse(path, line, fields!, funnel, requireOutcome, mapping, row++);
-                if (!ids.Add(lead.Id)) throw new LeadDataException(path, line, "lead_id", $"duplicate lead id '{lead.Id}'");
+                var lead = Parse(path, line, fields!, funnel, requireOutcome, mapping, index);
+                if (!ids.Add(lead.Id)) throw new LeadDataException(path, line, mapping.Id, $"duplicate lead id '{lead.Id}'");
                 leads.Add(lead);
             }
             catch (LeadDataException e) when (skipBadRows)
