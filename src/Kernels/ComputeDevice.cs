@@ -67,8 +67,11 @@ public sealed class ComputeDevice : IDisposable
     /// <summary>Group shapes for this backend.</summary>
     public LaunchShapes Shapes { get; }
 
-    /// <summary>True when launchers run the SIMD CPU code instead of ILGPU kernels.</summary>
+    /// <summary>True when the ops run on the SIMD CPU backend instead of ILGPU kernels.</summary>
     public bool UsesSimd => Kind == DeviceKind.Cpu;
+
+    /// <summary>The backend the launchers call: one op set, one implementation per backend folder.</summary>
+    internal IKernelBackend Backend { get; }
 
     /// <summary>Total milliseconds spent compiling kernels so far.</summary>
     public double CompileMilliseconds { get; private set; }
@@ -79,6 +82,7 @@ public sealed class ComputeDevice : IDisposable
         Accelerator = accelerator;
         Kind = kind;
         Shapes = shapes ?? (kind is DeviceKind.Cpu or DeviceKind.IlgpuCpu ? LaunchShapes.Cpu : LaunchShapes.Gpu);
+        Backend = kind == DeviceKind.Cpu ? new SimdBackend(this) : new IlgpuBackend(this);
     }
 
     /// <summary>Opens a device. <see cref="DeviceKind.Auto"/> prefers CUDA, then OpenCL, then the SIMD CPU backend.</summary>
@@ -149,13 +153,6 @@ public sealed class ComputeDevice : IDisposable
         }
     }
 
-    /// <summary>Host access to a buffer of the SIMD backend (its memory is the CPU accelerator's, on the host).</summary>
-    internal HostSpan<T> Host<T>(ArrayView<T> view) where T : unmanaged
-    {
-        if (!UsesSimd) throw new InvalidOperationException("host spans exist only on the SIMD CPU backend");
-        return new HostSpan<T>(view);
-    }
-
     /// <summary>When set, launchers time every launch into it (see <see cref="KernelProfiler"/>).</summary>
     public KernelProfiler? Profiler { get; set; }
 
@@ -167,27 +164,11 @@ public sealed class ComputeDevice : IDisposable
     public KernelTimer Time(string name, double flops = 0, double bytes = 0) =>
         Profiler is null ? default : new KernelTimer(this, name, flops, bytes);
 
-    private readonly ConcurrentDictionary<(nint Address, long Length, bool Transposed, long FoldId), PackedPanels> _packedWeights = new();
-
-    /// <summary>
-    /// The SIMD backend's packed fp32 copy of a frozen weight matrix in one of its two layouts (W for
-    /// x·Wᵀ, or W for dy·W), made by <paramref name="pack"/> on first use and kept until
-    /// <see cref="ReleasePackedWeights"/> (keyed by the view's address, so owners of the weights must
-    /// release them when they free the buffers). A nonzero <paramref name="foldId"/> names a frozen LoRA
-    /// adapter folded into this copy (see <see cref="ReleaseFoldedWeights"/>).
-    /// </summary>
-    internal PackedPanels PackedWeights<T>(ArrayView<T> view, bool transposed, Func<PackedPanels> pack, long foldId = 0) where T : unmanaged =>
-        _packedWeights.GetOrAdd(((nint)view.LoadEffectiveAddressAsPtr(), view.Length, transposed, foldId), _ => pack());
-
     /// <summary>Drops every packed weight copy (call when freeing frozen weights).</summary>
-    public void ReleasePackedWeights() => _packedWeights.Clear();
+    public void ReleasePackedWeights() => Backend.ReleasePackedWeights(null);
 
     /// <summary>Drops the packed copies with the frozen adapter <paramref name="foldId"/> folded in (call when freeing the adapter).</summary>
-    public void ReleaseFoldedWeights(long foldId)
-    {
-        foreach (var key in _packedWeights.Keys)
-            if (key.FoldId == foldId) _packedWeights.TryRemove(key, out _);
-    }
+    public void ReleaseFoldedWeights(long foldId) => Backend.ReleasePackedWeights(foldId);
 
     private readonly object _poolLock = new();
     private readonly Dictionary<long, Stack<MemoryBuffer1D<float, Stride1D.Dense>>> _idleBuffers = new();

@@ -10,7 +10,7 @@ namespace LeadEngine.Kernels;
 /// rows over Qwen's 151,936 tokens is 9.7 MB each way, which on the host cost a third of the
 /// demo's training step.
 /// </summary>
-public static class CrossEntropyKernels
+public static partial class CrossEntropyKernels
 {
     /// <summary>Largest group the reduction buffer holds.</summary>
     public const int MaxGroup = 1024;
@@ -49,33 +49,14 @@ public static class CrossEntropyKernels
         for (int i = tid; i < vocab; i += threads)
             logits[row + i] = scale * (MathF.Exp(logits[row + i] - max) / total - (i == target ? 1f : 0f));
     }
+}
 
-    /// <summary>
-    /// Launches <see cref="ForwardBackward"/> over <paramref name="rows"/> rows of <paramref name="vocab"/>
-    /// logits: <paramref name="losses"/>[b] receives row b's cross-entropy, the logits its scaled gradient.
-    /// Targets must lie in [0, vocab) (checked by the caller, on the host).
-    /// </summary>
-    public static void LaunchForwardBackward(ComputeDevice device, ArrayView<float> logits, ArrayView<int> targets, ArrayView<float> losses, int rows, int vocab, float scale)
+internal sealed partial class IlgpuBackend
+{
+    public void CrossEntropy(ArrayView<float> logits, ArrayView<int> targets, ArrayView<float> losses, int rows, int vocab, float scale)
     {
-        using var timer = device.Time("crossentropy", 6.0 * rows * vocab, 12.0 * rows * vocab);
-        if (device.UsesSimd)
-        {
-            var (lh, th, lossH) = (device.Host(logits), device.Host(targets), device.Host(losses));
-            CoreTeam.For(rows, b =>
-            {
-                long row = (long)b * vocab;
-                float max = System.Numerics.Tensors.TensorPrimitives.Max(lh.Slice(row, vocab)), targetLogit = lh[row + th[b]];
-                // fp32 sums over 4,096 values at a time, added in fp64: the vocabulary is 150k terms.
-                double total = 0;
-                for (int i = 0; i < vocab; i += 4096) total += SimdMath.ExpShiftedSum(lh.Slice(row + i, Math.Min(4096, vocab - i)), max);
-                lossH[b] = (float)(max + Math.Log(total) - targetLogit);
-                System.Numerics.Tensors.TensorPrimitives.Multiply(lh.Slice(row, vocab), (float)(scale / total), lh.Slice(row, vocab));
-                lh[row + th[b]] -= scale;
-            });
-            return;
-        }
-        var kernel = device.GetKernel("crossentropy", acc =>
-            acc.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, int, float>(ForwardBackward));
-        kernel(new KernelConfig(rows, device.Shapes.ReduceGroup), logits, targets, losses, vocab, scale);
+        var kernel = _device.GetKernel("crossentropy", acc =>
+            acc.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, int, float>(CrossEntropyKernels.ForwardBackward));
+        kernel(new KernelConfig(rows, _device.Shapes.ReduceGroup), logits, targets, losses, vocab, scale);
     }
 }

@@ -26,7 +26,7 @@ public struct AdamWArgs
 }
 
 /// <summary>AdamW update and the squared-norm reduction used for global-norm clipping.</summary>
-public static class OptimizerKernels
+public static partial class OptimizerKernels
 {
     /// <summary>
     /// Kernel, AdamW as torch.optim.AdamW: p ← p·(1 − lr·wd); m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²;
@@ -60,37 +60,22 @@ public static class OptimizerKernels
         }
         if (tid == 0) Atomic.Add(ref result[0], partial[0]);
     }
+}
 
-    /// <summary>Launches <see cref="AdamW"/> over every element of <paramref name="p"/>.</summary>
-    public static void LaunchAdamW(ComputeDevice device, ArrayView<float> p, ArrayView<float> grad, ArrayView<float> m, ArrayView<float> v, AdamWArgs args)
+internal sealed partial class IlgpuBackend
+{
+    public void AdamW(ArrayView<float> p, ArrayView<float> grad, ArrayView<float> m, ArrayView<float> v, AdamWArgs args)
     {
-        using var timer = device.Time("optimizer.adamw", 12.0 * p.Length, 20.0 * p.Length);
-        if (device.UsesSimd)
-        {
-            Simd.ForEach(p.Length, i => AdamW(new Index1D((int)i), p, grad, m, v, args));
-            return;
-        }
-        var kernel = device.GetKernel("optimizer.adamw", acc =>
-            acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamWArgs>(AdamW));
+        var kernel = _device.GetKernel("optimizer.adamw", acc =>
+            acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamWArgs>(OptimizerKernels.AdamW));
         kernel((int)p.Length, p, grad, m, v, args);
     }
 
-    /// <summary>Launches <see cref="SumOfSquares"/>, adding into <paramref name="result"/>[0].</summary>
-    public static void LaunchSumOfSquares(ComputeDevice device, ArrayView<float> x, ArrayView<float> result)
+    public void SumOfSquares(ArrayView<float> x, ArrayView<float> result)
     {
-        using var timer = device.Time("optimizer.sum_of_squares", 2.0 * x.Length, 4.0 * x.Length);
-        if (device.UsesSimd)
-        {
-            var (xh, rh) = (device.Host(x), device.Host(result));
-            double sum = 0;
-            for (long start = 0; start < x.Length; start += Simd.Chunk)
-                sum += System.Numerics.Tensors.TensorPrimitives.SumOfSquares(xh.Slice(start, (int)Math.Min(Simd.Chunk, x.Length - start)));
-            rh[0] += (float)sum;
-            return;
-        }
-        var kernel = device.GetKernel("optimizer.sumsq", acc =>
-            acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>>(SumOfSquares));
-        int group = device.Shapes.ReduceGroup;
+        var kernel = _device.GetKernel("optimizer.sumsq", acc =>
+            acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>>(OptimizerKernels.SumOfSquares));
+        int group = _device.Shapes.ReduceGroup;
         int groups = (int)Math.Clamp((x.Length + group - 1) / group, 1, 1024);
         kernel(new KernelConfig(groups, group), x, result);
     }

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -26,7 +25,7 @@ public struct MatMulArgs
 /// virtual output rows N..N+r, so <c>u = x·Aᵀ</c> comes out of the same pass over x; the up
 /// projection is then added by <see cref="LoraKernels"/>.
 /// </summary>
-public static class MatMulKernels
+public static partial class MatMulKernels
 {
     /// <summary>Output rows per thread.</summary>
     public const int RegM = 4;
@@ -194,150 +193,39 @@ public static class MatMulKernels
             sink.Store(m0 + 3, n0, _c30); sink.Store(m0 + 3, n0 + 1, _c31); sink.Store(m0 + 3, n0 + 2, _c32); sink.Store(m0 + 3, n0 + 3, _c33);
         }
     }
+}
 
-    /// <summary>
-    /// Launches <see cref="Forward{TW}"/>. Pass empty views for <paramref name="bias"/> (no bias)
-    /// and for <paramref name="loraA"/>/<paramref name="loraU"/> (no adapter). With <paramref name="loraB"/>, also
-    /// adds the LoRA up-projection y += scale·u·Bᵀ (fused into the same product on the SIMD backend, a
-    /// <see cref="LoraKernels.AddUpProjection"/> launch on GPUs). <paramref name="frozenWeights"/> lets the
-    /// SIMD backend keep a packed copy of W (see <see cref="ComputeDevice.ReleasePackedWeights"/>). A nonzero
-    /// <paramref name="loraFoldId"/> says the adapter is frozen too, under that id: the SIMD backend then folds
-    /// scale·B·A into its packed copy of W (as a merged export does) and skips the LoRA products, leaving
-    /// <paramref name="loraU"/> unwritten; GPUs run the LoRA path as usual.
-    /// </summary>
-    public static void LaunchForward<TW>(
-        ComputeDevice device, ArrayView<float> x, ArrayView<TW> w, ArrayView<TW> bias,
-        ArrayView<float> loraA, ArrayView<float> y, ArrayView<float> loraU, int m, int n, int k, int loraRank,
-        bool frozenWeights = false, ArrayView<float> loraB = default, float loraScale = 0f, long loraFoldId = 0)
-        where TW : unmanaged, IWeight
+internal sealed partial class IlgpuBackend
+{
+    public void MatMulForward<TW>(ArrayView<float> x, ArrayView<TW> w, ArrayView<TW> bias, ArrayView<float> loraA, ArrayView<float> y, ArrayView<float> loraU,
+        int m, int n, int k, int loraRank, bool frozenWeights, ArrayView<float> loraB, float loraScale, long loraFoldId) where TW : unmanaged, IWeight
     {
         bool up = loraRank > 0 && loraB.Length > 0;
-        double flops = 2.0 * m * (n + loraRank) * k, bytes = Traffic<TW>(m, n, k, loraRank);
-        if (device.UsesSimd)
+        using (_device.Time("matmul.forward", 2.0 * m * (n + loraRank) * k, MatMulKernels.Traffic<TW>(m, n, k, loraRank)))
         {
-            // The SIMD product includes the up projection; on GPUs it is a launch (and timing) of its own.
-            // A folded adapter costs nothing per call; otherwise the up projection is part of the product.
-            bool folded = frozenWeights && up && loraFoldId != 0;
-            using var simdTimer = device.Time("matmul.forward", folded ? 2.0 * m * n * k : flops + (up ? 2.0 * m * n * loraRank : 0), bytes);
-            SimdForward(device, x, w, bias, loraA, y, loraU, m, n, k, loraRank, frozenWeights, up ? loraB : ArrayView<float>.Empty, loraScale,
-                folded ? loraFoldId : 0);
-            return;
-        }
-        using (device.Time("matmul.forward", flops, bytes))
-        {
-            var kernel = device.GetKernel($"matmul.fwd.{typeof(TW).Name}", acc =>
+            var kernel = _device.GetKernel($"matmul.fwd.{typeof(TW).Name}", acc =>
                 acc.LoadStreamKernel<ArrayView<float>, ArrayView<TW>, ArrayView<TW>, ArrayView<float>,
-                    ArrayView<float>, ArrayView<float>, MatMulArgs>(Forward));
-            int gx = device.Shapes.MatMulGroupX, gy = device.Shapes.MatMulGroupY;
-            int bm = gy * RegM, bn = gx * RegN;
+                    ArrayView<float>, ArrayView<float>, MatMulArgs>(MatMulKernels.Forward));
+            int gx = _device.Shapes.MatMulGroupX, gy = _device.Shapes.MatMulGroupY;
+            int bm = gy * MatMulKernels.RegM, bn = gx * MatMulKernels.RegN;
             var args = new MatMulArgs { M = m, N = n, K = k, LoraRank = loraRank, HasBias = bias.Length > 0 ? 1 : 0 };
             var grid = new Index2D((n + loraRank + bn - 1) / bn, (m + bm - 1) / bm);
-            var config = new KernelConfig(grid, new Index2D(gx, gy), SharedMemoryConfig.RequestDynamic<float>(TileK * (bm + bn)));
+            var config = new KernelConfig(grid, new Index2D(gx, gy), SharedMemoryConfig.RequestDynamic<float>(MatMulKernels.TileK * (bm + bn)));
             kernel(config, x, w, bias, loraA, y, loraU, args);
         }
-        if (up) LoraKernels.LaunchAddUpProjection(device, y, loraU, loraB, m, n, loraRank, loraScale);
+        if (up) LoraKernels.LaunchAddUpProjection(_device, y, loraU, loraB, m, n, loraRank, loraScale);
     }
 
-    /// <summary>
-    /// Launches <see cref="BackwardInput{TW}"/>: dx[m,k] (+)= dy·W (+ du·A when <paramref name="loraRank"/> &gt; 0).
-    /// <paramref name="frozenWeights"/> lets the SIMD backend keep a packed copy of W.
-    /// </summary>
-    public static void LaunchBackwardInput<TW>(
-        ComputeDevice device, ArrayView<float> dy, ArrayView<float> du, ArrayView<TW> w, ArrayView<float> loraA,
-        ArrayView<float> dx, int m, int n, int k, int loraRank, bool accumulate, bool frozenWeights = false)
-        where TW : unmanaged, IWeight
+    public void MatMulBackwardInput<TW>(ArrayView<float> dy, ArrayView<float> du, ArrayView<TW> w, ArrayView<float> loraA, ArrayView<float> dx,
+        int m, int n, int k, int loraRank, bool accumulate, bool frozenWeights) where TW : unmanaged, IWeight
     {
-        using var timer = device.Time("matmul.backward_input", 2.0 * m * (n + loraRank) * k, Traffic<TW>(m, n, k, loraRank));
-        if (device.UsesSimd)
-        {
-            SimdBackwardInput(device, dy, du, w, loraA, dx, m, n, k, loraRank, accumulate, frozenWeights);
-            return;
-        }
-        var kernel = device.GetKernel($"matmul.bwd_input.{typeof(TW).Name}", acc =>
-            acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<TW>, ArrayView<float>, ArrayView<float>, MatMulArgs, int>(BackwardInput));
-        int gx = device.Shapes.MatMulGroupX, gy = device.Shapes.MatMulGroupY;
-        int bm = gy * RegM, bn = gx * RegN;
+        var kernel = _device.GetKernel($"matmul.bwd_input.{typeof(TW).Name}", acc =>
+            acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<TW>, ArrayView<float>, ArrayView<float>, MatMulArgs, int>(MatMulKernels.BackwardInput));
+        int gx = _device.Shapes.MatMulGroupX, gy = _device.Shapes.MatMulGroupY;
+        int bm = gy * MatMulKernels.RegM, bn = gx * MatMulKernels.RegN;
         var args = new MatMulArgs { M = m, N = n, K = k, LoraRank = loraRank };
         var grid = new Index2D((k + bn - 1) / bn, (m + bm - 1) / bm);
-        var config = new KernelConfig(grid, new Index2D(gx, gy), SharedMemoryConfig.RequestDynamic<float>(TileK * (bm + bn)));
+        var config = new KernelConfig(grid, new Index2D(gx, gy), SharedMemoryConfig.RequestDynamic<float>(MatMulKernels.TileK * (bm + bn)));
         kernel(config, dy, du, w, loraA, dx, args, accumulate ? 1 : 0);
-    }
-
-    /// <summary>Least bytes a product over (m, n + rank, k) moves: fp32 activations in and out, stored weights once.</summary>
-    private static double Traffic<TW>(int m, int n, int k, int rank) where TW : unmanaged, IWeight =>
-        4.0 * m * (k + n + rank) + (double)Unsafe.SizeOf<TW>() * n * k;
-
-    /// <summary>
-    /// SIMD CPU forward: u = x·Aᵀ, then y = x·Wᵀ + scale·u·Bᵀ in one blocked product, then the bias; or,
-    /// with a frozen adapter (<paramref name="foldId"/> nonzero), y = x·(W + scale·B·A)ᵀ from a packed folded copy.
-    /// </summary>
-    private static void SimdForward<TW>(ComputeDevice device, ArrayView<float> xView, ArrayView<TW> wView, ArrayView<TW> biasView,
-        ArrayView<float> aView, ArrayView<float> yView, ArrayView<float> uView, int m, int n, int k, int rank, bool frozen,
-        ArrayView<float> loraB, float loraScale, long foldId)
-        where TW : unmanaged, IWeight
-    {
-        var x = Strided<float>.RowMajor(device.Host(xView), k);
-        var y = device.Host(yView);
-        var w = Strided<TW>.Transposed(device.Host(wView), k);
-        if (foldId != 0)
-        {
-            var folded = device.PackedWeights(wView, transposed: true, () => PackFolded(device, wView, aView, loraB, n, k, rank, loraScale), foldId);
-            SimdGemm.Multiply(x, w, y, 0, n, m, n, k, 1f, accumulate: false, packed: folded);
-            AddBias(device, biasView, y, m, n);
-            return;
-        }
-        if (rank > 0) SimdRankProducts.RowDots(x.Data, device.Host(aView), device.Host(uView), m, rank, k, 1f, accumulate: false);
-        ExtraProduct? up = loraB.Length > 0
-            ? new ExtraProduct(Strided<float>.RowMajor(device.Host(uView), rank), Strided<F32>.Transposed(device.Host(loraB.Cast<F32>()), rank), rank, loraScale)
-            : null;
-        var packed = frozen ? device.PackedWeights(wView, transposed: true, () => SimdGemm.PackAll(w, n, k)) : null;
-        SimdGemm.Multiply(x, w, y, 0, n, m, n, k, 1f, accumulate: false, packed: packed, extra: up);
-        AddBias(device, biasView, y, m, n);
-    }
-
-    /// <summary>y[m, n] += bias on every row (no bias when the view is empty).</summary>
-    private static void AddBias<TW>(ComputeDevice device, ArrayView<TW> biasView, HostSpan<float> y, int m, int n) where TW : unmanaged, IWeight
-    {
-        if (biasView.Length == 0) return;
-        var bias = new float[n];
-        WeightRows.Widen(device.Host(biasView), 0, bias);
-        Simd.ForRows(m, n, (first, count) =>
-        {
-            for (int row = first; row < first + count; row++)
-                System.Numerics.Tensors.TensorPrimitives.Add(y.Slice((long)row * n, n), bias, y.Slice((long)row * n, n));
-        });
-    }
-
-    /// <summary>W + scale·B·A in fp32 ([n, k], W widened), packed for x·(…)ᵀ: a frozen adapter folded into its base weight.</summary>
-    private static PackedPanels PackFolded<TW>(ComputeDevice device, ArrayView<TW> wView, ArrayView<float> aView, ArrayView<float> bView,
-        int n, int k, int rank, float scale)
-        where TW : unmanaged, IWeight
-    {
-        var merged = GC.AllocateUninitializedArray<float>(n * k, pinned: true);
-        var mergedFloats = HostSpan<float>.Pinned(merged);
-        var weights = device.Host(wView);
-        Simd.ForRows(n, k, (first, count) =>
-        {
-            for (int row = first; row < first + count; row++) WeightRows.Widen(weights, (long)row * k, mergedFloats.Slice((long)row * k, k));
-        });
-        LoraKernels.MergeIntoWeight(merged, device.Host(aView).Slice(0, rank * k).ToArray(), device.Host(bView).Slice(0, n * rank).ToArray(), n, k, rank, scale);
-        var packed = SimdGemm.PackAll(Strided<F32>.Transposed(mergedFloats.As<F32>(), k), n, k);
-        GC.KeepAlive(merged);
-        return packed;
-    }
-
-    /// <summary>SIMD CPU input gradient: dx (+)= dy·W + du·A in one blocked product.</summary>
-    private static void SimdBackwardInput<TW>(ComputeDevice device, ArrayView<float> dyView, ArrayView<float> duView, ArrayView<TW> wView,
-        ArrayView<float> aView, ArrayView<float> dxView, int m, int n, int k, int rank, bool accumulate, bool frozen)
-        where TW : unmanaged, IWeight
-    {
-        var dx = device.Host(dxView);
-        var w = Strided<TW>.RowMajor(device.Host(wView), k);
-        var packed = frozen ? device.PackedWeights(wView, transposed: false, () => SimdGemm.PackAll(w, k, n)) : null;
-        // du·A (depth: the rank) is summed into the same register tiles as dy·W.
-        ExtraProduct? down = rank > 0
-            ? new ExtraProduct(Strided<float>.RowMajor(device.Host(duView), rank), Strided<F32>.RowMajor(device.Host(aView.Cast<F32>()), k), rank, 1f)
-            : null;
-        SimdGemm.Multiply(Strided<float>.RowMajor(device.Host(dyView), n), w, dx, 0, k, m, k, n, 1f, accumulate, packed: packed, extra: down);
     }
 }

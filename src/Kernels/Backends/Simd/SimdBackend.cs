@@ -1,0 +1,39 @@
+using System.Collections.Concurrent;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace LeadEngine.Kernels;
+
+/// <summary>
+/// The SIMD CPU backend (this folder: one file per op): multi-threaded System.Numerics.Tensors code over the
+/// host memory of ILGPU's CPU accelerator buffers, with blocked matrix products (<see cref="SimdGemm"/>).
+/// Elementwise tails run the ILGPU kernel's own code on the host, so each formula has one definition.
+/// </summary>
+internal sealed partial class SimdBackend(ComputeDevice device) : IKernelBackend
+{
+    private readonly ComputeDevice _device = device;
+    private readonly ConcurrentDictionary<(nint Address, long Length, bool Transposed, long FoldId), PackedPanels> _packedWeights = new();
+
+    /// <summary>Host access to a buffer (the CPU accelerator's memory is on the host).</summary>
+    private static HostSpan<T> Host<T>(ArrayView<T> view) where T : unmanaged => new(view);
+
+    /// <summary>
+    /// The packed fp32 copy of a frozen weight matrix in one of its two layouts (W for x·Wᵀ, or W for dy·W),
+    /// made by <paramref name="pack"/> on first use and kept until <see cref="ReleasePackedWeights"/> (keyed
+    /// by the view's address, so owners of the weights must release them when they free the buffers). A
+    /// nonzero <paramref name="foldId"/> names a frozen LoRA adapter folded into this copy.
+    /// </summary>
+    private PackedPanels PackedWeights<T>(ArrayView<T> view, bool transposed, Func<PackedPanels> pack, long foldId = 0) where T : unmanaged =>
+        _packedWeights.GetOrAdd(((nint)view.LoadEffectiveAddressAsPtr(), view.Length, transposed, foldId), _ => pack());
+
+    public void ReleasePackedWeights(long? foldId)
+    {
+        if (foldId is null)
+        {
+            _packedWeights.Clear();
+            return;
+        }
+        foreach (var key in _packedWeights.Keys)
+            if (key.FoldId == foldId) _packedWeights.TryRemove(key, out _);
+    }
+}

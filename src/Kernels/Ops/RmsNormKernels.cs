@@ -1,0 +1,22 @@
+using ILGPU;
+
+namespace LeadEngine.Kernels;
+
+public static partial class RmsNormKernels
+{
+    /// <summary>Launches <see cref="Backward{TW}"/> over <paramref name="rows"/> rows (accumulates into dx).</summary>
+    public static void LaunchBackward<TW>(ComputeDevice device, ArrayView<float> x, ArrayView<TW> weight, ArrayView<float> dy, ArrayView<float> dx, int rows, int hidden, float eps)
+        where TW : unmanaged, IWeight
+    {
+        using var timer = device.Time("rmsnorm.backward", 8.0 * rows * hidden, 16.0 * rows * hidden);
+        device.Backend.RmsNormBackward(x, weight, dy, dx, rows, hidden, eps);
+    }
+
+    /// <summary>Launches <see cref="Forward{TW}"/> over <paramref name="rows"/> rows.</summary>
+    public static void LaunchForward<TW>(ComputeDevice device, ArrayView<float> x, ArrayView<TW> weight, ArrayView<float> y, int rows, int hidden, float eps)
+        where TW : unmanaged, IWeight
+    {
+        using var timer = device.Time("rmsnorm.forward", 4.0 * rows * hidden, 8.0 * rows * hidden);
+        device.Backend.RmsNormForward(x, weight, y, rows, hidden, eps);
+    }
+}
