@@ -14,6 +14,10 @@ public abstract class KernelBenchmark
     /// <summary>True except on the ILGPU CPU accelerator (a debugging backend): benchmark real Qwen shapes.</summary>
     protected static bool Large => Device.Kind != DeviceKind.IlgpuCpu;
 
+    /// <summary>LEADENGINE_BENCH_SHORT=1 (<c>bench/gpu-run.sh --short</c>): only the first shapes, so a GPU run fits one device call.</summary>
+    protected static IEnumerable<T> Chosen<T>(T[] shapes, int shortCount) =>
+        Environment.GetEnvironmentVariable("LEADENGINE_BENCH_SHORT") == "1" ? shapes.Take(shortCount) : shapes;
+
     /// <summary>Buffer of <paramref name="n"/> seeded random floats.</summary>
     protected static MemoryBuffer1D<float, Stride1D.Dense> RandomBuffer(long n, int seed)
     {
@@ -40,9 +44,9 @@ public class MatMulBenchmark : KernelBenchmark
     private MemoryBuffer1D<Bf16, Stride1D.Dense> _w = null!;
 
     /// <summary>(M tokens, N out, K in, r): Qwen2.5-0.5B q/o (896²) and MLP (4864×896) at 512 tokens on GPU.</summary>
-    public static IEnumerable<KernelShape> Shapes() => (Large
-        ? new[] { (512, 896, 896, 0), (512, 4864, 896, 0), (512, 896, 4864, 0), (2048, 1536, 1536, 8), (2048, 8960, 1536, 0) }
-        : new[] { (48, 64, 64, 0), (48, 176, 64, 4), (96, 128, 96, 0) })
+    public static IEnumerable<KernelShape> Shapes() => Chosen(Large
+        ? new[] { (512, 896, 896, 0), (512, 4864, 896, 0), (2048, 8960, 1536, 0), (512, 896, 4864, 0), (2048, 1536, 1536, 8) }
+        : new[] { (48, 64, 64, 0), (48, 176, 64, 4), (96, 128, 96, 0) }, 3)
         .Select(s => new KernelShape($"{s.Item1}x{s.Item2}x{s.Item3} r{s.Item4}", [s.Item1, s.Item2, s.Item3, s.Item4],
             2.0 * s.Item1 * (s.Item2 + s.Item4) * s.Item3,
             2.0 * s.Item2 * s.Item3 + 4.0 * s.Item1 * (s.Item3 + s.Item2)));
@@ -97,9 +101,9 @@ public class AttentionBenchmark : KernelBenchmark
     private MemoryBuffer1D<int, Stride1D.Dense> _lengths = null!;
 
     /// <summary>(batch, T, heads, kv heads, head dim): Qwen2.5-0.5B and -1.5B heads on GPU.</summary>
-    public static IEnumerable<KernelShape> Shapes() => (Large
-        ? new[] { (8, 512, 14, 2, 64), (1, 2000, 14, 2, 64), (4, 2000, 12, 2, 128) }
-        : new[] { (4, 12, 4, 2, 16), (2, 33, 3, 3, 16) })
+    public static IEnumerable<KernelShape> Shapes() => Chosen(Large
+        ? new[] { (8, 512, 14, 2, 64), (4, 2000, 12, 2, 128), (1, 2000, 14, 2, 64) }
+        : new[] { (4, 12, 4, 2, 16), (2, 33, 3, 3, 16) }, 2)
         .Select(s =>
         {
             var (b, t, h, kv, d) = s;
@@ -161,7 +165,7 @@ public class NormAndActivationBenchmark : KernelBenchmark
     private MemoryBuffer1D<Bf16, Stride1D.Dense> _w = null!;
 
     /// <summary>(rows, width).</summary>
-    public static IEnumerable<KernelShape> Shapes() => (Large ? new[] { (4096, 896), (4096, 4864) } : new[] { (48, 64), (48, 176) })
+    public static IEnumerable<KernelShape> Shapes() => Chosen(Large ? new[] { (4096, 4864), (4096, 896) } : new[] { (48, 64), (48, 176) }, 1)
         .Select(s => new KernelShape($"{s.Item1}x{s.Item2}", [s.Item1, s.Item2], 4.0 * s.Item1 * s.Item2, 12.0 * s.Item1 * s.Item2));
 
     /// <summary>The shape under test.</summary>

@@ -14,9 +14,10 @@ var device = KernelBenchmark.Device;
 string peaks;
 if (device.Kind == DeviceKind.Cuda)
 {
+    // The fp32 kernels run on CUDA cores: their peak is the FP32 figure, not the tensor cores' 989 TFLOP/s (dense BF16).
     ThroughputColumn.PeakFlops = 67e12;
-    ThroughputColumn.PeakBytes = 3.35e12;
-    peaks = "H100 SXM FP32 67 TFLOP/s, 3.35 TB/s";
+    ThroughputColumn.PeakBytes = 4.8e12;
+    peaks = "H200 FP32 67 TFLOP/s (dense BF16 tensor cores 989), HBM3e 4.8 TB/s";
 }
 else if (device.UsesSimd)
 {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Publishes the CLI and the benchmarks self-contained for linux-x64 (the GPU machine has the NVIDIA
+# Publishes the CLI, the benchmarks and the test runner (xunit.v3: an executable) self-contained for linux-x64 (the GPU machine has the NVIDIA
 # driver and CUDA but no dotnet) and packs them into one archive under the 64 MiB carry limit:
 #   bench/gpu-publish.sh                       -> artifacts/leadengine-linux-x64.tar.xz
 # On the GPU machine, from the repository root:  bench/gpu-run.sh
@@ -10,6 +10,7 @@ out=artifacts/publish/linux-x64
 rm -rf "$out" && mkdir -p "$out"
 dotnet publish src/Cli -c Release -r linux-x64 --self-contained -o "$out" --nologo -v quiet
 dotnet publish bench -c Release -r linux-x64 --self-contained -o "$out" --nologo -v quiet
+dotnet publish tests -c Release -r linux-x64 --self-contained -o "$out" --nologo -v quiet
 # The ONNX Runtime package also drops its Windows native library; it is dead weight on Linux.
 find "$out" -maxdepth 1 -name '*.dll' -exec sh -c 'file "$1" | grep -q "MS Windows" && ! file "$1" | grep -q "Mono/.Net" && rm "$1"' _ {} \;
 tar -C artifacts/publish -cf - linux-x64 | xz -T0 -6 > artifacts/leadengine-linux-x64.tar.xz

@@ -1,20 +1,48 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine, from the repository root, after bench/gpu-publish.sh was carried over
-# (artifacts/leadengine-linux-x64.tar.xz): CUDA correctness against the golden outputs, the kernel
-# benchmarks on CUDA, the per-kernel profile and the end-to-end comparison with ONNX Runtime.
-# Writes everything to ${OUT:-artifacts/gpu}.
-set -euo pipefail
+# (artifacts/leadengine-linux-x64.tar.xz). Writes its results to ${OUT:-artifacts/gpu}.
+#   bench/gpu-run.sh           everything: CUDA correctness, every kernel benchmark, three end-to-end models, two profiles
+#   bench/gpu-run.sh --short   one device call (~6 min, at most 8 result files): correctness first, then chosen shapes
+# Correctness is the kernel tests' references and the golden forward and objective on CUDA (the published
+# test runner with LEADENGINE_TEST_DEVICES=cuda,simd) and `selfcheck`; each later step has its own time limit
+# and a failing step does not stop the others (its exit status is written beside its output).
+set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+short=0
+[[ "${1:-}" == "--short" ]] && short=1
 out="${OUT:-artifacts/gpu}"
 mkdir -p "$out" artifacts/run
-tar -C artifacts/run -xJf artifacts/leadengine-linux-x64.tar.xz
+tar -C artifacts/run -xJf artifacts/leadengine-linux-x64.tar.xz || exit 1
 bin=artifacts/run/linux-x64
-nvidia-smi | tee "$out/nvidia-smi.txt"
-"$bin/leadengine" selfcheck --device cuda | tee "$out/selfcheck-cuda.txt"
-LEADENGINE_DEVICE=cuda "$bin/LeadEngine.Bench" --filter '*' --artifacts "$out/kernels" | tee "$out/kernels.txt"
-for model in tiny qwen2.5-0.5b qwen2.5-1.5b; do
-  LEADENGINE_DEVICE=cuda "$bin/LeadEngine.Bench" e2e --model "$model" | tee "$out/e2e-$model.txt"
-done
-"$bin/leadengine" profile --model qwen2.5-0.5b --device cuda --batch 8 --seq 256 | tee "$out/profile-forward.txt"
-"$bin/leadengine" profile --model qwen2.5-0.5b --device cuda --train --batch 2 --seq 1000 | tee "$out/profile-train.txt"
+
+# step NAME FILE SECONDS COMMAND...: runs COMMAND under a time limit, appending its output to $out/FILE.
+step() {
+  local name="$1" file="$2" limit="$3"; shift 3
+  echo "== $name ($(date -u +%H:%M:%S), limit ${limit}s): $*" | tee -a "$out/$file"
+  timeout --kill-after=10 "$limit" "$@" 2>&1 | tee -a "$out/$file"
+  echo "== $name: exit ${PIPESTATUS[0]}" | tee -a "$out/$file"
+}
+
+{ date -u; nvidia-smi; nvidia-smi --query-gpu=name,memory.total,clocks.max.sm,power.limit --format=csv; } > "$out/machine.txt" 2>&1
+export LEADENGINE_TEST_DEVICES=cuda,simd
+step "kernel references on CUDA" correctness.txt 100 "$bin/LeadEngine.Tests" -namespace LeadEngine.Tests.Kernels -parallel none
+step "golden forward and objective on CUDA" correctness.txt 80 "$bin/LeadEngine.Tests" -class LeadEngine.Tests.GoldenForwardTests -class LeadEngine.Tests.GoldenObjectiveTests -parallel none
+unset LEADENGINE_TEST_DEVICES
+step "selfcheck" correctness.txt 40 "$bin/leadengine" selfcheck --device cuda
+
+if (( short )); then
+  export LEADENGINE_BENCH_SHORT=1
+  step "kernel benchmarks (chosen shapes)" kernels.txt 140 env LEADENGINE_DEVICE=cuda "$bin/LeadEngine.Bench" --filter '*MatMul*' '*Attention*' '*NormAndActivation*' --artifacts /tmp/bdn
+  step "end to end, Qwen2.5-0.5B shapes" e2e.txt 90 env LEADENGINE_DEVICE=cuda "$bin/LeadEngine.Bench" e2e --model qwen2.5-0.5b --seq 256,2000 --batch 8 --seconds 2
+  step "profile, scoring" profile.txt 40 "$bin/leadengine" profile --model qwen2.5-0.5b --device cuda --batch 8 --seq 256
+  step "profile, training step" profile.txt 50 "$bin/leadengine" profile --model qwen2.5-0.5b --device cuda --train --batch 2 --seq 1000
+else
+  step "kernel benchmarks" kernels.txt 1800 env LEADENGINE_DEVICE=cuda "$bin/LeadEngine.Bench" --filter '*' --artifacts "$out/kernels"
+  for model in tiny qwen2.5-0.5b qwen2.5-1.5b; do
+    step "end to end, $model" "e2e-$model.txt" 900 env LEADENGINE_DEVICE=cuda "$bin/LeadEngine.Bench" e2e --model "$model"
+  done
+  step "profile, scoring" profile.txt 300 "$bin/leadengine" profile --model qwen2.5-0.5b --device cuda --batch 8 --seq 256
+  step "profile, training step" profile.txt 300 "$bin/leadengine" profile --model qwen2.5-0.5b --device cuda --train --batch 2 --seq 1000
+fi
+ls -l "$out"

@@ -51,14 +51,36 @@ public static class Fixtures
     /// <summary>The ILGPU kernels on ILGPU's CPU accelerator, shared by the tests (kernels compile once).</summary>
     public static ComputeDevice Kernels => LazyKernels.Value;
 
-    /// <summary>Both CPU backends, for theories.</summary>
-    public static IEnumerable<object[]> Backends() => [["ilgpu"], ["simd"]];
+    /// <summary>
+    /// The devices the device theories run on: <c>LEADENGINE_TEST_DEVICES</c> (a comma list of ilgpu,
+    /// ilgpu-odd-shapes, simd, cuda, opencl; the GPU script runs the published tests with cuda), else the CPU
+    /// ones: the ILGPU kernels on the CPU accelerator with default and with unusual group shapes, and SIMD.
+    /// </summary>
+    public static IReadOnlyList<string> TestDevices { get; } =
+        Environment.GetEnvironmentVariable("LEADENGINE_TEST_DEVICES") is { Length: > 0 } list
+            ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            : ["ilgpu", "ilgpu-odd-shapes", "simd"];
 
-    /// <summary>The backend named by <see cref="Backends"/>.</summary>
-    public static ComputeDevice Backend(string name) => name == "simd" ? Simd : Kernels;
+    /// <summary>The test devices apart from the odd group shapes, for theories over whole models.</summary>
+    public static IEnumerable<object[]> Backends() => TestDevices.Where(d => d != "ilgpu-odd-shapes").Select(d => new object[] { d });
+
+    /// <summary>The device named in <see cref="TestDevices"/>, opened once per test run.</summary>
+    public static ComputeDevice Backend(string name) => name switch
+    {
+        "simd" => Simd,
+        "ilgpu" => Kernels,
+        "ilgpu-odd-shapes" => LazyOddShapes.Value,
+        "cuda" => LazyCuda.Value,
+        "opencl" => LazyOpenCl.Value,
+        _ => throw new ArgumentException($"LEADENGINE_TEST_DEVICES: unknown device '{name}' (expected ilgpu, ilgpu-odd-shapes, simd, cuda or opencl)"),
+    };
 
     private static readonly Lazy<ComputeDevice> LazySimd = new(() => ComputeDevice.Open(DeviceKind.Cpu));
     private static readonly Lazy<ComputeDevice> LazyKernels = new(() => ComputeDevice.Open(DeviceKind.IlgpuCpu));
+    private static readonly Lazy<ComputeDevice> LazyOddShapes = new(() =>
+        ComputeDevice.Open(DeviceKind.IlgpuCpu, new LaunchShapes(ReduceGroup: 8, MatMulGroupX: 2, MatMulGroupY: 8, AttentionQueryBlock: 5, AttentionKeyBlock: 3, ElementwiseGroup: 16)));
+    private static readonly Lazy<ComputeDevice> LazyCuda = new(() => ComputeDevice.Open(DeviceKind.Cuda));
+    private static readonly Lazy<ComputeDevice> LazyOpenCl = new(() => ComputeDevice.Open(DeviceKind.OpenCL));
 
     private static string FindRoot()
     {

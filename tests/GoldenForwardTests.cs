@@ -1,6 +1,5 @@
 using LeadEngine.Engine;
 using Xunit;
-using Xunit.Abstractions;
 
 namespace LeadEngine.Tests;
 

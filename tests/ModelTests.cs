@@ -58,8 +58,7 @@ public sealed class ModelTests : IDisposable
     /// folded copies, so a later adapter never scores with them.
     /// </summary>
     [Theory]
-    [InlineData("simd")]
-    [InlineData("kernels")]
+    [MemberData(nameof(Fixtures.Backends), MemberType = typeof(Fixtures))]
     public void FrozenAdapterScoresAsUnfrozenAndRefusesChanges(string backend)
     {
         var device = Fixtures.Backend(backend);

@@ -5,19 +5,11 @@ namespace LeadEngine.Tests.Kernels;
 /// <summary>Seeded random data and device handles for kernel tests.</summary>
 public static class KernelTestData
 {
-    private static readonly Lazy<ComputeDevice> OddShapes = new(() =>
-        ComputeDevice.Open(DeviceKind.IlgpuCpu, new LaunchShapes(ReduceGroup: 8, MatMulGroupX: 2, MatMulGroupY: 8, AttentionQueryBlock: 5, AttentionKeyBlock: 3, ElementwiseGroup: 16)));
-
-    /// <summary>The ILGPU kernels on the CPU accelerator with default and with unusual group shapes, and the SIMD backend.</summary>
-    public static IEnumerable<object[]> Devices() => [["ilgpu"], ["ilgpu-odd-shapes"], ["simd"]];
+    /// <summary>Every test device (<see cref="Fixtures.TestDevices"/>): each op runs on each against the same reference.</summary>
+    public static IEnumerable<object[]> Devices() => Fixtures.TestDevices.Select(d => new object[] { d });
 
     /// <summary>The device named by <see cref="Devices"/>.</summary>
-    public static ComputeDevice Device(string name) => name switch
-    {
-        "ilgpu" => Fixtures.Kernels,
-        "simd" => Fixtures.Simd,
-        _ => OddShapes.Value,
-    };
+    public static ComputeDevice Device(string name) => Fixtures.Backend(name);
 
     /// <summary>Uniform values in [-scale, scale).</summary>
     public static float[] Random(int count, int seed, float scale = 1f)

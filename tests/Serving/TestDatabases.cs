@@ -82,7 +82,9 @@ public sealed class TestDatabase(string kind, string target, Func<Task> remove) 
 /// <summary>A fact that runs only where a PostgreSQL server is configured, and says why it skips elsewhere.</summary>
 public sealed class PostgresFactAttribute : FactAttribute
 {
-    public PostgresFactAttribute()
+    public PostgresFactAttribute([System.Runtime.CompilerServices.CallerFilePath] string? sourceFilePath = null,
+        [System.Runtime.CompilerServices.CallerLineNumber] int sourceLineNumber = -1)
+        : base(sourceFilePath, sourceLineNumber)
     {
         if (TestDatabases.Postgres is null) Skip = TestDatabases.PostgresMissing;
     }

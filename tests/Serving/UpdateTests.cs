@@ -10,7 +10,7 @@ using LeadEngine.Server;
 namespace LeadEngine.Tests.Serving;
 
 /// <summary>Versions, the promotion gate, and update → promote → rollback from outcomes a real service collected.</summary>
-public sealed class UpdateTests(ServingFixture fixture, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<ServingFixture>, IDisposable
+public sealed class UpdateTests(ServingFixture fixture, ITestOutputHelper output) : IClassFixture<ServingFixture>, IDisposable
 {
     private readonly string _home = Directory.CreateTempSubdirectory("le-home-").FullName;
 
