@@ -13,6 +13,8 @@ dotnet publish bench -c Release -r linux-x64 --self-contained -o "$out" --nologo
 dotnet publish tests -c Release -r linux-x64 --self-contained -o "$out" --nologo -v quiet
 # The ONNX Runtime package also drops its Windows native library; it is dead weight on Linux.
 find "$out" -maxdepth 1 -name '*.dll' -exec sh -c 'file "$1" | grep -q "MS Windows" && ! file "$1" | grep -q "Mono/.Net" && rm "$1"' _ {} \;
+# BenchmarkDotNet's disassembler (capstone) is only for its disassembly diagnoser, which the GPU run does not use.
+rm -f "$out/libcapstone.so"
 tar -C artifacts/publish -cf - linux-x64 | xz -T0 -6 > artifacts/leadengine-linux-x64.tar.xz
 bytes=$(stat -c %s artifacts/leadengine-linux-x64.tar.xz)
 echo "artifacts/leadengine-linux-x64.tar.xz: $((bytes / 1048576)) MiB"

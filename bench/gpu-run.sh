@@ -3,7 +3,7 @@
 # (artifacts/leadengine-linux-x64.tar.xz). Writes its results to ${OUT:-artifacts/gpu}.
 #   bench/gpu-run.sh           everything: CUDA correctness, every kernel benchmark, three end-to-end models, two profiles
 #   bench/gpu-run.sh --short   one device call (~6 min, at most 8 result files): correctness first, then chosen shapes
-# Correctness is the kernel tests' references and the golden forward and objective on CUDA (the published
+# PyTorch (bench/gpu-peers.py) runs on the weights the e2e bench wrote. Correctness is the kernel tests' references and the golden forward and objective on CUDA (the published
 # test runner with LEADENGINE_TEST_DEVICES=cuda,simd) and `selfcheck`; each later step has its own time limit
 # and a failing step does not stop the others (its exit status is written beside its output).
 set -uo pipefail
@@ -26,21 +26,25 @@ step() {
 
 { date -u; nvidia-smi; nvidia-smi --query-gpu=name,memory.total,clocks.max.sm,power.limit --format=csv; } > "$out/machine.txt" 2>&1
 export LEADENGINE_TEST_DEVICES=cuda,simd
-step "kernel references on CUDA" correctness.txt 100 "$bin/LeadEngine.Tests" -namespace LeadEngine.Tests.Kernels -parallel none
-step "golden forward and objective on CUDA" correctness.txt 80 "$bin/LeadEngine.Tests" -class LeadEngine.Tests.GoldenForwardTests -class LeadEngine.Tests.GoldenObjectiveTests -parallel none
+step "kernel references on CUDA" correctness.txt 90 "$bin/LeadEngine.Tests" -namespace LeadEngine.Tests.Kernels -parallel none -noColor
+step "golden forward and objective on CUDA" correctness.txt 70 "$bin/LeadEngine.Tests" -class LeadEngine.Tests.GoldenForwardTests -class LeadEngine.Tests.GoldenObjectiveTests -parallel none -noColor
 unset LEADENGINE_TEST_DEVICES
-step "selfcheck" correctness.txt 40 "$bin/leadengine" selfcheck --device cuda
+step "selfcheck" correctness.txt 30 "$bin/leadengine" selfcheck --device cuda
 
 if (( short )); then
   export LEADENGINE_BENCH_SHORT=1
-  step "kernel benchmarks (chosen shapes)" kernels.txt 140 env LEADENGINE_DEVICE=cuda "$bin/LeadEngine.Bench" --filter '*MatMul*' '*Attention*' '*NormAndActivation*' --artifacts /tmp/bdn
-  step "end to end, Qwen2.5-0.5B shapes" e2e.txt 90 env LEADENGINE_DEVICE=cuda "$bin/LeadEngine.Bench" e2e --model qwen2.5-0.5b --seq 256,2000 --batch 8 --seconds 2
-  step "profile, scoring" profile.txt 40 "$bin/leadengine" profile --model qwen2.5-0.5b --device cuda --batch 8 --seq 256
-  step "profile, training step" profile.txt 50 "$bin/leadengine" profile --model qwen2.5-0.5b --device cuda --train --batch 2 --seq 1000
+  step "kernel benchmarks (chosen shapes)" kernels.txt 120 env LEADENGINE_DEVICE=cuda "$bin/LeadEngine.Bench" --filter '*MatMul*' '*Attention*' '*NormAndActivation*' --artifacts /tmp/bdn
+  step "end to end, Qwen2.5-0.5B shapes" e2e.txt 80 env LEADENGINE_DEVICE=cuda "$bin/LeadEngine.Bench" e2e --model qwen2.5-0.5b --seq 256,2000 --batch 8 --seconds 2
+  step "PyTorch on the same weights" pytorch.txt 60 python3 bench/gpu-peers.py --model weights/random/qwen2.5-0.5b --seq 256,2000 --batch 8 --seconds 1
+  step "profile, scoring" profile.txt 30 "$bin/leadengine" profile --model qwen2.5-0.5b --device cuda --batch 8 --seq 256
+  step "profile, training step" profile.txt 40 "$bin/leadengine" profile --model qwen2.5-0.5b --device cuda --train --batch 2 --seq 1000
 else
   step "kernel benchmarks" kernels.txt 1800 env LEADENGINE_DEVICE=cuda "$bin/LeadEngine.Bench" --filter '*' --artifacts "$out/kernels"
   for model in tiny qwen2.5-0.5b qwen2.5-1.5b; do
     step "end to end, $model" "e2e-$model.txt" 900 env LEADENGINE_DEVICE=cuda "$bin/LeadEngine.Bench" e2e --model "$model"
+  done
+  for model in qwen2.5-0.5b qwen2.5-1.5b; do
+    step "PyTorch, $model" "pytorch-$model.txt" 600 python3 bench/gpu-peers.py --model "weights/random/$model" --seq 256,2000 --batch 1,8,32
   done
   step "profile, scoring" profile.txt 300 "$bin/leadengine" profile --model qwen2.5-0.5b --device cuda --batch 8 --seq 256
   step "profile, training step" profile.txt 300 "$bin/leadengine" profile --model qwen2.5-0.5b --device cuda --train --batch 2 --seq 1000
