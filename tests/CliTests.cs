@@ -223,15 +223,15 @@ public sealed class LeadCliTests : IDisposable
         Assert.Contains("validation on the latest", stdout);
         Assert.Contains("default model: ", stdout);
         Assert.DoesNotContain('\r', stdout);
-        var record = LeadEngine.Training.TrainingRecord.Load(adapter)!;
+        var record = LeadEngine.LeadScoring.TrainingRecord.Load(adapter)!;
         Assert.Equal(3, record.Validation.Length);
-        Assert.Equal(record.Scorer == LeadEngine.Training.TrainingRecord.StackedScorer,
-            Directory.Exists(Path.Combine(adapter, LeadEngine.Training.LeadScorer.StackerDirectory)));
-        var schema = LeadEngine.Engine.Leads.LeadSchema.Load(adapter)!;
+        Assert.Equal(record.Scorer == LeadEngine.LeadScoring.TrainingRecord.StackedScorer,
+            Directory.Exists(Path.Combine(adapter, LeadEngine.LeadScoring.LeadScorer.StackerDirectory)));
+        var schema = LeadEngine.LeadScoring.LeadSchema.Load(adapter)!;
         Assert.Equal("y", schema.Columns!.Label);
         Assert.DoesNotContain("duration", schema.Features);
         Assert.DoesNotContain("month", schema.Features);
-        Assert.True(File.Exists(Path.Combine(adapter, LeadEngine.Engine.Leads.LeadFeatureEncoder.FileName)));
+        Assert.True(File.Exists(Path.Combine(adapter, LeadEngine.LeadScoring.LeadFeatureEncoder.FileName)));
 
         // score and eval need only the adapter: model, mapping and funnel come from its folder.
         (code, stdout, stderr) = CliRunner.Run("score", "--adapter", adapter, "--data", data, "--out", scores, "--device", "cpu");
@@ -243,7 +243,7 @@ public sealed class LeadCliTests : IDisposable
         Assert.StartsWith("1,", lines[1]);
         (code, stdout, stderr) = CliRunner.Run("eval", "--adapter", adapter, "--data", data, "--device", "cpu");
         Assert.True(code == 0, stderr + stdout);
-        Assert.Contains(record.Scorer == LeadEngine.Training.TrainingRecord.StackedScorer ? "| LeadEngine (default: stacked) |" : "| LeadEngine (LLM heads) |", stdout);
+        Assert.Contains(record.Scorer == LeadEngine.LeadScoring.TrainingRecord.StackedScorer ? "| LeadEngine (default: stacked) |" : "| LeadEngine (LLM heads) |", stdout);
         foreach (var row in new[] { ": pairwise head |", "| Funnel+Recency |", "| LightGBM (columns) |", "| LightGBM LambdaRank (funnel grades) |" })
             Assert.Contains(row, stdout);
     }

@@ -1,5 +1,6 @@
 using LeadEngine.Engine;
 using LeadEngine.Training;
+using LeadEngine.LeadScoring;
 
 namespace LeadEngine.Tests;
 

@@ -6,6 +6,7 @@ using LeadEngine.Kernels;
 using LeadEngine.Learning;
 using LeadEngine.Learning.Simulation;
 using LeadEngine.Training;
+using LeadEngine.LeadScoring;
 
 namespace LeadEngine.Cli;
 

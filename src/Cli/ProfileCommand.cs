@@ -2,6 +2,7 @@ using System.Diagnostics;
 using LeadEngine.Engine;
 using LeadEngine.Kernels;
 using LeadEngine.Training;
+using LeadEngine.LeadScoring;
 
 namespace LeadEngine.Cli;
 
@@ -85,7 +86,7 @@ internal static class ProfileCommand
         string? adapterDir = a.Optional("adapter");
         int maxSeq = a.Int("max-seq", 2048);
         a.RejectUnknown();
-        var prompts = new Engine.Leads.PromptBuilder(QwenTokenizer.ForModel(modelDir));
+        var prompts = new LeadScoring.PromptBuilder(QwenTokenizer.ForModel(modelDir));
         using var device = ComputeDevice.Open(DeviceKind.Cpu);
         LoraAdapter? adapter = null;
         ScoreHeads? heads = null;

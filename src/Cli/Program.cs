@@ -95,7 +95,7 @@ catch (UsageException e)
     Console.Error.Write(Usage);
     return 2;
 }
-catch (Exception e) when (e is LeadEngine.Engine.Leads.LeadDataException or LeadEngine.Feedback.FeedbackStoreException or SafeTensorsException or ModelConfigException or ArgumentException or FileNotFoundException
+catch (Exception e) when (e is LeadEngine.LeadScoring.LeadDataException or LeadEngine.Feedback.FeedbackStoreException or SafeTensorsException or ModelConfigException or ArgumentException or FileNotFoundException
     or DirectoryNotFoundException or InvalidDataException or InvalidOperationException or JsonException)
 {
     Console.Error.WriteLine($"leadengine: error: {e.Message}");

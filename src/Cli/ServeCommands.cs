@@ -1,5 +1,5 @@
 using LeadEngine.Engine;
-using LeadEngine.Engine.Leads;
+using LeadEngine.LeadScoring;
 using LeadEngine.Feedback;
 using LeadEngine.Kernels;
 using LeadEngine.Learning;

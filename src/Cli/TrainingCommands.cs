@@ -3,6 +3,7 @@ using System.Text.Json;
 using LeadEngine.Engine;
 using LeadEngine.Kernels;
 using LeadEngine.Training;
+using LeadEngine.LeadScoring;
 
 namespace LeadEngine.Cli;
 

@@ -1,5 +1,6 @@
 using System.Data.Common;
-using LeadEngine.Engine.Leads;
+using LeadEngine.LeadScoring;
+using LeadEngine.Training;
 
 namespace LeadEngine.Feedback;
 

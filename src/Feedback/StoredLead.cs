@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
-using LeadEngine.Engine.Leads;
+using LeadEngine.LeadScoring;
+using LeadEngine.Training;
 
 namespace LeadEngine.Feedback;
 

@@ -85,7 +85,7 @@ public sealed class BayesianLinearHead
     {
         var l = Factor();
         var z = new double[_dim];
-        for (int i = 0; i < _dim; i++) z[i] = scale * Training.SyntheticLeads.Gaussian(rng);
+        for (int i = 0; i < _dim; i++) z[i] = scale * LeadScoring.SyntheticLeads.Gaussian(rng);
         var offset = SolveUpper(l, z); // L⁻ᵀ z
         var mean = Mean;
         for (int i = 0; i < _dim; i++) offset[i] += mean[i];

@@ -1,5 +1,5 @@
 using LeadEngine.Feedback;
-using LeadEngine.Training.Evaluation;
+using LeadEngine.LeadScoring.Evaluation;
 
 namespace LeadEngine.Learning;
 

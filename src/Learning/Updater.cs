@@ -1,10 +1,10 @@
 using System.Globalization;
 using LeadEngine.Engine;
-using LeadEngine.Engine.Leads;
+using LeadEngine.LeadScoring;
 using LeadEngine.Feedback;
 using LeadEngine.Kernels;
 using LeadEngine.Training;
-using LeadEngine.Training.Evaluation;
+using LeadEngine.LeadScoring.Evaluation;
 
 namespace LeadEngine.Learning;
 

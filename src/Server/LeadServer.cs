@@ -2,7 +2,7 @@ using LeadEngine.Training;
 using System.Globalization;
 using System.Text.Json;
 using LeadEngine.Engine;
-using LeadEngine.Engine.Leads;
+using LeadEngine.LeadScoring;
 using LeadEngine.Feedback;
 using LeadEngine.Learning;
 using Microsoft.AspNetCore.Builder;

@@ -2,8 +2,9 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
-using LeadEngine.Engine.Leads;
+using LeadEngine.LeadScoring;
 using LeadEngine.Feedback;
+using LeadEngine.Training;
 
 namespace LeadEngine.Server;
 

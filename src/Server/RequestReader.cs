@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
-using LeadEngine.Engine.Leads;
+using LeadEngine.LeadScoring;
 using LeadEngine.Feedback;
 using Microsoft.AspNetCore.Http;
+using LeadEngine.Training;
 
 namespace LeadEngine.Server;
 

@@ -3,6 +3,7 @@ using LeadEngine.Engine;
 using LeadEngine.Feedback;
 using LeadEngine.Kernels;
 using LeadEngine.Learning;
+using LeadEngine.LeadScoring;
 
 namespace LeadEngine.Server;
 

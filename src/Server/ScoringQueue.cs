@@ -2,7 +2,7 @@ using LeadEngine.Training;
 using System.Diagnostics;
 using System.Threading.Channels;
 using LeadEngine.Engine;
-using LeadEngine.Engine.Leads;
+using LeadEngine.LeadScoring;
 
 namespace LeadEngine.Server;
 

@@ -1,4 +1,3 @@
-using LeadEngine.Engine.Leads;
 
 namespace LeadEngine.Training;
 

@@ -1,5 +1,6 @@
-using LeadEngine.Engine.Leads;
-using LeadEngine.Training.Evaluation;
+using LeadEngine.LeadScoring;
+using LeadEngine.LeadScoring.Evaluation;
+using LeadEngine.Training;
 
 namespace LeadEngine.Tests.Evaluation;
 

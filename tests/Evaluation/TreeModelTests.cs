@@ -1,6 +1,6 @@
-using LeadEngine.Engine.Leads;
+using LeadEngine.LeadScoring;
 using LeadEngine.Training;
-using LeadEngine.Training.Evaluation;
+using LeadEngine.LeadScoring.Evaluation;
 
 namespace LeadEngine.Tests.Evaluation;
 

@@ -1,4 +1,5 @@
-using LeadEngine.Engine.Leads;
+using LeadEngine.LeadScoring;
+using LeadEngine.Training;
 
 namespace LeadEngine.Tests.Leads;
 

@@ -1,8 +1,8 @@
 using LeadEngine.Engine;
-using LeadEngine.Engine.Leads;
+using LeadEngine.LeadScoring;
 using LeadEngine.Engine.SafeTensors;
 using LeadEngine.Training;
-using LeadEngine.Training.Evaluation;
+using LeadEngine.LeadScoring.Evaluation;
 
 namespace LeadEngine.Tests.Leads;
 

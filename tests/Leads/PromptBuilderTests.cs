@@ -1,5 +1,6 @@
 using LeadEngine.Engine;
-using LeadEngine.Engine.Leads;
+using LeadEngine.LeadScoring;
+using LeadEngine.Training;
 
 namespace LeadEngine.Tests.Leads;
 

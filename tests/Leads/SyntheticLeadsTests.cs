@@ -1,4 +1,4 @@
-using LeadEngine.Engine.Leads;
+using LeadEngine.LeadScoring;
 using LeadEngine.Training;
 
 namespace LeadEngine.Tests.Leads;

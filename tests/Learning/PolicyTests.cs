@@ -11,7 +11,7 @@ public sealed class PolicyTests
     private static CandidateSet Candidates()
     {
         // A posterior: each lead's reward independently N(mean, 0.08²).
-        return new CandidateSet(Means, r => Means.Select(m => m + 0.08 * LeadEngine.Training.SyntheticLeads.Gaussian(r)).ToArray());
+        return new CandidateSet(Means, r => Means.Select(m => m + 0.08 * LeadEngine.LeadScoring.SyntheticLeads.Gaussian(r)).ToArray());
     }
 
     public static IEnumerable<object[]> Policies() =>
@@ -141,8 +141,8 @@ public sealed class RewardJoinTests
     [Fact]
     public void OutcomesBecomeFunnelStagesForTraining()
     {
-        var funnel = LeadEngine.Engine.Leads.FunnelConfig.Automotive;
-        var lead = new LeadEngine.Engine.Leads.Lead { Id = "A", CreatedAt = T0 };
+        var funnel = LeadEngine.Training.FunnelConfig.Automotive;
+        var lead = new LeadEngine.LeadScoring.Lead { Id = "A", CreatedAt = T0 };
         Assert.Equal(("order", 1), Stage(Rewards.AsTrainingLead(lead, OutcomeKind.Converted, null, funnel)));
         Assert.Equal(("test_drive", 0), Stage(Rewards.AsTrainingLead(lead, OutcomeKind.Responded, 90, funnel)));
         Assert.Equal(("telemarketing", 0), Stage(Rewards.AsTrainingLead(lead, OutcomeKind.Contacted, null, funnel)));
@@ -151,5 +151,5 @@ public sealed class RewardJoinTests
         Assert.Equal(90, Rewards.AsTrainingLead(lead, OutcomeKind.Responded, 90, funnel).CallSeconds);
     }
 
-    private static (string?, int?) Stage(LeadEngine.Engine.Leads.Lead l) => (l.Stage, l.Converted);
+    private static (string?, int?) Stage(LeadEngine.LeadScoring.Lead l) => (l.Stage, l.Converted);
 }

@@ -43,8 +43,8 @@ public sealed class SimulationTests : IDisposable
         var rng = new Random(4);
         var rows = Enumerable.Range(0, 4000).Select(_ =>
         {
-            double a = 3 * LeadEngine.Training.SyntheticLeads.Gaussian(rng), b = LeadEngine.Training.SyntheticLeads.Gaussian(rng);
-            return new[] { (float)(a + b + 5), (float)(a - b), 0.001f * (float)LeadEngine.Training.SyntheticLeads.Gaussian(rng) };
+            double a = 3 * LeadEngine.LeadScoring.SyntheticLeads.Gaussian(rng), b = LeadEngine.LeadScoring.SyntheticLeads.Gaussian(rng);
+            return new[] { (float)(a + b + 5), (float)(a - b), 0.001f * (float)LeadEngine.LeadScoring.SyntheticLeads.Gaussian(rng) };
         }).ToList();
         var pca = Pca.Fit(rows, 2);
         var projected = rows.Select(pca.Transform).ToList();

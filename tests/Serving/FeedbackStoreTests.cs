@@ -1,5 +1,6 @@
-using LeadEngine.Engine.Leads;
+using LeadEngine.LeadScoring;
 using LeadEngine.Feedback;
+using LeadEngine.Training;
 
 namespace LeadEngine.Tests.Serving;
 

@@ -7,6 +7,7 @@ using LeadEngine.Engine;
 using LeadEngine.Feedback;
 using LeadEngine.Learning;
 using LeadEngine.Server;
+using LeadEngine.LeadScoring;
 
 namespace LeadEngine.Tests.Serving;
 

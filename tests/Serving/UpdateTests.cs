@@ -6,6 +6,7 @@ using System.Text.Json;
 using LeadEngine.Feedback;
 using LeadEngine.Learning;
 using LeadEngine.Server;
+using LeadEngine.LeadScoring;
 
 namespace LeadEngine.Tests.Serving;
 
@@ -61,7 +62,7 @@ public sealed class UpdateTests(ServingFixture fixture, ITestOutputHelper output
     }
 
     /// <summary>Through the service: scores the leads, hands out six call lists of 20, then reports every lead's outcome (from its funnel stage) after them, in lead order.</summary>
-    private static async Task CollectOutcomesAsync(LeadServer server, IReadOnlyList<LeadEngine.Engine.Leads.Lead> leads, DateTimeOffset start)
+    private static async Task CollectOutcomesAsync(LeadServer server, IReadOnlyList<LeadEngine.LeadScoring.Lead> leads, DateTimeOffset start)
     {
         using var http = new HttpClient { BaseAddress = server.Address };
         foreach (var chunk in leads.Chunk(100))
@@ -84,7 +85,7 @@ public sealed class UpdateTests(ServingFixture fixture, ITestOutputHelper output
     {
         var versions = ModelVersions.Create(_home, fixture.AdapterDir, DateTimeOffset.MinValue);
         await using var store = await FeedbackStore.OpenAsync(Path.Combine(_home, "feedback.db"));
-        using var scorer = LeadEngine.Training.LeadScorer.Load(fixture.ModelDir, versions.Directory(versions.Current), fixture.Tokenizer, device: Fixtures.Simd, batchSize: 16);
+        using var scorer = LeadEngine.LeadScoring.LeadScorer.Load(fixture.ModelDir, versions.Directory(versions.Current), fixture.Tokenizer, device: Fixtures.Simd, batchSize: 16);
         await using var server = await LeadServer.StartAsync(scorer, store, new ServeOptions { Port = 0, Policy = new EpsilonGreedyPolicy(0.3), Seed = 7 });
         await CollectOutcomesAsync(server, fixture.Leads.Take(300).ToList(), DateTimeOffset.UtcNow);
         var log = new List<string>();
@@ -141,7 +142,7 @@ public sealed class UpdateTests(ServingFixture fixture, ITestOutputHelper output
         var start = DateTimeOffset.UtcNow;
         await using (var store = await FeedbackStore.OpenAsync(db))
         {
-            using var scorer = LeadEngine.Training.LeadScorer.Load(fixture.ModelDir, versions.Directory(versions.Current), fixture.Tokenizer,
+            using var scorer = LeadEngine.LeadScoring.LeadScorer.Load(fixture.ModelDir, versions.Directory(versions.Current), fixture.Tokenizer,
                 device: Fixtures.Simd, batchSize: 16);
             await using (var server = await LeadServer.StartAsync(scorer, store, new ServeOptions { Port = 0, Policy = new EpsilonGreedyPolicy(0.3), Seed = 7 }))
                 await CollectOutcomesAsync(server, leads, start);
@@ -157,7 +158,7 @@ public sealed class UpdateTests(ServingFixture fixture, ITestOutputHelper output
             Assert.Equal(6, result.Lists);
             Assert.Equal(result.Promoted, Updater.Decide(result.Current!, result.Candidate!, 60, result.OffPolicyDifference, 6, options).Promote);
             Assert.Equal(result.Promoted ? "v0002" : "v0001", versions.Current);
-            Assert.True(File.Exists(Path.Combine(versions.Directory("v0002"), LeadEngine.Training.LeadScorer.CalibrationFile)));
+            Assert.True(File.Exists(Path.Combine(versions.Directory("v0002"), LeadEngine.LeadScoring.LeadScorer.CalibrationFile)));
 
             // A promoted version has learned everything there is: nothing new, no candidate. A rejected candidate leaves
             // the current version's outcomes new, so the next update tries again.

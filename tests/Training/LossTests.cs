@@ -1,4 +1,5 @@
 using LeadEngine.Training;
+using LeadEngine.LeadScoring;
 
 namespace LeadEngine.Tests.Training;
 

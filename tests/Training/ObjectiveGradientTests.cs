@@ -2,6 +2,7 @@ using LeadEngine.Engine;
 using LeadEngine.Engine.SafeTensors;
 using LeadEngine.Tests.Kernels;
 using LeadEngine.Training;
+using LeadEngine.LeadScoring;
 
 namespace LeadEngine.Tests.Training;
 

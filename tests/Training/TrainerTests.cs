@@ -1,6 +1,6 @@
 using System.Text.Json;
 using LeadEngine.Engine;
-using LeadEngine.Engine.Leads;
+using LeadEngine.LeadScoring;
 using LeadEngine.Training;
 
 namespace LeadEngine.Tests.Training;

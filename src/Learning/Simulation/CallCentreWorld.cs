@@ -1,5 +1,5 @@
 using System.Globalization;
-using LeadEngine.Engine.Leads;
+using LeadEngine.LeadScoring;
 using LeadEngine.Feedback;
 using LeadEngine.Training;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using LeadEngine.Engine;
-using LeadEngine.Training.Evaluation;
+using LeadEngine.LeadScoring.Evaluation;
 
 namespace LeadEngine.Learning.Simulation;
 

@@ -1,8 +1,11 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using LeadEngine.Training;
 
-namespace LeadEngine.Engine.Leads;
+using LeadEngine.Engine;
+
+namespace LeadEngine.LeadScoring;
 
 /// <summary>
 /// Reads leads from CSV (header row, RFC 4180 quoting, fields may span lines; comma, semicolon or tab

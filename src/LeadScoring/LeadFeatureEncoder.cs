@@ -1,8 +1,11 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using LeadEngine.Training;
 
-namespace LeadEngine.Engine.Leads;
+using LeadEngine.Engine;
+
+namespace LeadEngine.LeadScoring;
 
 /// <summary>
 /// A lead's structured columns as numbers for a linear model (the wide part of the score heads, the

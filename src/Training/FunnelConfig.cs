@@ -1,7 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using LeadEngine.Engine;
 
-namespace LeadEngine.Engine.Leads;
+namespace LeadEngine.Training;
 
 /// <summary>
 /// A sales funnel: ordered stages, the stages that mean lost, which stage is the key action, the

@@ -1,6 +1,9 @@
-using LeadEngine.Engine.Leads;
+using LeadEngine.LeadScoring;
+using LeadEngine.Training;
 
-namespace LeadEngine.Training.Evaluation;
+using LeadEngine.Engine;
+
+namespace LeadEngine.LeadScoring.Evaluation;
 
 /// <summary>Time-ordered train/test split: the earliest leads train, the latest test; no look-ahead.</summary>
 public static class TemporalSplit

@@ -1,6 +1,9 @@
-using LeadEngine.Engine.Leads;
+using LeadEngine.LeadScoring;
+using LeadEngine.Training;
 
-namespace LeadEngine.Training;
+using LeadEngine.Engine;
+
+namespace LeadEngine.LeadScoring;
 
 /// <summary>
 /// Training batches from leads: each lead's prompt, its converted label, and all funnel preference

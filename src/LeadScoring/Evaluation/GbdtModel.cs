@@ -2,14 +2,15 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using LeadEngine.Engine;
-using LeadEngine.Engine.Leads;
+using LeadEngine.LeadScoring;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Trainers.LightGbm;
 using Microsoft.ML.Transforms.Text;
 using Microsoft.ML.Transforms;
+using LeadEngine.Training;
 
-namespace LeadEngine.Training.Evaluation;
+namespace LeadEngine.LeadScoring.Evaluation;
 
 /// <summary>What a gradient-boosted tree model learns from and to.</summary>
 public enum GbdtObjective

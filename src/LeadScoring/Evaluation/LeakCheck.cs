@@ -1,7 +1,10 @@
 using System.Globalization;
-using LeadEngine.Engine.Leads;
+using LeadEngine.LeadScoring;
+using LeadEngine.Training;
 
-namespace LeadEngine.Training.Evaluation;
+using LeadEngine.Engine;
+
+namespace LeadEngine.LeadScoring.Evaluation;
 
 /// <summary>A column that alone almost determines the label.</summary>
 /// <param name="Column">The feature column.</param>

@@ -1,9 +1,10 @@
 using LeadEngine.Engine;
-using LeadEngine.Engine.Leads;
+using LeadEngine.LeadScoring;
 using LeadEngine.Engine.SafeTensors;
 using LeadEngine.Kernels;
+using LeadEngine.Training;
 
-namespace LeadEngine.Training;
+namespace LeadEngine.LeadScoring;
 
 /// <summary>
 /// The built-in default: the Qwen2 architecture at a tiny size with random weights (seed 1) and

@@ -1,9 +1,10 @@
 using LeadEngine.Engine;
 using System.Globalization;
 using System.Text;
-using LeadEngine.Engine.Leads;
+using LeadEngine.LeadScoring;
+using LeadEngine.Training;
 
-namespace LeadEngine.Training;
+namespace LeadEngine.LeadScoring;
 
 /// <summary>
 /// A synthetic automotive funnel for the built-in demo. The generative story, per lead:

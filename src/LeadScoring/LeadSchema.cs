@@ -1,7 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using LeadEngine.Training;
 
-namespace LeadEngine.Engine.Leads;
+using LeadEngine.Engine;
+
+namespace LeadEngine.LeadScoring;
 
 /// <summary>
 /// What a trained adapter expects of a lead: the feature columns it saw in training and its

@@ -2,8 +2,9 @@ using LeadEngine.Engine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using LeadEngine.Training;
 
-namespace LeadEngine.Training.Evaluation;
+namespace LeadEngine.LeadScoring.Evaluation;
 
 /// <summary>One model's scores on the test leads.</summary>
 /// <param name="Name">Model name in the report.</param>

@@ -1,11 +1,12 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using LeadEngine.Engine;
-using LeadEngine.Engine.Leads;
+using LeadEngine.LeadScoring;
 using LeadEngine.Kernels;
-using LeadEngine.Training.Evaluation;
+using LeadEngine.LeadScoring.Evaluation;
+using LeadEngine.Training;
 
-namespace LeadEngine.Training;
+namespace LeadEngine.LeadScoring;
 
 /// <summary>Settings of a lead-scoring training run.</summary>
 public sealed record LeadTrainingOptions

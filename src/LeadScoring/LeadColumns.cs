@@ -1,6 +1,9 @@
 using System.Text.Json.Serialization;
+using LeadEngine.Training;
 
-namespace LeadEngine.Engine.Leads;
+using LeadEngine.Engine;
+
+namespace LeadEngine.LeadScoring;
 
 /// <summary>
 /// Which column of a lead file holds what: real CRM exports never use our names. Every role but the

@@ -1,4 +1,7 @@
-namespace LeadEngine.Engine.Leads;
+using LeadEngine.Training;
+using LeadEngine.Engine;
+
+namespace LeadEngine.LeadScoring;
 
 /// <summary>One lead: identity, time, outcome (when known), features and free text.</summary>
 public sealed record Lead

@@ -1,6 +1,9 @@
-using LeadEngine.Engine.Leads;
+using LeadEngine.LeadScoring;
+using LeadEngine.Training;
 
-namespace LeadEngine.Training.Evaluation;
+using LeadEngine.Engine;
+
+namespace LeadEngine.LeadScoring.Evaluation;
 
 /// <summary>
 /// Funnel + Recency: rank by the stage the lead has reached when it is scored (the

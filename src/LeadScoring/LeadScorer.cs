@@ -1,11 +1,12 @@
 using System.Text.Json;
-using LeadEngine.Engine.Leads;
+using LeadEngine.LeadScoring;
 using LeadEngine.Kernels;
 
 using LeadEngine.Engine;
-using LeadEngine.Training.Evaluation;
+using LeadEngine.LeadScoring.Evaluation;
+using LeadEngine.Training;
 
-namespace LeadEngine.Training;
+namespace LeadEngine.LeadScoring;
 
 /// <summary>A lead's score.</summary>
 /// <param name="LeadId">The lead.</param>

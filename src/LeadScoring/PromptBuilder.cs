@@ -1,4 +1,7 @@
-namespace LeadEngine.Engine.Leads;
+using LeadEngine.Training;
+using LeadEngine.Engine;
+
+namespace LeadEngine.LeadScoring;
 
 /// <summary>How lead prompts are worded and bounded.</summary>
 public sealed record PromptOptions
