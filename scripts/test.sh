@@ -21,6 +21,8 @@ dotnet test LeadEngine.sln -c Release --nologo "$@" 2>&1 | tee "$log" || status=
 # 512-bit vectors off, so the 256-bit path is tested on AVX-512 machines too.
 DOTNET_PreferredVectorBitWidth=256 dotnet test LeadEngine.sln -c Release --nologo --no-build \
     --filter "FullyQualifiedName~LeadEngine.Tests.Kernels" "$@" 2>&1 | tee -a "$log" || status=$?
+# The packages a host references: pack them and build and run examples/ScoreLeads from the local feed.
+scripts/examples.sh 2>&1 | tee -a "$log" || status=$?
 # One plain summary line over all test assemblies: "tests: N passed, N failed, N skipped".
 awk '/(Passed|Failed)! +- +Failed:/ { gsub(",", ""); for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) } }
      END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"

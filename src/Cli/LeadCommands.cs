@@ -67,7 +67,7 @@ internal static class LeadCommands
 
     /// <summary>The model folder: <c>--model</c>, else the adapter's base model, else the built-in default (written once).</summary>
     private static string ModelDir(CliArgs a, string? adapterDir = null) =>
-        a.Optional("model") ?? (adapterDir is not null ? AdapterCheckpoint.BaseModel(adapterDir) : null) ?? BuiltInModel.EnsureModel();
+        a.Optional("model") ?? (adapterDir is not null ? LeadScorer.ModelFor(adapterDir) : BuiltInModel.EnsureModel());
 
     private static void PrintNotes(LeadDataSet data)
     {

@@ -84,6 +84,28 @@ public sealed class LeadScorer : IDisposable
         BatchSize = batchSize;
     }
 
+    /// <summary>The model folder an adapter was trained on (its adapter_config.json), else the built-in default (written once).</summary>
+    public static string ModelFor(string adapterDir) => AdapterCheckpoint.BaseModel(adapterDir) ?? BuiltInModel.EnsureModel();
+
+    /// <summary>
+    /// Loads a scorer from an adapter folder alone, as a host does: the model it records (else the built-in
+    /// default) and that model's tokenizer. Read leads for it with <see cref="ReadLeads"/>.
+    /// </summary>
+    /// <exception cref="DirectoryNotFoundException">No such adapter folder.</exception>
+    public static LeadScorer Open(string adapterDir, ComputeDevice? device = null, int batchSize = 16)
+    {
+        if (!Directory.Exists(adapterDir)) throw new DirectoryNotFoundException($"{adapterDir}: adapter folder not found");
+        string modelDir = ModelFor(adapterDir);
+        return Load(modelDir, adapterDir, QwenTokenizer.ForModel(modelDir), device: device, batchSize: batchSize);
+    }
+
+    /// <summary>
+    /// Reads a lead file (CSV or JSON lines) with the column mapping and funnel this scorer was trained with;
+    /// outcome columns may be absent. Bad rows throw, naming file, line and column, unless <paramref name="skipBadRows"/>.
+    /// </summary>
+    public LeadDataSet ReadLeads(string path, bool skipBadRows = false) =>
+        LeadDataReader.Read(path, Schema?.Funnel ?? FunnelConfig.Automotive, requireOutcome: false, skipBadRows, Schema?.Columns);
+
     /// <summary>
     /// Loads the model folder, the adapter folder (<c>adapter_model.safetensors</c> with heads,
     /// <c>adapter_config.json</c>, optional <see cref="CalibrationFile"/>, <see cref="LeadSchema.FileName"/>,

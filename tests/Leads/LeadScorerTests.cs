@@ -55,6 +55,30 @@ public sealed class LeadScorerTests : IDisposable
         }
     }
 
+    /// <summary>What a host does: open a scorer from the adapter folder alone and read leads with its mapping.</summary>
+    [Fact]
+    public void OpenFindsTheModelFromTheAdapterAndReadsLeadsWithItsMapping()
+    {
+        string modelDir = SmallModel(), adapterDir = Path.Combine(_dir, "adapter");
+        using (var model = QwenModel.Load(modelDir, Fixtures.Simd))
+        using (var adapter = LoraAdapter.Create(model.Config, Fixtures.Simd, 4, 8, LoraAdapter.AllTargets, 1))
+        using (var heads = ScoreHeads.Create(model.Config, Fixtures.Simd, 1))
+        {
+            AdapterCheckpoint.Save(adapterDir, adapter, heads, baseModel: modelDir);
+        }
+        string csv = Path.Combine(_dir, "to-score.csv");
+        File.WriteAllText(csv, "lead_id,created_at,source\nA1,2024-01-02,web\nA2,2024-01-03,referral\n");
+        using var opened = LeadScorer.Open(adapterDir, Fixtures.Simd);
+        using var loaded = LeadScorer.Load(modelDir, adapterDir, Tokenizer.Value, device: Fixtures.Simd);
+        var leads = opened.ReadLeads(csv).Leads;
+        Assert.Equal(["A1", "A2"], leads.Select(l => l.Id));
+        var fromOpen = opened.ScoreBatch(leads);
+        var fromLoad = loaded.ScoreBatch(leads);
+        for (int i = 0; i < leads.Count; i++) Assert.Equal(fromLoad[i].Probability, fromOpen[i].Probability, 6);
+        string missing = Path.Combine(_dir, "no-such-adapter");
+        Assert.Contains(missing, Assert.Throws<DirectoryNotFoundException>(() => LeadScorer.Open(missing, Fixtures.Simd)).Message);
+    }
+
     [Fact]
     public void TrainScoreEvaluateWritesTheReport()
     {
