@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
+using nietras.SeparatedValues;
 using LeadEngine.Training;
 
 using LeadEngine.Engine;
@@ -20,7 +20,10 @@ public static class LeadDataReader
     /// <summary>The columns that are not features: identity, time, outcomes and the dialogue.</summary>
     public static readonly IReadOnlySet<string> Reserved = new HashSet<string>(["lead_id", "created_at", "converted", "stage", "call_seconds", "dialogue"]);
 
-    /// <summary>Reads <paramref name="path"/> (.csv, or .jsonl/.json for JSON Lines).</summary>
+    /// <summary>
+    /// Reads <paramref name="path"/>: .csv (any of comma, semicolon, tab), .parquet (a CRM or warehouse export;
+    /// errors name the row number where a CSV's name the line), else JSON Lines.
+    /// </summary>
     /// <param name="path">The file.</param>
     /// <param name="funnel">Stages are checked against it.</param>
     /// <param name="requireOutcome">True for training/eval data (converted and stage required); false for leads to score.</param>
@@ -29,7 +32,12 @@ public static class LeadDataReader
     public static LeadDataSet Read(string path, FunnelConfig funnel, bool requireOutcome, bool skipBadRows = false, LeadColumns? columns = null)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found");
-        var rows = (path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? CsvRows(path) : JsonRows(path)).ToList();
+        var rows = (Path.GetExtension(path).ToLowerInvariant() switch
+        {
+            ".csv" => CsvRows(path),
+            ".parquet" => ParquetRows(path),
+            _ => JsonRows(path),
+        }).ToList();
         var header = rows.Where(r => r.Fields is not null).SelectMany(r => r.Fields!.Select(f => f.Key)).ToHashSet(StringComparer.Ordinal);
         var notes = new List<string>();
         var mapping = (columns ?? LeadColumns.Standard).ForHeader(path, header, requireOutcome, notes);
@@ -163,104 +171,80 @@ public static class LeadDataReader
         _ => value.GetRawText(),
     };
 
+    /// <summary>
+    /// CSV rows through Sep (RFC 4180; the separator is detected from the header, so comma, semicolon and tab
+    /// exports all read). Sep does the splitting; what it accepts silently and a lead file must not have is
+    /// checked here: a quoted field that never closes, a column listed twice, rows with another field count.
+    /// </summary>
     private static IEnumerable<(int Line, List<KeyValuePair<string, string?>>? Fields, LeadDataException? Error)> CsvRows(string path)
     {
-        char separator = Separator(File.ReadLines(path).FirstOrDefault() ?? "");
-        using var reader = new StreamReader(path, Encoding.UTF8);
-        int line = 1;
-        var header = ReadRecord(reader, separator, ref line, out int headerLine);
-        if (header is null) yield break;
-        if (header.Count > 0 && header[0].StartsWith('\uFEFF')) header[0] = header[0][1..];
+        using var reader = Sep.Reader(o => o with { DisableColCountCheck = true }).FromFile(path);
+        var header = reader.Header.ColNames
+            .Select(name => Unquote(name) ?? throw new LeadDataException(path, 1, null, "quoted column name in the header never closes")).ToList();
+        if (header.Count == 0) yield break;
+        if (header[0].StartsWith('\uFEFF')) header[0] = header[0][1..];
         var duplicate = header.GroupBy(h => h).FirstOrDefault(g => g.Count() > 1);
-        if (duplicate is not null) throw new LeadDataException(path, headerLine, duplicate.Key, "column listed twice in the header");
-        while (true)
+        if (duplicate is not null) throw new LeadDataException(path, 1, duplicate.Key, "column listed twice in the header");
+        foreach (var row in reader)
         {
-            List<string>? record;
-            int start;
-            LeadDataException? error = null;
-            try
+            int line = row.LineNumberFrom;
+            if (row.ColCount == 1 && row[0].Span.IsEmpty) continue;
+            if (row.ColCount != header.Count)
             {
-                record = ReadRecord(reader, separator, ref line, out start);
-            }
-            catch (FormatException e)
-            {
-                throw new LeadDataException(path, line, null, e.Message);
-            }
-            if (record is null) yield break;
-            if (record.Count == 1 && record[0].Length == 0) continue;
-            if (record.Count != header.Count)
-                error = new LeadDataException(path, start, null, $"{record.Count} fields but the header has {header.Count}");
-            yield return (start, error is null ? header.Zip(record, (h, v) => new KeyValuePair<string, string?>(h, v)).ToList() : null, error);
-        }
-    }
-
-    /// <summary>The header's separator: whichever of comma, semicolon and tab it has most of outside quotes (comma when none).</summary>
-    private static char Separator(string header)
-    {
-        var counts = new Dictionary<char, int> { [','] = 0, [';'] = 0, ['\t'] = 0 };
-        bool quoted = false;
-        foreach (char c in header)
-        {
-            if (c == '"') quoted = !quoted;
-            else if (!quoted && counts.ContainsKey(c)) counts[c]++;
-        }
-        return counts.MaxBy(kv => kv.Value) is { Value: > 0 } best ? best.Key : ',';
-    }
-
-    /// <summary>One CSV record (RFC 4180), or null at end of file; <paramref name="line"/> advances past it.</summary>
-    private static List<string>? ReadRecord(StreamReader reader, char separator, ref int line, out int startLine)
-    {
-        startLine = line;
-        if (reader.Peek() < 0) return null;
-        var fields = new List<string>();
-        var field = new StringBuilder();
-        bool quoted = false, fieldStart = true;
-        while (true)
-        {
-            int c = reader.Read();
-            if (c < 0)
-            {
-                if (quoted) throw new FormatException($"quoted field opened on line {startLine} never closes");
-                fields.Add(field.ToString());
-                return fields;
-            }
-            char ch = (char)c;
-            if (quoted)
-            {
-                if (ch == '"')
-                {
-                    if (reader.Peek() == '"') { reader.Read(); field.Append('"'); }
-                    else quoted = false;
-                }
-                else
-                {
-                    if (ch == '\n') line++;
-                    field.Append(ch);
-                }
+                yield return (line, null, new LeadDataException(path, line, null, $"{row.ColCount} fields but the header has {header.Count}"));
                 continue;
             }
-            switch (ch)
-            {
-                case '"' when fieldStart:
-                    quoted = true;
-                    fieldStart = false;
-                    break;
-                case var _ when ch == separator:
-                    fields.Add(field.ToString());
-                    field.Clear();
-                    fieldStart = true;
-                    break;
-                case '\r':
-                    break;
-                case '\n':
-                    line++;
-                    fields.Add(field.ToString());
-                    return fields;
-                default:
-                    field.Append(ch);
-                    fieldStart = false;
-                    break;
-            }
+            var fields = new List<KeyValuePair<string, string?>>(header.Count);
+            for (int i = 0; i < header.Count; i++)
+                fields.Add(new(header[i], Unquote(row[i].Span) ?? throw new LeadDataException(path, line, header[i], $"quoted field opened on line {line} never closes")));
+            yield return (line, fields, null);
         }
+    }
+
+    /// <summary>
+    /// Parquet rows through Parquet.Net, every value as the text a CSV would hold: numbers invariant and
+    /// round-trip, booleans 1/0, timestamps ISO 8601 in UTC, nulls missing. The row number stands for the line.
+    /// </summary>
+    private static IEnumerable<(int Line, List<KeyValuePair<string, string?>>? Fields, LeadDataException? Error)> ParquetRows(string path)
+    {
+        Parquet.Serialization.DeserializationResult<Dictionary<string, object>> table;
+        try
+        {
+            using var stream = File.OpenRead(path);
+            table = Parquet.Serialization.ParquetSerializer.DeserializeUntypedAsync(stream).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)   // Parquet.Net documents no exception types
+        {
+            throw new LeadDataException(path, 0, null, $"not a Parquet file that can be read: {e.Message}");
+        }
+        var names = table.Schema.Fields.Select(f => f.Name).ToList();
+        int row = 0;
+        foreach (var values in table.Data)
+        {
+            row++;
+            yield return (row, names.Select(n => new KeyValuePair<string, string?>(n, values.TryGetValue(n, out var v) ? ParquetText(v) : null)).ToList(), null);
+        }
+    }
+
+    /// <summary>A Parquet value as a column's text (see <see cref="JsonFieldText"/> for the same rules on JSON).</summary>
+    private static string? ParquetText(object? value) => value switch
+    {
+        null => null,
+        string text => text,
+        bool flag => flag ? "1" : "0",
+        DateTime time => DateTime.SpecifyKind(time, time.Kind == DateTimeKind.Local ? DateTimeKind.Local : DateTimeKind.Utc).ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ss.FFFFFFFZ", CultureInfo.InvariantCulture),
+        DateTimeOffset time => time.ToString("o", CultureInfo.InvariantCulture),
+        DateOnly day => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        byte[] bytes => Convert.ToBase64String(bytes),
+        IFormattable number => number.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString(),
+    };
+
+    /// <summary>A raw CSV field without its quotes and with doubled quotes undone; null for a quoted field that does not close.</summary>
+    private static string? Unquote(ReadOnlySpan<char> raw)
+    {
+        if (raw.IsEmpty || raw[0] != '"') return raw.ToString();
+        if (raw.Length < 2 || raw[^1] != '"' || raw.Count('"') % 2 != 0) return null;
+        return raw[1..^1].ToString().Replace("\"\"", "\"", StringComparison.Ordinal);
     }
 }

@@ -90,6 +90,36 @@ public sealed class LeadDataReaderTests : IDisposable
         Assert.Null(lead.Stage);
     }
 
+    /// <summary>A Parquet export (typed columns, nulls) reads as the same leads a CSV holds; errors name the row.</summary>
+    [Fact]
+    public async Task ReadsParquetWithTypedColumnsAndNamesTheBadRow()
+    {
+        string path = Path.Combine(_dir, "export.parquet");
+        ParquetRow[] rows =
+        [
+            new("P1", new DateTime(2024, 3, 1, 10, 0, 0, DateTimeKind.Utc), 1, "order", 340.5, 41, "Berlin", true),
+            new("P2", new DateTime(2024, 3, 2, 0, 0, 0, DateTimeKind.Utc), 0, "lost", null, null, null, false),
+        ];
+        await Parquet.Serialization.ParquetSerializer.SerializeAsync(rows, path);
+        var data = LeadDataReader.Read(path, Funnel, requireOutcome: true);
+        Assert.Equal(["P1", "P2"], data.Leads.Select(l => l.Id));
+        var first = data.Leads[0];
+        Assert.Equal(new DateTimeOffset(2024, 3, 1, 10, 0, 0, TimeSpan.Zero), first.CreatedAt);
+        Assert.Equal((1, "order", 340.5), (first.Converted, first.Stage, first.CallSeconds));
+        Assert.Equal([new("age", "41"), new("city", "Berlin"), new KeyValuePair<string, string>("vip", "1")], first.Features);
+        Assert.Equal([new KeyValuePair<string, string>("vip", "0")], data.Leads[1].Features);
+
+        string bad = Path.Combine(_dir, "bad.parquet");
+        await Parquet.Serialization.ParquetSerializer.SerializeAsync([rows[0], rows[1] with { stage = "showroom" }], bad);
+        var e = Assert.Throws<LeadDataException>(() => LeadDataReader.Read(bad, Funnel, requireOutcome: true));
+        Assert.Equal((2, "stage"), (e.Line, e.Column));
+        string notParquet = Write("not.parquet", "lead_id,created_at");
+        Assert.StartsWith($"{notParquet}:0: not a Parquet file", Assert.Throws<LeadDataException>(() => LeadDataReader.Read(notParquet, Funnel, false)).Message);
+    }
+
+    /// <summary>A row of a typed Parquet export (property names are the column names).</summary>
+    private sealed record ParquetRow(string lead_id, DateTime created_at, int converted, string stage, double? call_seconds, int? age, string? city, bool vip);
+
     [Fact]
     public void UnclosedQuoteAndBadJsonAreReported()
     {
