@@ -179,7 +179,7 @@ internal static class LeadCommands
         var scores = LeadPipeline.Score(modelDir, adapterDir, QwenTokenizer.ForModel(modelDir), device, test);
         var metrics = LeadPipeline.Evaluate([(AdapterRowName(adapterDir), scores)], train, test, funnel, report);
         Console.Write(EvaluationReport.Markdown(metrics, test.Count, test.Count(l => l.Converted == 1)));
-        Console.WriteLine($"report: {Path.Combine(report, "report.md")} (gains.svg, calibration.svg, report.json)");
+        Console.WriteLine($"report: {Path.Combine(report, "report.md")} (gains, lift, calibration and distribution as PNG and SVG, report.json)");
         return 0;
     }
 

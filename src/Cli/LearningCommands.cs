@@ -41,7 +41,7 @@ internal static class LearningCommands
             Console.WriteLine();
             Console.Write(report.Markdown());
         }
-        progress.WriteLine($"wrote {Path.Combine(outDir, "simulation.md")} (simulation.json, cumulative.svg); {clock.Elapsed.TotalSeconds:F0} s");
+        progress.WriteLine($"wrote {Path.Combine(outDir, "simulation.md")} (simulation.json, cumulative.png and .svg); {clock.Elapsed.TotalSeconds:F0} s");
         return 0;
     }
 

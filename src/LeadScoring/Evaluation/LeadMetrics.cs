@@ -116,6 +116,27 @@ public static class LeadMetrics
             count[b] > 0 ? sumP[b] / count[b] : double.NaN, count[b] > 0 ? sumY[b] / count[b] : double.NaN)).ToList();
     }
 
+    /// <summary>
+    /// Equal-count bins of the leads sorted by probability (the first <c>N mod bins</c> bins one lead larger), so
+    /// every bin holds predictions even when they all sit below a few percent; the edges are the bin's smallest and largest probability.
+    /// </summary>
+    public static IReadOnlyList<CalibrationBin> QuantileCalibrationBins(IReadOnlyList<double> probabilities, IReadOnlyList<int> labels, int bins = 10)
+    {
+        int n = Check(probabilities, labels);
+        var order = Enumerable.Range(0, n).OrderBy(i => probabilities[i]).ToArray();
+        var result = new List<CalibrationBin>();
+        int start = 0;
+        for (int b = 0; b < Math.Min(bins, n); b++)
+        {
+            int size = n / Math.Min(bins, n) + (b < n % Math.Min(bins, n) ? 1 : 0);
+            var members = order.AsSpan(start, size).ToArray();
+            result.Add(new CalibrationBin(probabilities[members[0]], probabilities[members[^1]], size,
+                members.Average(i => probabilities[i]), members.Average(i => (double)labels[i])));
+            start += size;
+        }
+        return result;
+    }
+
     /// <summary>Expected calibration error: Σ over bins of (count/N)·|mean predicted − observed rate|.</summary>
     public static double ExpectedCalibrationError(IReadOnlyList<double> probabilities, IReadOnlyList<int> labels, int bins = 10)
     {

@@ -92,16 +92,15 @@ public sealed class SimulationReport(SimulationOptions options, IReadOnlyList<Se
     private static string Interval(double low, double high, string format = "F1") =>
         double.IsNaN(low) ? "-" : string.Create(CultureInfo.InvariantCulture, $"[{low.ToString(format, CultureInfo.InvariantCulture)}, {high.ToString(format, CultureInfo.InvariantCulture)}]");
 
-    /// <summary>Writes <c>simulation.md</c>, <c>simulation.json</c> and <c>cumulative.svg</c> (mean cumulative conversions per policy by day).</summary>
+    /// <summary>Writes <c>simulation.md</c>, <c>simulation.json</c> and <c>cumulative.png</c> / <c>.svg</c> (mean cumulative conversions per policy by day).</summary>
     public void Write(string directory)
     {
         Directory.CreateDirectory(directory);
         AtomicFile.WriteAllText(Path.Combine(directory, "simulation.json"), Json());
-        AtomicFile.WriteAllText(Path.Combine(directory, "simulation.md"), "# Call-centre simulation\n\n" + Markdown() + "\n![cumulative conversions](cumulative.svg)\n");
-        var series = Policies.Select(p => (p.Name, Enumerable.Range(0, options.Days)
-            .Select(d => ((double)d + 1, seeds.Average(s => s.Policies.Single(x => x.Name == p.Name).CumulativeExpected[d]))).ToList())).ToList();
-        double top = series.Max(s => s.Item2[^1].Item2);
-        AtomicFile.WriteAllText(Path.Combine(directory, "cumulative.svg"), EvaluationReport.Chart("Cumulative expected conversions (mean over seeds)", "day",
-            "expected conversions", series, diagonal: false, xMax: options.Days, yMax: Math.Ceiling(top / 10) * 10));
+        AtomicFile.WriteAllText(Path.Combine(directory, "simulation.md"), "# Call-centre simulation\n\n" + Markdown() + "\n![cumulative conversions](cumulative.png)\n");
+        var days = Enumerable.Range(1, options.Days).Select(d => (double)d).ToList();
+        var series = Policies.Select(p => new ChartSeries(p.Name, days, Enumerable.Range(0, options.Days)
+            .Select(d => seeds.Average(s => s.Policies.Single(x => x.Name == p.Name).CumulativeExpected[d])).ToList())).ToList();
+        ReportCharts.Lines(directory, "cumulative", "Cumulative expected conversions (mean over seeds)", "day", "expected conversions", series);
     }
 }
