@@ -241,6 +241,16 @@ public sealed class LeadCliTests : IDisposable
         Assert.DoesNotContain('\r', stderr);
         Assert.Contains("scored 1200/1200 leads", stderr);
         Assert.StartsWith("1,", lines[1]);
+        // --explain: each score with its top reasons each way, as columns of the same file.
+        string few = Path.Combine(_dir, "few.csv"), explained = Path.Combine(_dir, "explained.csv");
+        File.WriteAllLines(few, File.ReadLines(data).Take(21));
+        (code, stdout, stderr) = CliRunner.Run("score", "--adapter", adapter, "--data", few, "--out", explained, "--explain", "--device", "cpu");
+        Assert.True(code == 0, stderr + stdout);
+        var rows = File.ReadAllLines(explained);
+        Assert.Equal("lead_id,probability,ranking_score,score,grade,p_yes,reasons_up,reasons_down", rows[0]);
+        Assert.Equal(21, rows.Length);
+        Assert.Contains(rows.Skip(1), r => System.Text.RegularExpressions.Regex.IsMatch(r, @"[a-z_.]+=[^;,]* [+-]\d\.\d{3}"));
+        Assert.Equal(lines[1].Split(',')[..6], rows[1].Split(',')[..6]);
         (code, stdout, stderr) = CliRunner.Run("eval", "--adapter", adapter, "--data", data, "--device", "cpu");
         Assert.True(code == 0, stderr + stdout);
         Assert.Contains(record.Scorer == LeadEngine.LeadScoring.TrainingRecord.StackedScorer ? "| LeadEngine (default: stacked) |" : "| LeadEngine (LLM heads) |", stdout);

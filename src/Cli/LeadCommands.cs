@@ -127,7 +127,7 @@ internal static class LeadCommands
         string modelDir = ModelDir(a, adapterDir);
         var funnel = Funnel(a, schema);
         var columns = Columns(a, schema);
-        bool skip = a.Flag("skip-bad-rows");
+        bool skip = a.Flag("skip-bad-rows"), explain = a.Flag("explain");
         var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
         a.RejectUnknown();
         var leads = LeadDataReader.Read(data, funnel, requireOutcome: false, skip, columns);
@@ -137,11 +137,17 @@ internal static class LeadCommands
         int done = 0;
         AtomicFile.WriteText(outPath, writer =>
         {
-            writer.WriteLine("lead_id,probability,ranking_score,score,grade,p_yes");
+            writer.WriteLine("lead_id,probability,ranking_score,score,grade,p_yes" + (explain ? ",reasons_up,reasons_down" : ""));
             foreach (var chunk in leads.Leads.Chunk(scorer.BatchSize * 4))
             {
-                foreach (var s in scorer.ScoreBatch(chunk))
-                    writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{s.LeadId},{s.Probability:G6},{s.RankingScore:G6},{s.Score},{s.Grade},{s.YesProbability:G6}"));
+                var explained = explain ? scorer.Explain(chunk) : null;
+                var scores = explained?.Select(e => e.Score).ToList() ?? scorer.ScoreBatch(chunk);
+                for (int i = 0; i < scores.Count; i++)
+                {
+                    var s = scores[i];
+                    string reasons = explained is null ? "" : $",{CsvField(Reasons(explained[i].Positive))},{CsvField(Reasons(explained[i].Negative))}";
+                    writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{s.LeadId},{s.Probability:G6},{s.RankingScore:G6},{s.Score},{s.Grade},{s.YesProbability:G6}{reasons}"));
+                }
                 int before = done;
                 done += chunk.Length;
                 double rate = done / clock.Elapsed.TotalSeconds;
@@ -155,6 +161,14 @@ internal static class LeadCommands
         Console.WriteLine($"wrote {done} scores to {outPath} ({done / clock.Elapsed.TotalSeconds:F1} leads/s; {leads.Skipped.Count} bad rows skipped)");
         return 0;
     }
+
+    /// <summary>Reasons as one field: <c>channel=referral +0.41; "Asked about financing." +0.22</c> (contributions in log-odds).</summary>
+    private static string Reasons(IReadOnlyList<ScoreReason> reasons) => string.Join("; ", reasons.Select(r =>
+        string.Create(CultureInfo.InvariantCulture, $"{(r.Kind == ScoreExplanations.FeatureKind ? $"{r.Name}={r.Value}" : $"\"{r.Name}\"")} {r.Contribution:+0.000;-0.000}")));
+
+    /// <summary>A CSV field, quoted when it holds a comma, quote or line break.</summary>
+    private static string CsvField(string text) =>
+        text.AsSpan().IndexOfAny(",\"\r\n") < 0 ? text : "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
     /// <summary>The eval row name of an adapter: LeadEngine and the model its probability comes from.</summary>
     private static string AdapterRowName(string adapterDir, string label = "LeadEngine") => TrainingRecord.Load(adapterDir)?.Scorer switch

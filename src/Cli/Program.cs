@@ -14,7 +14,8 @@ commands:
   selfcheck       forward on the bundled tiny Qwen2 model, checked against its golden outputs
   train           --model DIR --data FILE --out DIR [--funnel FILE] [--epochs 1] [--batch-size 16] [--lr 3e-3] [--rank 8]
                   [--loss-weights 1,0.5,0.2] [--skip-bad-rows]   LoRA + heads on the time-ordered first 70% of the leads
-  score           --model DIR --adapter DIR --data FILE --out scores.csv [--funnel FILE] [--skip-bad-rows]
+  score           --adapter DIR --data FILE --out scores.csv [--model DIR] [--funnel FILE] [--skip-bad-rows] [--explain]
+                  --explain adds reasons_up / reasons_down: the top 5 columns and dialogue sentences each way (occlusion)
   eval            --model DIR --adapter DIR --data FILE [--report DIR] [--funnel FILE]   report on the last 30% by time, with baselines
   forward         --model DIR (--ids "1 2 3" | --text "...")... [--device auto|cpu|cuda|opencl] [--json]
                   final-norm hidden state and full logits at each sequence's last token (one right-padded batch)
@@ -62,7 +63,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 }
 try
 {
-    var options = new CliArgs(args.Skip(1), "json", "tied", "recompute", "skip-bad-rows", "train", "no-head-features", "heads-only");
+    var options = new CliArgs(args.Skip(1), "json", "tied", "recompute", "skip-bad-rows", "train", "no-head-features", "heads-only", "explain");
     return args[0] switch
     {
         "demo" => LeadCommands.Demo(options),

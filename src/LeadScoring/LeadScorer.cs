@@ -160,6 +160,9 @@ public sealed class LeadScorer : IDisposable
     /// <summary>Scores one lead.</summary>
     public LeadScore Score(Lead lead) => ScoreBatch([lead])[0];
 
+    /// <summary>Scores leads with their top positive and negative reasons (<see cref="ScoreExplanations"/>: occlusion of each column and dialogue sentence).</summary>
+    public IReadOnlyList<LeadExplanation> Explain(IReadOnlyList<Lead> leads, int top = 5) => ScoreExplanations.Explain(this, leads, top);
+
     /// <summary>
     /// What the stacked tree model reads of the heads, per lead: the pointwise logit, the pairwise score and
     /// the LM's Yes − No logit (<see cref="HeadOutputNames"/>).

@@ -85,6 +85,12 @@ public static class SyntheticLeads
     /// <summary>The channels, in the order of their intent shifts (referral and walk-in carry most intent, marketplace least).</summary>
     public static IReadOnlyList<string> ChannelNames => Channels;
 
+    /// <summary>The dialogue phrases high intent makes likely.</summary>
+    public static IReadOnlyList<string> PositivePhrases => Positive;
+
+    /// <summary>The dialogue phrases of low intent.</summary>
+    public static IReadOnlyList<string> NegativePhrases => Negative;
+
     /// <summary>The models a lead can ask about.</summary>
     public static IReadOnlyList<string> ModelInterests => Models;
 

@@ -175,11 +175,44 @@ public sealed class LeadServer : IAsyncDisposable
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < leads.Count; i++)
             if (!seen.Add(leads[i].Id)) throw new RequestException(StatusCodes.Status400BadRequest, $"{items[i].Path}.lead_id", $"lead '{leads[i].Id}' appears twice in this request");
+        bool explain = context.Request.Query["explain"].ToString() switch
+        {
+            "" or "false" or "0" => false,
+            "true" or "1" => true,
+            var other => throw new RequestException(StatusCodes.Status400BadRequest, "explain", $"expected true or false, got '{other}'"),
+        };
         var (scorer, scores) = await ScoreOnCurrentAsync(leads, admit: true);
         string version = scorer.ModelVersion;
         await _store.RecordScoresAsync(leads.Zip(scores.Select(s => AsServed(s, version))).ToList(), DateTimeOffset.UtcNow, context.RequestAborted);
-        var bodies = scores.Select(s => ScoreBody(s, version)).ToList();
+        var bodies = explain
+            ? (await ExplainAsync(scorer, leads, context.RequestAborted)).Select(e => ExplainedBody(e, version)).ToList()
+            : scores.Select(s => ScoreBody(s, version)).ToList();
         return isList ? Results.Json(new { model_version = version, scores = bodies }, Json) : Results.Json(bodies[0], Json);
+    }
+
+    /// <summary>Reasons by occlusion: one forward pass per column and dialogue sentence, so off the batching queue.</summary>
+    private static async Task<IReadOnlyList<LeadExplanation>> ExplainAsync(LeadScorer scorer, IReadOnlyList<Lead> leads, CancellationToken cancel)
+    {
+        try
+        {
+            return await Task.Run(() => scorer.Explain(leads), cancel);
+        }
+        catch (ObjectDisposedException)
+        {
+            throw new RequestException(StatusCodes.Status503ServiceUnavailable, "$", "a new model version was promoted while explaining; retry");
+        }
+    }
+
+    private static object ExplainedBody(LeadExplanation e, string version)
+    {
+        static object Reason(ScoreReason r) => new { kind = r.Kind, name = r.Name, value = r.Value, contribution = r.Contribution };
+        var s = e.Score;
+        return new
+        {
+            lead_id = s.LeadId, probability = s.Probability, ranking_score = s.RankingScore, score = s.Score, grade = s.Grade.ToString(),
+            p_yes = s.YesProbability, model_version = version,
+            reasons_up = e.Positive.Select(Reason), reasons_down = e.Negative.Select(Reason),
+        };
     }
 
     private static ServedScore AsServed(LeadScore s, string version) => new(s.LeadId, version, s.Probability, s.RankingScore, s.Score, s.Grade);

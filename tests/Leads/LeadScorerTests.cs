@@ -79,6 +79,70 @@ public sealed class LeadScorerTests : IDisposable
         Assert.Contains(missing, Assert.Throws<DirectoryNotFoundException>(() => LeadScorer.Open(missing, Fixtures.Simd)).Message);
     }
 
+    /// <summary>
+    /// Explanations on the synthetic funnel, whose generative story says what drives conversion: the stage
+    /// snapshot, prior purchase, channel and budget carry intent, age and model interest none; positive
+    /// phrases come from high intent, negative ones from low. The score is a stacked model's (trees over the
+    /// columns, the dialogue's TF-IDF and the heads), as the default `train` makes it; each contribution is
+    /// the log-odds change of leaving that part out, and the true drivers outweigh the noise.
+    /// </summary>
+    [Fact]
+    public void ExplanationsFindTheGenerativeDriversAndAreTheOcclusionDeltas()
+    {
+        string modelDir = SmallModel(), adapterDir = Path.Combine(_dir, "explained");
+        using (var model = QwenModel.Load(modelDir, Fixtures.Simd))
+        using (var adapter = LoraAdapter.Create(model.Config, Fixtures.Simd, 2, 4, LoraAdapter.AllTargets, 1))
+        using (var heads = ScoreHeads.Create(model.Config, Fixtures.Simd, 1))
+        {
+            AdapterCheckpoint.Save(adapterDir, adapter, heads);
+        }
+        var (train, test) = TemporalSplit.Split(Leads(20000));
+        using (var heads = LeadScorer.Load(modelDir, adapterDir, Tokenizer.Value, device: Fixtures.Simd, batchSize: 64))
+            GbdtModel.Train(train, FunnelConfig.Automotive, extraInputs: LeadScorer.HeadOutputNames, extra: heads.HeadOutputs(train))
+                .Save(Path.Combine(adapterDir, LeadScorer.StackerDirectory));
+        using var scorer = LeadScorer.Load(modelDir, adapterDir, Tokenizer.Value, device: Fixtures.Simd, batchSize: 64);
+        Assert.True(scorer.Stacked);
+        var leads = test.Take(300).ToList();
+        var explained = scorer.Explain(leads, top: 3);
+        Assert.Equal(leads.Select(l => l.Id), explained.Select(e => e.Score.LeadId));
+        var plain = scorer.ScoreBatch(leads);
+        for (int i = 0; i < leads.Count; i++)
+        {
+            Assert.Equal(plain[i].Probability, explained[i].Score.Probability, 9);
+            Assert.True(explained[i].Positive.Count <= 3 && explained[i].Negative.Count <= 3);
+            Assert.All(explained[i].Positive, r => Assert.True(r.Contribution > 0));
+            Assert.All(explained[i].Negative, r => Assert.True(r.Contribution < 0));
+            Assert.Equal(explained[i].Positive.OrderByDescending(r => r.Contribution), explained[i].Positive);
+        }
+        // A contribution is the log-odds change of scoring the lead without that column.
+        var reason = explained.SelectMany(e => e.Positive.Concat(e.Negative).Select(r => (e, r))).First(x => x.r.Kind == ScoreExplanations.FeatureKind);
+        var lead = leads.Single(l => l.Id == reason.e.Score.LeadId);
+        double without = scorer.Score(lead with { Features = lead.Features.Where(f => f.Key != reason.r.Name).ToList() }).Probability;
+        static double Logit(double p) => Math.Log(p / (1 - p));
+        Assert.Equal(Logit(reason.e.Score.Probability) - Logit(without), reason.r.Contribution, 6);
+
+        // Over every part (top = all), the intent-carrying columns move scores more than the noise columns,
+        // and positive phrases raise scores while negative ones lower them.
+        var all = scorer.Explain(leads, top: 100).SelectMany(e => e.Positive.Concat(e.Negative)).ToList();
+        var columns = all.Where(r => r.Kind == ScoreExplanations.FeatureKind).GroupBy(r => r.Name)
+            .ToDictionary(g => g.Key, g => g.Sum(r => Math.Abs(r.Contribution)) / leads.Count);
+        double Weight(string name) => columns.GetValueOrDefault(name);
+        double drivers = new[] { "current_stage", "prior_customer", "channel", "budget_band" }.Average(Weight);
+        double noise = new[] { "age", "model_interest" }.Average(Weight);
+        string table = string.Join(", ", columns.Select(kv => $"{kv.Key} {kv.Value:F4}"));
+        // Measured: drivers 0.69 vs noise 0.34 on average; the stage snapshot 1.16 against age 0.38 and model interest 0.29.
+        Assert.True(drivers > 1.5 * noise, $"drivers {drivers:F4} vs noise {noise:F4}: {table}");
+        Assert.True(Weight("current_stage") > 2 * Math.Max(Weight("age"), Weight("model_interest")), $"the stage snapshot against the noise columns: {table}");
+        double Phrases(IEnumerable<string> phrases) => all.Where(r => r.Kind == ScoreExplanations.DialogueKind && phrases.Contains(r.Name))
+            .Select(r => r.Contribution).DefaultIfEmpty(0).Average();
+        double positive = Phrases(SyntheticLeads.PositivePhrases), negative = Phrases(SyntheticLeads.NegativePhrases);
+        Assert.True(positive > 0 && negative < 0, $"positive phrases {positive:F4}, negative phrases {negative:F4}; columns: {table}");
+    }
+
+    [Fact]
+    public void DialogueSpansAreSentencesAndTurns() =>
+        Assert.Equal(["Customer: hi.", "Is the EV in stock?", "Agent: yes!", "Two left"], ScoreExplanations.Spans("Customer: hi. Is the EV in stock?\nAgent: yes!  Two left"));
+
     [Fact]
     public void TrainScoreEvaluateWritesTheReport()
     {

@@ -71,6 +71,18 @@ public sealed class LeadServerTests(ServingFixture fixture) : IClassFixture<Serv
         Assert.Equal(expected[0].Probability, single.GetProperty("probability").GetDouble(), 6);
         Assert.Equal(run.Scorer.ModelVersion, single.GetProperty("model_version").GetString());
 
+        // ?explain=true: the same score with its reasons, each a column or dialogue sentence with its log-odds contribution.
+        using var explained = await run.Http.PostAsync("/v1/score?explain=true", Json(LeadJson(0)));
+        var withReasons = await Body(explained);
+        Assert.Equal(expected[0].Probability, withReasons.GetProperty("probability").GetDouble(), 6);
+        var up = withReasons.GetProperty("reasons_up").EnumerateArray().ToList();
+        var down = withReasons.GetProperty("reasons_down").EnumerateArray().ToList();
+        Assert.NotEmpty(up.Concat(down));
+        Assert.All(up, r => Assert.True(r.GetProperty("contribution").GetDouble() > 0));
+        Assert.All(down, r => Assert.True(r.GetProperty("contribution").GetDouble() < 0));
+        Assert.All(up.Concat(down), r => Assert.Contains(r.GetProperty("kind").GetString(), new[] { "feature", "dialogue" }));
+        await Refused(await run.Http.PostAsync("/v1/score?explain=maybe", Json(LeadJson(0))), HttpStatusCode.BadRequest, "explain", "expected true or false");
+
         using var list = await run.Http.PostAsync("/v1/score", Json("[" + string.Join(",", Enumerable.Range(1, 5).Select(LeadJson)) + "]"));
         var scores = (await Body(list)).GetProperty("scores").EnumerateArray().ToList();
         Assert.Equal(fixture.Leads.Skip(1).Take(5).Select(l => l.Id), scores.Select(s => s.GetProperty("lead_id").GetString()));

@@ -1,0 +1,85 @@
+using System.Text.RegularExpressions;
+
+namespace LeadEngine.LeadScoring;
+
+/// <summary>One reason for a score: a feature column or a dialogue span, and how far it moved the score.</summary>
+/// <param name="Kind"><see cref="ScoreExplanations.FeatureKind"/> or <see cref="ScoreExplanations.DialogueKind"/>.</param>
+/// <param name="Name">The column's name, or the span's text.</param>
+/// <param name="Value">The lead's value of the column; null for a span.</param>
+/// <param name="Contribution">logit(p) − logit(p with this left out), p the probability users get: positive raised the score.</param>
+public sealed record ScoreReason(string Kind, string Name, string? Value, double Contribution);
+
+/// <summary>A score with its strongest reasons each way (strongest first).</summary>
+public sealed record LeadExplanation(LeadScore Score, IReadOnlyList<ScoreReason> Positive, IReadOnlyList<ScoreReason> Negative);
+
+/// <summary>
+/// Reasons by occlusion, computed on the model itself and on the score users get: each feature column and
+/// each sentence of the dialogue is left out in turn (as a missing value: out of the prompt, out of the
+/// encoded columns, missing to the stacked trees), the lead is scored again, and the change in the
+/// probability's log-odds is that part's contribution. Exact for whichever model makes the probability
+/// (wide-and-deep heads or the stacked trees), at the cost of one forward pass per part, batched.
+/// </summary>
+public static partial class ScoreExplanations
+{
+    /// <summary>A reason that is a feature column.</summary>
+    public const string FeatureKind = "feature";
+
+    /// <summary>A reason that is a span of the dialogue.</summary>
+    public const string DialogueKind = "dialogue";
+
+    /// <summary>Contributions smaller than this (in log-odds) are no reason either way.</summary>
+    public const double Negligible = 1e-6;
+
+    /// <summary>Explains each lead with up to <paramref name="top"/> positive and <paramref name="top"/> negative reasons.</summary>
+    public static IReadOnlyList<LeadExplanation> Explain(LeadScorer scorer, IReadOnlyList<Lead> leads, int top = 5)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(top);
+        var variants = new List<Lead>();
+        var parts = new List<(int Lead, string Kind, string Name, string? Value)>();
+        for (int i = 0; i < leads.Count; i++)
+        {
+            var lead = leads[i];
+            variants.Add(lead);
+            for (int f = 0; f < lead.Features.Count; f++)
+            {
+                parts.Add((i, FeatureKind, lead.Features[f].Key, lead.Features[f].Value));
+                variants.Add(lead with { Features = [.. lead.Features.Take(f), .. lead.Features.Skip(f + 1)] });
+            }
+            var spans = Spans(lead.Dialogue);
+            for (int s = 0; s < spans.Count; s++)
+            {
+                parts.Add((i, DialogueKind, spans[s], null));
+                variants.Add(lead with { Dialogue = string.Join(" ", spans.Take(s).Concat(spans.Skip(s + 1))) is { Length: > 0 } rest ? rest : null });
+            }
+        }
+        var scores = scorer.ScoreBatch(variants);
+        var results = new List<LeadExplanation>(leads.Count);
+        int at = 0, part = 0;
+        for (int i = 0; i < leads.Count; i++)
+        {
+            var full = scores[at++];
+            var reasons = new List<ScoreReason>();
+            for (; part < parts.Count && parts[part].Lead == i; part++)
+                reasons.Add(new ScoreReason(parts[part].Kind, parts[part].Name, parts[part].Value, Logit(full.Probability) - Logit(scores[at++].Probability)));
+            results.Add(new LeadExplanation(full,
+                reasons.Where(r => r.Contribution > Negligible).OrderByDescending(r => r.Contribution).Take(top).ToList(),
+                reasons.Where(r => r.Contribution < -Negligible).OrderBy(r => r.Contribution).Take(top).ToList()));
+        }
+        return results;
+    }
+
+    /// <summary>The dialogue's sentences (split after . ! ? or at line breaks), the spans occlusion leaves out.</summary>
+    public static IReadOnlyList<string> Spans(string? dialogue) => string.IsNullOrWhiteSpace(dialogue)
+        ? []
+        : SentenceBreak().Split(dialogue).Select(s => s.Trim()).Where(s => s.Length > 0).ToList();
+
+    /// <summary>log(p / (1 − p)), with p kept off 0 and 1 so a saturated probability still compares.</summary>
+    private static double Logit(double p)
+    {
+        p = Math.Clamp(p, 1e-9, 1 - 1e-9);
+        return Math.Log(p / (1 - p));
+    }
+
+    [GeneratedRegex(@"(?<=[.!?])\s+|\r?\n+")]
+    private static partial Regex SentenceBreak();
+}
