@@ -76,9 +76,42 @@ public sealed class CliTests : IDisposable
         var (code, _, err) = Run("serve", "--model", Fixtures.ModelDir("tiny-qwen2-gqa-tied"), "--port", "0");
         Assert.Equal(2, code);
         Assert.Contains("--model needs --adapter", err);
-        var (help, stdout, _) = Run("--help");
+        var (help, stdout, _) = Run("serve", "--help");
         Assert.Equal(0, help);
         Assert.Contains("POST /v1/score, GET /v1/call-list?k=K, POST /v1/feedback", stdout);
+    }
+
+    /// <summary>The generated help lists every command once; usage errors exit 2 with the parser's words and where the help is.</summary>
+    [Fact]
+    public void HelpAndUsageErrors()
+    {
+        var (code, stdout, err) = Run("--help");
+        Assert.True(code == 0, err);
+        string[] commands = ["demo", "selfcheck", "train", "score", "eval", "prompt", "generate-leads", "forward", "tokenize", "inspect", "objective",
+            "train-batches", "generate-model", "profile", "export-onnx", "serve", "load-test", "simulate", "drift", "update", "versions", "rollback"];
+        var listed = stdout.Split('\n').Select(l => l.Trim().Split(' ')[0]).ToList();
+        foreach (string c in commands) Assert.Equal(1, listed.Count(l => l == c));
+
+        (code, stdout, _) = Run("score", "--help");
+        Assert.Equal(0, code);
+        Assert.Contains("--explain", stdout);
+        Assert.Contains("--label-column", stdout);
+
+        foreach (var (args, message) in new (string[], string)[]
+        {
+            (["score", "--adapter", "a", "--data", "d"], "--out"),                       // missing required option
+            (["train", "--data", "d", "--out", "o", "--epochs", "two"], "two"),          // not an integer
+            (["eval", "--adapter", "a", "--data", "d", "--colour", "red"], "--colour"),    // unknown option
+            (["fly"], "fly"),                                                             // unknown command
+            ([], "command"),                                                              // no command
+        })
+        {
+            (code, stdout, err) = Run(args);
+            Assert.True(code == 2, $"{string.Join(' ', args)}: exit {code}: {err}");
+            Assert.Contains(message, err);
+            Assert.Contains("--help", err);
+            Assert.DoesNotContain("   at ", err);
+        }
     }
 
     [Fact]
@@ -167,10 +200,10 @@ public sealed class TrainingCliTests : IDisposable
     public void TrainWritesACheckpointThatResumes()
     {
         string dir = Fixtures.ModelDir("tiny-qwen15-mha-untied"), batch = Path.Combine(dir, "golden.json"), outDir = Path.Combine(_dir, "run");
-        var (code, stdout, err) = CliRunner.Run("train", "--model", dir, "--batch", batch, "--out", outDir, "--steps", "2", "--rank", "2", "--device", "cpu");
+        var (code, stdout, err) = CliRunner.Run("train-batches", "--model", dir, "--batch", batch, "--out", outDir, "--steps", "2", "--rank", "2", "--device", "cpu");
         Assert.True(code == 0, err);
         Assert.Contains("step 2/2", stdout);
-        (code, stdout, err) = CliRunner.Run("train", "--model", dir, "--batch", batch, "--out", outDir, "--steps", "3", "--resume", outDir, "--device", "cpu");
+        (code, stdout, err) = CliRunner.Run("train-batches", "--model", dir, "--batch", batch, "--out", outDir, "--steps", "3", "--resume", outDir, "--device", "cpu");
         Assert.True(code == 0, err);
         Assert.Contains("step 3/3", stdout);
         Assert.DoesNotContain("step 1/3", stdout);

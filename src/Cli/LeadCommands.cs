@@ -15,7 +15,6 @@ internal static class LeadCommands
     {
         string path = a.Required("out");
         int count = a.Int("count", 20000), seed = a.Int("seed", 1);
-        a.RejectUnknown();
         SyntheticLeads.WriteCsv(path, count, seed);
         var data = LeadDataReader.Read(path, FunnelConfig.Automotive, requireOutcome: true);
         int positives = data.Leads.Count(l => l.Converted == 1);
@@ -30,7 +29,6 @@ internal static class LeadCommands
         string? funnelPath = a.Optional("funnel");
         int budget = a.Int("budget", 2000);
         string? modelDir = a.Optional("model");
-        a.RejectUnknown();
         var funnel = funnelPath is null ? FunnelConfig.Automotive : FunnelConfig.Load(funnelPath);
         var data = LeadDataReader.Read(path, funnel, requireOutcome: false);
         var lead = id is null ? data.Leads.FirstOrDefault() : data.Leads.FirstOrDefault(l => l.Id == id);
@@ -91,7 +89,6 @@ internal static class LeadCommands
         options = options with { Alpha = 2f * options.Rank };
         bool skip = a.Flag("skip-bad-rows"), headsOnly = a.Flag("heads-only");
         var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
-        a.RejectUnknown();
         var clock = Stopwatch.StartNew();
         var (train, test, read) = LeadPipeline.LoadAndSplit(data, funnel, skip, columns);
         Console.WriteLine($"{data}: {read.Leads.Count:N0} leads; training on the first {train.Count:N0} by time, {test.Count:N0} held out for eval");
@@ -129,7 +126,6 @@ internal static class LeadCommands
         var columns = Columns(a, schema);
         bool skip = a.Flag("skip-bad-rows"), explain = a.Flag("explain");
         var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
-        a.RejectUnknown();
         var leads = LeadDataReader.Read(data, funnel, requireOutcome: false, skip, columns);
         using var device = ComputeDevice.Open(kind);
         using var scorer = LeadScorer.Load(modelDir, adapterDir, QwenTokenizer.ForModel(modelDir), device: device);
@@ -187,7 +183,6 @@ internal static class LeadCommands
         var columns = Columns(a, schema);
         bool skip = a.Flag("skip-bad-rows");
         var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
-        a.RejectUnknown();
         var (train, test, _) = LeadPipeline.LoadAndSplit(data, funnel, skip, columns);
         using var device = ComputeDevice.Open(kind);
         var scores = LeadPipeline.Score(modelDir, adapterDir, QwenTokenizer.ForModel(modelDir), device, test);
@@ -201,7 +196,6 @@ internal static class LeadCommands
     {
         int count = a.Int("count", 20000), epochs = a.Int("epochs", 1);
         var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
-        a.RejectUnknown();
         var total = Stopwatch.StartNew();
         string root = BuiltInModel.Root, modelDir = BuiltInModel.EnsureModel(), data = BuiltInModel.EnsureLeads(count);
         var funnel = FunnelConfig.Automotive;

@@ -24,7 +24,6 @@ internal static class LearningCommands
         bool json = a.Flag("json");
         string outDir = a.Optional("out") ?? Path.Combine(BuiltInModel.Root, "simulation");
         var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
-        a.RejectUnknown();
         if (options.Exploration < 0) throw new UsageException("--exploration must be 0 or more");
         if (options.Days < 2 || options.Seeds < 1 || options.CallsPerDay < 2 || options.LeadsPerDay < 1 || options.HistoryDays < 1 || options.RetrainEvery < 1)
             throw new UsageException("--days needs 2 or more, --calls-per-day 2 or more, and --seeds, --leads-per-day, --history-days, --retrain-every 1 or more");
@@ -50,7 +49,6 @@ internal static class LearningCommands
         string db = a.Optional("db") ?? Path.Combine(a.Optional("adapter") ?? BuiltInModel.AdapterDirectory, "feedback.db");
         double currentDays = a.Double("current-days", 7), referenceDays = a.Double("reference-days", 28);
         bool json = a.Flag("json");
-        a.RejectUnknown();
         if (currentDays <= 0 || referenceDays <= 0) throw new UsageException("--current-days and --reference-days must be positive");
         if (!FeedbackStore.IsPostgres(db) && !File.Exists(db)) throw new FileNotFoundException($"{db}: no feedback store (serve creates it)");
         var until = DateTimeOffset.UtcNow;
@@ -89,7 +87,6 @@ internal static class LearningCommands
             Tolerance = a.Double("tolerance", 0.01), AttributionWindow = TimeSpan.FromDays(a.Double("window-days", 14)),
         };
         var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
-        a.RejectUnknown();
         if (options.HoldoutFraction is <= 0 or >= 1) throw new UsageException("--holdout must be between 0 and 1");
         ModelVersions versions;
         if (ModelVersions.Exists(home))
@@ -120,7 +117,6 @@ internal static class LearningCommands
     public static int Versions(CliArgs a)
     {
         string home = a.Required("home");
-        a.RejectUnknown();
         var versions = ModelVersions.Open(home);
         foreach (var v in versions.Versions)
             Console.WriteLine($"{(v.Id == versions.Current ? "*" : " ")} {v.Id}  {v.Status,-8}  from {v.Parent ?? "-",-5}  {v.CreatedAt:yyyy-MM-dd HH:mm}  {v.Note}");
@@ -131,7 +127,6 @@ internal static class LearningCommands
     {
         string home = a.Required("home");
         string? to = a.Optional("to");
-        a.RejectUnknown();
         var versions = ModelVersions.Open(home);
         string from = versions.Current;
         var target = versions.Rollback(to);

@@ -19,7 +19,6 @@ internal static class ProfileCommand
         int batch = a.Int("batch", 8), seqLen = a.Int("seq", 256), steps = a.Int("steps", 3), rank = a.Int("rank", 8);
         bool train = a.Flag("train");
         var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
-        a.RejectUnknown();
         if (batch < (train ? 2 : 1) || seqLen < 1 || steps < 1)
             throw new UsageException($"--batch must be at least {(train ? "2 (HPRO needs a pair)" : "1")}, --seq and --steps at least 1");
 
@@ -85,7 +84,6 @@ internal static class ProfileCommand
         string modelDir = RepositoryPaths.ModelOrPreset(a.Required("model")), outPath = a.Required("out");
         string? adapterDir = a.Optional("adapter");
         int maxSeq = a.Int("max-seq", 2048);
-        a.RejectUnknown();
         var prompts = new LeadScoring.PromptBuilder(QwenTokenizer.ForModel(modelDir));
         using var device = ComputeDevice.Open(DeviceKind.Cpu);
         LoraAdapter? adapter = null;

@@ -5,95 +5,25 @@ using LeadEngine.Engine;
 using LeadEngine.Engine.SafeTensors;
 using LeadEngine.Kernels;
 
-const string Usage = """
-usage: leadengine <command> [options]
-
-commands:
-  demo            the built-in default: synthetic funnel data, a tiny Qwen2 model with the real tokenizer, HPRO training
-                  on CPU, and the eval table beside a model without HPRO and both baselines [--count 20000] [--epochs 1]
-  selfcheck       forward on the bundled tiny Qwen2 model, checked against its golden outputs
-  train           --model DIR --data FILE --out DIR [--funnel FILE] [--epochs 1] [--batch-size 16] [--lr 3e-3] [--rank 8]
-                  [--loss-weights 1,0.5,0.2] [--skip-bad-rows]   LoRA + heads on the time-ordered first 70% of the leads
-  score           --adapter DIR --data FILE --out scores.csv [--model DIR] [--funnel FILE] [--skip-bad-rows] [--explain]
-                  --explain adds reasons_up / reasons_down: the top 5 columns and dialogue sentences each way (occlusion)
-  eval            --model DIR --adapter DIR --data FILE [--report DIR] [--funnel FILE]   report on the last 30% by time, with baselines
-  forward         --model DIR (--ids "1 2 3" | --text "...")... [--device auto|cpu|cuda|opencl] [--json]
-                  final-norm hidden state and full logits at each sequence's last token (one right-padded batch)
-  tokenize        --model DIR --text "..." [--json]   Qwen token ids (the model's tokenizer files, else weights/qwen-tokenizer)
-  inspect         --model DIR                         config, tensors, dtypes, parameters and memory
-  objective       --model DIR --adapter FILE|DIR --batch golden.json [--device ...] [--recompute] [--json]
-                  BCE, HPRO and LM losses of a batch and the L2 norm of the gradient of every trainable tensor
-  train           --model DIR --batch FILE [--batch FILE]... --out DIR [--eval-batch FILE]... [--steps 100]
-                  [--lr 1e-3] [--lora-ratio 20] [--rank 8] [--alpha 16] [--targets q_proj,...,down_proj]
-                  [--warmup 10] [--schedule cosine|linear|constant] [--accumulate 1] [--clip 1.0] [--weight-decay 0.01]
-                  [--loss-weights 1,0.5,0.2] [--eval-every 10] [--save-every 0] [--resume DIR] [--recompute] [--seed 1]
-                  train LoRA + score heads with BCE + HPRO + LM on golden-format batch files
-  generate-leads  --out FILE.csv [--count 20000] [--seed 1]   a synthetic automotive funnel dataset (see SyntheticLeads)
-  prompt          --data FILE [--lead ID] [--funnel FILE] [--budget 2000] [--model DIR]   the prompt of a lead and its token count
-  profile         --model DIR|qwen2.5-0.5b|qwen2.5-1.5b|qwen1.5-1.8b [--train] [--batch 8 --seq 256 --steps 3 --rank 8]
-                  [--device D]   per-kernel table (calls, ms, % of step, GFLOP/s, GB/s) of a scoring forward or a training step
-  export-onnx     --model DIR [--adapter DIR] --out FILE.onnx [--max-seq 2048]
-                  the scorer as a standard ONNX graph (adapter merged; weights in FILE.onnx.data) for ONNX Runtime
-  serve           [--port 8080] [--host 127.0.0.1] [--adapter DIR [--model DIR] | --home DIR] [--db PATH|CONNSTRING] [--batch-size 16]
-                  [--queue 1024] [--max-body-kb 1024] [--cooldown-hours 20] [--policy greedy|epsilon-greedy[:0.1]|softmax[:0.05]]
-                  [--update-every-hours H (with --home)] [--device D]   the scoring service (HTTP/JSON):
-                  POST /v1/score, GET /v1/call-list?k=K, POST /v1/feedback, GET /v1/leads/ID, /healthz, /metrics;
-                  without --adapter the built-in default; --db defaults to ADAPTER/feedback.db (SQLite), or a PostgreSQL connection string
-  load-test       --url http://127.0.0.1:PORT [--clients 4] [--seconds 10] [--feedback-share 0.25] [--data FILE]
-                  bounded loopback load test of a running service: throughput and p50/p95/p99 latency
-  simulate        [--days 30] [--seeds 3] [--leads-per-day 150] [--calls-per-day 30] [--drift 1] [--retrain-every 10]
-                  [--history-days 20] [--exploration 0.1] [--json] [--out DIR]   a call centre with drifting customers: random, funnel+recency,
-                  static, periodic retraining and continuous learning (Thompson sampling) compared over seeds, an A/B test,
-                  and off-policy estimates checked against the simulated truth
-  drift           [--db PATH|CONNSTRING | --adapter DIR] [--current-days 7] [--reference-days 28] [--json]
-                  drift of the served scores (population stability index) and of their calibration, last days vs before
-  update          --home DIR [--adapter DIR (first time)] [--db PATH|CONNSTRING] [--model DIR] [--epochs 1] [--lr 1e-3]
-                  [--holdout 0.2] [--tolerance 0.01] [--window-days 14]   a candidate warm-started from the current version on
-                  the store's new outcomes plus replay, promoted only if not worse on a temporal hold-out and off-policy
-  versions        --home DIR                          every version, which one serves, and why each was promoted or rejected
-  rollback        --home DIR [--to ID]                serve the previous promoted version (or ID) again
-  generate-model  --out DIR [--hidden 64 --layers 2 --heads 4 --kv-heads 2 --intermediate 176 --vocab 512]
-                  [--dtype bf16|f16|f32] [--tied] [--seed 1]   a Qwen2-architecture model with seeded random weights
-""";
-
-if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+var parse = LeadEngine.Cli.CommandLine.Build().Parse(args);
+// Usage errors (unknown command or option, a missing or mistyped value) exit 2 with the parser's words and
+// where the help is; --help itself is the parser's generated help, exit 0.
+string command = parse.CommandResult.Command.Name;
+string helpHint = parse.CommandResult.Command is System.CommandLine.RootCommand ? "leadengine --help" : $"leadengine {command} --help";
+if (parse.Errors.Count > 0)
 {
-    Console.Write(Usage);
-    return args.Length == 0 ? 2 : 0;
+    foreach (var error in parse.Errors) Console.Error.WriteLine($"leadengine: {error.Message}");
+    Console.Error.WriteLine($"usage: {helpHint}");
+    return 2;
 }
 try
 {
-    var options = new CliArgs(args.Skip(1), "json", "tied", "recompute", "skip-bad-rows", "train", "no-head-features", "heads-only", "explain");
-    return args[0] switch
-    {
-        "demo" => LeadCommands.Demo(options),
-        "selfcheck" => Commands.SelfCheck(options),
-        "score" => LeadCommands.Score(options),
-        "eval" => LeadCommands.Eval(options),
-        "forward" => Commands.Forward(options),
-        "tokenize" => Commands.Tokenize(options),
-        "inspect" => Commands.Inspect(options),
-        "objective" => TrainingCommands.Objective(options),
-        "train" => options.Has("data") ? LeadCommands.Train(options) : TrainingCommands.Train(options),
-        "generate-model" => Commands.GenerateModel(options),
-        "generate-leads" => LeadCommands.GenerateLeads(options),
-        "prompt" => LeadCommands.Prompt(options),
-        "profile" => ProfileCommand.Run(options),
-        "export-onnx" => ProfileCommand.ExportOnnx(options),
-        "serve" => ServeCommands.Serve(options),
-        "load-test" => ServeCommands.LoadTestCommand(options),
-        "simulate" => LearningCommands.Simulate(options),
-        "drift" => LearningCommands.Drift(options),
-        "update" => LearningCommands.Update(options),
-        "versions" => LearningCommands.Versions(options),
-        "rollback" => LearningCommands.Rollback(options),
-        _ => throw new UsageException($"unknown command '{args[0]}'"),
-    };
+    return parse.Invoke(new System.CommandLine.InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (UsageException e)
 {
     Console.Error.WriteLine($"leadengine: {e.Message}");
-    Console.Error.Write(Usage);
+    Console.Error.WriteLine($"usage: {helpHint}");
     return 2;
 }
 catch (Exception e) when (e is LeadEngine.LeadScoring.LeadDataException or LeadEngine.Feedback.FeedbackStoreException or SafeTensorsException or ModelConfigException or ArgumentException or FileNotFoundException
@@ -115,7 +45,6 @@ namespace LeadEngine.Cli
             var texts = a.All("text");
             bool json = a.Flag("json");
             var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
-            a.RejectUnknown();
             if (idTexts.Count + texts.Count == 0) throw new UsageException("forward needs at least one --ids or --text");
             var sequences = idTexts.Select(ParseIds).ToList();
             if (texts.Count > 0)
@@ -175,7 +104,6 @@ namespace LeadEngine.Cli
             string modelDir = a.Required("model");
             string text = a.Required("text");
             bool json = a.Flag("json");
-            a.RejectUnknown();
             var ids = QwenTokenizer.ForModel(modelDir).Encode(text);
             Console.WriteLine(json ? JsonSerializer.Serialize(ids) : string.Join(' ', ids));
             return 0;
@@ -184,7 +112,6 @@ namespace LeadEngine.Cli
         public static int Inspect(CliArgs a)
         {
             string modelDir = a.Required("model");
-            a.RejectUnknown();
             var c = QwenConfig.Load(modelDir);
             using var store = SafeTensorStore.Open(modelDir);
             var (dtype, parameters) = QwenModel.CheckTensors(store, c);
@@ -226,7 +153,6 @@ namespace LeadEngine.Cli
                 var other => throw new UsageException($"--dtype must be bf16, f16 or f32, got '{other}'"),
             };
             int seed = a.Int("seed", 1);
-            a.RejectUnknown();
             SyntheticModel.Write(outDir, config, dtype, seed);
             Console.WriteLine($"wrote {outDir}");
             return 0;
@@ -235,7 +161,6 @@ namespace LeadEngine.Cli
         public static int SelfCheck(CliArgs a)
         {
             var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
-            a.RejectUnknown();
             string modelDir = RepositoryPaths.DefaultModel();
             string goldenPath = Path.Combine(modelDir, "golden.json");
             var sequences = LeadEngine.Training.GoldenBatchFile.Read(goldenPath).Batch.Sequences;

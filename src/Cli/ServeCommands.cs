@@ -33,7 +33,6 @@ internal static class ServeCommands
         int batchSize = a.Int("batch-size", 16);
         double? updateHours = a.Has("update-every-hours") ? a.Double("update-every-hours", 24) : null;
         var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
-        a.RejectUnknown();
         if (updateHours is not null && home is null) throw new UsageException("--update-every-hours needs --home: updates make versions there");
         if (updateHours is <= 0) throw new UsageException("--update-every-hours must be positive");
         if (options.Port is < 0 or > 65535) throw new UsageException($"--port must be 0..65535, got {options.Port}");
@@ -81,7 +80,6 @@ internal static class ServeCommands
             FeedbackShare = a.Double("feedback-share", 0.25), Seed = a.Int("seed", 1),
         };
         string? data = a.Optional("data");
-        a.RejectUnknown();
         if (options.Clients < 1) throw new UsageException("--clients must be at least 1");
         var leads = LeadDataReader.Read(data ?? BuiltInModel.EnsureLeads(), FunnelConfig.Automotive, requireOutcome: false).Leads;
         Console.WriteLine($"load test: {options.Clients} clients for {options.Duration.TotalSeconds:F0} s against {options.Target} " +

@@ -18,7 +18,6 @@ internal static class TrainingCommands
         var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
         bool recompute = a.Flag("recompute");
         bool json = a.Flag("json");
-        a.RejectUnknown();
         var golden = GoldenBatchFile.Read(batchPath);
         using var device = ComputeDevice.Open(kind);
         using var model = QwenModel.Load(modelDir, device);
@@ -91,7 +90,6 @@ internal static class TrainingCommands
         string? resume = a.Optional("resume");
         bool recompute = a.Flag("recompute");
         var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
-        a.RejectUnknown();
         if (steps < 1 || accumulate < 1 || rank < 1) throw new UsageException("--steps, --accumulate and --rank must be positive");
 
         var train = batchFiles.Select(f => GoldenBatchFile.Read(f).Batch).ToList();
