@@ -98,16 +98,15 @@ internal static class LeadCommands
                 $"after contact it leaks the outcome (drop it with --drop {suspect.Column})");
         using var device = ComputeDevice.Open(kind);
         var tokenizer = QwenTokenizer.ForModel(modelDir);
-        var progress = new ProgressBar(Console.Out, !Console.IsOutputRedirected);
         if (headsOnly)
         {
-            LeadPipeline.TrainAndCalibrate(modelDir, tokenizer, device, train, funnel, options, outDir, progress.Report, columns: read.Columns);
-            progress.Line($"saved adapter, heads, optimizer state and score percentiles to {outDir} (pointwise head only, --heads-only) in {clock.Elapsed.TotalSeconds:F0} s");
+            ConsoleProgress.Run(progress => LeadPipeline.TrainAndCalibrate(modelDir, tokenizer, device, train, funnel, options, outDir, progress.Report, columns: read.Columns));
+            Console.WriteLine($"saved adapter, heads, optimizer state and score percentiles to {outDir} (pointwise head only, --heads-only) in {clock.Elapsed.TotalSeconds:F0} s");
             return 0;
         }
-        var record = LeadPipeline.TrainAndSelect(modelDir, tokenizer, device, train, funnel, options, outDir, progress.Line, progress.Report, read.Columns);
-        progress.Line($"validation on the latest {record.ValidationLeads:N0} training leads:");
-        foreach (var v in record.Validation) Console.WriteLine($"  {v.Name}: AUC {v.Auc:F4}, Brier {v.Brier:F4}");
+        var record = ConsoleProgress.Run(progress => LeadPipeline.TrainAndSelect(modelDir, tokenizer, device, train, funnel, options, outDir, progress.Line, progress.Report, read.Columns));
+        ConsoleTables.Write($"validation on the latest {record.ValidationLeads:N0} training leads", ["model", "AUC", "Brier"],
+            record.Validation.Select(v => new[] { v.Name, v.Auc.ToString("F4", CultureInfo.InvariantCulture), v.Brier.ToString("F4", CultureInfo.InvariantCulture) }));
         Console.WriteLine($"default model: {(record.Scorer == TrainingRecord.StackedScorer ? LeadPipeline.StackedCandidate : LeadPipeline.HeadsCandidate)}, because {record.Reason}");
         Console.WriteLine($"saved to {outDir} in {clock.Elapsed.TotalSeconds:F0} s (model {modelDir})");
         return 0;
@@ -131,7 +130,7 @@ internal static class LeadCommands
         using var scorer = LeadScorer.Load(modelDir, adapterDir, QwenTokenizer.ForModel(modelDir), device: device);
         var clock = Stopwatch.StartNew();
         int done = 0;
-        AtomicFile.WriteText(outPath, writer =>
+        ConsoleProgress.Run(progress => AtomicFile.WriteText(outPath, writer =>
         {
             writer.WriteLine("lead_id,probability,ranking_score,score,grade,p_yes" + (explain ? ",reasons_up,reasons_down" : ""));
             foreach (var chunk in leads.Leads.Chunk(scorer.BatchSize * 4))
@@ -146,14 +145,9 @@ internal static class LeadCommands
                 }
                 int before = done;
                 done += chunk.Length;
-                double rate = done / clock.Elapsed.TotalSeconds;
-                string line = $"scored {done}/{leads.Leads.Count} leads | {rate:F1} leads/s | ETA {TimeSpan.FromSeconds((leads.Leads.Count - done) / Math.Max(rate, 1e-9)):hh\\:mm\\:ss}";
-                // A terminal gets one updating line; a log file a line per tenth of the leads, never carriage returns.
-                if (!Console.IsErrorRedirected) Console.Error.Write("\r" + line);
-                else if (done == leads.Leads.Count || 10L * done / leads.Leads.Count > 10L * before / leads.Leads.Count) Console.Error.WriteLine(line);
+                progress.Count("scored", "leads", done, before, leads.Leads.Count, clock.Elapsed.TotalSeconds);
             }
-        });
-        if (!Console.IsErrorRedirected) Console.Error.WriteLine();
+        }), onError: true);
         Console.WriteLine($"wrote {done} scores to {outPath} ({done / clock.Elapsed.TotalSeconds:F1} leads/s; {leads.Skipped.Count} bad rows skipped)");
         return 0;
     }
@@ -187,7 +181,7 @@ internal static class LeadCommands
         using var device = ComputeDevice.Open(kind);
         var scores = LeadPipeline.Score(modelDir, adapterDir, QwenTokenizer.ForModel(modelDir), device, test);
         var metrics = LeadPipeline.Evaluate([(AdapterRowName(adapterDir), scores)], train, test, funnel, report);
-        Console.Write(EvaluationReport.Markdown(metrics, test.Count, test.Count(l => l.Converted == 1)));
+        ConsoleTables.Metrics(metrics, test.Count, test.Count(l => l.Converted == 1));
         Console.WriteLine($"report: {Path.Combine(report, "report.md")} (gains, lift, calibration and distribution as PNG and SVG, report.json)");
         return 0;
     }
@@ -216,17 +210,16 @@ internal static class LeadCommands
         {
             string outDir = Path.Combine(root, dir);
             var clock = Stopwatch.StartNew();
-            var progress = new ProgressBar(Console.Out, !Console.IsOutputRedirected);
             Console.WriteLine($"training {label}");
             var options = BuiltInModel.TrainingOptions(epochs, weights);
             if (select)
             {
-                var record = LeadPipeline.TrainAndSelect(modelDir, tokenizer, device, train, funnel, options, outDir, progress.Line, progress.Report);
+                var record = ConsoleProgress.Run(progress => LeadPipeline.TrainAndSelect(modelDir, tokenizer, device, train, funnel, options, outDir, progress.Line, progress.Report));
                 Console.WriteLine($"  default model: {record.Reason}");
             }
             else
             {
-                LeadPipeline.TrainAndCalibrate(modelDir, tokenizer, device, train, funnel, options, outDir, progress.Report);
+                ConsoleProgress.Run(progress => LeadPipeline.TrainAndCalibrate(modelDir, tokenizer, device, train, funnel, options, outDir, progress.Report));
             }
             var scores = LeadPipeline.Score(modelDir, outDir, tokenizer, device, test);
             Console.WriteLine($"  trained and scored in {clock.Elapsed.TotalSeconds:F0} s");
@@ -234,7 +227,7 @@ internal static class LeadCommands
         }
         var metrics = LeadPipeline.Evaluate(runs, train, test, funnel, Path.Combine(root, "report"));
         Console.WriteLine();
-        Console.Write(EvaluationReport.Markdown(metrics, test.Count, test.Count(l => l.Converted == 1)));
+        ConsoleTables.Metrics(metrics, test.Count, test.Count(l => l.Converted == 1));
         Console.WriteLine($"report with gains and calibration charts: {Path.Combine(root, "report", "report.md")}; total {total.Elapsed.TotalSeconds:F0} s");
         return 0;
     }

@@ -40,7 +40,7 @@ internal static class ServeCommands
         using var device = ComputeDevice.Open(kind);
         if (adapterDir is null)
         {
-            (modelDir, adapterDir) = BuiltInModel.EnsureAdapter(device, Console.WriteLine, new ProgressBar(Console.Out, !Console.IsOutputRedirected).Report);
+            (modelDir, adapterDir) = ConsoleProgress.Run(progress => BuiltInModel.EnsureAdapter(device, progress.Line, progress.Report));
         }
         else
         {

@@ -116,14 +116,16 @@ internal static class TrainingCommands
             });
             Console.WriteLine($"training LoRA r={adapter.Rank} alpha={adapter.Alpha} on {string.Join(",", adapter.Targets.Select(LoraAdapter.ShortName))} " +
                 $"({adapter.Parameters.Count:N0} parameters) + score heads; {train.Count} batch(es), device {device.Kind}; lr {lr:G3} (LoRA {lr / ratio:G3})");
-            var progress = new ProgressBar(Console.Out, !Console.IsOutputRedirected);
-            foreach (var report in trainer.Run(train, eval))
+            ConsoleProgress.Run(progress =>
             {
-                progress.Report(report);
-                if (report.Eval is { } e)
-                    progress.Line($"eval @ {report.Step}: total {e.Total:F4} (bce {e.Bce:F4}, hpro {e.Hpro:F4}, lm {e.Lm:F4})");
-            }
-            progress.Line($"saved adapter, heads and optimizer state to {outDir}");
+                foreach (var report in trainer.Run(train, eval))
+                {
+                    progress.Report(report);
+                    if (report.Eval is { } e)
+                        progress.Line($"eval @ {report.Step}: total {e.Total:F4} (bce {e.Bce:F4}, hpro {e.Hpro:F4}, lm {e.Lm:F4})");
+                }
+            });
+            Console.WriteLine($"saved adapter, heads and optimizer state to {outDir}");
         }
         return 0;
     }
@@ -136,35 +138,5 @@ internal static class TrainingCommands
             throw new UsageException($"--loss-weights must be three numbers bce,hpro,lm; got '{text}'");
         var w = parts.Select(p => double.Parse(p, CultureInfo.InvariantCulture)).ToArray();
         return new LossWeights(w[0], w[1], w[2]);
-    }
-}
-
-/// <summary>Training progress: step, bar, loss terms, gradient norm, tokens/s and ETA; one updating line on a terminal.</summary>
-internal sealed class ProgressBar(TextWriter output, bool interactive)
-{
-    private double _seconds;
-    private long _tokens;
-    private int _steps;
-
-    public void Report(TrainStepReport r)
-    {
-        _seconds += r.Seconds;
-        _tokens += r.Tokens;
-        _steps++;
-        double perStep = _seconds / _steps;
-        var eta = TimeSpan.FromSeconds(perStep * (r.TotalSteps - r.Step));
-        int filled = (int)Math.Round(20.0 * r.Step / r.TotalSteps);
-        string line = $"step {r.Step}/{r.TotalSteps} [{new string('#', filled)}{new string('.', 20 - filled)}] " +
-            $"loss {r.Loss.Total:F4} (bce {r.Loss.Bce:F4} hpro {r.Loss.Hpro:F4} lm {r.Loss.Lm:F4}) |g| {r.Optimizer.GradNorm:F3} " +
-            $"lr {r.Optimizer.HeadRate:E1} | {_tokens / Math.Max(_seconds, 1e-9):F0} tok/s | ETA {eta:hh\\:mm\\:ss}";
-        if (interactive) output.Write("\r" + line.PadRight(Console.IsOutputRedirected ? 0 : Math.Max(0, Console.WindowWidth - 1)));
-        else if (r.Step == 1 || r.Step == r.TotalSteps || r.Step % Math.Max(1, r.TotalSteps / 20) == 0) output.WriteLine(line);
-        if (interactive && r.Step == r.TotalSteps) output.WriteLine();
-    }
-
-    public void Line(string text)
-    {
-        if (interactive) output.WriteLine();
-        output.WriteLine(text);
     }
 }
