@@ -13,8 +13,12 @@ dotnet publish bench -c Release -r linux-x64 --self-contained -o "$out" --nologo
 dotnet publish tests -c Release -r linux-x64 --self-contained -o "$out" --nologo -v quiet
 # The ONNX Runtime package also drops its Windows native library; it is dead weight on Linux.
 find "$out" -maxdepth 1 -name '*.dll' -exec sh -c 'file "$1" | grep -q "MS Windows" && ! file "$1" | grep -q "Mono/.Net" && rm "$1"' _ {} \;
-# BenchmarkDotNet's disassembler (capstone) is only for its disassembly diagnoser, which the GPU run does not use.
-rm -f "$out/libcapstone.so"
+# Native libraries the GPU run never loads, dropped to stay under the carry limit: BenchmarkDotNet's
+# disassembler (capstone, for its disassembly diagnoser), the chart renderer (Skia, HarfBuzz: reports are
+# drawn on the CPU side), ML.NET's LDA, the standalone GC variants, LTTng tracing and the managed debugger.
+for lib in libcapstone libSkiaSharp libHarfBuzzSharp libLdaNative libclrgc libclrgcexp libcoreclrtraceptprovider libmscordbi libmscordaccore; do
+  rm -f "$out/$lib.so"
+done
 tar -C artifacts/publish -cf - linux-x64 | xz -T0 -6 > artifacts/leadengine-linux-x64.tar.xz
 bytes=$(stat -c %s artifacts/leadengine-linux-x64.tar.xz)
 echo "artifacts/leadengine-linux-x64.tar.xz: $((bytes / 1048576)) MiB"

@@ -22,6 +22,15 @@ public sealed class LeadScorerTests : IDisposable
         return dir;
     }
 
+    /// <summary>A seeded, untrained adapter and heads (alpha = 2·rank), with the model path recorded when <paramref name="recordModel"/>.</summary>
+    private static void SaveUntrainedAdapter(string modelDir, string adapterDir, int rank, bool recordModel = false)
+    {
+        using var model = QwenModel.Load(modelDir, Fixtures.Simd);
+        using var adapter = LoraAdapter.Create(model.Config, Fixtures.Simd, rank, 2 * rank, LoraAdapter.AllTargets, 1);
+        using var heads = ScoreHeads.Create(model.Config, Fixtures.Simd, 1);
+        AdapterCheckpoint.Save(adapterDir, adapter, heads, baseModel: recordModel ? modelDir : null);
+    }
+
     private IReadOnlyList<Lead> Leads(int count)
     {
         string csv = Path.Combine(_dir, $"leads{count}.csv");
@@ -33,12 +42,7 @@ public sealed class LeadScorerTests : IDisposable
     public void ConcurrentCallersGetTheSameScoresAsOne()
     {
         string modelDir = SmallModel(), adapterDir = Path.Combine(_dir, "adapter");
-        using (var model = QwenModel.Load(modelDir, Fixtures.Simd))
-        using (var adapter = LoraAdapter.Create(model.Config, Fixtures.Simd, 4, 8, LoraAdapter.AllTargets, 1))
-        using (var heads = ScoreHeads.Create(model.Config, Fixtures.Simd, 1))
-        {
-            AdapterCheckpoint.Save(adapterDir, adapter, heads);
-        }
+        SaveUntrainedAdapter(modelDir, adapterDir, rank: 4);
         var leads = Leads(24);
         using var scorer = LeadScorer.Load(modelDir, adapterDir, Tokenizer.Value, device: Fixtures.Simd, batchSize: 5);
         var sequential = scorer.ScoreBatch(leads);
@@ -60,12 +64,7 @@ public sealed class LeadScorerTests : IDisposable
     public void OpenFindsTheModelFromTheAdapterAndReadsLeadsWithItsMapping()
     {
         string modelDir = SmallModel(), adapterDir = Path.Combine(_dir, "adapter");
-        using (var model = QwenModel.Load(modelDir, Fixtures.Simd))
-        using (var adapter = LoraAdapter.Create(model.Config, Fixtures.Simd, 4, 8, LoraAdapter.AllTargets, 1))
-        using (var heads = ScoreHeads.Create(model.Config, Fixtures.Simd, 1))
-        {
-            AdapterCheckpoint.Save(adapterDir, adapter, heads, baseModel: modelDir);
-        }
+        SaveUntrainedAdapter(modelDir, adapterDir, rank: 4, recordModel: true);
         string csv = Path.Combine(_dir, "to-score.csv");
         File.WriteAllText(csv, "lead_id,created_at,source\nA1,2024-01-02,web\nA2,2024-01-03,referral\n");
         using var opened = LeadScorer.Open(adapterDir, Fixtures.Simd);
@@ -90,12 +89,7 @@ public sealed class LeadScorerTests : IDisposable
     public void ExplanationsFindTheGenerativeDriversAndAreTheOcclusionDeltas()
     {
         string modelDir = SmallModel(), adapterDir = Path.Combine(_dir, "explained");
-        using (var model = QwenModel.Load(modelDir, Fixtures.Simd))
-        using (var adapter = LoraAdapter.Create(model.Config, Fixtures.Simd, 2, 4, LoraAdapter.AllTargets, 1))
-        using (var heads = ScoreHeads.Create(model.Config, Fixtures.Simd, 1))
-        {
-            AdapterCheckpoint.Save(adapterDir, adapter, heads);
-        }
+        SaveUntrainedAdapter(modelDir, adapterDir, rank: 2);
         var (train, test) = TemporalSplit.Split(Leads(20000));
         using (var heads = LeadScorer.Load(modelDir, adapterDir, Tokenizer.Value, device: Fixtures.Simd, batchSize: 64))
             GbdtModel.Train(train, FunnelConfig.Automotive, extraInputs: LeadScorer.HeadOutputNames, extra: heads.HeadOutputs(train))
