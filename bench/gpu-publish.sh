@@ -19,7 +19,7 @@ find "$out" -maxdepth 1 -name '*.dll' -exec sh -c 'file "$1" | grep -q "MS Windo
 for lib in libcapstone libSkiaSharp libHarfBuzzSharp libLdaNative libclrgc libclrgcexp libcoreclrtraceptprovider libmscordbi libmscordaccore; do
   rm -f "$out/$lib.so"
 done
-tar -C artifacts/publish -cf - linux-x64 | xz -T0 -6 > artifacts/leadengine-linux-x64.tar.xz
+tar -C artifacts/publish -cf - linux-x64 | xz -T0 -9 > artifacts/leadengine-linux-x64.tar.xz
 bytes=$(stat -c %s artifacts/leadengine-linux-x64.tar.xz)
 echo "artifacts/leadengine-linux-x64.tar.xz: $((bytes / 1048576)) MiB"
 if (( bytes > 64 * 1048576 )); then echo "over the 64 MiB carry limit" >&2; exit 1; fi

@@ -73,6 +73,13 @@ internal static class CommandLine
             LearningCommands.Simulate, Int("days", "default 30"), Int("seeds", "default 3"), Int("seed", "first seed (default 1)"), Int("leads-per-day", "default 150"),
             Int("calls-per-day", "default 30"), Int("history-days", "default 20"), Int("retrain-every", "default 10"), Number("drift", "default 1"),
             Number("exploration", "default 0.1"), Model(), Switch("json", "JSON output"), Text("out", "report folder (default weights/demo/simulation)"), Device());
+        Add(root, "replay", "The simulator's replay mode over a real, time-ordered lead file: the same policies call K of each day's leads and learn only their logged outcomes; off-policy estimates from the continuous policy's logs beside the replayed values.",
+            LearningCommands.Replay, [Text("data", "the lead file (every lead with its outcome)", required: true), .. Mapping(),
+                Int("leads-per-day", "consecutive leads per day (default 400)"), Int("calls-per-day", "default 40"),
+                Number("history-share", "share of the file before day 1: the static scorer's training data (default 0.3)"),
+                Int("retrain-every", "days between the periodic policy's retrainings (default 10)"), Number("exploration", "Thompson draw scale (default 1)"),
+                Number("uniform-share", "share of the continuous policy's lists drawn uniformly, the logging support of the off-policy estimates (default 0.1)"),
+                Int("seed", "default 1"), Switch("json", "JSON output"), Text("out", "report folder (default weights/demo/replay)"), SkipBadRows()]);
         Add(root, "drift", "Drift of the served scores (population stability index) and of their calibration, last days vs before.", LearningCommands.Drift,
             Text("db", "SQLite path or PostgreSQL connection string"), Text("adapter", "adapter folder (its feedback.db)"), Number("current-days", "default 7"),
             Number("reference-days", "default 28"), Switch("json", "JSON output"));

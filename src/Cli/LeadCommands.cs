@@ -40,14 +40,14 @@ internal static class LeadCommands
         return 0;
     }
 
-    private static FunnelConfig Funnel(CliArgs a, LeadSchema? schema = null) =>
+    internal static FunnelConfig Funnel(CliArgs a, LeadSchema? schema = null) =>
         a.Optional("funnel") is { } path ? FunnelConfig.Load(path) : schema?.Funnel ?? FunnelConfig.Automotive;
 
     /// <summary>
     /// The column mapping: <c>--columns FILE.json</c>, else the adapter's (when scoring with one), else
     /// our names; then each <c>--X-column NAME</c> flag (<c>none</c>: the file has no such column) and <c>--drop a,b</c>.
     /// </summary>
-    private static LeadColumns Columns(CliArgs a, LeadSchema? schema = null)
+    internal static LeadColumns Columns(CliArgs a, LeadSchema? schema = null)
     {
         var columns = a.Optional("columns") is { } file ? LeadColumns.Load(file) : schema?.Columns ?? LeadColumns.Standard;
         string? Flag(string name, string? current) => a.Optional(name) is { } v ? (v == "none" ? null : v) : current;
@@ -67,7 +67,7 @@ internal static class LeadCommands
     private static string ModelDir(CliArgs a, string? adapterDir = null) =>
         a.Optional("model") ?? (adapterDir is not null ? LeadScorer.ModelFor(adapterDir) : BuiltInModel.EnsureModel());
 
-    private static void PrintNotes(LeadDataSet data)
+    internal static void PrintNotes(LeadDataSet data)
     {
         foreach (string note in data.Notes) Console.WriteLine($"  note: {note}");
         if (data.Skipped.Count > 0) Console.WriteLine($"  {data.Skipped.Count} bad rows skipped; the first: {data.Skipped[0].Message}");

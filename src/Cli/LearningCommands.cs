@@ -44,6 +44,34 @@ internal static class LearningCommands
         return 0;
     }
 
+    public static int Replay(CliArgs a)
+    {
+        string data = a.Required("data");
+        var options = new ReplayOptions
+        {
+            LeadsPerDay = a.Int("leads-per-day", 400), CallsPerDay = a.Int("calls-per-day", 40), HistoryShare = a.Double("history-share", 0.3),
+            RetrainEvery = a.Int("retrain-every", 10), Exploration = a.Double("exploration", 1.0), Seed = a.Int("seed", 1),
+            UniformShare = a.Double("uniform-share", 0.1),
+        };
+        bool json = a.Flag("json");
+        string outDir = a.Optional("out") ?? Path.Combine(BuiltInModel.Root, "replay");
+        if (options.CallsPerDay < 1 || options.LeadsPerDay <= options.CallsPerDay)
+            throw new UsageException("--calls-per-day must be at least 1 and below --leads-per-day");
+        if (options.HistoryShare is <= 0 or >= 1) throw new UsageException("--history-share must be between 0 and 1");
+        if (options.RetrainEvery < 1 || options.Exploration < 0) throw new UsageException("--retrain-every must be 1 or more and --exploration 0 or more");
+        if (options.UniformShare is <= 0 or > 1) throw new UsageException("--uniform-share must be in (0, 1]");
+        var funnel = LeadCommands.Funnel(a);
+        var read = LeadDataReader.Read(data, funnel, requireOutcome: true, a.Flag("skip-bad-rows"), LeadCommands.Columns(a));
+        var clock = Stopwatch.StartNew();
+        var progress = json ? Console.Error : Console.Out;
+        if (!json) LeadCommands.PrintNotes(read);
+        var result = Learning.Simulation.Replay.Run(read.Leads, funnel, options, line => progress.WriteLine($"[{clock.Elapsed:mm\\:ss}] {line}"));
+        Learning.Simulation.Replay.Write(outDir, result);
+        Console.Write(json ? Learning.Simulation.Replay.Json(result) + "\n" : "\n" + Learning.Simulation.Replay.Markdown(result));
+        progress.WriteLine($"wrote {Path.Combine(outDir, "replay.md")} (replay.json, cumulative.png and .svg); {clock.Elapsed.TotalSeconds:F0} s");
+        return 0;
+    }
+
     public static int Drift(CliArgs a)
     {
         string db = a.Optional("db") ?? Path.Combine(a.Optional("adapter") ?? BuiltInModel.AdapterDirectory, "feedback.db");

@@ -87,36 +87,43 @@ public sealed class GreedyPolicy : CallListPolicy
 }
 
 /// <summary>
-/// With probability ε the whole list is a uniform random K of the candidates (in random order),
-/// else the greedy top K: inclusion (1 − ε)·[in top K] + ε·K/N, exactly.
+/// With probability ε the whole list is a uniform random K of the candidates (in random order), else the
+/// inner policy's list: inclusion ε·K/N + (1 − ε)·(the inner policy's inclusion). Every candidate keeps a
+/// propensity of at least ε·K/N, so off-policy estimates of any other policy stay inside the logging
+/// support (a near-greedy Thompson posterior alone would give most leads none).
 /// </summary>
-public sealed class EpsilonGreedyPolicy(double epsilon) : CallListPolicy
+public class UniformMixturePolicy(CallListPolicy inner, double epsilon) : CallListPolicy
 {
     /// <summary>Share of lists chosen at random.</summary>
     public double Epsilon { get; } = epsilon is > 0 and <= 1 ? epsilon : throw new ArgumentOutOfRangeException(nameof(epsilon), "epsilon must be in (0, 1]");
 
     /// <inheritdoc />
-    public override string Name => $"epsilon-greedy({Epsilon.ToString(System.Globalization.CultureInfo.InvariantCulture)})";
+    public override string Name => $"{inner.Name}+uniform({Epsilon.ToString(System.Globalization.CultureInfo.InvariantCulture)})";
 
     /// <inheritdoc />
     public override CallList Choose(CandidateSet candidates, int k, Random rng)
     {
         int n = candidates.Count;
         k = Math.Min(k, n);
-        var top = TopK(candidates.Means, k);
-        int[] chosen;
+        var own = inner.Choose(candidates, k, rng);
+        IReadOnlyList<int> chosen = own.Chosen;
         if (rng.NextDouble() < Epsilon)
         {
             var all = Enumerable.Range(0, n).ToArray();
             rng.Shuffle(all);
             chosen = all[..k];
         }
-        else chosen = top;
         var inclusion = new double[n];
-        for (int i = 0; i < n; i++) inclusion[i] = Epsilon * k / n;
-        foreach (int i in top) inclusion[i] += 1 - Epsilon;
+        for (int i = 0; i < n; i++) inclusion[i] = Epsilon * k / n + (1 - Epsilon) * own.Inclusion[i];
         return new CallList(chosen, inclusion);
     }
+}
+
+/// <summary>Epsilon-greedy: the greedy top K, or with probability ε a uniform random K; inclusion (1 − ε)·[in top K] + ε·K/N, exactly.</summary>
+public sealed class EpsilonGreedyPolicy(double epsilon) : UniformMixturePolicy(new GreedyPolicy(), epsilon)
+{
+    /// <inheritdoc />
+    public override string Name => $"epsilon-greedy({Epsilon.ToString(System.Globalization.CultureInfo.InvariantCulture)})";
 }
 
 /// <summary>

@@ -18,9 +18,22 @@ public sealed class PolicyTests
         [["greedy"], ["epsilon-greedy:0.2"], ["softmax:0.05"], ["thompson"]];
 
     [Theory, MemberData(nameof(Policies))]
-    public void PropensitiesSumToTheListLengthAndMatchEmpiricalFrequencies(string name)
+    public void PropensitiesSumToTheListLengthAndMatchEmpiricalFrequencies(string name) => CheckPropensities(CallListPolicy.Parse(name));
+
+    /// <summary>Thompson sampling with a uniform share (the replay's logging policy): every lead keeps at least ε·K/N.</summary>
+    [Fact]
+    public void UniformMixtureKeepsEveryLeadInTheLoggingSupport()
     {
-        var policy = CallListPolicy.Parse(name);
+        var policy = new UniformMixturePolicy(new ThompsonPolicy(), 0.2);
+        CheckPropensities(policy);
+        var list = policy.Choose(Candidates(), 3, new Random(2));
+        Assert.All(list.Inclusion, p => Assert.True(p >= 0.2 * 3 / Means.Length - 1e-12));
+        Assert.Equal("thompson+uniform(0.2)", policy.Name);
+    }
+
+    private static void CheckPropensities(CallListPolicy policy)
+    {
+        string name = policy.Name;
         const int K = 3, Lists = 4000;
         var rng = new Random(11);
         var counts = new double[Means.Length];

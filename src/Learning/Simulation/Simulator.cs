@@ -225,14 +225,15 @@ public sealed class Simulator(SimulationOptions options, ComputeDevice device, A
     /// elsewhere) and learns from outcomes how far to trust it, how recency matters and what the
     /// hidden state's components add.
     /// </summary>
-    public static BayesianLinearHead NewHead(int dimension)
+    public static BayesianLinearHead NewHead(int dimension, int looseLeading = 3)
     {
         var mean = new double[dimension];
         mean[1] = 1;
         // Prior sd 0.1 per component and column weight (a whitened component's whole spread moves the
-        // reward by about ±0.3 at most), 0.32 on the intercept, p and p × days open; reward noise variance 0.05.
+        // reward by about ±0.3 at most), 0.32 on the first looseLeading weights (the intercept, p and, in
+        // the simulator, p × days open); reward noise variance 0.05.
         var precision = Enumerable.Repeat(100.0, dimension).ToArray();
-        precision[0] = precision[1] = precision[2] = 10;
+        for (int i = 0; i < Math.Min(looseLeading, dimension); i++) precision[i] = 10;
         return new BayesianLinearHead(mean, precision, noiseVariance: 0.05);
     }
 

@@ -1,0 +1,223 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using LeadEngine.Engine;
+using LeadEngine.LeadScoring;
+using LeadEngine.LeadScoring.Evaluation;
+using LeadEngine.Training;
+
+namespace LeadEngine.Learning.Simulation;
+
+/// <summary>Settings of a replay over a real, time-ordered lead file.</summary>
+public sealed record ReplayOptions
+{
+    /// <summary>Consecutive leads (in time order) that make one day's candidates.</summary>
+    public int LeadsPerDay { get; init; } = 400;
+    /// <summary>Calls a day: the list length every policy gets.</summary>
+    public int CallsPerDay { get; init; } = 40;
+    /// <summary>Share of the file, from the start, that is history: the static scorer's training data, before day 1.</summary>
+    public double HistoryShare { get; init; } = 0.3;
+    /// <summary>The periodic policy retrains its trees every this many days.</summary>
+    public int RetrainEvery { get; init; } = 10;
+    /// <summary>Scale of the continuous policy's posterior draws (Thompson sampling; 0 would be greedy).</summary>
+    public double Exploration { get; init; } = 1.0;
+    /// <summary>Share of the continuous policy's lists drawn uniformly, so that its logs support off-policy estimates of any policy.</summary>
+    public double UniformShare { get; init; } = 0.1;
+    /// <summary>Seed of the random and Thompson draws.</summary>
+    public int Seed { get; init; } = 1;
+}
+
+/// <summary>One policy over the replayed days: calls, conversions among them, and conversions by day (cumulative).</summary>
+public sealed record ReplayPolicy(string Name, int Calls, int Conversions, double[] Cumulative);
+
+/// <summary>A replay's results: every policy, the continuous policy's uplift over static, and the off-policy checks.</summary>
+public sealed record ReplayResult(ReplayOptions Options, int HistoryLeads, int Days, double HistoryRate, double ReplayRate,
+    IReadOnlyList<ReplayPolicy> Policies, (double Mean, double Low, double High) UpliftVsStatic, IReadOnlyList<OffPolicyCheck> OffPolicy);
+
+/// <summary>
+/// The simulator's replay mode: the same policies over a real, time-ordered lead file instead of the
+/// synthetic world. The file after its history share is cut into days of consecutive leads; each day every
+/// policy calls K of them and learns only the outcomes of the leads it called (what a call centre would
+/// have seen), and a call's outcome is the one the file logged. Policies: random, Funnel+Recency, static
+/// (LightGBM over the columns and the dialogue, trained once on the history), periodic (the same trees
+/// retrained every R days on the history plus its own calls), continuous (Thompson sampling over a Bayesian
+/// linear head on the static probability and the encoded columns, updated after every day of its own calls;
+/// a share of its lists is uniform, so that every lead keeps a logged propensity).
+/// The off-policy checks estimate the other policies' conversions per day from the continuous policy's
+/// logged lists and propensities alone (IPS, SNIPS, doubly robust with the static probability as the reward
+/// model), beside their replayed value: real outcomes, where the simulator's checks use simulated ones.
+/// </summary>
+public static class Replay
+{
+    /// <summary>Replays <paramref name="leads"/> (time-ordered, every one with its outcome).</summary>
+    public static ReplayResult Run(IReadOnlyList<Lead> leads, FunnelConfig funnel, ReplayOptions options, Action<string>? log = null)
+    {
+        if (leads.Any(l => l.Converted is null)) throw new ArgumentException("replay needs the logged outcome of every lead (a label column)");
+        var ordered = leads.OrderBy(l => l.CreatedAt).ToList();
+        int historyCount = (int)(ordered.Count * options.HistoryShare);
+        var history = ordered[..historyCount];
+        var days = ordered[historyCount..].Chunk(options.LeadsPerDay).Where(d => d.Length == options.LeadsPerDay).Select(d => d.ToList()).ToList();
+        if (history.Count < 100 || days.Count < 2)
+            throw new ArgumentException($"replay needs history and at least two days: {ordered.Count} leads give {history.Count} of history and {days.Count} days of {options.LeadsPerDay}");
+        int k = options.CallsPerDay;
+        log?.Invoke($"{history.Count:N0} history leads ({Rate(history):P2} converted), then {days.Count} days of {options.LeadsPerDay} leads, {k} calls a day");
+
+        var trees = GbdtModel.Train(history, funnel);
+        var staticScores = days.Select(d => trees.Predict(d)).ToList();
+        var encoder = LeadFeatureEncoder.Fit(history);
+        double[] Features(Lead lead, double p) => [1, p, .. encoder.Encode(lead)];
+
+        var policies = new List<ReplayPolicy>();
+        var rng = new Random(options.Seed);
+        policies.Add(Play("random", days, (_, day) => new CallList(Sample(day.Count, k, rng), Uniform(day.Count, k))));
+        policies.Add(Play("funnel_recency", days, (_, day) => Greedy(FunnelRecencyBaseline.Score(day, funnel), k)));
+        policies.Add(Play("static", days, (d, _) => Greedy(staticScores[d], k)));
+
+        var periodicSeen = new List<Lead>(history);
+        var periodicTrees = trees;
+        policies.Add(Play("periodic", days, (d, day) =>
+        {
+            if (d > 0 && d % options.RetrainEvery == 0)
+            {
+                periodicTrees = GbdtModel.Train(periodicSeen, funnel);
+                log?.Invoke($"day {d + 1}: periodic retrained on {periodicSeen.Count:N0} leads");
+            }
+            return Greedy(periodicTrees.Predict(day), k);
+        }, (_, day, called) => periodicSeen.AddRange(called.Select(i => day[i]))));
+
+        // Continuous: prior "the reward is the static probability", fitted on the history, then its own calls only.
+        var head = Simulator.NewHead(2 + encoder.Width, looseLeading: 2);
+        foreach (var (lead, p) in history.Zip(trees.Predict(history))) head.Update(Features(lead, p), lead.Converted!.Value);
+        var logged = new List<(int Day, CallList List)>();
+        var thompson = new UniformMixturePolicy(new ThompsonPolicy(), options.UniformShare);
+        policies.Add(Play("continuous", days, (d, day) =>
+        {
+            var x = day.Select((l, i) => Features(l, staticScores[d][i])).ToList();
+            var candidates = new CandidateSet(x.Select(v => head.Predict(v)).ToList(), r =>
+            {
+                var w = head.SampleWeights(r, options.Exploration);
+                return x.Select(v => BayesianLinearHead.Dot(w, v)).ToArray();
+            });
+            var list = thompson.Choose(candidates, k, rng);
+            logged.Add((d, list));
+            return list;
+        }, (d, day, called) =>
+        {
+            foreach (int i in called) head.Update(Features(day[i], staticScores[d][i]), day[i].Converted!.Value);
+        }));
+
+        var dailyStatic = Daily(policies.Single(p => p.Name == "static"));
+        var dailyContinuous = Daily(policies.Single(p => p.Name == "continuous"));
+        var uplift = Statistics.MeanInterval(dailyContinuous.Zip(dailyStatic, (c, s) => c - s).ToList());
+        double staticTotal = Math.Max(1, dailyStatic.Sum());
+        var checks = OffPolicyChecks(days, logged, staticScores, funnel, k);
+        return new ReplayResult(options, history.Count, days.Count, Rate(history), Rate(days.SelectMany(d => d).ToList()), policies,
+            (uplift.Mean * days.Count / staticTotal, uplift.Low * days.Count / staticTotal, uplift.High * days.Count / staticTotal), checks);
+    }
+
+    /// <summary>
+    /// Runs one policy over the days: <paramref name="choose"/> makes the day's list, <paramref name="learn"/>
+    /// then gets the indices it called (whose logged outcomes it may now know).
+    /// </summary>
+    private static ReplayPolicy Play(string name, List<List<Lead>> days, Func<int, List<Lead>, CallList> choose, Action<int, List<Lead>, IReadOnlyList<int>>? learn = null)
+    {
+        int calls = 0, conversions = 0;
+        var cumulative = new double[days.Count];
+        for (int d = 0; d < days.Count; d++)
+        {
+            var list = choose(d, days[d]);
+            calls += list.Chosen.Count;
+            conversions += list.Chosen.Sum(i => days[d][i].Converted!.Value);
+            cumulative[d] = conversions;
+            learn?.Invoke(d, days[d], list.Chosen);
+        }
+        return new ReplayPolicy(name, calls, conversions, cumulative);
+    }
+
+    private static double[] Daily(ReplayPolicy p) => p.Cumulative.Select((c, d) => c - (d == 0 ? 0 : p.Cumulative[d - 1])).ToArray();
+
+    private static CallList Greedy(IReadOnlyList<double> scores, int k) => new GreedyPolicy().Choose(new CandidateSet(scores), k, System.Random.Shared);
+
+    private static double[] Uniform(int count, int k) => Enumerable.Repeat(Math.Min(1.0, (double)k / count), count).ToArray();
+
+    private static int[] Sample(int count, int k, Random rng) => Enumerable.Range(0, count).OrderBy(_ => rng.Next()).Take(k).ToArray();
+
+    private static double Rate(IReadOnlyCollection<Lead> leads) => leads.Average(l => (double)l.Converted!.Value);
+
+    /// <summary>Off-policy estimates of the deterministic policies from the continuous policy's logged lists, beside their replayed value.</summary>
+    private static List<OffPolicyCheck> OffPolicyChecks(List<List<Lead>> days, List<(int Day, CallList List)> logged, List<double[]> staticScores,
+        FunnelConfig funnel, int k)
+    {
+        var targets = new (string Name, Func<int, double[]> Inclusion)[]
+        {
+            ("static", d => Greedy(staticScores[d], k).Inclusion),
+            ("random", d => Uniform(days[d].Count, k)),
+            ("funnel_recency", d => Greedy(FunnelRecencyBaseline.Score(days[d], funnel), k).Inclusion),
+        };
+        var checks = new List<OffPolicyCheck>();
+        foreach (var (name, inclusion) in targets)
+        {
+            var lists = new List<LoggedList>();
+            double truth = 0;
+            foreach (var (d, list) in logged)
+            {
+                var target = inclusion(d);
+                var day = days[d];
+                truth += target.Select((t, j) => t * day[j].Converted!.Value).Sum();
+                var items = list.Chosen.Select(i => new LoggedItem(list.Inclusion[i], target[i], day[i].Converted!.Value, staticScores[d][i])).ToList();
+                lists.Add(new LoggedList(items, target.Select((t, j) => t * staticScores[d][j]).Sum()));
+            }
+            checks.Add(new OffPolicyCheck(name, truth / logged.Count, OffPolicy.Ips(lists), OffPolicy.SelfNormalizedIps(lists), OffPolicy.DoublyRobust(lists)));
+        }
+        return checks;
+    }
+
+    /// <summary>The result as Markdown: the policies' table, the uplift and the off-policy checks.</summary>
+    public static string Markdown(ReplayResult r)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.AppendLine(string.Create(inv, $"{r.HistoryLeads:N0} history leads ({r.HistoryRate:P2} converted), then {r.Days} days of {r.Options.LeadsPerDay} leads ({r.ReplayRate:P2} converted), {r.Options.CallsPerDay} calls a day:"));
+        sb.AppendLine();
+        sb.AppendLine("| policy | calls | conversions | conversion rate of the calls |");
+        sb.AppendLine("| --- | ---: | ---: | ---: |");
+        foreach (var p in r.Policies) sb.AppendLine(string.Create(inv, $"| {p.Name} | {p.Calls:N0} | {p.Conversions:N0} | {(double)p.Conversions / Math.Max(1, p.Calls):P2} |"));
+        sb.AppendLine();
+        sb.AppendLine(string.Create(inv, $"Continuous vs static: {r.UpliftVsStatic.Mean:+0.0%;-0.0%} conversions ({r.UpliftVsStatic.Low:+0.0%;-0.0%}, {r.UpliftVsStatic.High:+0.0%;-0.0%} over days)."));
+        sb.AppendLine();
+        sb.AppendLine("Off-policy estimates of conversions per day from the continuous policy's logged lists, beside the replayed value:");
+        sb.AppendLine();
+        sb.AppendLine("| target | replayed | IPS | SNIPS | doubly robust |");
+        sb.AppendLine("| --- | ---: | --- | --- | --- |");
+        static string E(PolicyEstimate e, double truth) => string.Create(CultureInfo.InvariantCulture, $"{e.Value:F2} [{e.Low:F2}, {e.High:F2}]{(truth >= e.Low && truth <= e.High ? "" : " (outside)")}");
+        foreach (var c in r.OffPolicy)
+            sb.AppendLine(string.Create(inv, $"| {c.Target} | {c.TrueValue:F2} | {E(c.Ips, c.TrueValue)} | {E(c.SelfNormalizedIps, c.TrueValue)} | {E(c.DoublyRobust, c.TrueValue)} |"));
+        return sb.ToString();
+    }
+
+    /// <summary>The result as JSON (the policies with their conversions, the uplift, the off-policy checks).</summary>
+    public static string Json(ReplayResult r) => JsonSerializer.Serialize(new
+    {
+        history_leads = r.HistoryLeads, days = r.Days, leads_per_day = r.Options.LeadsPerDay, calls_per_day = r.Options.CallsPerDay,
+        policies = r.Policies.Select(p => new { name = p.Name, calls = p.Calls, conversions = p.Conversions }),
+        uplift_vs_static = new { mean = r.UpliftVsStatic.Mean, ci_low = r.UpliftVsStatic.Low, ci_high = r.UpliftVsStatic.High },
+        off_policy = r.OffPolicy.Select(c => new
+        {
+            target = c.Target, replayed = c.TrueValue,
+            ips = new { value = c.Ips.Value, low = c.Ips.Low, high = c.Ips.High },
+            snips = new { value = c.SelfNormalizedIps.Value, low = c.SelfNormalizedIps.Low, high = c.SelfNormalizedIps.High },
+            doubly_robust = new { value = c.DoublyRobust.Value, low = c.DoublyRobust.Low, high = c.DoublyRobust.High },
+        }),
+    }, new JsonSerializerOptions { WriteIndented = true });
+
+    /// <summary>Writes replay.md, replay.json and the cumulative conversions chart (PNG and SVG) into <paramref name="directory"/>.</summary>
+    public static void Write(string directory, ReplayResult r)
+    {
+        Directory.CreateDirectory(directory);
+        AtomicFile.WriteAllText(Path.Combine(directory, "replay.md"), "# Replay over a logged lead file\n\n" + Markdown(r) + "\n![cumulative conversions](cumulative.png)\n");
+        AtomicFile.WriteAllText(Path.Combine(directory, "replay.json"), Json(r));
+        var days = Enumerable.Range(1, r.Days).Select(d => (double)d).ToList();
+        ReportCharts.Lines(directory, "cumulative", "Replay: cumulative conversions among the calls", "day", "conversions",
+            r.Policies.Select(p => new ChartSeries(p.Name, days, p.Cumulative)).ToList(), legend: ScottPlot.Alignment.UpperLeft);
+    }
+}
