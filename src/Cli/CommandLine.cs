@@ -72,7 +72,8 @@ internal static class CommandLine
         Add(root, "simulate", "A call centre with drifting customers: random, funnel+recency, static, periodic retraining and continuous learning compared over seeds, an A/B test, and off-policy estimates checked against the simulated truth.",
             LearningCommands.Simulate, Int("days", "default 30"), Int("seeds", "default 3"), Int("seed", "first seed (default 1)"), Int("leads-per-day", "default 150"),
             Int("calls-per-day", "default 30"), Int("history-days", "default 20"), Int("retrain-every", "default 10"), Number("drift", "default 1"),
-            Number("exploration", "default 0.1"), Model(), Switch("json", "JSON output"), Text("out", "report folder (default weights/demo/simulation)"), Device());
+            Number("exploration", "default 0.1"), Number("uniform-share", "share of the continuous policy's lists drawn uniformly: the off-policy estimates' support (default 0: none)"),
+            Model(), Switch("json", "JSON output"), Text("out", "report folder (default weights/demo/simulation)"), Device());
         Add(root, "replay", "The simulator's replay mode over a real, time-ordered lead file: the same policies call K of each day's leads and learn only their logged outcomes; off-policy estimates from the continuous policy's logs beside the replayed values.",
             LearningCommands.Replay, [Text("data", "the lead file (every lead with its outcome)", required: true), .. Mapping(),
                 Int("leads-per-day", "consecutive leads per day (default 400)"), Int("calls-per-day", "default 40"),

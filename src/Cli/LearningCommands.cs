@@ -20,11 +20,13 @@ internal static class LearningCommands
             Days = a.Int("days", 30), Seeds = a.Int("seeds", 3), FirstSeed = a.Int("seed", 1), LeadsPerDay = a.Int("leads-per-day", 150),
             CallsPerDay = a.Int("calls-per-day", 30), HistoryDays = a.Int("history-days", 20), RetrainEvery = a.Int("retrain-every", 10),
             Drift = a.Double("drift", 1.0), Exploration = a.Double("exploration", 0.1), ModelDir = a.Optional("model"),
+            UniformShare = a.Double("uniform-share", 0),
         };
         bool json = a.Flag("json");
         string outDir = a.Optional("out") ?? Path.Combine(BuiltInModel.Root, "simulation");
         var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
         if (options.Exploration < 0) throw new UsageException("--exploration must be 0 or more");
+        if (options.UniformShare is < 0 or > 1) throw new UsageException("--uniform-share must be in [0, 1]");
         if (options.Days < 2 || options.Seeds < 1 || options.CallsPerDay < 2 || options.LeadsPerDay < 1 || options.HistoryDays < 1 || options.RetrainEvery < 1)
             throw new UsageException("--days needs 2 or more, --calls-per-day 2 or more, and --seeds, --leads-per-day, --history-days, --retrain-every 1 or more");
         var clock = Stopwatch.StartNew();

@@ -33,6 +33,12 @@ public sealed record SimulationOptions
     /// widest outliers), so the default explores at a tenth of it.
     /// </summary>
     public double Exploration { get; init; } = 0.1;
+    /// <summary>
+    /// Share of the continuous policy's lists drawn uniformly (<see cref="UniformMixturePolicy"/>), so that every
+    /// open lead keeps a logged propensity and the off-policy estimates of other policies have support; 0 (the
+    /// default): none. In this world 0.1 costs more conversions than it buys estimates (README, Continuous learning).
+    /// </summary>
+    public double UniformShare { get; init; }
     /// <summary>The model folder (the built-in default when null).</summary>
     public string? ModelDir { get; init; }
 }
@@ -296,7 +302,7 @@ public sealed class Simulator(SimulationOptions options, ComputeDevice device, A
         List<(Day Pool, CallList List, int Day)> logged)
     {
         var bayes = NewHead(features.Values.First().Length + 2);
-        var policy = new ThompsonPolicy();
+        CallListPolicy policy = options.UniformShare > 0 ? new UniformMixturePolicy(new ThompsonPolicy(), options.UniformShare) : new ThompsonPolicy();
         return Simulate("continuous", seed, world, arrivals, (day, pool, rng) =>
         {
             var x = pool.Open.Select(l => DecisionFeatures(features[l.Lead.Id], day - l.Day)).ToList();
