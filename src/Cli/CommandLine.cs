@@ -65,7 +65,7 @@ internal static class CommandLine
             Text("home", "versions folder (continuous learning)"), Text("db", "SQLite path or PostgreSQL connection string (default ADAPTER/feedback.db)"),
             Int("batch-size", "default 16"), Int("queue", "leads waiting at most (default 1024)"), Int("max-body-kb", "default 1024"),
             Number("cooldown-hours", "a called lead stays off the call list this long (default 20)"),
-            Text("policy", "greedy, epsilon-greedy[:0.1] or softmax[:0.05] (default greedy)"), Number("update-every-hours", "scheduled updates (with --home)"), Device());
+            Text("policy", "greedy, epsilon-greedy[:0.1], softmax[:0.05] or thompson (default greedy)"), Number("update-every-hours", "scheduled updates (with --home)"), Device());
         Add(root, "load-test", "Bounded loopback load test of a running service: throughput and p50/p95/p99 latency.", ServeCommands.LoadTestCommand,
             Text("url", "http://127.0.0.1:PORT", required: true), Int("clients", "default 4"), Number("seconds", "default 10"),
             Number("feedback-share", "share of requests that post feedback (default 0.25)"), Int("seed", "default 1"), Text("data", "lead file to send (default synthetic)"));

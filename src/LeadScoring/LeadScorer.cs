@@ -66,6 +66,9 @@ public sealed class LeadScorer : IDisposable
     /// <summary>Whether scores come from the stacked tree model (else from the pointwise head).</summary>
     public bool Stacked => _stacker is not null;
 
+    /// <summary>The encoder of the columns the heads read; null when they read the hidden state only.</summary>
+    public LeadFeatureEncoder? FeatureEncoder => _features;
+
     private LeadScorer(ComputeDevice device, bool ownsDevice, QwenModel model, LoraAdapter adapter, ScoreHeads heads, PromptBuilder prompts,
         string adapterDir, double[] percentiles, int batchSize, string modelVersion, LeadSchema? schema, LeadFeatureEncoder? features, GbdtModel? stacker)
     {

@@ -29,6 +29,9 @@ public abstract class CallListPolicy
     /// <summary>Chooses min(k, count) candidates and gives every candidate's inclusion probability.</summary>
     public abstract CallList Choose(CandidateSet candidates, int k, Random rng);
 
+    /// <summary>True when the policy draws from a posterior (<see cref="CandidateSet.SampleScores"/>): the service then keeps an <see cref="OutcomePosterior"/>.</summary>
+    public virtual bool NeedsPosterior => false;
+
     /// <summary>Posterior draws used to estimate the inclusion probability of the sampling policies.</summary>
     public const int PropensityDraws = 500;
 
@@ -101,6 +104,9 @@ public class UniformMixturePolicy(CallListPolicy inner, double epsilon) : CallLi
     public override string Name => $"{inner.Name}+uniform({Epsilon.ToString(System.Globalization.CultureInfo.InvariantCulture)})";
 
     /// <inheritdoc />
+    public override bool NeedsPosterior => inner.NeedsPosterior;
+
+    /// <inheritdoc />
     public override CallList Choose(CandidateSet candidates, int k, Random rng)
     {
         int n = candidates.Count;
@@ -166,6 +172,9 @@ public sealed class ThompsonPolicy : CallListPolicy
 {
     /// <inheritdoc />
     public override string Name => "thompson";
+
+    /// <inheritdoc />
+    public override bool NeedsPosterior => true;
 
     /// <inheritdoc />
     public override CallList Choose(CandidateSet candidates, int k, Random rng)

@@ -41,9 +41,12 @@ public sealed class LeadServer : IAsyncDisposable
     private readonly FeedbackStore _store;
     private readonly ServeOptions _options;
     private readonly ServerMetrics _metrics;
+    /// <summary>Thompson sampling's posterior, when the policy draws from one; fitted on the store's outcomes at start, then on each new one.</summary>
+    private readonly OutcomePosterior? _posterior;
 
     private LeadServer(LeadScorer scorer, FeedbackStore store, ServeOptions options)
     {
+        _posterior = options.Policy.NeedsPosterior ? new OutcomePosterior(scorer.FeatureEncoder) : null;
         _store = store;
         _options = options;
         _metrics = new ServerMetrics(scorer.ModelVersion, PolicyVersionOf(scorer));
@@ -74,6 +77,9 @@ public sealed class LeadServer : IAsyncDisposable
         var server = new LeadServer(scorer, store, options);
         try
         {
+            if (server._posterior is not null)
+                foreach (var e in (await store.EventsAsync(cancel)).Where(e => e.Kind.IsFinal()))
+                    await server.ObserveAsync(e, cancel);
             await server._app.StartAsync(cancel);
             return server;
         }
@@ -93,6 +99,16 @@ public sealed class LeadServer : IAsyncDisposable
 
     /// <summary>The scorer being served.</summary>
     public LeadScorer Scorer => Current.Scorer;
+
+    /// <summary>Final outcomes the Thompson posterior has learned; null without one.</summary>
+    public int? PosteriorObservations => _posterior?.Observations;
+
+    /// <summary>Teaches the posterior a final outcome, with the lead's columns and probability as the store last served them.</summary>
+    private async Task ObserveAsync(OutcomeEvent outcome, CancellationToken cancel)
+    {
+        if (await _store.LeadAsync(outcome.LeadId, cancel) is { } record)
+            _posterior!.Observe(StoredLead.FromJson(record.Fields), record.LastScore.Probability, Rewards.Of(outcome.Kind));
+    }
 
     /// <summary>
     /// Serves <paramref name="next"/> from now on (a promoted version): new requests go to it, the
@@ -246,7 +262,10 @@ public sealed class LeadServer : IAsyncDisposable
         }
         current.Sort((a, b) => a.Probability != b.Probability ? b.Probability.CompareTo(a.Probability) : string.CompareOrdinal(a.LeadId, b.LeadId));
         CallList list;
-        var probabilities = new CandidateSet(current.Select(s => s.Probability).ToList());
+        var fields = candidates.ToDictionary(c => c.LastScore.LeadId, c => c.Fields, StringComparer.Ordinal);
+        var probabilities = _posterior is null
+            ? new CandidateSet(current.Select(s => s.Probability).ToList())
+            : _posterior.Candidates(current.Select(s => (StoredLead.FromJson(fields[s.LeadId]), s.Probability)).ToList());
         if (_seeded is null) list = _options.Policy.Choose(probabilities, k, Random.Shared);
         else lock (_seeded) list = _options.Policy.Choose(probabilities, k, _seeded);
         var chosen = list.Chosen.Select(i => (Score: current[i], Propensity: list.Inclusion[i])).ToList();
@@ -285,6 +304,9 @@ public sealed class LeadServer : IAsyncDisposable
         {
             throw new RequestException(StatusCodes.Status409Conflict, $"{items[events.FindIndex(x => x.EventId == e.EventId)].Path}.event_id", e.Message);
         }
+        if (_posterior is not null)
+            foreach (var (e, status) in events.Zip(statuses))
+                if (status == EventStatus.Stored && e.Kind.IsFinal()) await ObserveAsync(e, context.RequestAborted);
         int stored = statuses.Count(s => s == EventStatus.Stored);
         _metrics.FeedbackEvents.WithLabels("stored").Inc(stored);
         _metrics.FeedbackEvents.WithLabels("duplicate").Inc(statuses.Count - stored);

@@ -21,7 +21,7 @@ public sealed record ServeOptions
     public int QueueCapacity { get; init; } = 1024;
     /// <summary>
     /// How call lists are chosen: <see cref="GreedyPolicy"/> (the K highest probabilities), or an
-    /// exploring policy (<see cref="EpsilonGreedyPolicy"/>, <see cref="SoftmaxPolicy"/>) whose
+    /// exploring policy (<see cref="EpsilonGreedyPolicy"/>, <see cref="SoftmaxPolicy"/>, <see cref="ThompsonPolicy"/> over an <see cref="OutcomePosterior"/>) whose
     /// propensities are logged with every recommendation.
     /// </summary>
     public CallListPolicy Policy { get; init; } = new GreedyPolicy();

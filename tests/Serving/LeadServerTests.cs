@@ -124,6 +124,50 @@ public sealed class LeadServerTests(ServingFixture fixture) : IClassFixture<Serv
         Assert.Single(await run.Store.EventsAsync());
     }
 
+    /// <summary>
+    /// Thompson sampling inside the service: lists drawn from the outcome posterior, with propensities that
+    /// sum to K over the open leads; final outcomes teach the posterior as they arrive (a duplicate does not),
+    /// and a restarted service learns them again from the store.
+    /// </summary>
+    [Fact]
+    public async Task ThompsonSamplingLearnsFromFinalOutcomes()
+    {
+        var db = await TestDatabases.CreateAsync("sqlite");
+        await using var _ = db;
+        var options = new ServeOptions { Policy = new ThompsonPolicy(), Seed = 3, Port = 0 };
+        string leadId;
+        await using (var store = await FeedbackStore.OpenAsync(db.Target))
+        {
+            using var scorer = fixture.Scorer();
+            await using var server = await LeadServer.StartAsync(scorer, store, options);
+            using var http = new HttpClient { BaseAddress = server.Address };
+            Assert.Equal(0, server.PosteriorObservations);
+            using (var scored = await http.PostAsync("/v1/score", Json("[" + string.Join(",", Enumerable.Range(0, 10).Select(LeadJson)) + "]")))
+                Assert.Equal(HttpStatusCode.OK, scored.StatusCode);
+            var body = await Body(await http.GetAsync("/v1/call-list?k=3"));
+            Assert.Equal($"thompson@{scorer.ModelVersion}", body.GetProperty("policy_version").GetString());
+            var listed = body.GetProperty("leads").EnumerateArray().ToList();
+            Assert.Equal(3, listed.Count);
+            Assert.All(listed, l => Assert.InRange(l.GetProperty("propensity").GetDouble(), 1e-9, 1));
+            var considered = await store.ListCandidatesAsync(body.GetProperty("list_id").GetString()!);
+            Assert.Equal(3, considered.Sum(c => c.Propensity), 9);
+
+            leadId = listed[0].GetProperty("lead_id").GetString()!;
+            object Outcome(string id, string kind) => new { event_id = id, lead_id = leadId, kind, at = "2025-02-01T10:00:00Z" };
+            using (await http.PostAsJsonAsync("/v1/feedback", new[] { Outcome("e1", "contacted") })) { }
+            Assert.Equal(0, server.PosteriorObservations);   // not final: nothing learned yet
+            using (await http.PostAsJsonAsync("/v1/feedback", new[] { Outcome("e2", "converted") })) { }
+            using (await http.PostAsJsonAsync("/v1/feedback", new[] { Outcome("e2", "converted") })) { }
+            Assert.Equal(1, server.PosteriorObservations);   // the duplicate is not learned twice
+        }
+        await using (var store = await FeedbackStore.OpenAsync(db.Target))
+        {
+            using var scorer = fixture.Scorer();
+            await using var restarted = await LeadServer.StartAsync(scorer, store, options);
+            Assert.Equal(1, restarted.PosteriorObservations);
+        }
+    }
+
     [Theory, MemberData(nameof(TestDatabases.Kinds), MemberType = typeof(TestDatabases))]
     public async Task AnExploringPolicyLogsItsPropensities(string kind)
     {
