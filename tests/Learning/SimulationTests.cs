@@ -32,6 +32,8 @@ public sealed class SimulationTests : IDisposable
         Assert.InRange(uplift.GetProperty("mean").GetDouble(), uplift.GetProperty("ci_low").GetDouble(), uplift.GetProperty("ci_high").GetDouble());
         Assert.Equal(2 * 4 * 2, root.GetProperty("ab_test").GetProperty("calls_per_arm").GetInt32());
         Assert.Equal(2 * 4, root.GetProperty("off_policy").GetArrayLength());
+        // From the random policy's logs: static, random (on-policy) and funnel+recency, per seed.
+        Assert.Equal(2 * 3, root.GetProperty("off_policy_from_random_logs").GetArrayLength());
         foreach (var file in new[] { "simulation.md", "simulation.json" }) Assert.True(File.Exists(Path.Combine(_dir, file)), file);
         Evaluation.ChartAssert.ShowsEverySeries(_dir, "cumulative", policies.Select(p => p.GetProperty("name").GetString()!));
     }

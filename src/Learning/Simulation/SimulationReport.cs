@@ -47,13 +47,16 @@ public sealed class SimulationReport(SimulationOptions options, IReadOnlyList<Se
             control_conversions = PooledAbTest.ControlConversions, treatment_conversions = PooledAbTest.TreatmentConversions,
             uplift = Nan(PooledAbTest.Uplift), z = PooledAbTest.Z, p_value = PooledAbTest.PValue,
         },
-        off_policy = seeds.SelectMany(s => s.OffPolicy.Select(c => new
-        {
-            seed = s.Seed, target = c.Target, true_value = c.TrueValue,
-            ips = Estimate(c.Ips), snips = Estimate(c.SelfNormalizedIps), doubly_robust = Estimate(c.DoublyRobust),
-        })),
+        off_policy = OffPolicyJson(s => s.OffPolicy),
+        off_policy_from_random_logs = OffPolicyJson(s => s.OffPolicyFromRandom),
         per_seed = seeds.Select(s => new { seed = s.Seed, conversions = s.Policies.ToDictionary(p => p.Name, p => p.Conversions) }),
     }, new JsonSerializerOptions { WriteIndented = true });
+
+    private IEnumerable<object> OffPolicyJson(Func<SeedResult, IReadOnlyList<OffPolicyCheck>> checks) => seeds.SelectMany(s => checks(s).Select(c => (object)new
+    {
+        seed = s.Seed, target = c.Target, true_value = c.TrueValue,
+        ips = Estimate(c.Ips), snips = Estimate(c.SelfNormalizedIps), doubly_robust = Estimate(c.DoublyRobust),
+    }));
 
     private static object Estimate(PolicyEstimate e) => new { value = e.Value, ci_low = e.Low, ci_high = e.High };
 
@@ -76,14 +79,22 @@ public sealed class SimulationReport(SimulationOptions options, IReadOnlyList<Se
         sb.AppendLine(c, $"A/B test (half the leads and calls each, pooled over seeds): static {ab.ControlConversions} vs continuous {ab.TreatmentConversions} conversions " +
             $"in {ab.CallsPerArm} calls per arm: {ab.Uplift:+0.0%;-0.0%}, z = {ab.Z:F2}, p = {ab.PValue:F4}.");
         sb.AppendLine();
-        sb.AppendLine("Off-policy estimates of conversions per day from the continuous policy's logged lists, beside each target's true value on the same open leads:");
+        OffPolicyTable(sb, "the continuous policy's logged lists", s => s.OffPolicy);
+        OffPolicyTable(sb, "the random policy's logged lists (every open lead with propensity K/N)", s => s.OffPolicyFromRandom);
+        return sb.ToString();
+    }
+
+    private void OffPolicyTable(StringBuilder sb, string source, Func<SeedResult, IReadOnlyList<OffPolicyCheck>> checks)
+    {
+        var c = CultureInfo.InvariantCulture;
+        sb.AppendLine(c, $"Off-policy estimates of conversions per day from {source}, beside each target's true value on the same open leads:");
         sb.AppendLine();
         sb.AppendLine("| seed | target | true | IPS | SNIPS | doubly robust |");
         sb.AppendLine("| ---: | --- | ---: | --- | --- | --- |");
         foreach (var s in seeds)
-            foreach (var check in s.OffPolicy)
+            foreach (var check in checks(s))
                 sb.AppendLine(c, $"| {s.Seed} | {check.Target} | {check.TrueValue:F2} | {Cell(check.Ips, check.TrueValue)} | {Cell(check.SelfNormalizedIps, check.TrueValue)} | {Cell(check.DoublyRobust, check.TrueValue)} |");
-        return sb.ToString();
+        sb.AppendLine();
     }
 
     private static string Cell(PolicyEstimate e, double truth) =>

@@ -86,7 +86,13 @@ public sealed record AbTest(string Control, string Treatment, int ControlConvers
 }
 
 /// <summary>One world's results.</summary>
-public sealed record SeedResult(int Seed, IReadOnlyList<PolicyRun> Policies, AbTest AbTest, IReadOnlyList<OffPolicyCheck> OffPolicy);
+/// <param name="Seed">The world's seed.</param>
+/// <param name="Policies">Every policy's run.</param>
+/// <param name="AbTest">Static vs continuous, half the leads and calls each.</param>
+/// <param name="OffPolicy">Estimates from the continuous policy's logs (exploration that earns: little support elsewhere).</param>
+/// <param name="OffPolicyFromRandom">Estimates from the random policy's logs (every open lead has propensity K/N: an exploration budget).</param>
+public sealed record SeedResult(int Seed, IReadOnlyList<PolicyRun> Policies, AbTest AbTest, IReadOnlyList<OffPolicyCheck> OffPolicy,
+    IReadOnlyList<OffPolicyCheck> OffPolicyFromRandom);
 
 /// <summary>
 /// Runs a call centre (<see cref="CallCentreWorld"/>) for each seed and compares the policies on
@@ -137,9 +143,17 @@ public sealed class Simulator(SimulationOptions options, ComputeDevice device, A
         {
             log?.Invoke($"seed {seed}: training the static scorer on {history.Count:N0} history leads");
             var (staticScores, features) = TrainAndScore(modelDir, tokenizer, history, future, Path.Combine(work, "static"), withFeatures: true);
+            var randomLogged = new List<(Day Pool, CallList List, int Day)>();
             var policies = new List<PolicyRun>
             {
-                Simulate("random", seed, world, arrivals, (day, pool, r) => Random(pool.Open.Count, r)),
+                Simulate("random", seed, world, arrivals, (day, pool, r) =>
+                {
+                    var chosen = Random(pool.Open.Count, r);
+                    double share = Math.Min(1.0, (double)options.CallsPerDay / pool.Open.Count);
+                    randomLogged.Add((new Day { Open = [.. pool.Open], TrueConversion = pool.TrueConversion },
+                        new CallList(chosen.Take(options.CallsPerDay).ToList(), Enumerable.Repeat(share, pool.Open.Count).ToArray()), day));
+                    return chosen;
+                }),
                 Simulate("funnel_recency", seed, world, arrivals, (day, pool, _) =>
                     CallListPolicy.TopK(FunnelRecencyBaseline.Score(pool.Open.Select(l => l.Lead).ToList(), _funnel), options.CallsPerDay)),
                 Simulate("static", seed, world, arrivals, (day, pool, _) =>
@@ -151,9 +165,10 @@ public sealed class Simulator(SimulationOptions options, ComputeDevice device, A
             policies.Add(Continuous(seed, world, arrivals, features, logged));
             policies.Add(Simulate("oracle", seed, world, arrivals, (day, pool, _) => CallListPolicy.TopK(pool.TrueConversion, options.CallsPerDay)));
             var ab = AbTest(seed, world, arrivals, staticScores, features);
-            var checks = OffPolicyChecks(seed, world, logged, staticScores, features);
+            var checks = OffPolicyChecks(seed, world, logged, staticScores, features, "continuous");
+            var fromRandom = OffPolicyChecks(seed, world, randomLogged, staticScores, features, logging: null);
             log?.Invoke($"seed {seed}: " + string.Join(", ", policies.Select(p => $"{p.Name} {p.Conversions}")));
-            return new SeedResult(seed, policies, ab, checks);
+            return new SeedResult(seed, policies, ab, checks, fromRandom);
         }
         finally
         {
@@ -335,13 +350,14 @@ public sealed class Simulator(SimulationOptions options, ComputeDevice device, A
     }
 
     /// <summary>
-    /// Off-policy estimates of other policies' conversions per day from the continuous policy's
-    /// logged lists (reward: converted or not), beside their true value on the same open leads.
+    /// Off-policy estimates of the policies' conversions per day from one policy's logged lists (reward:
+    /// converted or not), beside their true value on the same open leads: static, random and funnel+recency,
+    /// and the logging policy itself when <paramref name="logging"/> names it (on-policy, its own propensities).
     /// </summary>
     private List<OffPolicyCheck> OffPolicyChecks(int seed, CallCentreWorld world, List<(Day Pool, CallList List, int Day)> logged,
-        Dictionary<string, double> staticScores, Dictionary<string, double[]> features)
+        Dictionary<string, double> staticScores, Dictionary<string, double[]> features, string? logging)
     {
-        // Doubly robust's reward model: conversion regressed on the continuous policy's features over every logged call.
+        // Doubly robust's reward model: conversion regressed on the decision features over every logged call.
         bool Converted(SimulatedLead lead, int day) => world.Call(lead, day, Outcomes(seed, lead, day)).Kind == OutcomeKind.Converted;
         var model = NewHead(features.Values.First().Length + 2);
         foreach (var (pool, list, day) in logged)
@@ -352,13 +368,13 @@ public sealed class Simulator(SimulationOptions options, ComputeDevice device, A
             Predicted: d.Pool.Open.Select(l => Math.Clamp(model.Predict(DecisionFeatures(features[l.Lead.Id], d.Day - l.Day)), 0, 1)).ToArray(),
             Converted: d.List.Chosen.ToDictionary(i => i, i => Converted(d.Pool.Open[i], d.Day) ? 1.0 : 0.0))).ToList();
         double[] Greedy(IReadOnlyList<double> scores) => new GreedyPolicy().Choose(new CandidateSet(scores), options.CallsPerDay, System.Random.Shared).Inclusion;
-        var targets = new (string Name, Func<Day, CallList, double[]> Inclusion)[]
+        var targets = new List<(string Name, Func<Day, CallList, double[]> Inclusion)>
         {
             ("static", (pool, _) => Greedy(pool.Open.Select(l => staticScores[l.Lead.Id]).ToList())),
             ("random", (pool, _) => Enumerable.Repeat(Math.Min(1.0, (double)options.CallsPerDay / pool.Open.Count), pool.Open.Count).ToArray()),
             ("funnel_recency", (pool, _) => Greedy(FunnelRecencyBaseline.Score(pool.Open.Select(l => l.Lead).ToList(), _funnel))),
-            ("continuous", (_, list) => list.Inclusion),
         };
+        if (logging is not null) targets.Add((logging, (_, list) => list.Inclusion));
         var checks = new List<OffPolicyCheck>();
         foreach (var (name, inclusion) in targets)
         {
