@@ -258,7 +258,7 @@ public sealed class LeadCliTests : IDisposable
         Assert.DoesNotContain('\r', stdout);
         var record = LeadEngine.LeadScoring.TrainingRecord.Load(adapter)!;
         Assert.Equal(3, record.Validation.Length);
-        Assert.Equal(record.Scorer == LeadEngine.LeadScoring.TrainingRecord.StackedScorer,
+        Assert.Equal(record.Scorer != LeadEngine.LeadScoring.TrainingRecord.HeadsScorer,
             Directory.Exists(Path.Combine(adapter, LeadEngine.LeadScoring.LeadScorer.StackerDirectory)));
         var schema = LeadEngine.LeadScoring.LeadSchema.Load(adapter)!;
         Assert.Equal("y", schema.Columns!.Label);
@@ -286,7 +286,12 @@ public sealed class LeadCliTests : IDisposable
         Assert.Equal(lines[1].Split(',')[..6], rows[1].Split(',')[..6]);
         (code, stdout, stderr) = CliRunner.Run("eval", "--adapter", adapter, "--data", data, "--device", "cpu");
         Assert.True(code == 0, stderr + stdout);
-        Assert.Contains(record.Scorer == LeadEngine.LeadScoring.TrainingRecord.StackedScorer ? "| LeadEngine (default: stacked) |" : "| LeadEngine (LLM heads) |", stdout);
+        Assert.Contains(record.Scorer switch
+        {
+            LeadEngine.LeadScoring.TrainingRecord.StackedScorer => "| LeadEngine (default: stacked) |",
+            LeadEngine.LeadScoring.TrainingRecord.TreesScorer => "| LeadEngine (default: LightGBM alone) |",
+            _ => "| LeadEngine (LLM heads) |",
+        }, stdout);
         foreach (var row in new[] { ": pairwise head |", "| Funnel+Recency |", "| LightGBM (columns) |", "| LightGBM LambdaRank (funnel grades) |" })
             Assert.Contains(row, stdout);
     }

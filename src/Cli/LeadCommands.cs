@@ -107,7 +107,7 @@ internal static class LeadCommands
         var record = ConsoleProgress.Run(progress => LeadPipeline.TrainAndSelect(modelDir, tokenizer, device, train, funnel, options, outDir, progress.Line, progress.Report, read.Columns));
         ConsoleTables.Write($"validation on the latest {record.ValidationLeads:N0} training leads", ["model", "AUC", "Brier"],
             record.Validation.Select(v => new[] { v.Name, v.Auc.ToString("F4", CultureInfo.InvariantCulture), v.Brier.ToString("F4", CultureInfo.InvariantCulture) }));
-        Console.WriteLine($"default model: {(record.Scorer == TrainingRecord.StackedScorer ? LeadPipeline.StackedCandidate : LeadPipeline.HeadsCandidate)}, because {record.Reason}");
+        Console.WriteLine($"default model: {TrainingRecord.CandidateName(record.Scorer)}, because {record.Reason}");
         Console.WriteLine($"saved to {outDir} in {clock.Elapsed.TotalSeconds:F0} s (model {modelDir})");
         return 0;
     }
@@ -164,6 +164,7 @@ internal static class LeadCommands
     private static string AdapterRowName(string adapterDir, string label = "LeadEngine") => TrainingRecord.Load(adapterDir)?.Scorer switch
     {
         TrainingRecord.StackedScorer => $"{label} (default: stacked)",
+        TrainingRecord.TreesScorer => $"{label} (default: LightGBM alone)",
         _ => $"{label} (LLM heads)",
     };
 

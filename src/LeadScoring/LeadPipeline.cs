@@ -57,6 +57,17 @@ public sealed record TrainingRecord
     /// <summary>The stacked tree model gives the probability.</summary>
     public const string StackedScorer = "stacked";
 
+    /// <summary>LightGBM over the columns and the dialogue alone gives the probability (it validated best).</summary>
+    public const string TreesScorer = "trees";
+
+    /// <summary>The candidate name of a <see cref="Scorer"/> value.</summary>
+    public static string CandidateName(string scorer) => scorer switch
+    {
+        StackedScorer => LeadPipeline.StackedCandidate,
+        TreesScorer => LeadPipeline.TreesCandidate,
+        _ => LeadPipeline.HeadsCandidate,
+    };
+
     /// <summary>Loss weights: BCE, HPRO, LM.</summary>
     [JsonPropertyName("loss_weights")] public required double[] LossWeights { get; init; }
     /// <summary>Epochs.</summary>
@@ -67,7 +78,7 @@ public sealed record TrainingRecord
     [JsonPropertyName("training_leads")] public int TrainingLeads { get; init; }
     /// <summary>Structured features the heads read (0: none).</summary>
     [JsonPropertyName("head_features")] public int HeadFeatures { get; init; }
-    /// <summary><see cref="HeadsScorer"/> or <see cref="StackedScorer"/>.</summary>
+    /// <summary><see cref="HeadsScorer"/>, <see cref="StackedScorer"/> or <see cref="TreesScorer"/>.</summary>
     [JsonPropertyName("scorer")] public required string Scorer { get; init; }
     /// <summary>Each candidate on the validation slice (empty when none was compared).</summary>
     [JsonPropertyName("validation")] public ValidationResult[] Validation { get; init; } = [];
@@ -159,7 +170,7 @@ public static class LeadPipeline
 
     /// <summary>Names of the models <see cref="TrainAndSelect"/> compares.</summary>
     public const string HeadsCandidate = "LLM heads (wide & deep)", StackedCandidate = "stacked (LightGBM on columns, dialogue and LLM scores)",
-        TreesReference = "LightGBM alone (reference)";
+        TreesCandidate = "LightGBM alone (columns and dialogue)";
 
     /// <summary>
     /// The product's default training: LoRA + wide-and-deep heads, and LightGBM stacked on the columns,
@@ -169,8 +180,10 @@ public static class LeadPipeline
     /// an LLM trained on the other folds scores it, so every training lead has heads' outputs from a model that never saw it.</item>
     /// <item>The last fold is the validation slice: the heads' probability there (from the model trained on the earlier folds)
     /// against the stacked model fitted on the earlier folds' leads and their out-of-fold outputs.</item>
-    /// <item>The final LLM trains on all training leads; if the stacked model won, it is refitted on all of them with their
-    /// out-of-fold outputs and saved in <see cref="LeadScorer.StackerDirectory"/>.</item>
+    /// <item>LightGBM alone (columns and dialogue, fitted on the earlier folds) is the third candidate, so the default is never
+    /// one that validated worse than the plain trees.</item>
+    /// <item>The final LLM trains on all training leads; if the stacked model or the trees alone won, they are refitted on all of
+    /// them (the stacked one with their out-of-fold outputs) and saved in <see cref="LeadScorer.StackerDirectory"/>.</item>
     /// </list>
     /// Writes <see cref="TrainingRecord"/> with the comparison and calibrates the score percentiles.
     /// </summary>
@@ -213,19 +226,20 @@ public static class LeadPipeline
         var heads = Result(HeadsCandidate, validationOutputs.Select(o => 1 / (1 + Math.Exp(-o[0]))).ToArray());
         var stacked = Result(StackedCandidate, GbdtModel.Train(earlier, funnel, extraInputs: LeadScorer.HeadOutputNames, extra: earlierOutputs)
             .Predict(validation, validationOutputs));
-        var trees = Result(TreesReference, GbdtModel.Train(earlier, funnel).Predict(validation));
-        bool useStacked = stacked.Auc > heads.Auc;
+        var trees = Result(TreesCandidate, GbdtModel.Train(earlier, funnel).Predict(validation));
+        // The best AUC wins; on a tie the earlier candidate (heads before stacked before trees alone).
+        var candidates = new[] { (heads, Scorer: TrainingRecord.HeadsScorer), (stacked, Scorer: TrainingRecord.StackedScorer), (trees, Scorer: TrainingRecord.TreesScorer) };
+        var (chosen, winner) = candidates.Aggregate((best, next) => next.Item1.Auc > best.Item1.Auc ? next : best);
         string stackerDir = Path.Combine(outDir, LeadScorer.StackerDirectory);
         if (Directory.Exists(stackerDir)) Directory.Delete(stackerDir, recursive: true);
-        if (useStacked)
+        if (winner == TrainingRecord.StackedScorer)
             GbdtModel.Train(ordered, funnel, extraInputs: LeadScorer.HeadOutputNames, extra: outOfFold).Save(stackerDir);
-        var chosen = useStacked ? stacked : heads;
-        var other = useStacked ? heads : stacked;
-        string reason = $"{chosen.Name} ranked the latest {validation.Count:N0} training leads best: AUC {chosen.Auc:F4} vs {other.Auc:F4} " +
-            $"({other.Name}); LightGBM alone {trees.Auc:F4}";
+        else if (winner == TrainingRecord.TreesScorer)
+            GbdtModel.Train(ordered, funnel).Save(stackerDir);
+        string reason = $"{chosen.Name} ranked the latest {validation.Count:N0} training leads best: AUC {chosen.Auc:F4} vs " +
+            string.Join(" and ", candidates.Where(c => c.Scorer != winner).Select(c => $"{c.Item1.Auc:F4} ({c.Item1.Name})"));
         int features = LeadFeatureEncoder.Load(outDir)?.Width ?? 0;
-        var record = Record(options, ordered.Count, features, useStacked ? TrainingRecord.StackedScorer : TrainingRecord.HeadsScorer, reason,
-            [heads, stacked, trees], validation.Count);
+        var record = Record(options, ordered.Count, features, winner, reason, [heads, stacked, trees], validation.Count);
         record.Save(outDir);
         Score(modelDir, outDir, tokenizer, device, [], calibrationLeads: ordered);
         return record;

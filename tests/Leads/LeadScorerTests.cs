@@ -133,6 +133,21 @@ public sealed class LeadScorerTests : IDisposable
         Assert.True(positive > 0 && negative < 0, $"positive phrases {positive:F4}, negative phrases {negative:F4}; columns: {table}");
     }
 
+    /// <summary>When LightGBM alone validates best, its model is the stacker and the scorer's probability is exactly its prediction.</summary>
+    [Fact]
+    public void TreesAloneAsTheStackerGiveTheProbability()
+    {
+        string modelDir = SmallModel(), adapterDir = Path.Combine(_dir, "trees");
+        SaveUntrainedAdapter(modelDir, adapterDir, rank: 2);
+        var (train, test) = TemporalSplit.Split(Leads(2000));
+        var trees = GbdtModel.Train(train, FunnelConfig.Automotive);
+        trees.Save(Path.Combine(adapterDir, LeadScorer.StackerDirectory));
+        using var scorer = LeadScorer.Load(modelDir, adapterDir, Tokenizer.Value, device: Fixtures.Simd, batchSize: 64);
+        var expected = trees.Predict(test);
+        var scores = scorer.ScoreBatch(test);
+        for (int i = 0; i < test.Count; i++) Assert.Equal(expected[i], scores[i].Probability, 6);
+    }
+
     [Fact]
     public void DialogueSpansAreSentencesAndTurns() =>
         Assert.Equal(["Customer: hi.", "Is the EV in stock?", "Agent: yes!", "Two left"], ScoreExplanations.Spans("Customer: hi. Is the EV in stock?\nAgent: yes!  Two left"));
