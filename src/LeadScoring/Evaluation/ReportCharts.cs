@@ -13,7 +13,7 @@ public sealed record ChartSeries(string Name, IReadOnlyList<double> X, IReadOnly
 /// </summary>
 public static class ReportCharts
 {
-    private const int Width = 720, Height = 520;
+    private const int Width = 760, Height = 620;
 
     /// <summary>Bins of the calibration chart: equal-count, so at a 2% rate the bins still spread over the predictions.</summary>
     public const int CalibrationQuantiles = 10;
@@ -24,7 +24,7 @@ public static class ReportCharts
     /// Axis limits are [0, xMax] × [0, yMax], or fitted to the data when null.
     /// </summary>
     public static void Lines(string directory, string name, string title, string xLabel, string yLabel, IReadOnlyList<ChartSeries> series,
-        string? diagonal = null, bool markers = false, double? xMax = null, double? yMax = null, Alignment legend = Alignment.LowerRight)
+        string? diagonal = null, bool markers = false, double? xMax = null, double? yMax = null)
     {
         var plot = new Plot();
         plot.Title(title);
@@ -46,7 +46,8 @@ public static class ReportCharts
             reference.LegendText = diagonal;
         }
         if (xMax is double x && yMax is double y) plot.Axes.SetLimits(0, x, 0, y);
-        plot.ShowLegend(legend);
+        // Below the data, where long model names hide no curve.
+        plot.ShowLegend(Edge.Bottom);
         Save(plot, directory, name);
     }
 
@@ -60,7 +61,7 @@ public static class ReportCharts
         // Lift from the first 1% on: below it a handful of leads make the ratio noise.
         var lift = gains.Select(g => new ChartSeries(g.Name, g.Points.Where(p => p.Contacted >= 0.01).Select(p => p.Contacted).ToList(),
             g.Points.Where(p => p.Contacted >= 0.01).Select(p => p.Captured / p.Contacted).ToList())).ToList();
-        Lines(directory, "lift", "Lift (conversion rate in the top share ÷ overall rate)", "share of leads contacted", "lift", lift, legend: Alignment.UpperRight);
+        Lines(directory, "lift", "Lift (conversion rate in the top share ÷ overall rate)", "share of leads contacted", "lift", lift);
 
         var calibrated = models.Where(m => m.Probabilities is not null).ToList();
         var bins = calibrated.Select(m => (m.Name, Bins: LeadMetrics.QuantileCalibrationBins(m.Probabilities!, labels, CalibrationQuantiles))).ToList();
@@ -69,7 +70,7 @@ public static class ReportCharts
         double limit = Math.Min(1, Math.Max(0.01, reach * 1.1));
         Lines(directory, "calibration", $"Calibration ({CalibrationQuantiles} quantile bins of the predicted probability)", "mean predicted probability",
             "observed conversion rate", bins.Select(b => new ChartSeries(b.Name, b.Bins.Select(x => x.MeanPredicted).ToList(), b.Bins.Select(x => x.ObservedRate).ToList())).ToList(),
-            diagonal: "perfect calibration", markers: true, xMax: limit, yMax: limit, legend: Alignment.UpperLeft);
+            diagonal: "perfect calibration", markers: true, xMax: limit, yMax: limit);
 
         if (calibrated.Count > 0) Distribution(directory, calibrated[0], labels);
     }
@@ -87,7 +88,7 @@ public static class ReportCharts
             return new ChartSeries($"{name} ({values.Count:N0})", Enumerable.Range(0, Bins).Select(b => (b + 0.5) * max / Bins).ToList(), share);
         }
         Lines(directory, "distribution", $"Predicted probability by outcome: {model.Name}", "predicted probability", "share of the group's leads",
-            [Histogram("converted", 1), Histogram("not converted", 0)], markers: true, legend: Alignment.UpperRight);
+            [Histogram("converted", 1), Histogram("not converted", 0)], markers: true);
     }
 
     /// <summary>At most 400 points of a curve, keeping the last.</summary>

@@ -218,6 +218,6 @@ public static class Replay
         AtomicFile.WriteAllText(Path.Combine(directory, "replay.json"), Json(r));
         var days = Enumerable.Range(1, r.Days).Select(d => (double)d).ToList();
         ReportCharts.Lines(directory, "cumulative", "Replay: cumulative conversions among the calls", "day", "conversions",
-            r.Policies.Select(p => new ChartSeries(p.Name, days, p.Cumulative)).ToList(), legend: ScottPlot.Alignment.UpperLeft);
+            r.Policies.Select(p => new ChartSeries(p.Name, days, p.Cumulative)).ToList());
     }
 }

@@ -112,7 +112,6 @@ public sealed class SimulationReport(SimulationOptions options, IReadOnlyList<Se
         var days = Enumerable.Range(1, options.Days).Select(d => (double)d).ToList();
         var series = Policies.Select(p => new ChartSeries(p.Name, days, Enumerable.Range(0, options.Days)
             .Select(d => seeds.Average(s => s.Policies.Single(x => x.Name == p.Name).CumulativeExpected[d])).ToList())).ToList();
-        ReportCharts.Lines(directory, "cumulative", "Cumulative expected conversions (mean over seeds)", "day", "expected conversions", series,
-            legend: ScottPlot.Alignment.UpperLeft);
+        ReportCharts.Lines(directory, "cumulative", "Cumulative expected conversions (mean over seeds)", "day", "expected conversions", series);
     }
 }
