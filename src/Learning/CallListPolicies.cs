@@ -35,6 +35,9 @@ public abstract class CallListPolicy
     /// <summary>Posterior draws used to estimate the inclusion probability of the sampling policies.</summary>
     public const int PropensityDraws = 500;
 
+    /// <summary>Every candidate's inclusion under a uniformly random list of K out of <paramref name="count"/>: min(1, K/N).</summary>
+    public static double[] UniformInclusion(int count, int k) => Enumerable.Repeat(Math.Min(1.0, (double)k / count), count).ToArray();
+
     /// <summary>The K indices with the highest values, ties to the lower index.</summary>
     public static int[] TopK(IReadOnlyList<double> values, int k) =>
         Enumerable.Range(0, values.Count).OrderByDescending(i => values[i]).ThenBy(i => i).Take(k).ToArray();
@@ -78,6 +81,9 @@ public sealed class GreedyPolicy : CallListPolicy
 {
     /// <inheritdoc />
     public override string Name => "greedy";
+
+    /// <summary>The greedy list of <paramref name="scores"/> (no randomness involved).</summary>
+    public static CallList Of(IReadOnlyList<double> scores, int k) => new GreedyPolicy().Choose(new CandidateSet(scores), k, System.Random.Shared);
 
     /// <inheritdoc />
     public override CallList Choose(CandidateSet candidates, int k, Random rng)

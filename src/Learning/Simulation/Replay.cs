@@ -69,9 +69,9 @@ public static class Replay
 
         var policies = new List<ReplayPolicy>();
         var rng = new Random(options.Seed);
-        policies.Add(Play("random", days, (_, day) => new CallList(Sample(day.Count, k, rng), Uniform(day.Count, k))));
-        policies.Add(Play("funnel_recency", days, (_, day) => Greedy(FunnelRecencyBaseline.Score(day, funnel), k)));
-        policies.Add(Play("static", days, (d, _) => Greedy(staticScores[d], k)));
+        policies.Add(Play("random", days, (_, day) => new CallList(Sample(day.Count, k, rng), CallListPolicy.UniformInclusion(day.Count, k))));
+        policies.Add(Play("funnel_recency", days, (_, day) => GreedyPolicy.Of(FunnelRecencyBaseline.Score(day, funnel), k)));
+        policies.Add(Play("static", days, (d, _) => GreedyPolicy.Of(staticScores[d], k)));
 
         var periodicSeen = new List<Lead>(history);
         var periodicTrees = trees;
@@ -82,7 +82,7 @@ public static class Replay
                 periodicTrees = GbdtModel.Train(periodicSeen, funnel);
                 log?.Invoke($"day {d + 1}: periodic retrained on {periodicSeen.Count:N0} leads");
             }
-            return Greedy(periodicTrees.Predict(day), k);
+            return GreedyPolicy.Of(periodicTrees.Predict(day), k);
         }, (_, day, called) => periodicSeen.AddRange(called.Select(i => day[i]))));
 
         // Continuous: prior "the reward is the static probability", fitted on the history, then its own calls only.
@@ -136,10 +136,6 @@ public static class Replay
 
     private static double[] Daily(ReplayPolicy p) => p.Cumulative.Select((c, d) => c - (d == 0 ? 0 : p.Cumulative[d - 1])).ToArray();
 
-    private static CallList Greedy(IReadOnlyList<double> scores, int k) => new GreedyPolicy().Choose(new CandidateSet(scores), k, System.Random.Shared);
-
-    private static double[] Uniform(int count, int k) => Enumerable.Repeat(Math.Min(1.0, (double)k / count), count).ToArray();
-
     private static int[] Sample(int count, int k, Random rng) => Enumerable.Range(0, count).OrderBy(_ => rng.Next()).Take(k).ToArray();
 
     private static double Rate(IReadOnlyCollection<Lead> leads) => leads.Average(l => (double)l.Converted!.Value);
@@ -150,26 +146,12 @@ public static class Replay
     {
         var targets = new (string Name, Func<int, double[]> Inclusion)[]
         {
-            ("static", d => Greedy(staticScores[d], k).Inclusion),
-            ("random", d => Uniform(days[d].Count, k)),
-            ("funnel_recency", d => Greedy(FunnelRecencyBaseline.Score(days[d], funnel), k).Inclusion),
+            ("static", d => GreedyPolicy.Of(staticScores[d], k).Inclusion),
+            ("random", d => CallListPolicy.UniformInclusion(days[d].Count, k)),
+            ("funnel_recency", d => GreedyPolicy.Of(FunnelRecencyBaseline.Score(days[d], funnel), k).Inclusion),
         };
-        var checks = new List<OffPolicyCheck>();
-        foreach (var (name, inclusion) in targets)
-        {
-            var lists = new List<LoggedList>();
-            double truth = 0;
-            foreach (var (d, list) in logged)
-            {
-                var target = inclusion(d);
-                var day = days[d];
-                truth += target.Select((t, j) => t * day[j].Converted!.Value).Sum();
-                var items = list.Chosen.Select(i => new LoggedItem(list.Inclusion[i], target[i], day[i].Converted!.Value, staticScores[d][i])).ToList();
-                lists.Add(new LoggedList(items, target.Select((t, j) => t * staticScores[d][j]).Sum()));
-            }
-            checks.Add(new OffPolicyCheck(name, truth / logged.Count, OffPolicy.Ips(lists), OffPolicy.SelfNormalizedIps(lists), OffPolicy.DoublyRobust(lists)));
-        }
-        return checks;
+        return targets.Select(t => OffPolicyCheck.Of(t.Name, logged, l => l.List, l => t.Inclusion(l.Day),
+            l => days[l.Day].Select(lead => (double)lead.Converted!.Value).ToList(), l => staticScores[l.Day], (l, i) => days[l.Day][i].Converted!.Value)).ToList();
     }
 
     /// <summary>The result as Markdown: the policies' table, the uplift and the off-policy checks.</summary>

@@ -51,13 +51,33 @@ public sealed record SimulationOptions
 /// <param name="CumulativeExpected">Expected conversions up to and including each day.</param>
 public sealed record PolicyRun(string Name, int Conversions, double ExpectedConversions, double Regret, double[] CumulativeExpected);
 
-/// <summary>An off-policy estimate from the continuous policy's logged lists, beside the target policy's true value on the same days.</summary>
+/// <summary>An off-policy estimate from one policy's logged lists, beside the target policy's true value on the same days.</summary>
 /// <param name="Target">The policy evaluated.</param>
-/// <param name="TrueValue">Its expected conversions per day on the logged days' open leads, from the simulator's truth.</param>
+/// <param name="TrueValue">Its conversions per day on the logged days' candidates: the simulator's expected ones, or a replay's logged ones.</param>
 /// <param name="Ips">IPS.</param>
 /// <param name="SelfNormalizedIps">Self-normalised IPS.</param>
-/// <param name="DoublyRobust">Doubly robust (reward model: the static scorer's probability).</param>
-public sealed record OffPolicyCheck(string Target, double TrueValue, PolicyEstimate Ips, PolicyEstimate SelfNormalizedIps, PolicyEstimate DoublyRobust);
+/// <param name="DoublyRobust">Doubly robust (with the reward model the check was given).</param>
+public sealed record OffPolicyCheck(string Target, double TrueValue, PolicyEstimate Ips, PolicyEstimate SelfNormalizedIps, PolicyEstimate DoublyRobust)
+{
+    /// <summary>
+    /// Estimates one target from logged days and sets them beside its true value: per day, the target's inclusion
+    /// of every candidate, the candidates' true values and reward-model predictions, and the rewards of those called.
+    /// </summary>
+    public static OffPolicyCheck Of<TDay>(string target, IReadOnlyList<TDay> days, Func<TDay, CallList> logged, Func<TDay, double[]> inclusion,
+        Func<TDay, IReadOnlyList<double>> trueValue, Func<TDay, IReadOnlyList<double>> predicted, Func<TDay, int, double> reward)
+    {
+        var lists = new List<LoggedList>();
+        double truth = 0;
+        foreach (var day in days)
+        {
+            var (list, t, value, model) = (logged(day), inclusion(day), trueValue(day), predicted(day));
+            truth += t.Select((p, j) => p * value[j]).Sum();
+            var items = list.Chosen.Select(i => new LoggedItem(list.Inclusion[i], t[i], reward(day, i), model[i])).ToList();
+            lists.Add(new LoggedList(items, t.Select((p, j) => p * model[j]).Sum()));
+        }
+        return new OffPolicyCheck(target, truth / days.Count, OffPolicy.Ips(lists), OffPolicy.SelfNormalizedIps(lists), OffPolicy.DoublyRobust(lists));
+    }
+}
 
 /// <summary>A two-arm test on split traffic: each arm gets half the leads and half the calls.</summary>
 /// <param name="Control">The static scorer's arm.</param>
@@ -149,9 +169,8 @@ public sealed class Simulator(SimulationOptions options, ComputeDevice device, A
                 Simulate("random", seed, world, arrivals, (day, pool, r) =>
                 {
                     var chosen = Random(pool.Open.Count, r);
-                    double share = Math.Min(1.0, (double)options.CallsPerDay / pool.Open.Count);
                     randomLogged.Add((new Day { Open = [.. pool.Open], TrueConversion = pool.TrueConversion },
-                        new CallList(chosen.Take(options.CallsPerDay).ToList(), Enumerable.Repeat(share, pool.Open.Count).ToArray()), day));
+                        new CallList(chosen.Take(options.CallsPerDay).ToList(), CallListPolicy.UniformInclusion(pool.Open.Count, options.CallsPerDay)), day));
                     return chosen;
                 }),
                 Simulate("funnel_recency", seed, world, arrivals, (day, pool, _) =>
@@ -367,28 +386,15 @@ public sealed class Simulator(SimulationOptions options, ComputeDevice device, A
         var days = logged.Select(d => (d.Pool, d.List, d.Day,
             Predicted: d.Pool.Open.Select(l => Math.Clamp(model.Predict(DecisionFeatures(features[l.Lead.Id], d.Day - l.Day)), 0, 1)).ToArray(),
             Converted: d.List.Chosen.ToDictionary(i => i, i => Converted(d.Pool.Open[i], d.Day) ? 1.0 : 0.0))).ToList();
-        double[] Greedy(IReadOnlyList<double> scores) => new GreedyPolicy().Choose(new CandidateSet(scores), options.CallsPerDay, System.Random.Shared).Inclusion;
+        double[] Greedy(IReadOnlyList<double> scores) => GreedyPolicy.Of(scores, options.CallsPerDay).Inclusion;
         var targets = new List<(string Name, Func<Day, CallList, double[]> Inclusion)>
         {
             ("static", (pool, _) => Greedy(pool.Open.Select(l => staticScores[l.Lead.Id]).ToList())),
-            ("random", (pool, _) => Enumerable.Repeat(Math.Min(1.0, (double)options.CallsPerDay / pool.Open.Count), pool.Open.Count).ToArray()),
+            ("random", (pool, _) => CallListPolicy.UniformInclusion(pool.Open.Count, options.CallsPerDay)),
             ("funnel_recency", (pool, _) => Greedy(FunnelRecencyBaseline.Score(pool.Open.Select(l => l.Lead).ToList(), _funnel))),
         };
         if (logging is not null) targets.Add((logging, (_, list) => list.Inclusion));
-        var checks = new List<OffPolicyCheck>();
-        foreach (var (name, inclusion) in targets)
-        {
-            var lists = new List<LoggedList>();
-            double truth = 0;
-            foreach (var (pool, list, _, predicted, converted) in days)
-            {
-                var target = inclusion(pool, list);
-                truth += target.Select((t, j) => t * pool.TrueConversion[j]).Sum();
-                var items = list.Chosen.Select(i => new LoggedItem(list.Inclusion[i], target[i], converted[i], predicted[i])).ToList();
-                lists.Add(new LoggedList(items, target.Select((t, j) => t * predicted[j]).Sum()));
-            }
-            checks.Add(new OffPolicyCheck(name, truth / logged.Count, OffPolicy.Ips(lists), OffPolicy.SelfNormalizedIps(lists), OffPolicy.DoublyRobust(lists)));
-        }
-        return checks;
+        return targets.Select(t => OffPolicyCheck.Of(t.Name, days, d => d.List, d => t.Inclusion(d.Pool, d.List), d => d.Pool.TrueConversion,
+            d => d.Predicted, (d, i) => d.Converted[i])).ToList();
     }
 }
