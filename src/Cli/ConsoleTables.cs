@@ -9,19 +9,11 @@ namespace LeadEngine.Cli;
 /// </summary>
 internal static class ConsoleTables
 {
-    /// <summary>The eval metrics table (the same numbers as <see cref="EvaluationReport.Markdown"/>).</summary>
+    /// <summary>The eval metrics table (<see cref="EvaluationReport.Markdown"/> when redirected).</summary>
     public static void Metrics(IReadOnlyList<ModelMetrics> metrics, int leads, int positives)
     {
-        if (Console.IsOutputRedirected)
-        {
-            Console.Write(EvaluationReport.Markdown(metrics, leads, positives));
-            return;
-        }
-        var markdown = EvaluationReport.Markdown(metrics, leads, positives).Split('\n');
-        // Header and rows from the Markdown itself, so the two forms cannot disagree.
-        var rows = markdown.Where(l => l.StartsWith('|') && !l.StartsWith("| ---", StringComparison.Ordinal))
-            .Select(l => l.Trim('|').Split('|').Select(c => c.Trim()).ToArray()).ToList();
-        Write(markdown[0], rows[0], rows.Skip(1));
+        if (Console.IsOutputRedirected) Console.Write(EvaluationReport.Markdown(metrics, leads, positives));
+        else Write(EvaluationReport.Title(leads, positives), EvaluationReport.Header, EvaluationReport.Rows(metrics));
     }
 
     /// <summary>A table titled <paramref name="title"/>; every column after the first is right-aligned (numbers).</summary>
@@ -30,9 +22,7 @@ internal static class ConsoleTables
         if (Console.IsOutputRedirected)
         {
             Console.WriteLine(title + ":");
-            Console.WriteLine("| " + string.Join(" | ", header) + " |");
-            Console.WriteLine("| --- |" + string.Concat(Enumerable.Repeat(" ---: |", header.Count - 1)));
-            foreach (var row in rows) Console.WriteLine("| " + string.Join(" | ", row) + " |");
+            Console.Write(EvaluationReport.MarkdownTable(header, rows));
             return;
         }
         var table = new Table().Title(Markup.Escape(title)).Border(TableBorder.Rounded);

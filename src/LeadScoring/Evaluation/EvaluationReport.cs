@@ -31,19 +31,32 @@ public static class EvaluationReport
             m.Probabilities is null ? null : LeadMetrics.Brier(m.Probabilities, labels),
             m.Probabilities is null ? null : LeadMetrics.ExpectedCalibrationError(m.Probabilities, labels))).ToList();
 
-    /// <summary>The Markdown table.</summary>
-    public static string Markdown(IReadOnlyList<ModelMetrics> metrics, int leads, int positives)
+    /// <summary>The columns of the metrics table.</summary>
+    public static IReadOnlyList<string> Header { get; } = ["model", "AUC", "P@0.1%", "P@1%", "R@5%", "Brier", "ECE"];
+
+    /// <summary>The metrics table's rows, as its cells (n/a where a model has no probability).</summary>
+    public static IEnumerable<string[]> Rows(IReadOnlyList<ModelMetrics> metrics)
     {
         static string F(double? v) => v is double d && !double.IsNaN(d) ? d.ToString("F4", CultureInfo.InvariantCulture) : "n/a";
+        return metrics.Select(m => new[] { m.Name, F(m.Auc), F(m.PrecisionAt01), F(m.PrecisionAt1), F(m.RecallAt5), F(m.Brier), F(m.Ece) });
+    }
+
+    /// <summary>The line above the table: how many test leads and conversions.</summary>
+    public static string Title(int leads, int positives) => $"Test leads: {leads:N0}, converted: {positives:N0} ({100.0 * positives / Math.Max(1, leads):F2}%)";
+
+    /// <summary>A Markdown table, the first column left-aligned and the others right-aligned (numbers).</summary>
+    public static string MarkdownTable(IReadOnlyList<string> header, IEnumerable<string[]> rows)
+    {
         var sb = new StringBuilder();
-        sb.AppendLine($"Test leads: {leads:N0}, converted: {positives:N0} ({100.0 * positives / Math.Max(1, leads):F2}%)");
-        sb.AppendLine();
-        sb.AppendLine("| model | AUC | P@0.1% | P@1% | R@5% | Brier | ECE |");
-        sb.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-        foreach (var m in metrics)
-            sb.AppendLine($"| {m.Name} | {F(m.Auc)} | {F(m.PrecisionAt01)} | {F(m.PrecisionAt1)} | {F(m.RecallAt5)} | {F(m.Brier)} | {F(m.Ece)} |");
+        sb.AppendLine("| " + string.Join(" | ", header) + " |");
+        sb.AppendLine("| --- |" + string.Concat(Enumerable.Repeat(" ---: |", header.Count - 1)));
+        foreach (var row in rows) sb.AppendLine("| " + string.Join(" | ", row) + " |");
         return sb.ToString();
     }
+
+    /// <summary>The Markdown table with its title line.</summary>
+    public static string Markdown(IReadOnlyList<ModelMetrics> metrics, int leads, int positives) =>
+        Title(leads, positives) + Environment.NewLine + Environment.NewLine + MarkdownTable(Header, Rows(metrics));
 
     /// <summary>Writes report.md, report.json and the charts (<see cref="ReportCharts"/>: gains, lift, calibration, distribution; PNG and SVG) into <paramref name="directory"/>.</summary>
     public static IReadOnlyList<ModelMetrics> Write(string directory, IReadOnlyList<ScoredModel> models, IReadOnlyList<int> labels)

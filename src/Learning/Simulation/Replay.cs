@@ -161,9 +161,8 @@ public static class Replay
         var sb = new StringBuilder();
         sb.AppendLine(string.Create(inv, $"{r.HistoryLeads:N0} history leads ({r.HistoryRate:P2} converted), then {r.Days} days of {r.Options.LeadsPerDay} leads ({r.ReplayRate:P2} converted), {r.Options.CallsPerDay} calls a day:"));
         sb.AppendLine();
-        sb.AppendLine("| policy | calls | conversions | conversion rate of the calls |");
-        sb.AppendLine("| --- | ---: | ---: | ---: |");
-        foreach (var p in r.Policies) sb.AppendLine(string.Create(inv, $"| {p.Name} | {p.Calls:N0} | {p.Conversions:N0} | {(double)p.Conversions / Math.Max(1, p.Calls):P2} |"));
+        sb.Append(EvaluationReport.MarkdownTable(["policy", "calls", "conversions", "conversion rate of the calls"],
+            r.Policies.Select(p => new[] { p.Name, p.Calls.ToString("N0", inv), p.Conversions.ToString("N0", inv), ((double)p.Conversions / Math.Max(1, p.Calls)).ToString("P2", inv) })));
         sb.AppendLine();
         sb.AppendLine(string.Create(inv, $"Continuous vs static: {r.UpliftVsStatic.Mean:+0.0%;-0.0%} conversions ({r.UpliftVsStatic.Low:+0.0%;-0.0%}, {r.UpliftVsStatic.High:+0.0%;-0.0%} over days)."));
         sb.AppendLine();
