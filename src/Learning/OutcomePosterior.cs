@@ -4,7 +4,7 @@ using LeadEngine.LeadScoring;
 namespace LeadEngine.Learning;
 
 /// <summary>
-/// What Thompson sampling draws from when the service chooses a call list: a Bayesian linear head on the
+/// What Thompson sampling draws from when the service or the replay's continuous policy chooses a call list: a Bayesian linear head on the
 /// served probability and the lead's encoded columns (the scorer's own encoder, when its heads read them),
 /// reward ≈ w·[1, p, columns], with the prior "the reward is the probability". Final outcomes (converted 1,
 /// lost 0) update it in closed form as they arrive, between the LoRA updates that replace the scorer. Thread-safe.

@@ -64,8 +64,6 @@ public static class Replay
 
         var trees = GbdtModel.Train(history, funnel);
         var staticScores = days.Select(d => trees.Predict(d)).ToList();
-        var encoder = LeadFeatureEncoder.Fit(history);
-        double[] Features(Lead lead, double p) => [1, p, .. encoder.Encode(lead)];
 
         var policies = new List<ReplayPolicy>();
         var rng = new Random(options.Seed);
@@ -85,25 +83,19 @@ public static class Replay
             return GreedyPolicy.Of(periodicTrees.Predict(day), k);
         }, (_, day, called) => periodicSeen.AddRange(called.Select(i => day[i]))));
 
-        // Continuous: prior "the reward is the static probability", fitted on the history, then its own calls only.
-        var head = Simulator.NewHead(2 + encoder.Width, looseLeading: 2);
-        foreach (var (lead, p) in history.Zip(trees.Predict(history))) head.Update(Features(lead, p), lead.Converted!.Value);
+        // Continuous: the service's Thompson posterior (prior "the reward is the static probability"), fitted on the history, then its own calls only.
+        var posterior = new OutcomePosterior(LeadFeatureEncoder.Fit(history));
+        foreach (var (lead, p) in history.Zip(trees.Predict(history))) posterior.Observe(lead, p, lead.Converted!.Value);
         var logged = new List<(int Day, CallList List)>();
         var thompson = new UniformMixturePolicy(new ThompsonPolicy(), options.UniformShare);
         policies.Add(Play("continuous", days, (d, day) =>
         {
-            var x = day.Select((l, i) => Features(l, staticScores[d][i])).ToList();
-            var candidates = new CandidateSet(x.Select(v => head.Predict(v)).ToList(), r =>
-            {
-                var w = head.SampleWeights(r, options.Exploration);
-                return x.Select(v => BayesianLinearHead.Dot(w, v)).ToArray();
-            });
-            var list = thompson.Choose(candidates, k, rng);
+            var list = thompson.Choose(posterior.Candidates(day.Select((l, i) => (l, staticScores[d][i])).ToList(), options.Exploration), k, rng);
             logged.Add((d, list));
             return list;
         }, (d, day, called) =>
         {
-            foreach (int i in called) head.Update(Features(day[i], staticScores[d][i]), day[i].Converted!.Value);
+            foreach (int i in called) posterior.Observe(day[i], staticScores[d][i], day[i].Converted!.Value);
         }));
 
         var dailyStatic = Daily(policies.Single(p => p.Name == "static"));
