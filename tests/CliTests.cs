@@ -258,8 +258,10 @@ public sealed class LeadCliTests : IDisposable
         Assert.DoesNotContain('\r', stdout);
         var record = LeadEngine.LeadScoring.TrainingRecord.Load(adapter)!;
         Assert.Equal(3, record.Validation.Length);
-        Assert.Equal(record.Scorer != LeadEngine.LeadScoring.TrainingRecord.HeadsScorer,
+        Assert.Equal(record.Scorer == LeadEngine.LeadScoring.TrainingRecord.BlendScorer,
             Directory.Exists(Path.Combine(adapter, LeadEngine.LeadScoring.LeadScorer.StackerDirectory)));
+        Assert.Equal(record.Scorer != LeadEngine.LeadScoring.TrainingRecord.HeadsScorer,
+            Directory.Exists(Path.Combine(adapter, LeadEngine.LeadScoring.LeadScorer.TreesDirectory)));
         var schema = LeadEngine.LeadScoring.LeadSchema.Load(adapter)!;
         Assert.Equal("y", schema.Columns!.Label);
         Assert.DoesNotContain("duration", schema.Features);
@@ -288,7 +290,7 @@ public sealed class LeadCliTests : IDisposable
         Assert.True(code == 0, stderr + stdout);
         Assert.Contains(record.Scorer switch
         {
-            LeadEngine.LeadScoring.TrainingRecord.StackedScorer => "| LeadEngine (default: stacked) |",
+            LeadEngine.LeadScoring.TrainingRecord.BlendScorer => "| LeadEngine (default: stacked + LightGBM blend) |",
             LeadEngine.LeadScoring.TrainingRecord.TreesScorer => "| LeadEngine (default: LightGBM alone) |",
             _ => "| LeadEngine (LLM heads) |",
         }, stdout);

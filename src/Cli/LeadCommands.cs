@@ -107,7 +107,7 @@ internal static class LeadCommands
         var record = ConsoleProgress.Run(progress => LeadPipeline.TrainAndSelect(modelDir, tokenizer, device, train, funnel, options, outDir, progress.Line, progress.Report, read.Columns));
         ConsoleTables.Write($"validation on the latest {record.ValidationLeads:N0} training leads", ["model", "AUC", "Brier"],
             record.Validation.Select(v => new[] { v.Name, v.Auc.ToString("F4", CultureInfo.InvariantCulture), v.Brier.ToString("F4", CultureInfo.InvariantCulture) }));
-        Console.WriteLine($"default model: {TrainingRecord.CandidateName(record.Scorer)}, because {record.Reason}");
+        Console.WriteLine($"default model: {record.Reason}");
         Console.WriteLine($"saved to {outDir} in {clock.Elapsed.TotalSeconds:F0} s (model {modelDir})");
         return 0;
     }
@@ -163,6 +163,7 @@ internal static class LeadCommands
     /// <summary>The eval row name of an adapter: LeadEngine and the model its probability comes from.</summary>
     private static string AdapterRowName(string adapterDir, string label = "LeadEngine") => TrainingRecord.Load(adapterDir)?.Scorer switch
     {
+        TrainingRecord.BlendScorer => $"{label} (default: stacked + LightGBM blend)",
         TrainingRecord.StackedScorer => $"{label} (default: stacked)",
         TrainingRecord.TreesScorer => $"{label} (default: LightGBM alone)",
         _ => $"{label} (LLM heads)",
@@ -202,7 +203,7 @@ internal static class LeadCommands
         using var device = ComputeDevice.Open(kind);
         var tokenizer = QwenTokenizer.ForModel(modelDir);
         var runs = new List<(string Name, IReadOnlyList<LeadScore> Scores)>();
-        // The default (BCE + HPRO + LM, heads or stacked, whichever validates better), then the heads without HPRO.
+        // The default (BCE + HPRO + LM: heads, the stacked + LightGBM blend or LightGBM alone, whichever validates best), then the heads without HPRO.
         foreach (var (label, weights, dir, select) in new[]
         {
             ("LeadEngine HPRO (BCE+HPRO+LM)", new LossWeights(1, 0.5, 0.2), "hpro", true),

@@ -54,19 +54,14 @@ public sealed record TrainingRecord
     /// <summary>The pointwise head gives the probability.</summary>
     public const string HeadsScorer = "heads";
 
-    /// <summary>The stacked tree model gives the probability.</summary>
+    /// <summary>The blend of the stacked tree model and LightGBM alone gives the probability (<see cref="LeadScorer.Blend"/>).</summary>
+    public const string BlendScorer = "blend";
+
+    /// <summary>The stacked tree model alone gives the probability (adapters trained before the blend).</summary>
     public const string StackedScorer = "stacked";
 
     /// <summary>LightGBM over the columns and the dialogue alone gives the probability (it validated best).</summary>
     public const string TreesScorer = "trees";
-
-    /// <summary>The candidate name of a <see cref="Scorer"/> value.</summary>
-    public static string CandidateName(string scorer) => scorer switch
-    {
-        StackedScorer => LeadPipeline.StackedCandidate,
-        TreesScorer => LeadPipeline.TreesCandidate,
-        _ => LeadPipeline.HeadsCandidate,
-    };
 
     /// <summary>Loss weights: BCE, HPRO, LM.</summary>
     [JsonPropertyName("loss_weights")] public required double[] LossWeights { get; init; }
@@ -78,7 +73,7 @@ public sealed record TrainingRecord
     [JsonPropertyName("training_leads")] public int TrainingLeads { get; init; }
     /// <summary>Structured features the heads read (0: none).</summary>
     [JsonPropertyName("head_features")] public int HeadFeatures { get; init; }
-    /// <summary><see cref="HeadsScorer"/>, <see cref="StackedScorer"/> or <see cref="TreesScorer"/>.</summary>
+    /// <summary><see cref="HeadsScorer"/>, <see cref="BlendScorer"/>, <see cref="TreesScorer"/> (or <see cref="StackedScorer"/> in older folders).</summary>
     [JsonPropertyName("scorer")] public required string Scorer { get; init; }
     /// <summary>Each candidate on the validation slice (empty when none was compared).</summary>
     [JsonPropertyName("validation")] public ValidationResult[] Validation { get; init; } = [];
@@ -169,22 +164,28 @@ public static class LeadPipeline
     }
 
     /// <summary>Names of the models <see cref="TrainAndSelect"/> compares.</summary>
-    public const string HeadsCandidate = "LLM heads (wide & deep)", StackedCandidate = "stacked (LightGBM on columns, dialogue and LLM scores)",
+    public const string HeadsCandidate = "LLM heads (wide & deep)",
+        BlendCandidate = "stacked + LightGBM blend (mean log-odds)",
         TreesCandidate = "LightGBM alone (columns and dialogue)";
 
     /// <summary>
-    /// The product's default training: LoRA + wide-and-deep heads, and LightGBM stacked on the columns,
-    /// the dialogue and the heads' outputs, whichever ranks the latest training leads better.
+    /// The product's default training: LoRA + wide-and-deep heads; LightGBM stacked on the columns, the
+    /// dialogue and the heads' outputs, blended with LightGBM alone; or LightGBM alone: whichever ranks the
+    /// latest training leads best.
     /// <list type="number">
     /// <item>The training leads (in time order) are cut into <see cref="LeadTrainingOptions.Folds"/> consecutive folds; for each,
     /// an LLM trained on the other folds scores it, so every training lead has heads' outputs from a model that never saw it.</item>
     /// <item>The last fold is the validation slice: the heads' probability there (from the model trained on the earlier folds)
-    /// against the stacked model fitted on the earlier folds' leads and their out-of-fold outputs.</item>
+    /// against the blend (<see cref="LeadScorer.Blend"/>) of the stacked model fitted on the earlier folds' leads and their
+    /// out-of-fold outputs with LightGBM alone fitted on the same leads.</item>
     /// <item>LightGBM alone (columns and dialogue, fitted on the earlier folds) is the third candidate, so the default is never
     /// one that validated worse than the plain trees.</item>
-    /// <item>The final LLM trains on all training leads; if the stacked model or the trees alone won, they are refitted on all of
-    /// them (the stacked one with their out-of-fold outputs) and saved in <see cref="LeadScorer.StackerDirectory"/>.</item>
+    /// <item>The final LLM trains on all training leads; the tree models the winner needs are refitted on all of them (the
+    /// stacked one with their out-of-fold outputs) and saved in <see cref="LeadScorer.StackerDirectory"/> and
+    /// <see cref="LeadScorer.TreesDirectory"/>.</item>
     /// </list>
+    /// The stacked model alone is not a candidate: it learns from the fold LLMs' outputs but reads the final LLM's, and on
+    /// drifting data (the bank file) those moved outside the range it learned from, so it validated best and tested worst.
     /// Writes <see cref="TrainingRecord"/> with the comparison and calibrates the score percentiles.
     /// </summary>
     public static TrainingRecord TrainAndSelect(string modelDir, QwenTokenizer tokenizer, ComputeDevice device, IReadOnlyList<Lead> train,
@@ -224,22 +225,24 @@ public static class LeadPipeline
         var validationOutputs = outOfFold[bounds[folds - 1]..];
         ValidationResult Result(string name, double[] p) => new(name, LeadMetrics.RocAuc(p, labels), LeadMetrics.Brier(p, labels));
         var heads = Result(HeadsCandidate, validationOutputs.Select(o => 1 / (1 + Math.Exp(-o[0]))).ToArray());
-        var stacked = Result(StackedCandidate, GbdtModel.Train(earlier, funnel, extraInputs: LeadScorer.HeadOutputNames, extra: earlierOutputs)
-            .Predict(validation, validationOutputs));
-        var trees = Result(TreesCandidate, GbdtModel.Train(earlier, funnel).Predict(validation));
-        // The best AUC wins; on a tie the earlier candidate (heads before stacked before trees alone).
-        var candidates = new[] { (heads, Scorer: TrainingRecord.HeadsScorer), (stacked, Scorer: TrainingRecord.StackedScorer), (trees, Scorer: TrainingRecord.TreesScorer) };
+        var stackedValidation = GbdtModel.Train(earlier, funnel, extraInputs: LeadScorer.HeadOutputNames, extra: earlierOutputs).Predict(validation, validationOutputs);
+        var treesValidation = GbdtModel.Train(earlier, funnel).Predict(validation);
+        var blend = Result(BlendCandidate, stackedValidation.Zip(treesValidation, LeadScorer.Blend).ToArray());
+        var trees = Result(TreesCandidate, treesValidation);
+        // The best AUC wins; on a tie the earlier candidate (heads before the blend before trees alone).
+        var candidates = new[] { (heads, Scorer: TrainingRecord.HeadsScorer), (blend, Scorer: TrainingRecord.BlendScorer), (trees, Scorer: TrainingRecord.TreesScorer) };
         var (chosen, winner) = candidates.Aggregate((best, next) => next.Item1.Auc > best.Item1.Auc ? next : best);
-        string stackerDir = Path.Combine(outDir, LeadScorer.StackerDirectory);
-        if (Directory.Exists(stackerDir)) Directory.Delete(stackerDir, recursive: true);
-        if (winner == TrainingRecord.StackedScorer)
+        string stackerDir = Path.Combine(outDir, LeadScorer.StackerDirectory), treesDir = Path.Combine(outDir, LeadScorer.TreesDirectory);
+        foreach (string dir in new[] { stackerDir, treesDir })
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        if (winner == TrainingRecord.BlendScorer)
             GbdtModel.Train(ordered, funnel, extraInputs: LeadScorer.HeadOutputNames, extra: outOfFold).Save(stackerDir);
-        else if (winner == TrainingRecord.TreesScorer)
-            GbdtModel.Train(ordered, funnel).Save(stackerDir);
+        if (winner != TrainingRecord.HeadsScorer)
+            GbdtModel.Train(ordered, funnel).Save(treesDir);
         string reason = $"{chosen.Name} ranked the latest {validation.Count:N0} training leads best: AUC {chosen.Auc:F4} vs " +
             string.Join(" and ", candidates.Where(c => c.Scorer != winner).Select(c => $"{c.Item1.Auc:F4} ({c.Item1.Name})"));
         int features = LeadFeatureEncoder.Load(outDir)?.Width ?? 0;
-        var record = Record(options, ordered.Count, features, winner, reason, [heads, stacked, trees], validation.Count);
+        var record = Record(options, ordered.Count, features, winner, reason, [heads, blend, trees], validation.Count);
         record.Save(outDir);
         Score(modelDir, outDir, tokenizer, device, [], calibrationLeads: ordered);
         return record;
@@ -269,7 +272,7 @@ public static class LeadPipeline
     /// The eval report over <paramref name="test"/>: each adapter ranked and calibrated by the
     /// probability users get (<see cref="LeadScore.Probability"/>), with its pairwise head's ranking and,
     /// when stacked, its heads' own probability as extra rows; Funnel+Recency; LightGBM on the columns
-    /// and the dialogue; and LightGBM LambdaRank on the funnel's grades, all trained on <paramref name="train"/>.
+    /// and the dialogue; Funnel+CTR (the stage, then that LightGBM's probability); and LightGBM LambdaRank on the funnel's grades, all trained on <paramref name="train"/>.
     /// </summary>
     public static IReadOnlyList<ModelMetrics> Evaluate(IReadOnlyList<(string Name, IReadOnlyList<LeadScore> Scores)> adapters,
         IReadOnlyList<Lead> train, IReadOnlyList<Lead> test, FunnelConfig funnel, string reportDir)
@@ -291,6 +294,7 @@ public static class LeadPipeline
         var trees = GbdtModel.Train(train, funnel);
         var gbdt = trees.Predict(test);
         models.Add(new ScoredModel(trees.ReadsText ? "LightGBM (columns + dialogue TF-IDF)" : "LightGBM (columns)", gbdt, gbdt));
+        models.Add(new ScoredModel("Funnel+CTR (stage, then LightGBM)", FunnelRecencyBaseline.Score(test, funnel, gbdt), null));
         models.Add(new ScoredModel("LightGBM LambdaRank (funnel grades)", GbdtModel.Train(train, funnel, GbdtObjective.LambdaRank).Predict(test), null));
         return EvaluationReport.Write(reportDir, models, labels);
     }

@@ -24,8 +24,8 @@ public sealed record LeadScore(string LeadId, double Probability, double Ranking
 
 /// <summary>
 /// The embedded scorer: loads a Qwen model, a LoRA adapter, the score heads (with their
-/// structured-feature encoder when they read the lead's columns) and, when training chose it, the
-/// stacked tree model, once; then scores leads. Thread-safe (concurrent callers are serialised on
+/// structured-feature encoder when they read the lead's columns) and the tree models training chose
+/// (<see cref="StackerDirectory"/>, <see cref="TreesDirectory"/>), once; then scores leads. Thread-safe (concurrent callers are serialised on
 /// the device), no console output.
 /// </summary>
 public sealed class LeadScorer : IDisposable
@@ -33,8 +33,11 @@ public sealed class LeadScorer : IDisposable
     /// <summary>File beside the adapter with the training set's probability percentiles.</summary>
     public const string CalibrationFile = "score_percentiles.json";
 
-    /// <summary>Sub-folder of the adapter holding the stacked tree model, when training chose it.</summary>
+    /// <summary>Sub-folder of the adapter holding the stacked tree model (it reads <see cref="HeadOutputNames"/>), when training chose it.</summary>
     public const string StackerDirectory = "stacker";
+
+    /// <summary>Sub-folder of the adapter holding LightGBM over the columns and the dialogue alone, when training chose it.</summary>
+    public const string TreesDirectory = "trees";
 
     /// <summary>What the stacked tree model reads of the heads, per lead (<see cref="HeadOutputs"/>).</summary>
     public static readonly string[] HeadOutputNames = ["pointwise_logit", "pairwise_score", "lm_yes_minus_no"];
@@ -47,7 +50,7 @@ public sealed class LeadScorer : IDisposable
     private readonly PromptBuilder _prompts;
     private readonly string _adapterDir;
     private readonly LeadFeatureEncoder? _features;
-    private readonly GbdtModel? _stacker;
+    private readonly GbdtModel? _stacker, _trees;
     private double[] _percentiles;
     private readonly Lock _gate = new();
 
@@ -63,17 +66,21 @@ public sealed class LeadScorer : IDisposable
     /// <summary>The feature columns and funnel the adapter was trained with; null for adapters saved before schemas were kept.</summary>
     public LeadSchema? Schema { get; }
 
-    /// <summary>Whether scores come from the stacked tree model (else from the pointwise head).</summary>
+    /// <summary>Whether the stacked tree model takes part in the scores.</summary>
     public bool Stacked => _stacker is not null;
+
+    /// <summary>Whether LightGBM over the columns and the dialogue alone takes part in the scores.</summary>
+    public bool ReadsTrees => _trees is not null;
 
     /// <summary>The encoder of the columns the heads read; null when they read the hidden state only.</summary>
     public LeadFeatureEncoder? FeatureEncoder => _features;
 
     private LeadScorer(ComputeDevice device, bool ownsDevice, QwenModel model, LoraAdapter adapter, ScoreHeads heads, PromptBuilder prompts,
-        string adapterDir, double[] percentiles, int batchSize, string modelVersion, LeadSchema? schema, LeadFeatureEncoder? features, GbdtModel? stacker)
+        string adapterDir, double[] percentiles, int batchSize, string modelVersion, LeadSchema? schema, LeadFeatureEncoder? features, GbdtModel? stacker, GbdtModel? trees)
     {
         _features = features;
         _stacker = stacker;
+        _trees = trees;
         ModelVersion = modelVersion;
         Schema = schema;
         _adapterDir = adapterDir;
@@ -112,7 +119,8 @@ public sealed class LeadScorer : IDisposable
     /// <summary>
     /// Loads the model folder, the adapter folder (<c>adapter_model.safetensors</c> with heads,
     /// <c>adapter_config.json</c>, optional <see cref="CalibrationFile"/>, <see cref="LeadSchema.FileName"/>,
-    /// <see cref="LeadFeatureEncoder.FileName"/> for heads that read the columns, <see cref="StackerDirectory"/>) and the tokenizer.
+    /// <see cref="LeadFeatureEncoder.FileName"/> for heads that read the columns, <see cref="StackerDirectory"/>,
+    /// <see cref="TreesDirectory"/>) and the tokenizer.
     /// </summary>
     public static LeadScorer Load(string modelDir, string adapterDir, QwenTokenizer tokenizer, PromptOptions? prompts = null,
         ComputeDevice? device = null, int batchSize = 16)
@@ -135,11 +143,11 @@ public sealed class LeadScorer : IDisposable
                 throw new InvalidDataException(features is null
                     ? $"{file}: the score heads read {heads.FeatureCount} structured features, but {adapterDir} has no {LeadFeatureEncoder.FileName}"
                     : $"{Path.Combine(adapterDir, LeadFeatureEncoder.FileName)}: encodes {features.Width} features, the score heads in {file} read {heads.FeatureCount}");
-            string stackerDir = Path.Combine(adapterDir, StackerDirectory);
-            var stacker = GbdtModel.Exists(stackerDir) ? GbdtModel.Load(stackerDir) : null;
-            string version = Version(file, stacker is null ? null : stackerDir);
+            string stackerDir = Path.Combine(adapterDir, StackerDirectory), treesDir = Path.Combine(adapterDir, TreesDirectory);
+            var treeDirs = new[] { stackerDir, treesDir }.Where(GbdtModel.Exists).ToList();
             return new LeadScorer(device, owns, model, adapter, heads, new PromptBuilder(tokenizer, prompts), adapterDir, percentiles, batchSize,
-                version, LeadSchema.Load(adapterDir), features, stacker);
+                Version(file, treeDirs), LeadSchema.Load(adapterDir), features,
+                treeDirs.Contains(stackerDir) ? GbdtModel.Load(stackerDir) : null, treeDirs.Contains(treesDir) ? GbdtModel.Load(treesDir) : null);
         }
         catch
         {
@@ -150,13 +158,13 @@ public sealed class LeadScorer : IDisposable
         }
     }
 
-    /// <summary>The first 12 hex digits of the SHA-256 over the adapter file and, when stacked, the tree model's files.</summary>
-    private static string Version(string adapterFile, string? stackerDir)
+    /// <summary>The first 12 hex digits of the SHA-256 over the adapter file and the tree models' files.</summary>
+    private static string Version(string adapterFile, IEnumerable<string> treeDirs)
     {
         using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
         sha.AppendData(File.ReadAllBytes(adapterFile));
-        if (stackerDir is not null)
-            foreach (var f in Directory.GetFiles(stackerDir).Order(StringComparer.Ordinal)) sha.AppendData(File.ReadAllBytes(f));
+        foreach (string dir in treeDirs)
+            foreach (var f in Directory.GetFiles(dir).Order(StringComparer.Ordinal)) sha.AppendData(File.ReadAllBytes(f));
         return Convert.ToHexStringLower(sha.GetHashAndReset())[..12];
     }
 
@@ -213,16 +221,30 @@ public sealed class LeadScorer : IDisposable
     {
         var outputs = Forward(leads, hidden);
         var stacked = _stacker?.Predict(leads, outputs);
+        var trees = _trees?.Predict(leads);
         var results = new List<LeadScore>(leads.Count);
         for (int i = 0; i < leads.Count; i++)
         {
             double head = 1 / (1 + Math.Exp(-outputs[i][0]));
-            double p = stacked?[i] ?? head;
+            double p = stacked is not null && trees is not null ? Blend(stacked[i], trees[i]) : stacked?[i] ?? trees?[i] ?? head;
             double yes = 1 / (1 + Math.Exp(-outputs[i][2]));
             int score = Percentile(p);
             results.Add(new LeadScore(leads[i].Id, p, outputs[i][1], score, Grade(score), yes, head));
         }
         return results;
+    }
+
+    /// <summary>
+    /// The blend of the stacked model's probability and the plain trees': the mean of their log-odds. The
+    /// stacked model learns from the fold LLMs' out-of-fold outputs but reads the final LLM's when scoring;
+    /// under drift those can sit at levels it never saw, and the blend halves how far that moves a score.
+    /// </summary>
+    public static double Blend(double stacked, double trees) => 1 / (1 + Math.Exp(-(Logit(stacked) + Logit(trees)) / 2));
+
+    private static double Logit(double p)
+    {
+        p = Math.Clamp(p, 1e-9, 1 - 1e-9);
+        return Math.Log(p / (1 - p));
     }
 
     /// <summary>0–100: the share of training probabilities below <paramref name="p"/> (100·p without calibration data).</summary>

@@ -62,4 +62,21 @@ public class LeadMetricsTests
         Assert.True(train.Max(l => l.CreatedAt) < test.Min(l => l.CreatedAt));
         Assert.Equal(10, train.Concat(test).Select(l => l.Id).Distinct().Count());
     }
+
+    /// <summary>Funnel+Recency and Funnel+CTR: the stage at scoring time first, then recency or the CTR model's probability.</summary>
+    [Fact]
+    public void FunnelBaselinesRankByStageThenWithinIt()
+    {
+        static Lead At(string id, int day, string? stage) => new()
+        {
+            Id = id, CreatedAt = DateTimeOffset.UnixEpoch.AddDays(day),
+            Features = stage is null ? [] : [new(FunnelRecencyBaseline.CurrentStageFeature, stage)],
+        };
+        var funnel = FunnelConfig.Automotive;
+        var leads = new[] { At("a", 0, funnel.Stages[1]), At("b", 5, funnel.Stages[1]), At("c", 9, null), At("d", 1, funnel.Stages[2]) };
+        static string[] Order(double[] s, Lead[] l) => l.Zip(s).OrderByDescending(p => p.Second).Select(p => p.First.Id).ToArray();
+        Assert.Equal(["d", "b", "a", "c"], Order(FunnelRecencyBaseline.Score(leads, funnel), leads));
+        Assert.Equal(["d", "a", "b", "c"], Order(FunnelRecencyBaseline.Score(leads, funnel, [0.9, 0.2, 1.0, 0.0]), leads));
+        Assert.Throws<ArgumentException>(() => FunnelRecencyBaseline.Score(leads, funnel, [0.5]));
+    }
 }

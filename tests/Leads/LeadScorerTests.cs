@@ -133,19 +133,53 @@ public sealed class LeadScorerTests : IDisposable
         Assert.True(positive > 0 && negative < 0, $"positive phrases {positive:F4}, negative phrases {negative:F4}; columns: {table}");
     }
 
-    /// <summary>When LightGBM alone validates best, its model is the stacker and the scorer's probability is exactly its prediction.</summary>
+    /// <summary>
+    /// The tree models an adapter holds decide its probability: LightGBM alone in <c>trees/</c> gives exactly its
+    /// prediction; beside a stacked model in <c>stacker/</c> the two are blended (the mean of their log-odds);
+    /// an older folder with a tree model in <c>stacker/</c> alone gives that model's prediction. The version
+    /// changes with the tree models.
+    /// </summary>
     [Fact]
-    public void TreesAloneAsTheStackerGiveTheProbability()
+    public void TreeModelsInTheAdapterGiveTheProbability()
     {
         string modelDir = SmallModel(), adapterDir = Path.Combine(_dir, "trees");
         SaveUntrainedAdapter(modelDir, adapterDir, rank: 2);
         var (train, test) = TemporalSplit.Split(Leads(2000));
+        string stackerDir = Path.Combine(adapterDir, LeadScorer.StackerDirectory), treesDir = Path.Combine(adapterDir, LeadScorer.TreesDirectory);
+        (double[] Probability, string Version) Scores()
+        {
+            using var scorer = LeadScorer.Load(modelDir, adapterDir, Tokenizer.Value, device: Fixtures.Simd, batchSize: 64);
+            return (scorer.ScoreBatch(test).Select(s => s.Probability).ToArray(), scorer.ModelVersion);
+        }
+        var (heads, headsVersion) = Scores();
+
         var trees = GbdtModel.Train(train, FunnelConfig.Automotive);
-        trees.Save(Path.Combine(adapterDir, LeadScorer.StackerDirectory));
-        using var scorer = LeadScorer.Load(modelDir, adapterDir, Tokenizer.Value, device: Fixtures.Simd, batchSize: 64);
-        var expected = trees.Predict(test);
-        var scores = scorer.ScoreBatch(test);
-        for (int i = 0; i < test.Count; i++) Assert.Equal(expected[i], scores[i].Probability, 6);
+        trees.Save(treesDir);
+        var treesP = trees.Predict(test);
+        var (alone, aloneVersion) = Scores();
+        for (int i = 0; i < test.Count; i++) Assert.Equal(treesP[i], alone[i], 6);
+
+        IReadOnlyList<float[]> outputs;
+        using (var scorer = LeadScorer.Load(modelDir, adapterDir, Tokenizer.Value, device: Fixtures.Simd, batchSize: 64))
+        {
+            var stacker = GbdtModel.Train(train, FunnelConfig.Automotive, extraInputs: LeadScorer.HeadOutputNames, extra: scorer.HeadOutputs(train));
+            stacker.Save(stackerDir);
+            outputs = scorer.HeadOutputs(test);
+        }
+        var stackedP = GbdtModel.Load(stackerDir).Predict(test, outputs);
+        var (blend, blendVersion) = Scores();
+        static double Logit(double p) => Math.Log(p / (1 - p));
+        for (int i = 0; i < test.Count; i++)
+        {
+            Assert.Equal((Logit(stackedP[i]) + Logit(treesP[i])) / 2, Logit(blend[i]), 6);
+            Assert.Equal(LeadScorer.Blend(stackedP[i], treesP[i]), blend[i], 9);
+        }
+
+        Directory.Delete(treesDir, recursive: true);
+        var (stacked, _) = Scores();
+        for (int i = 0; i < test.Count; i++) Assert.Equal(stackedP[i], stacked[i], 6);
+        Assert.Equal(3, new[] { headsVersion, aloneVersion, blendVersion }.Distinct().Count());
+        Assert.NotEqual(heads, alone);
     }
 
     [Fact]
@@ -171,7 +205,8 @@ public sealed class LeadScorerTests : IDisposable
         Assert.True(schema.Accepts("dialogue") && !schema.Accepts("call_quality_tag"));
         Assert.Equal(FunnelConfig.Automotive.Stages, schema.Funnel.Stages);
         var metrics = LeadPipeline.Evaluate([("model", scores)], train, test, FunnelConfig.Automotive, reportDir);
-        Assert.Equal(["model", "model: pairwise head", "Funnel+Recency", "LightGBM (columns + dialogue TF-IDF)", "LightGBM LambdaRank (funnel grades)"],
+        Assert.Equal(["model", "model: pairwise head", "Funnel+Recency", "LightGBM (columns + dialogue TF-IDF)", "Funnel+CTR (stage, then LightGBM)",
+            "LightGBM LambdaRank (funnel grades)"],
             metrics.Select(m => m.Name));
         Assert.All(metrics, m => Assert.InRange(m.Auc, 0, 1));
         foreach (var file in new[] { "report.md", "report.json" })
