@@ -248,6 +248,29 @@ public sealed class FeedbackStore : IAsyncDisposable
         return new LeadRecord(leadId, fields, firstSeen, lastScored, score, events, recommended);
     }
 
+    /// <summary>Most lead ids one <see cref="LeadSnapshotsAsync"/> query names (well under SQLite's and PostgreSQL's parameter limits).</summary>
+    public const int SnapshotBatch = 500;
+
+    /// <summary>
+    /// The fields and last served probability of each of <paramref name="leadIds"/> that was ever scored (others are absent),
+    /// in one query per <see cref="SnapshotBatch"/> ids: what the learners need at start-up, without a query per lead.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, LeadSnapshot>> LeadSnapshotsAsync(IEnumerable<string> leadIds, CancellationToken cancel = default)
+    {
+        var snapshots = new Dictionary<string, LeadSnapshot>(StringComparer.Ordinal);
+        await using var connection = await _dialect.OpenAsync(cancel);
+        foreach (var batch in leadIds.Distinct(StringComparer.Ordinal).Chunk(SnapshotBatch))
+        {
+            var names = batch.Select((_, i) => $"id{i}").ToArray();
+            using var query = Command(connection, null, $"SELECT lead_id, fields, probability FROM leads WHERE lead_id IN ({string.Join(", ", names.Select(n => "@" + n))})",
+                names.Zip(batch, (n, id) => (n, (object?)id)).ToArray());
+            await using var reader = await query.ExecuteReaderAsync(cancel);
+            while (await reader.ReadAsync(cancel))
+                snapshots[reader.GetString(0)] = new LeadSnapshot(reader.GetString(0), reader.GetString(1), reader.GetDouble(2));
+        }
+        return snapshots;
+    }
+
     /// <summary>The scores served in [<paramref name="from"/>, <paramref name="until"/>): lead, probability and time, by time.</summary>
     public async Task<IReadOnlyList<(string LeadId, double Probability, DateTimeOffset At)>> ScoresAsync(DateTimeOffset from, DateTimeOffset until,
         CancellationToken cancel = default)

@@ -111,6 +111,9 @@ public sealed record CallCandidate(string Fields, ServedScore LastScore);
 public sealed record LeadRecord(string LeadId, string Fields, DateTimeOffset FirstSeen, DateTimeOffset LastScored, ServedScore LastScore,
     IReadOnlyList<OutcomeEvent> Events, int Recommendations);
 
+/// <summary>What the learners read of a stored lead: its fields as scored (JSON) and the probability last served for it.</summary>
+public sealed record LeadSnapshot(string LeadId, string Fields, double LastProbability);
+
 /// <summary>An outcome names a lead that was never scored.</summary>
 public sealed class UnknownLeadException(string leadId)
     : Exception($"lead '{leadId}' is not known: score it first (POST /v1/score)")

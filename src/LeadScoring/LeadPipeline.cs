@@ -185,7 +185,8 @@ public static class LeadPipeline
     /// <see cref="LeadScorer.TreesDirectory"/>.</item>
     /// </list>
     /// The stacked model alone is not a candidate: it learns from the fold LLMs' outputs but reads the final LLM's, and on
-    /// drifting data (the bank file) those moved outside the range it learned from, so it validated best and tested worst.
+    /// drifting data (the bank file) those moved outside the range it learned from: it validated best, then ranked the test
+    /// period 0.024 below LightGBM alone. Its validation AUC is logged beside the candidates'.
     /// Writes <see cref="TrainingRecord"/> with the comparison and calibrates the score percentiles.
     /// </summary>
     public static TrainingRecord TrainAndSelect(string modelDir, QwenTokenizer tokenizer, ComputeDevice device, IReadOnlyList<Lead> train,
@@ -228,6 +229,7 @@ public static class LeadPipeline
         var stackedValidation = GbdtModel.Train(earlier, funnel, extraInputs: LeadScorer.HeadOutputNames, extra: earlierOutputs).Predict(validation, validationOutputs);
         var treesValidation = GbdtModel.Train(earlier, funnel).Predict(validation);
         var blend = Result(BlendCandidate, stackedValidation.Zip(treesValidation, LeadScorer.Blend).ToArray());
+        log?.Invoke($"validation: the stacked model alone (not a candidate: the blend bounds it) ranks AUC {LeadMetrics.RocAuc(stackedValidation, labels):F4}");
         var trees = Result(TreesCandidate, treesValidation);
         // The best AUC wins; on a tie the earlier candidate (heads before the blend before trees alone).
         var candidates = new[] { (heads, Scorer: TrainingRecord.HeadsScorer), (blend, Scorer: TrainingRecord.BlendScorer), (trees, Scorer: TrainingRecord.TreesScorer) };
@@ -271,8 +273,9 @@ public static class LeadPipeline
     /// <summary>
     /// The eval report over <paramref name="test"/>: each adapter ranked and calibrated by the
     /// probability users get (<see cref="LeadScore.Probability"/>), with its pairwise head's ranking and,
-    /// when stacked, its heads' own probability as extra rows; Funnel+Recency; LightGBM on the columns
-    /// and the dialogue; Funnel+CTR (the stage, then that LightGBM's probability); and LightGBM LambdaRank on the funnel's grades, all trained on <paramref name="train"/>.
+    /// when trees take part, its heads' own probability as extra rows; Funnel+Recency; LightGBM on the
+    /// columns and the dialogue; Funnel+CTR (the stage, then that LightGBM's probability); and LightGBM
+    /// LambdaRank on the funnel's grades, all trained on <paramref name="train"/>.
     /// </summary>
     public static IReadOnlyList<ModelMetrics> Evaluate(IReadOnlyList<(string Name, IReadOnlyList<LeadScore> Scores)> adapters,
         IReadOnlyList<Lead> train, IReadOnlyList<Lead> test, FunnelConfig funnel, string reportDir)

@@ -15,9 +15,9 @@ public sealed record LeadExplanation(LeadScore Score, IReadOnlyList<ScoreReason>
 /// <summary>
 /// Reasons by occlusion, computed on the model itself and on the score users get: each feature column and
 /// each sentence of the dialogue is left out in turn (as a missing value: out of the prompt, out of the
-/// encoded columns, missing to the stacked trees), the lead is scored again, and the change in the
+/// encoded columns, missing to the tree models), the lead is scored again, and the change in the
 /// probability's log-odds is that part's contribution. Exact for whichever model makes the probability
-/// (wide-and-deep heads or the stacked trees), at the cost of one forward pass per part, batched.
+/// (wide-and-deep heads, the blend or the trees alone), at the cost of one forward pass per part, batched.
 /// </summary>
 public static partial class ScoreExplanations
 {

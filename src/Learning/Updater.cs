@@ -72,12 +72,12 @@ public static class Updater
         string currentDir = versions.Directory(current.Id);
         var funnel = LeadSchema.Load(currentDir)?.Funnel ?? FunnelConfig.Automotive;
         var events = await store.EventsAsync(cancel);
+        var stored = await store.LeadSnapshotsAsync(events.Select(e => e.LeadId), cancel);
         var examples = new List<(Lead Lead, OutcomeKind Kind, DateTimeOffset At)>();
         foreach (var group in events.GroupBy(e => e.LeadId, StringComparer.Ordinal))
         {
             var best = group.OrderByDescending(e => Rewards.Tier(e.Kind)).ThenByDescending(e => e.At).First();
-            var record = await store.LeadAsync(group.Key, cancel);
-            if (record is null) continue;
+            if (!stored.TryGetValue(group.Key, out var record)) continue;
             double? seconds = group.Max(e => e.CallSeconds);
             examples.Add((Rewards.AsTrainingLead(StoredLead.FromJson(record.Fields), best.Kind, seconds, funnel), best.Kind, group.Max(e => e.At)));
         }
@@ -171,8 +171,9 @@ public static class Updater
         {
             var candidates = await store.ListCandidatesAsync(listId, cancel);
             if (candidates.Count == 0) continue; // logged before candidate sets were kept
-            foreach (var c in candidates.Where(c => !leads.ContainsKey(c.LeadId)))
-                leads[c.LeadId] = await store.LeadAsync(c.LeadId, cancel) is { } record ? StoredLead.FromJson(record.Fields) : null;
+            var unread = candidates.Select(c => c.LeadId).Where(id => !leads.ContainsKey(id)).ToList();
+            var snapshots = await store.LeadSnapshotsAsync(unread, cancel);
+            foreach (string id in unread) leads[id] = snapshots.TryGetValue(id, out var snapshot) ? StoredLead.FromJson(snapshot.Fields) : null;
             if (candidates.Any(c => leads[c.LeadId] is null)) continue;
             var listLeads = candidates.Select(c => leads[c.LeadId]!).ToList();
             var index = candidates.Select((c, i) => (c.LeadId, i)).ToDictionary(x => x.LeadId, x => x.i, StringComparer.Ordinal);

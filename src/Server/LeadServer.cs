@@ -78,8 +78,12 @@ public sealed class LeadServer : IAsyncDisposable
         try
         {
             if (server._posterior is not null)
-                foreach (var e in (await store.EventsAsync(cancel)).Where(e => e.Kind.IsFinal()))
-                    await server.ObserveAsync(e, cancel);
+            {
+                var finals = (await store.EventsAsync(cancel)).Where(e => e.Kind.IsFinal()).ToList();
+                var leads = await store.LeadSnapshotsAsync(finals.Select(e => e.LeadId), cancel);
+                foreach (var e in finals)
+                    if (leads.TryGetValue(e.LeadId, out var lead)) server.Observe(e, lead);
+            }
             await server._app.StartAsync(cancel);
             return server;
         }
@@ -104,11 +108,8 @@ public sealed class LeadServer : IAsyncDisposable
     public int? PosteriorObservations => _posterior?.Observations;
 
     /// <summary>Teaches the posterior a final outcome, with the lead's columns and probability as the store last served them.</summary>
-    private async Task ObserveAsync(OutcomeEvent outcome, CancellationToken cancel)
-    {
-        if (await _store.LeadAsync(outcome.LeadId, cancel) is { } record)
-            _posterior!.Observe(StoredLead.FromJson(record.Fields), record.LastScore.Probability, Rewards.Of(outcome.Kind));
-    }
+    private void Observe(OutcomeEvent outcome, LeadSnapshot lead) =>
+        _posterior!.Observe(StoredLead.FromJson(lead.Fields), lead.LastProbability, Rewards.Of(outcome.Kind));
 
     /// <summary>
     /// Serves <paramref name="next"/> from now on (a promoted version): new requests go to it, the
@@ -305,8 +306,11 @@ public sealed class LeadServer : IAsyncDisposable
             throw new RequestException(StatusCodes.Status409Conflict, $"{items[events.FindIndex(x => x.EventId == e.EventId)].Path}.event_id", e.Message);
         }
         if (_posterior is not null)
-            foreach (var (e, status) in events.Zip(statuses))
-                if (status == EventStatus.Stored && e.Kind.IsFinal()) await ObserveAsync(e, context.RequestAborted);
+        {
+            var finals = events.Zip(statuses).Where(p => p.Second == EventStatus.Stored && p.First.Kind.IsFinal()).Select(p => p.First).ToList();
+            var leads = await _store.LeadSnapshotsAsync(finals.Select(e => e.LeadId), context.RequestAborted);
+            foreach (var e in finals) Observe(e, leads[e.LeadId]);
+        }
         int stored = statuses.Count(s => s == EventStatus.Stored);
         _metrics.FeedbackEvents.WithLabels("stored").Inc(stored);
         _metrics.FeedbackEvents.WithLabels("duplicate").Inc(statuses.Count - stored);

@@ -150,6 +150,23 @@ public sealed class FeedbackStoreTests
         Assert.Null(await store.LeadAsync("B"));
     }
 
+    /// <summary>The learners' start-up read: every scored lead among the ids, with its last probability, over several batches.</summary>
+    [Theory, MemberData(nameof(TestDatabases.Kinds), MemberType = typeof(TestDatabases))]
+    public async Task SnapshotsReadManyLeadsInBatches(string kind)
+    {
+        await using var db = await TestDatabases.CreateAsync(kind);
+        await using var store = await FeedbackStore.OpenAsync(db.Target);
+        var ids = Enumerable.Range(0, 2 * FeedbackStore.SnapshotBatch + 3).Select(i => $"L{i:D4}").ToArray();
+        await store.RecordScoresAsync(ids.Select(id => (NewLead(id), Score(id, 0.25))).ToList(), T0);
+        await store.RecordScoresAsync([(NewLead(ids[^1], "referral"), Score(ids[^1], 0.75))], T0.AddDays(1));
+        var snapshots = await store.LeadSnapshotsAsync([.. ids, "unknown", ids[0]]);
+        Assert.Equal(ids, snapshots.Keys.Order(StringComparer.Ordinal));
+        Assert.All(ids[..^1], id => Assert.Equal(0.25, snapshots[id].LastProbability));
+        Assert.Equal(0.75, snapshots[ids[^1]].LastProbability);
+        Assert.Equal((await store.LeadAsync(ids[^1]))!.Fields, snapshots[ids[^1]].Fields);
+        Assert.Empty(await store.LeadSnapshotsAsync([]));
+    }
+
     [Theory, MemberData(nameof(TestDatabases.Kinds), MemberType = typeof(TestDatabases))]
     public async Task ConcurrentWritersAllCommit(string kind)
     {
