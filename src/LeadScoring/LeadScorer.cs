@@ -171,8 +171,12 @@ public sealed class LeadScorer : IDisposable
     /// <summary>Scores one lead.</summary>
     public LeadScore Score(Lead lead) => ScoreBatch([lead])[0];
 
-    /// <summary>Scores leads with their top positive and negative reasons (<see cref="ScoreExplanations"/>: occlusion of each column and dialogue sentence).</summary>
-    public IReadOnlyList<LeadExplanation> Explain(IReadOnlyList<Lead> leads, int top = 5) => ScoreExplanations.Explain(this, leads, top);
+    /// <summary>
+    /// Scores leads with their top positive and negative reasons (<see cref="ScoreExplanations"/>: occlusion of each column and
+    /// dialogue sentence); pass the leads' scores from this scorer as <paramref name="scored"/> when you have them, to skip scoring them again.
+    /// </summary>
+    public IReadOnlyList<LeadExplanation> Explain(IReadOnlyList<Lead> leads, int top = 5, IReadOnlyList<LeadScore>? scored = null) =>
+        ScoreExplanations.Explain(this, leads, top, scored);
 
     /// <summary>
     /// What the stacked tree model reads of the heads, per lead: the pointwise logit, the pairwise score and
@@ -239,9 +243,10 @@ public sealed class LeadScorer : IDisposable
     /// stacked model learns from the fold LLMs' out-of-fold outputs but reads the final LLM's when scoring;
     /// under drift those can sit at levels it never saw, and the blend halves how far that moves a score.
     /// </summary>
-    public static double Blend(double stacked, double trees) => 1 / (1 + Math.Exp(-(Logit(stacked) + Logit(trees)) / 2));
+    public static double Blend(double stacked, double trees) => 1 / (1 + Math.Exp(-(LogOdds(stacked) + LogOdds(trees)) / 2));
 
-    private static double Logit(double p)
+    /// <summary>log(p / (1 − p)), with p kept off 0 and 1 so a saturated probability still compares.</summary>
+    public static double LogOdds(double p)
     {
         p = Math.Clamp(p, 1e-9, 1 - 1e-9);
         return Math.Log(p / (1 - p));

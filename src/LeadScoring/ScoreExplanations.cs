@@ -30,16 +30,20 @@ public static partial class ScoreExplanations
     /// <summary>Contributions smaller than this (in log-odds) are no reason either way.</summary>
     public const double Negligible = 1e-6;
 
-    /// <summary>Explains each lead with up to <paramref name="top"/> positive and <paramref name="top"/> negative reasons.</summary>
-    public static IReadOnlyList<LeadExplanation> Explain(LeadScorer scorer, IReadOnlyList<Lead> leads, int top = 5)
+    /// <summary>
+    /// Explains each lead with up to <paramref name="top"/> positive and <paramref name="top"/> negative reasons;
+    /// <paramref name="scored"/>, the leads' scores from this scorer when the caller has them already, saves scoring them again.
+    /// </summary>
+    public static IReadOnlyList<LeadExplanation> Explain(LeadScorer scorer, IReadOnlyList<Lead> leads, int top = 5, IReadOnlyList<LeadScore>? scored = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(top);
+        if (scored is not null && (scored.Count != leads.Count || scored.Where((s, i) => s.LeadId != leads[i].Id).Any()))
+            throw new ArgumentException($"the {scored.Count} scores given are not those of the {leads.Count} leads, in order", nameof(scored));
         var variants = new List<Lead>();
         var parts = new List<(int Lead, string Kind, string Name, string? Value)>();
         for (int i = 0; i < leads.Count; i++)
         {
             var lead = leads[i];
-            variants.Add(lead);
             for (int f = 0; f < lead.Features.Count; f++)
             {
                 parts.Add((i, FeatureKind, lead.Features[f].Key, lead.Features[f].Value));
@@ -52,15 +56,18 @@ public static partial class ScoreExplanations
                 variants.Add(lead with { Dialogue = string.Join(" ", spans.Take(s).Concat(spans.Skip(s + 1))) is { Length: > 0 } rest ? rest : null });
             }
         }
-        var scores = scorer.ScoreBatch(variants);
+        // One batch: the leads themselves (unless scored), then every variant in part order.
+        var scores = scorer.ScoreBatch(scored is null ? [.. leads, .. variants] : variants);
+        var fullScores = scored ?? scores.Take(leads.Count).ToList();
         var results = new List<LeadExplanation>(leads.Count);
-        int at = 0, part = 0;
+        int at = scored is null ? leads.Count : 0, part = 0;
         for (int i = 0; i < leads.Count; i++)
         {
-            var full = scores[at++];
+            var full = fullScores[i];
             var reasons = new List<ScoreReason>();
             for (; part < parts.Count && parts[part].Lead == i; part++)
-                reasons.Add(new ScoreReason(parts[part].Kind, parts[part].Name, parts[part].Value, Logit(full.Probability) - Logit(scores[at++].Probability)));
+                reasons.Add(new ScoreReason(parts[part].Kind, parts[part].Name, parts[part].Value,
+                    LeadScorer.LogOdds(full.Probability) - LeadScorer.LogOdds(scores[at++].Probability)));
             results.Add(new LeadExplanation(full,
                 reasons.Where(r => r.Contribution > Negligible).OrderByDescending(r => r.Contribution).Take(top).ToList(),
                 reasons.Where(r => r.Contribution < -Negligible).OrderBy(r => r.Contribution).Take(top).ToList()));
@@ -72,13 +79,6 @@ public static partial class ScoreExplanations
     public static IReadOnlyList<string> Spans(string? dialogue) => string.IsNullOrWhiteSpace(dialogue)
         ? []
         : SentenceBreak().Split(dialogue).Select(s => s.Trim()).Where(s => s.Length > 0).ToList();
-
-    /// <summary>log(p / (1 − p)), with p kept off 0 and 1 so a saturated probability still compares.</summary>
-    private static double Logit(double p)
-    {
-        p = Math.Clamp(p, 1e-9, 1 - 1e-9);
-        return Math.Log(p / (1 - p));
-    }
 
     [GeneratedRegex(@"(?<=[.!?])\s+|\r?\n+")]
     private static partial Regex SentenceBreak();

@@ -202,17 +202,18 @@ public sealed class LeadServer : IAsyncDisposable
         string version = scorer.ModelVersion;
         await _store.RecordScoresAsync(leads.Zip(scores.Select(s => AsServed(s, version))).ToList(), DateTimeOffset.UtcNow, context.RequestAborted);
         var bodies = explain
-            ? (await ExplainAsync(scorer, leads, context.RequestAborted)).Select(e => ExplainedBody(e, version)).ToList()
+            ? (await ExplainAsync(scorer, leads, scores, context.RequestAborted)).Select(e => ExplainedBody(e, version)).ToList()
             : scores.Select(s => ScoreBody(s, version)).ToList();
         return isList ? Results.Json(new { model_version = version, scores = bodies }, Json) : Results.Json(bodies[0], Json);
     }
 
-    /// <summary>Reasons by occlusion: one forward pass per column and dialogue sentence, so off the batching queue.</summary>
-    private static async Task<IReadOnlyList<LeadExplanation>> ExplainAsync(LeadScorer scorer, IReadOnlyList<Lead> leads, CancellationToken cancel)
+    /// <summary>Reasons by occlusion: one forward pass per column and dialogue sentence, so off the batching queue; the leads' own scores come from the queue.</summary>
+    private static async Task<IReadOnlyList<LeadExplanation>> ExplainAsync(LeadScorer scorer, IReadOnlyList<Lead> leads, IReadOnlyList<LeadScore> scores,
+        CancellationToken cancel)
     {
         try
         {
-            return await Task.Run(() => scorer.Explain(leads), cancel);
+            return await Task.Run(() => scorer.Explain(leads, scored: scores), cancel);
         }
         catch (ObjectDisposedException)
         {

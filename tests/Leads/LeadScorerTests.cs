@@ -100,6 +100,16 @@ public sealed class LeadScorerTests : IDisposable
         var explained = scorer.Explain(leads, top: 3);
         Assert.Equal(leads.Select(l => l.Id), explained.Select(e => e.Score.LeadId));
         var plain = scorer.ScoreBatch(leads);
+        // Scores the caller already has are reused, not recomputed: same reasons; scores of other leads are refused.
+        var reused = scorer.Explain(leads, top: 3, scored: plain);
+        for (int i = 0; i < leads.Count; i++)
+        {
+            Assert.Same(plain[i], reused[i].Score);
+            var (a, b) = (explained[i].Positive.Concat(explained[i].Negative).ToList(), reused[i].Positive.Concat(reused[i].Negative).ToList());
+            Assert.Equal(a.Select(r => r.Name), b.Select(r => r.Name));
+            for (int r = 0; r < a.Count; r++) Assert.Equal(a[r].Contribution, b[r].Contribution, 9);
+        }
+        Assert.Throws<ArgumentException>(() => scorer.Explain(leads, scored: plain.Reverse().ToList()));
         for (int i = 0; i < leads.Count; i++)
         {
             Assert.Equal(plain[i].Probability, explained[i].Score.Probability, 9);
