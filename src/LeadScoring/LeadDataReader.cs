@@ -20,6 +20,9 @@ public static class LeadDataReader
     /// <summary>The columns that are not features: identity, time, outcomes and the dialogue.</summary>
     public static readonly IReadOnlySet<string> Reserved = new HashSet<string>(["lead_id", "created_at", "converted", "stage", "call_seconds", "dialogue"]);
 
+    /// <summary>Each mapping's non-feature columns, built once per mapping instead of once per row.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<LeadColumns, IReadOnlySet<string>> NotFeatureSets = new();
+
     /// <summary>
     /// Reads <paramref name="path"/>: .csv (any of comma, semicolon, tab), .parquet (a CRM or warehouse export;
     /// errors name the row number where a CSV's name the line), else JSON Lines.
@@ -122,7 +125,7 @@ public static class LeadDataReader
                 throw new LeadDataException(source, line, columns.CallSeconds, $"'{callText}' is not a non-negative number");
             call = c;
         }
-        var notFeatures = columns == LeadColumns.Standard ? Reserved : columns.NotFeatures;
+        var notFeatures = NotFeatureSets.GetValue(columns, c => c.NotFeatures);
         string? dialogue = Get(columns.Dialogue);
         return new Lead
         {
