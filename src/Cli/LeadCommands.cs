@@ -112,17 +112,21 @@ internal static class LeadCommands
         return 0;
     }
 
-    /// <summary>The adapter's schema, which names its columns and funnel (null for adapters older than schemas).</summary>
-    private static LeadSchema? Schema(string adapterDir) =>
-        Directory.Exists(adapterDir) ? LeadSchema.Load(adapterDir) : throw new DirectoryNotFoundException($"{adapterDir}: adapter folder not found");
+    /// <summary>
+    /// What scoring with an adapter needs besides it: the model it was trained on, its funnel and its column
+    /// mapping (from its schema; flags override), so <c>score</c> and <c>eval</c> need only <c>--adapter</c>.
+    /// </summary>
+    private static (string ModelDir, FunnelConfig Funnel, LeadColumns Columns) FromAdapter(CliArgs a, string adapterDir)
+    {
+        if (!Directory.Exists(adapterDir)) throw new DirectoryNotFoundException($"{adapterDir}: adapter folder not found");
+        var schema = LeadSchema.Load(adapterDir); // null for adapters older than schemas
+        return (ModelDir(a, adapterDir), Funnel(a, schema), Columns(a, schema));
+    }
 
     public static int Score(CliArgs a)
     {
         string adapterDir = a.Required("adapter"), data = a.Required("data"), outPath = a.Required("out");
-        var schema = Schema(adapterDir);
-        string modelDir = ModelDir(a, adapterDir);
-        var funnel = Funnel(a, schema);
-        var columns = Columns(a, schema);
+        var (modelDir, funnel, columns) = FromAdapter(a, adapterDir);
         bool skip = a.Flag("skip-bad-rows"), explain = a.Flag("explain");
         var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
         var leads = LeadDataReader.Read(data, funnel, requireOutcome: false, skip, columns);
@@ -173,10 +177,7 @@ internal static class LeadCommands
     {
         string adapterDir = a.Required("adapter"), data = a.Required("data");
         string report = a.Optional("report", Path.Combine(adapterDir, "report"))!;
-        var schema = Schema(adapterDir);
-        string modelDir = ModelDir(a, adapterDir);
-        var funnel = Funnel(a, schema);
-        var columns = Columns(a, schema);
+        var (modelDir, funnel, columns) = FromAdapter(a, adapterDir);
         bool skip = a.Flag("skip-bad-rows");
         var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
         var (train, test, _) = LeadPipeline.LoadAndSplit(data, funnel, skip, columns);
