@@ -258,8 +258,10 @@ public sealed class FeedbackStore : IAsyncDisposable
     public async Task<IReadOnlyDictionary<string, LeadSnapshot>> LeadSnapshotsAsync(IEnumerable<string> leadIds, CancellationToken cancel = default)
     {
         var snapshots = new Dictionary<string, LeadSnapshot>(StringComparer.Ordinal);
+        var ids = leadIds.Distinct(StringComparer.Ordinal).ToList();
+        if (ids.Count == 0) return snapshots; // feedback without final outcomes, lists already read: no connection
         await using var connection = await _dialect.OpenAsync(cancel);
-        foreach (var batch in leadIds.Distinct(StringComparer.Ordinal).Chunk(SnapshotBatch))
+        foreach (var batch in ids.Chunk(SnapshotBatch))
         {
             var names = batch.Select((_, i) => $"id{i}").ToArray();
             using var query = Command(connection, null, $"SELECT lead_id, fields, probability FROM leads WHERE lead_id IN ({string.Join(", ", names.Select(n => "@" + n))})",

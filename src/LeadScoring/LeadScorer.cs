@@ -69,9 +69,6 @@ public sealed class LeadScorer : IDisposable
     /// <summary>Whether the stacked tree model takes part in the scores.</summary>
     public bool Stacked => _stacker is not null;
 
-    /// <summary>Whether LightGBM over the columns and the dialogue alone takes part in the scores.</summary>
-    public bool ReadsTrees => _trees is not null;
-
     /// <summary>The encoder of the columns the heads read; null when they read the hidden state only.</summary>
     public LeadFeatureEncoder? FeatureEncoder => _features;
 
