@@ -85,8 +85,8 @@ public static class EndToEndBenchmark
                 {
                     diff = Math.Max(diff, RelDiff(ours.LastLogits[b][0], ortLogits[2 * b]));
                     diff = Math.Max(diff, RelDiff(ours.LastLogits[b][1], ortLogits[2 * b + 1]));
-                    diff = Math.Max(diff, RelDiff(ours.PointwiseLogits![b], ortScores[2 * b]));
-                    diff = Math.Max(diff, RelDiff(ours.PairwiseScores![b], ortScores[2 * b + 1]));
+                    diff = Math.Max(diff, RelDiff(ours.Heads!.PointwiseLogits[b], ortScores[2 * b]));
+                    diff = Math.Max(diff, RelDiff(ours.Heads!.PairwiseScores[b], ortScores[2 * b + 1]));
                 }
                 string agree = diff <= 1e-3 ? $"{diff:E1}" : $"{diff:E1} MISMATCH";
                 Console.WriteLine($"| {seq} | {batch} | {oursMs:F1} | {ortMs:F1} | {batch * 1000 / oursMs:F1} | {batch * 1000 / ortMs:F1} | " +

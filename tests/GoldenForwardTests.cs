@@ -66,8 +66,8 @@ public class GoldenForwardTests(ITestOutputHelper output)
         var hidden = Fixtures.Rows(objective.GetProperty("last_hidden"));
         for (int b = 0; b < sequences.Length; b++)
             Close.Check(hidden[b], result.LastHidden[b], Tolerance, $"{name} LoRA last_hidden[{b}]");
-        Close.Check(Fixtures.Floats(objective.GetProperty("pointwise_logit")), result.PointwiseLogits, Tolerance, $"{name} pointwise");
-        Close.Check(Fixtures.Floats(objective.GetProperty("pairwise_score")), result.PairwiseScores, Tolerance, $"{name} pairwise");
+        Close.Check(Fixtures.Floats(objective.GetProperty("pointwise_logit")), result.Heads!.PointwiseLogits, Tolerance, $"{name} pointwise");
+        Close.Check(Fixtures.Floats(objective.GetProperty("pairwise_score")), result.Heads!.PairwiseScores, Tolerance, $"{name} pairwise");
         Assert.Equal(2, result.LastLogits[0].Length);
     }
 }

@@ -83,7 +83,7 @@ public sealed class ModelTests : IDisposable
                     Close.Check(expected.LastHidden[b], actual.LastHidden[b], 1e-5, $"seed {seed} hidden[{b}]");
                     Close.Check(expected.LastLogits[b], actual.LastLogits[b], 1e-5, $"seed {seed} logits[{b}]");
                 }
-                Close.Check(expected.PointwiseLogits!, actual.PointwiseLogits!, 1e-5, $"seed {seed} pointwise");
+                Close.Check(expected.Heads!.PointwiseLogits, actual.Heads!.PointwiseLogits, 1e-5, $"seed {seed} pointwise");
             }
             Assert.Throws<InvalidOperationException>(() => frozen.Parameters.WriteAllValues(new float[frozen.Parameters.Count]));
             Assert.Throws<ArgumentException>(() => new LeadEngine.Training.AdamW(new LeadEngine.Training.AdamWOptions(), frozen.Parameters));

@@ -50,7 +50,7 @@ public sealed class OnnxExportTests : IDisposable
         for (int b = 0; b < sequences.Length; b++)
         {
             Close.Check(ours.LastLogits[b], logits.AsSpan(2 * b, 2), 1e-4, $"{name} answer logits [{b}]");
-            Close.Check([ours.PointwiseLogits![b], ours.PairwiseScores![b]], scores.AsSpan(2 * b, 2), 1e-4, $"{name} scores [{b}]");
+            Close.Check([ours.Heads!.PointwiseLogits[b], ours.Heads!.PairwiseScores[b]], scores.AsSpan(2 * b, 2), 1e-4, $"{name} scores [{b}]");
         }
     }
 

@@ -36,17 +36,24 @@ public sealed class ForwardResult
     /// <summary>LM logits at each sequence's last real token: [batch][vocab or token list].</summary>
     public required float[][] LastLogits { get; init; }
 
-    /// <summary>Pointwise head logit per sequence, when heads were given.</summary>
-    public float[]? PointwiseLogits { get; init; }
-
-    /// <summary>Pairwise head score per sequence, when heads were given.</summary>
-    public float[]? PairwiseScores { get; init; }
+    /// <summary>The score heads' outputs, when heads were given.</summary>
+    public HeadOutputs? Heads { get; init; }
 
     /// <summary>With <see cref="ForwardOptions.CaptureLayers"/>: residual stream after each layer, [layer][batch·T·hidden].</summary>
     public float[][]? LayerResiduals { get; init; }
 
     /// <summary>With <see cref="ForwardOptions.CaptureLayers"/>: final-norm hidden states, [batch·T·hidden].</summary>
     public float[]? FinalHidden { get; init; }
+}
+
+/// <summary>The score heads' outputs over a batch, one entry per sequence.</summary>
+/// <param name="PointwiseLogits">Pointwise head logit per sequence.</param>
+/// <param name="PairwiseScores">Pairwise head score per sequence.</param>
+public sealed record HeadOutputs(float[] PointwiseLogits, float[] PairwiseScores)
+{
+    /// <summary>From the head kernel's [B, 2] output (pointwise, pairwise per row).</summary>
+    internal static HeadOutputs FromInterleaved(float[] scores) =>
+        new(scores.Where((_, i) => i % 2 == 0).ToArray(), scores.Where((_, i) => i % 2 == 1).ToArray());
 }
 
 /// <summary>
@@ -187,9 +194,6 @@ public sealed class QwenModel : IDisposable
             }
         }
     }
-
-    /// <summary>The feature rows as one [B, F] array (empty without features).</summary>
-    internal static float[] FlattenFeatures(IReadOnlyList<float[]>? features) => features is null ? [] : features.SelectMany(r => r).ToArray();
 
     /// <inheritdoc />
     public void Dispose() => _runner.Dispose();

@@ -11,11 +11,8 @@ namespace LeadEngine.Engine;
 /// </summary>
 public abstract class TrainingPass : IDisposable
 {
-    /// <summary>Pointwise head logit per sequence.</summary>
-    public required float[] PointwiseLogits { get; init; }
-
-    /// <summary>Pairwise head score per sequence.</summary>
-    public required float[] PairwiseScores { get; init; }
+    /// <summary>The score heads' outputs per sequence.</summary>
+    public required HeadOutputs Heads { get; init; }
 
     /// <summary>Final-norm hidden state at each sequence's last token.</summary>
     public required float[][] LastHidden { get; init; }
@@ -76,22 +73,12 @@ internal sealed class TrainingPass<TW> : TrainingPass where TW : unmanaged, IWei
         _layers = Enumerable.Range(0, recompute ? 1 : c.Layers).Select(_ => new LayerActivations(device, c, rows, adapter.Rank, training: true)).ToArray();
         _layerInputs = recompute ? Enumerable.Range(0, c.Layers).Select(_ => device.Rent((long)rows * h)).ToArray() : [];
         _logits = device.Rent((long)_batch.Batch * c.VocabSize);
-        _features = heads.FeatureCount > 0 ? acc.Allocate1D(QwenModel.FlattenFeatures(features)) : null;
+        _features = model.HeadFeatures(heads, features);
         allocation.Dispose();
 
-        EmbeddingKernels.LaunchForward(device, _batch.Ids.View, model.Weights.Embedding, _x.View, rows, h);
-        for (int layer = 0; layer < c.Layers; layer++)
-        {
-            if (recompute) _layerInputs[layer].View.CopyFrom(_x.View);
-            ForwardLayer(layer, _x.View, proj.View, _layers[recompute ? 0 : layer]);
-        }
-        RmsNormKernels.LaunchForward(device, _xLast.View, model.Weights.FinalNorm, _finalHidden.View, _batch.Batch, h, (float)c.RmsNormEps);
-        using var scores = acc.Allocate1D<float>(_batch.Batch * 2);
-        HeadKernels.LaunchForward(device, _finalHidden.View, model.Weights.LmHead, ArrayView<int>.Empty,
-            heads.Weight, heads.Bias, FeatureView, heads.FeatureWeight, _logits.View, scores.View, _batch.Batch, h, c.VocabSize, frozenWeights: true);
-        var scoreValues = scores.GetAsArray1D();
-        PointwiseLogits = scoreValues.Where((_, i) => i % 2 == 0).ToArray();
-        PairwiseScores = scoreValues.Where((_, i) => i % 2 == 1).ToArray();
+        model.ForwardToLastHidden(_batch, _x.View, proj.View, _attnLast.View, _xLast.View, _finalHidden.View, layer => _layers[recompute ? 0 : layer],
+            adapter, training: true, beforeLayer: recompute ? layer => _layerInputs[layer].View.CopyFrom(_x.View) : null);
+        Heads = model.Heads(_finalHidden.View, heads, _features, ArrayView<int>.Empty, _logits.View, _batch.Batch, training: true);
         LastHidden = Transformer<TW>.SplitRows(_finalHidden.View.GetAsArray1D(), _batch.Batch, h);
         Tokens = _batch.Lengths.Sum();
     }
@@ -153,7 +140,7 @@ internal sealed class TrainingPass<TW> : TrainingPass where TW : unmanaged, IWei
             if (_recompute)
             {
                 replay!.View.CopyFrom(_layerInputs[layer].View);
-                ForwardLayer(layer, replay.View, proj!.View, activations);
+                _model.ForwardLayer(layer, _batch, replay.View, proj!.View, _attnLast.View, _xLast.View, activations, _adapter, training: true);
             }
             if (layer == c.Layers - 1)
                 _model.LastTokenLayerBackward(layer, _batch, _attnLast.View, dxLast.View, dx.View, activations, _adapter, scratch);
@@ -161,15 +148,6 @@ internal sealed class TrainingPass<TW> : TrainingPass where TW : unmanaged, IWei
                 _model.LayerBackward(layer, _batch, dx.View, activations, _adapter, scratch);
         }
         device.Synchronize();
-    }
-
-    /// <summary>One layer of the training forward; the last one on the last tokens only (into _attnLast, _xLast).</summary>
-    private void ForwardLayer(int layer, ArrayView<float> x, ArrayView<float> proj, LayerActivations activations)
-    {
-        if (layer < _model.Config.Layers - 1)
-            _model.LayerForward(layer, _batch, x, proj, activations, _adapter, training: true);
-        else
-            _model.LastTokenLayerForward(layer, _batch, x, _attnLast.View, _xLast.View, proj, activations, _adapter, training: true);
     }
 
     private ArrayView<float> FeatureView => _features?.View ?? ArrayView<float>.Empty;

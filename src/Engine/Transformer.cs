@@ -111,58 +111,96 @@ internal sealed class Transformer<TW>(QwenWeights<TW> weights, QwenConfig config
         using var x = device.Rent((long)rows * h);
         using var proj = device.Rent((long)rows * h);
         using var act = new LayerActivations(device, config, rows, options.Adapter?.Rank ?? 0, training: false);
-        var captured = options.CaptureLayers ? new float[config.Layers][] : null;
-
-        EmbeddingKernels.LaunchForward(device, batch.Ids.View, weights.Embedding, x.View, rows, h);
-        // Only the last real tokens reach the heads, so the last layer's o_proj and MLP run on those
-        // rows alone, unless every row's residuals are asked for.
-        bool lastTokensOnly = captured is null;
-        for (int layer = 0; layer < config.Layers - (lastTokensOnly ? 1 : 0); layer++)
-        {
-            LayerForward(layer, batch, x.View, proj.View, act, options.Adapter, training: false);
-            if (captured is not null) captured[layer] = x.View.GetAsArray1D();
-        }
         using var xLast = device.Rent((long)batch.Batch * h);
-        // q is spent once attention has run, so its first rows hold the last tokens' attention output.
-        if (lastTokensOnly)
-            LastTokenLayerForward(config.Layers - 1, batch, x.View, act.Q.SubView(0, (long)batch.Batch * config.Heads * config.HeadDim), xLast.View,
-                proj.View, act, options.Adapter, training: false);
-        var finalHidden = act.Xn1.SubView(0, (long)(lastTokensOnly ? batch.Batch : rows) * h);
-        RmsNormKernels.LaunchForward(device, lastTokensOnly ? xLast.View : x.View, weights.FinalNorm, finalHidden, lastTokensOnly ? batch.Batch : rows, h, Eps);
-        // The heads read one row per sequence; with every row normed, gather the last ones (xLast is free then).
-        var lastHidden = finalHidden;
-        if (!lastTokensOnly)
+        using var lastHidden = device.Rent((long)batch.Batch * h);
+        float[][]? captured = null;
+        if (options.CaptureLayers)
         {
-            lastHidden = xLast.View;
-            EmbeddingKernels.LaunchGatherRows(device, batch.LastRowBuffer.View, finalHidden, lastHidden, batch.Batch, h);
+            // Every row's residuals are asked for: every layer on every row, then the final norm of every row.
+            captured = new float[config.Layers][];
+            EmbeddingKernels.LaunchForward(device, batch.Ids.View, weights.Embedding, x.View, rows, h);
+            for (int layer = 0; layer < config.Layers; layer++)
+            {
+                LayerForward(layer, batch, x.View, proj.View, act, options.Adapter, training: false);
+                captured[layer] = x.View.GetAsArray1D();
+            }
+            RmsNormKernels.LaunchForward(device, x.View, weights.FinalNorm, act.Xn1, rows, h, Eps);
+            EmbeddingKernels.LaunchGatherRows(device, batch.LastRowBuffer.View, act.Xn1, lastHidden.View, batch.Batch, h);
+        }
+        else
+        {
+            // q is spent once attention has run, so its first rows hold the last tokens' attention output.
+            ForwardToLastHidden(batch, x.View, proj.View, act.Q.SubView(0, (long)batch.Batch * config.Heads * config.HeadDim), xLast.View,
+                lastHidden.View, _ => act, options.Adapter, training: false);
         }
 
         var tokenIds = options.LogitTokenIds?.ToArray() ?? [];
         int logitCount = tokenIds.Length > 0 ? tokenIds.Length : config.VocabSize;
         using var tokenBuffer = acc.Allocate1D(tokenIds.Length > 0 ? tokenIds : [0]);
         using var logits = acc.Allocate1D<float>((long)batch.Batch * logitCount);
-        using var scores = acc.Allocate1D<float>(batch.Batch * 2);
-        var featureRows = QwenModel.FlattenFeatures(options.Features);
-        using var features = acc.Allocate1D(featureRows.Length > 0 ? featureRows : [0f]);
-        HeadKernels.LaunchForward(device, lastHidden, weights.LmHead,
-            tokenIds.Length > 0 ? tokenBuffer.View : ArrayView<int>.Empty,
-            options.Heads?.Weight ?? ArrayView<float>.Empty, options.Heads?.Bias ?? ArrayView<float>.Empty,
-            featureRows.Length > 0 ? features.View : ArrayView<float>.Empty, options.Heads?.FeatureWeight ?? ArrayView<float>.Empty,
-            logits.View, scores.View, batch.Batch, h, config.VocabSize);
+        using var features = HeadFeatures(options.Heads, options.Features);
+        var heads = Heads(lastHidden.View, options.Heads, features, tokenIds.Length > 0 ? tokenBuffer.View : ArrayView<int>.Empty, logits.View, batch.Batch, training: false);
         device.Synchronize();
-
-        float[]? scoreValues = options.Heads is null ? null : scores.GetAsArray1D();
         return new ForwardResult
         {
             SeqLen = batch.SeqLen,
-            LastHidden = SplitRows(CopyToHost(lastHidden, lastHidden.Length), batch.Batch, h),
+            LastHidden = SplitRows(lastHidden.View.GetAsArray1D(), batch.Batch, h),
             LastLogits = SplitRows(logits.GetAsArray1D(), batch.Batch, logitCount),
-            PointwiseLogits = scoreValues?.Where((_, i) => i % 2 == 0).ToArray(),
-            PairwiseScores = scoreValues?.Where((_, i) => i % 2 == 1).ToArray(),
+            Heads = options.Heads is null ? null : heads,
             LayerResiduals = captured,
-            FinalHidden = options.CaptureLayers ? CopyToHost(finalHidden, (long)rows * h) : null,
+            FinalHidden = options.CaptureLayers ? CopyToHost(act.Xn1, (long)rows * h) : null,
         };
     }
+
+    /// <summary>
+    /// The forward pass scoring and training share (as llm.c's <c>gpt2_forward</c>): embed → decoder layers →
+    /// the last layer on each sequence's last real token (only those rows reach the heads) → final norm into
+    /// <paramref name="lastHidden"/> [B, hidden]. <paramref name="activations"/> gives each layer's buffers (scoring
+    /// reuses one set, training keeps one per layer); <paramref name="beforeLayer"/> sees each layer's input
+    /// (training keeps it to recompute the layer in the backward pass). <paramref name="attnLast"/> [B, heads·d] and
+    /// <paramref name="xLast"/> [B, hidden] receive the last layer's attention output and output on the last tokens.
+    /// </summary>
+    internal void ForwardToLastHidden(DeviceBatch batch, ArrayView<float> x, ArrayView<float> proj, ArrayView<float> attnLast, ArrayView<float> xLast,
+        ArrayView<float> lastHidden, Func<int, LayerActivations> activations, LoraAdapter? adapter, bool training, Action<int>? beforeLayer = null)
+    {
+        int h = config.HiddenSize;
+        EmbeddingKernels.LaunchForward(device, batch.Ids.View, weights.Embedding, x, batch.Rows, h);
+        for (int layer = 0; layer < config.Layers; layer++)
+        {
+            beforeLayer?.Invoke(layer);
+            ForwardLayer(layer, batch, x, proj, attnLast, xLast, activations(layer), adapter, training);
+        }
+        RmsNormKernels.LaunchForward(device, xLast, weights.FinalNorm, lastHidden, batch.Batch, h, Eps);
+    }
+
+    /// <summary>One layer of <see cref="ForwardToLastHidden"/>: the last one on the last tokens only (into attnLast, xLast).</summary>
+    internal void ForwardLayer(int layer, DeviceBatch batch, ArrayView<float> x, ArrayView<float> proj, ArrayView<float> attnLast, ArrayView<float> xLast,
+        LayerActivations a, LoraAdapter? adapter, bool training)
+    {
+        if (layer < config.Layers - 1)
+            LayerForward(layer, batch, x, proj, a, adapter, training);
+        else
+            LastTokenLayerForward(layer, batch, x, attnLast, xLast, proj, a, adapter, training);
+    }
+
+    /// <summary>
+    /// The heads on <paramref name="lastHidden"/> [B, hidden]: LM logits (the listed <paramref name="tokenIds"/>, or the
+    /// full vocabulary when empty) into <paramref name="logits"/>, and with <paramref name="heads"/> both score heads. Training (<paramref name="training"/>) lets the SIMD backend keep a packed LM head.
+    /// </summary>
+    internal HeadOutputs Heads(ArrayView<float> lastHidden, ScoreHeads? heads, MemoryBuffer1D<float, Stride1D.Dense>? features, ArrayView<int> tokenIds,
+        ArrayView<float> logits, int batch, bool training)
+    {
+        using var scores = device.Accelerator.Allocate1D<float>(batch * 2);
+        HeadKernels.LaunchForward(device, lastHidden, weights.LmHead, tokenIds,
+            heads?.Weight ?? ArrayView<float>.Empty, heads?.Bias ?? ArrayView<float>.Empty,
+            features?.View ?? ArrayView<float>.Empty, heads?.FeatureWeight ?? ArrayView<float>.Empty,
+            logits, scores.View, batch, config.HiddenSize, config.VocabSize, frozenWeights: training);
+        return HeadOutputs.FromInterleaved(scores.GetAsArray1D());
+    }
+
+    /// <summary>The heads' feature rows as one [B, F] device buffer; null when the heads read none.</summary>
+    internal MemoryBuffer1D<float, Stride1D.Dense>? HeadFeatures(ScoreHeads? heads, IReadOnlyList<float[]>? features) =>
+        heads is { FeatureCount: > 0 } && features is not null ? device.Accelerator.Allocate1D(features.SelectMany(r => r).ToArray()) : null;
 
     public TrainingPass Train(IReadOnlyList<int[]> sequences, LoraAdapter adapter, ScoreHeads heads, bool recompute, IReadOnlyList<float[]>? features) =>
         new TrainingPass<TW>(this, sequences, adapter, heads, recompute, features);

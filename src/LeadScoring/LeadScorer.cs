@@ -212,7 +212,7 @@ public sealed class LeadScorer : IDisposable
                 });
             }
             for (int i = 0; i < end - start; i++)
-                outputs.Add([forward.PointwiseLogits![i], forward.PairwiseScores![i], forward.LastLogits[i][0] - forward.LastLogits[i][1]]);
+                outputs.Add([forward.Heads!.PointwiseLogits[i], forward.Heads.PairwiseScores[i], forward.LastLogits[i][0] - forward.LastLogits[i][1]]);
             hidden?.AddRange(forward.LastHidden);
         }
         return outputs;

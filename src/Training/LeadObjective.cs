@@ -53,8 +53,8 @@ public sealed class LeadObjective(LossWeights weights)
         }
         using var pass = model.ForwardForTraining(batch.Sequences, adapter, heads, recompute, batch.Features);
         var losses = model.Device.Time("host.losses");
-        var bce = BceLoss.Evaluate(pass.PointwiseLogits, batch.Labels);
-        var hpro = HproLoss.Evaluate(pass.PairwiseScores, batch.Pairs, batch.TierMargins);
+        var bce = BceLoss.Evaluate(pass.Heads.PointwiseLogits, batch.Labels);
+        var hpro = HproLoss.Evaluate(pass.Heads.PairwiseScores, batch.Pairs, batch.TierMargins);
         losses.Dispose();
         double lm = LmLoss.Evaluate(pass, batch.Labels, batch.YesTokenId, batch.NoTokenId, Weights.Lm);
         double total = Weights.Bce * bce.Value + Weights.Hpro * hpro.Value + Weights.Lm * lm;

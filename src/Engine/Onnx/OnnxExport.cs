@@ -125,7 +125,7 @@ public static class OnnxExport
         if (adapter is not null && adapter.IsAdapted(layer, target))
         {
             var (aView, bView) = adapter.Views(layer, target);
-            LoraKernels.MergeIntoWeight(w, Read(aView), Read(bView), outDim, inDim, adapter.Rank, adapter.Scale);
+            LoraMerge.IntoWeight(w, Read(aView), Read(bView), outDim, inDim, adapter.Rank, adapter.Scale);
         }
         string y = g.Node("MatMul", [x, g.Initializer(module + ".weight_t", [inDim, outDim], Transpose(w, outDim, inDim))]);
         return store.Contains(module + ".bias") ? g.Node("Add", [y, g.Initializer(module + ".bias", [outDim], store.ReadFloat32(module + ".bias"))]) : y;

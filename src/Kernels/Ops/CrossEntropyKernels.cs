@@ -2,10 +2,14 @@ using ILGPU;
 
 namespace LeadEngine.Kernels;
 
-public static partial class CrossEntropyKernels
+/// <summary>
+/// Softmax cross-entropy over full-vocabulary logits, forward and backward in one pass and in place: per row,
+/// <c>loss = logsumexp(z) − z[target]</c>, and the row is overwritten by <c>scale·(softmax(z) − onehot(target))</c>.
+/// </summary>
+public static class CrossEntropyKernels
 {
     /// <summary>
-    /// Launches <see cref="ForwardBackward"/> over <paramref name="rows"/> rows of <paramref name="vocab"/>
+    /// Runs the fused loss and gradient over <paramref name="rows"/> rows of <paramref name="vocab"/>
     /// logits: <paramref name="losses"/>[b] receives row b's cross-entropy, the logits its scaled gradient.
     /// Targets must lie in [0, vocab) (checked by the caller, on the host).
     /// </summary>

@@ -3,9 +3,13 @@ using ILGPU;
 
 namespace LeadEngine.Kernels;
 
-public static partial class EmbeddingKernels
+/// <summary>
+/// Row gathers: the token embedding (widened to fp32; ids are validated against the vocabulary on the host)
+/// and picking activation rows (the last real token of each sequence), with its backward, the scatter.
+/// </summary>
+public static class EmbeddingKernels
 {
-    /// <summary>Launches <see cref="Forward{TW}"/>: y[r] = table[ids[r]] widened to fp32.</summary>
+    /// <summary>Runs the forward pass: y[r] = table[ids[r]] widened to fp32.</summary>
     public static void LaunchForward<TW>(ComputeDevice device, ArrayView<int> ids, ArrayView<TW> table, ArrayView<float> y, int rows, int hidden)
         where TW : unmanaged, IWeight =>
         Launch(device, "embedding.forward", ids, table, y, rows, hidden);

@@ -3,10 +3,15 @@ using ILGPU;
 
 namespace LeadEngine.Kernels;
 
-public static partial class HeadKernels
+/// <summary>
+/// The fused head projection on the final-norm hidden state at each sequence's last real token ([B, H]): the LM
+/// logits (full vocabulary or a short list such as the Yes/No tokens) and the wide-and-deep pointwise and pairwise
+/// scores <c>score[b, r] = bias[r] + Ws[r]·h[b] + V[r]·x[b]</c> over F structured features x [B, F].
+/// </summary>
+public static class HeadKernels
 {
     /// <summary>
-    /// Launches <see cref="Forward{TW}"/>. Empty <paramref name="tokenIds"/> means the full vocabulary of
+    /// Runs the forward pass. Empty <paramref name="tokenIds"/> means the full vocabulary of
     /// <paramref name="vocab"/> rows; <paramref name="frozenWeights"/> lets the SIMD backend keep a packed LM head.
     /// <paramref name="features"/> ([B, F]) and <paramref name="featureWeight"/> ([2, F]) are empty for heads without features.
     /// </summary>
@@ -32,7 +37,7 @@ public static partial class HeadKernels
     }
 
     /// <summary>
-    /// Launches <see cref="Backward"/>, which overwrites <paramref name="dHidden"/> ([B, H]); empty
+    /// Runs the backward pass, which overwrites <paramref name="dHidden"/> ([B, H]); empty
     /// <paramref name="dLmHidden"/> means no LM term, empty score views no heads, empty feature views no features.
     /// </summary>
     public static void LaunchBackward(ComputeDevice device, ArrayView<float> hidden, ArrayView<float> dLmHidden,

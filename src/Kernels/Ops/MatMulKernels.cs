@@ -3,13 +3,14 @@ using ILGPU;
 
 namespace LeadEngine.Kernels;
 
-public static partial class MatMulKernels
+/// <summary>Projections against a stored weight matrix with an optional LoRA adapter: <c>y = x·Wᵀ + b + scale·(x·Aᵀ)·Bᵀ</c>, and the input gradient.</summary>
+public static class MatMulKernels
 {
     /// <summary>
-    /// Launches <see cref="Forward{TW}"/>. Pass empty views for <paramref name="bias"/> (no bias)
+    /// Launches <c>y[M,N] = x[M,K]·W[N,K]ᵀ (+ bias)</c> with the LoRA down path <c>u[M,r] = x·Aᵀ</c>. Pass empty views for <paramref name="bias"/> (no bias)
     /// and for <paramref name="loraA"/>/<paramref name="loraU"/> (no adapter). With <paramref name="loraB"/>, also
     /// adds the LoRA up-projection y += scale·u·Bᵀ (fused into the same product on the SIMD backend, a
-    /// <see cref="LoraKernels.AddUpProjection"/> launch on GPUs). <paramref name="frozenWeights"/> lets the
+    /// second kernel on the ILGPU backend). <paramref name="frozenWeights"/> lets the
     /// SIMD backend keep a packed copy of W (see <see cref="ComputeDevice.ReleasePackedWeights"/>). A nonzero
     /// <paramref name="loraFoldId"/> says the adapter is frozen too, under that id: the SIMD backend then folds
     /// scale·B·A into its packed copy of W (as a merged export does) and skips the LoRA products, leaving
@@ -20,11 +21,15 @@ public static partial class MatMulKernels
         ArrayView<float> loraA, ArrayView<float> y, ArrayView<float> loraU, int m, int n, int k, int loraRank,
         bool frozenWeights = false, ArrayView<float> loraB = default, float loraScale = 0f, long loraFoldId = 0)
         where TW : unmanaged, IWeight
-        // Timed by the backend: the SIMD product includes the up projection, the ILGPU kernels launch it on its own.
-        => device.Backend.MatMulForward(x, w, bias, loraA, y, loraU, m, n, k, loraRank, frozenWeights, loraB, loraScale, loraFoldId);
+    {
+        bool up = loraRank > 0 && loraB.Length > 0;
+        // The op's own work (base product, LoRA down and up paths), whether a backend fuses or folds them.
+        using var timer = device.Time("matmul.forward", 2.0 * m * (n + loraRank) * k + (up ? 2.0 * m * n * loraRank : 0), Traffic<TW>(m, n, k, loraRank));
+        device.Backend.MatMulForward(x, w, bias, loraA, y, loraU, m, n, k, loraRank, frozenWeights, up ? loraB : default, loraScale, loraFoldId);
+    }
 
     /// <summary>
-    /// Launches <see cref="BackwardInput{TW}"/>: dx[m,k] (+)= dy·W (+ du·A when <paramref name="loraRank"/> &gt; 0).
+    /// Launches the input gradient: dx[m,k] (+)= dy·W (+ du·A when <paramref name="loraRank"/> &gt; 0).
     /// <paramref name="frozenWeights"/> lets the SIMD backend keep a packed copy of W.
     /// </summary>
     public static void LaunchBackwardInput<TW>(
@@ -37,6 +42,6 @@ public static partial class MatMulKernels
     }
 
     /// <summary>Least bytes a product over (m, n + rank, k) moves: fp32 activations in and out, stored weights once.</summary>
-    internal static double Traffic<TW>(int m, int n, int k, int rank) where TW : unmanaged, IWeight =>
+    private static double Traffic<TW>(int m, int n, int k, int rank) where TW : unmanaged, IWeight =>
         4.0 * m * (k + n + rank) + (double)Unsafe.SizeOf<TW>() * n * k;
 }

@@ -2,9 +2,10 @@ using ILGPU;
 
 namespace LeadEngine.Kernels;
 
-public static partial class RmsNormKernels
+/// <summary>RMSNorm with fp32 statistics: <c>y = x / sqrt(mean(x²) + eps) · w</c>, forward and input gradient.</summary>
+public static class RmsNormKernels
 {
-    /// <summary>Launches <see cref="Backward{TW}"/> over <paramref name="rows"/> rows (accumulates into dx).</summary>
+    /// <summary>Runs the backward pass over <paramref name="rows"/> rows (accumulates into dx).</summary>
     public static void LaunchBackward<TW>(ComputeDevice device, ArrayView<float> x, ArrayView<TW> weight, ArrayView<float> dy, ArrayView<float> dx, int rows, int hidden, float eps)
         where TW : unmanaged, IWeight
     {
@@ -12,7 +13,7 @@ public static partial class RmsNormKernels
         device.Backend.RmsNormBackward(x, weight, dy, dx, rows, hidden, eps);
     }
 
-    /// <summary>Launches <see cref="Forward{TW}"/> over <paramref name="rows"/> rows.</summary>
+    /// <summary>Runs the forward pass over <paramref name="rows"/> rows.</summary>
     public static void LaunchForward<TW>(ComputeDevice device, ArrayView<float> x, ArrayView<TW> weight, ArrayView<float> y, int rows, int hidden, float eps)
         where TW : unmanaged, IWeight
     {

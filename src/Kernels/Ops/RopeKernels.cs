@@ -2,7 +2,11 @@ using ILGPU;
 
 namespace LeadEngine.Kernels;
 
-public static partial class RopeKernels
+/// <summary>
+/// Rotate-half rotary position embedding, in place, for a right-padded batch (position = index
+/// in the sequence). cos/sin come from a [positions, headDim/2] table built once on the host (<see cref="BuildTable"/>).
+/// </summary>
+public static class RopeKernels
 {
     /// <summary>Forward: rotates q or k in place.</summary>
     public static void LaunchForward(ComputeDevice device, ArrayView<float> x, ArrayView<float> cos, ArrayView<float> sin, int rows, int seqLen, int heads, int headDim) =>

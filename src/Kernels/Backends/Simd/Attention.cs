@@ -7,7 +7,6 @@ internal sealed partial class SimdBackend
     public void AttentionForward(ArrayView<float> q, ArrayView<float> k, ArrayView<float> v, ArrayView<int> lengths, ArrayView<float> o, ArrayView<float> lse,
         int batch, int seqLen, int heads, int kvHeads, int headDim)
     {
-        if (headDim > AttentionKernels.MaxHeadDim) throw new ArgumentOutOfRangeException(nameof(headDim), $"head dimension {headDim} exceeds {AttentionKernels.MaxHeadDim}");
         SimdAttentionForward(q, k, v, lengths, o, lse, batch, seqLen, heads, kvHeads, headDim);
     }
 
@@ -15,7 +14,6 @@ internal sealed partial class SimdBackend
         ArrayView<float> dO, ArrayView<float> dq, ArrayView<float> dk, ArrayView<float> dv, ArrayView<float> dotScratch,
         int batch, int seqLen, int heads, int kvHeads, int headDim)
     {
-        if (headDim > AttentionKernels.MaxHeadDim) throw new ArgumentOutOfRangeException(nameof(headDim), $"head dimension {headDim} exceeds {AttentionKernels.MaxHeadDim}");
         SimdAttentionBackward(q, k, v, lengths, o, lse, dO, dq, dk, dv, batch, seqLen, heads, kvHeads, headDim);
     }
 

@@ -8,11 +8,8 @@ internal sealed partial class SimdBackend
     public void MatMulForward<TW>(ArrayView<float> x, ArrayView<TW> w, ArrayView<TW> bias, ArrayView<float> loraA, ArrayView<float> y, ArrayView<float> loraU,
         int m, int n, int k, int loraRank, bool frozenWeights, ArrayView<float> loraB, float loraScale, long loraFoldId) where TW : unmanaged, IWeight
     {
-        bool up = loraRank > 0 && loraB.Length > 0;
-        bool folded = frozenWeights && up && loraFoldId != 0;
-        double flops = 2.0 * m * (n + loraRank) * k;
-        using var timer = _device.Time("matmul.forward", folded ? 2.0 * m * n * k : flops + (up ? 2.0 * m * n * loraRank : 0), MatMulKernels.Traffic<TW>(m, n, k, loraRank));
-        SimdMatMulForward(x, w, bias, loraA, y, loraU, m, n, k, loraRank, frozenWeights, up ? loraB : ArrayView<float>.Empty, loraScale, folded ? loraFoldId : 0);
+        bool folded = frozenWeights && loraRank > 0 && loraB.Length > 0 && loraFoldId != 0;
+        SimdMatMulForward(x, w, bias, loraA, y, loraU, m, n, k, loraRank, frozenWeights, loraB, loraScale, folded ? loraFoldId : 0);
     }
 
     /// <summary>
@@ -68,7 +65,7 @@ internal sealed partial class SimdBackend
         {
             for (int row = first; row < first + count; row++) WeightRows.Widen(weights, (long)row * k, mergedFloats.Slice((long)row * k, k));
         });
-        LoraKernels.MergeIntoWeight(merged, Host(aView).Slice(0, rank * k).ToArray(), Host(bView).Slice(0, n * rank).ToArray(), n, k, rank, scale);
+        LoraMerge.IntoWeight(merged, Host(aView).Slice(0, rank * k).ToArray(), Host(bView).Slice(0, n * rank).ToArray(), n, k, rank, scale);
         var packed = SimdGemm.PackAll(Strided<F32>.Transposed(mergedFloats.As<F32>(), k), n, k);
         GC.KeepAlive(merged);
         return packed;

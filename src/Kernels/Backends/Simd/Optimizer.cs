@@ -4,9 +4,12 @@ namespace LeadEngine.Kernels;
 
 internal sealed partial class SimdBackend
 {
-    /// <summary>The kernel's own code per element, on the host.</summary>
-    public void AdamW(ArrayView<float> p, ArrayView<float> grad, ArrayView<float> m, ArrayView<float> v, AdamWArgs args) =>
-        Simd.ForEach(p.Length, i => OptimizerKernels.AdamW(new Index1D((int)i), p, grad, m, v, args));
+    /// <summary>The update's one definition (<see cref="AdamWArgs.Step"/>) per element, on the host.</summary>
+    public void AdamW(ArrayView<float> p, ArrayView<float> grad, ArrayView<float> m, ArrayView<float> v, AdamWArgs args)
+    {
+        var (ph, gh, mh, vh) = (Host(p), Host(grad), Host(m), Host(v));
+        Simd.ForEach(p.Length, i => ph[i] = args.Step(ph[i], gh[i], ref mh[i], ref vh[i]));
+    }
 
     public void SumOfSquares(ArrayView<float> x, ArrayView<float> result)
     {

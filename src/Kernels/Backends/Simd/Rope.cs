@@ -27,8 +27,12 @@ internal sealed partial class SimdBackend
                     }
                 }
                 for (int i = vectorEnd; i < half; i++)
-                    for (int head = 0; head < heads; head++)
-                        RopeKernels.Rotate(new Index1D((int)(((long)row * heads + head) * half + i)), x, cos, sin, seqLen, heads, headDim, sinSign);   // the tail runs the kernel's own code
+                    for (int h = i; h < xRow.Length; h += headDim)
+                    {
+                        float lo = xRow[h], hi = xRow[h + half], si = sinSign * s[i];
+                        xRow[h] = lo * c[i] - hi * si;
+                        xRow[h + half] = hi * c[i] + lo * si;
+                    }
             }
         });
     }

@@ -24,11 +24,7 @@ internal static class Simd
         CoreTeam.For((rows + block - 1) / block, c => body(c * block, Math.Min(block, rows - c * block)));
     }
 
-    /// <summary>
-    /// Runs a kernel body per index over [0, count) on the host, in parallel chunks: for elementwise
-    /// kernels the SIMD backend runs the kernel's own code (ILGPU views over CPU-accelerator memory are
-    /// host-addressable), so there is one definition of the math.
-    /// </summary>
+    /// <summary>Runs <paramref name="body"/>(i) over [0, count) on the host, in parallel chunks.</summary>
     public static void ForEach(long count, Action<long> body) =>
         ForChunks(count, (start, length) =>
         {

@@ -7,7 +7,7 @@ namespace LeadEngine.Kernels;
 /// <summary>
 /// The SIMD CPU backend (this folder: one file per op): multi-threaded System.Numerics.Tensors code over the
 /// host memory of ILGPU's CPU accelerator buffers, with blocked matrix products (<see cref="SimdGemm"/>).
-/// Elementwise tails run the ILGPU kernel's own code on the host, so each formula has one definition.
+/// It calls nothing of the op layer or of another backend: its helpers (<see cref="CoreTeam"/>, <see cref="HostSpan{T}"/>, <see cref="WeightRows"/>) live here.
 /// </summary>
 internal sealed partial class SimdBackend(ComputeDevice device) : IKernelBackend
 {

@@ -18,7 +18,7 @@ internal sealed partial class SimdBackend
                 var gv = Vector256.Create<float>(g[i..]);
                 (gv * Vector256.Create<float>(u[i..]) / (Vector256<float>.One + SimdMath.Exp(-gv))).CopyTo(output[i..]);
             }
-            for (; i < n; i++) SwiGluKernels.Forward(new Index1D((int)(start + i)), gate, up, y);   // the tail runs the kernel's own code
+            for (; i < n; i++) output[i] = g[i] / (1f + MathF.Exp(-g[i])) * u[i];
         });
     }
 
@@ -36,7 +36,12 @@ internal sealed partial class SimdBackend
                 (dv * gv * sig).CopyTo(du[i..]);                                                          // dup = dy·silu(g)
                 (dv * Vector256.Create<float>(u[i..]) * sig * (Vector256<float>.One + gv * (Vector256<float>.One - sig))).CopyTo(dg[i..]);
             }
-            for (; i < n; i++) SwiGluKernels.Backward(new Index1D((int)(start + i)), gate, up, dy, dGate, dUp);   // the tail runs the kernel's own code
+            for (; i < n; i++)
+            {
+                float sig = 1f / (1f + MathF.Exp(-g[i]));
+                du[i] = d[i] * g[i] * sig;
+                dg[i] = d[i] * u[i] * sig * (1f + g[i] * (1f - sig));
+            }
         });
     }
 }

@@ -4,7 +4,7 @@ using ILGPU.Runtime;
 namespace LeadEngine.Kernels;
 
 /// <summary>Shape of one projection <c>y[M,N] = x[M,K]·W[N,K]ᵀ (+ bias)</c> with an optional LoRA down path.</summary>
-public struct MatMulArgs
+internal struct MatMulArgs
 {
     /// <summary>Rows of x and y (all tokens of the batch, flattened).</summary>
     public int M;
@@ -23,9 +23,9 @@ public struct MatMulArgs
 /// <see cref="RegM"/>×<see cref="RegN"/> register tile; a group stages <see cref="TileK"/>-wide
 /// slices of x and W in shared memory. With a LoRA adapter the rows of A are appended to W as
 /// virtual output rows N..N+r, so <c>u = x·Aᵀ</c> comes out of the same pass over x; the up
-/// projection is then added by <see cref="LoraKernels"/>.
+/// projection is then added by <see cref="IlgpuLoraKernels"/>.
 /// </summary>
-public static partial class MatMulKernels
+internal static class IlgpuMatMulKernels
 {
     /// <summary>Output rows per thread.</summary>
     public const int RegM = 4;
@@ -200,32 +200,29 @@ internal sealed partial class IlgpuBackend
     public void MatMulForward<TW>(ArrayView<float> x, ArrayView<TW> w, ArrayView<TW> bias, ArrayView<float> loraA, ArrayView<float> y, ArrayView<float> loraU,
         int m, int n, int k, int loraRank, bool frozenWeights, ArrayView<float> loraB, float loraScale, long loraFoldId) where TW : unmanaged, IWeight
     {
-        bool up = loraRank > 0 && loraB.Length > 0;
-        using (_device.Time("matmul.forward", 2.0 * m * (n + loraRank) * k, MatMulKernels.Traffic<TW>(m, n, k, loraRank)))
-        {
-            var kernel = _device.GetKernel($"matmul.fwd.{typeof(TW).Name}", acc =>
-                acc.LoadStreamKernel<ArrayView<float>, ArrayView<TW>, ArrayView<TW>, ArrayView<float>,
-                    ArrayView<float>, ArrayView<float>, MatMulArgs>(MatMulKernels.Forward));
-            int gx = _device.Shapes.MatMulGroupX, gy = _device.Shapes.MatMulGroupY;
-            int bm = gy * MatMulKernels.RegM, bn = gx * MatMulKernels.RegN;
-            var args = new MatMulArgs { M = m, N = n, K = k, LoraRank = loraRank, HasBias = bias.Length > 0 ? 1 : 0 };
-            var grid = new Index2D((n + loraRank + bn - 1) / bn, (m + bm - 1) / bm);
-            var config = new KernelConfig(grid, new Index2D(gx, gy), SharedMemoryConfig.RequestDynamic<float>(MatMulKernels.TileK * (bm + bn)));
-            kernel(config, x, w, bias, loraA, y, loraU, args);
-        }
-        if (up) LoraKernels.LaunchAddUpProjection(_device, y, loraU, loraB, m, n, loraRank, loraScale);
+        var kernel = _device.GetKernel($"matmul.fwd.{typeof(TW).Name}", acc =>
+            acc.LoadStreamKernel<ArrayView<float>, ArrayView<TW>, ArrayView<TW>, ArrayView<float>,
+                ArrayView<float>, ArrayView<float>, MatMulArgs>(IlgpuMatMulKernels.Forward));
+        int gx = _device.Shapes.MatMulGroupX, gy = _device.Shapes.MatMulGroupY;
+        int bm = gy * IlgpuMatMulKernels.RegM, bn = gx * IlgpuMatMulKernels.RegN;
+        var args = new MatMulArgs { M = m, N = n, K = k, LoraRank = loraRank, HasBias = bias.Length > 0 ? 1 : 0 };
+        var grid = new Index2D((n + loraRank + bn - 1) / bn, (m + bm - 1) / bm);
+        var config = new KernelConfig(grid, new Index2D(gx, gy), SharedMemoryConfig.RequestDynamic<float>(IlgpuMatMulKernels.TileK * (bm + bn)));
+        kernel(config, x, w, bias, loraA, y, loraU, args);
+        // The up projection is a second kernel here (the SIMD backend sums it into the same product).
+        if (loraRank > 0 && loraB.Length > 0) LoraAddUpProjection(y, loraU, loraB, m, n, loraRank, loraScale);
     }
 
     public void MatMulBackwardInput<TW>(ArrayView<float> dy, ArrayView<float> du, ArrayView<TW> w, ArrayView<float> loraA, ArrayView<float> dx,
         int m, int n, int k, int loraRank, bool accumulate, bool frozenWeights) where TW : unmanaged, IWeight
     {
         var kernel = _device.GetKernel($"matmul.bwd_input.{typeof(TW).Name}", acc =>
-            acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<TW>, ArrayView<float>, ArrayView<float>, MatMulArgs, int>(MatMulKernels.BackwardInput));
+            acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<TW>, ArrayView<float>, ArrayView<float>, MatMulArgs, int>(IlgpuMatMulKernels.BackwardInput));
         int gx = _device.Shapes.MatMulGroupX, gy = _device.Shapes.MatMulGroupY;
-        int bm = gy * MatMulKernels.RegM, bn = gx * MatMulKernels.RegN;
+        int bm = gy * IlgpuMatMulKernels.RegM, bn = gx * IlgpuMatMulKernels.RegN;
         var args = new MatMulArgs { M = m, N = n, K = k, LoraRank = loraRank };
         var grid = new Index2D((k + bn - 1) / bn, (m + bm - 1) / bm);
-        var config = new KernelConfig(grid, new Index2D(gx, gy), SharedMemoryConfig.RequestDynamic<float>(MatMulKernels.TileK * (bm + bn)));
+        var config = new KernelConfig(grid, new Index2D(gx, gy), SharedMemoryConfig.RequestDynamic<float>(IlgpuMatMulKernels.TileK * (bm + bn)));
         kernel(config, dy, du, w, loraA, dx, args, accumulate ? 1 : 0);
     }
 }

@@ -4,7 +4,7 @@ using ILGPU.Runtime;
 namespace LeadEngine.Kernels;
 
 /// <summary>Shape of a fused head projection.</summary>
-public struct HeadArgs
+internal struct HeadArgs
 {
     /// <summary>Sequences in the batch (rows of the hidden state).</summary>
     public int Batch;
@@ -29,7 +29,7 @@ public struct HeadArgs
 /// structured features x [B, F] (the lead's encoded CRM columns), with weights V [2, F]:
 /// <c>score[b, r] = bias[r] + Ws[r]·h[b] + V[r]·x[b]</c>. x is an input, so it has no gradient; V does.
 /// </summary>
-public static partial class HeadKernels
+internal static class IlgpuHeadKernels
 {
     /// <summary>Kernel: one thread per output row (logit rows, then score heads).</summary>
     public static void Forward<TW>(Index1D index, ArrayView<float> hidden, ArrayView<TW> lmWeight, ArrayView<int> tokenIds,
@@ -68,7 +68,7 @@ public static partial class HeadKernels
     /// <summary>
     /// Kernel, backward of the fused heads: one thread per hidden index c, then one per feature f. Writes the gradient of the
     /// final-norm hidden state at each sequence's last token ([B, H]), dh = dLm + Σ_r dScore[b,r]·Ws[r] (the LM
-    /// part dLm = dLogits·W_lm comes from <see cref="MatMulKernels.BackwardInput{TW}"/>), and adds the
+    /// part dLm = dLogits·W_lm comes from <see cref="IlgpuMatMulKernels.BackwardInput{TW}"/>), and adds the
     /// score-head gradients dWs[r,c] += Σ_b dScore[b,r]·h[b,c], dBs[r] += Σ_b dScore[b,r] and, for the
     /// feature weights, dV[r,f] += Σ_b dScore[b,r]·x[b,f].
     /// </summary>
@@ -132,7 +132,7 @@ internal sealed partial class IlgpuBackend
     {
         var kernel = _device.GetKernel($"head.fwd.{typeof(TW).Name}", acc =>
             acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<TW>, ArrayView<int>,
-                ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, HeadArgs>(HeadKernels.Forward));
+                ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, HeadArgs>(IlgpuHeadKernels.Forward));
         var args = new HeadArgs
         {
             Batch = batch, Hidden = hiddenSize,
@@ -150,7 +150,7 @@ internal sealed partial class IlgpuBackend
     {
         var kernel = _device.GetKernel("head.bwd", acc =>
             acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
-                ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, HeadArgs>(HeadKernels.Backward));
+                ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, HeadArgs>(IlgpuHeadKernels.Backward));
         var args = new HeadArgs { Batch = batch, Hidden = hiddenSize, ScoreHeads = dScores.Length > 0 ? 2 : 0, Features = featureCount };
         kernel(hiddenSize + featureCount, hidden, dLmHidden, scoreWeight, dScores, dHidden, dScoreWeight, dScoreBias, features, dFeatureWeight, args);
     }

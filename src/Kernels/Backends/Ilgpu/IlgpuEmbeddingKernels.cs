@@ -8,7 +8,7 @@ namespace LeadEngine.Kernels;
 /// Row gathers: the token embedding (widened to fp32; ids are validated against the vocabulary on the host)
 /// and picking activation rows (the last real token of each sequence), with its backward, the scatter.
 /// </summary>
-public static partial class EmbeddingKernels
+internal static class IlgpuEmbeddingKernels
 {
     /// <summary>Kernel: one thread per output element of y[rows, hidden].</summary>
     public static void Forward<TW>(Index1D index, ArrayView<int> ids, ArrayView<TW> table, ArrayView<float> y, int hidden)
@@ -31,14 +31,14 @@ internal sealed partial class IlgpuBackend
     public void GatherRows<TW>(ArrayView<int> ids, ArrayView<TW> table, ArrayView<float> y, int rows, int width) where TW : unmanaged, IWeight
     {
         var kernel = _device.GetKernel($"embedding.fwd.{typeof(TW).Name}", acc =>
-            acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<TW>, ArrayView<float>, int>(EmbeddingKernels.Forward));
+            acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<TW>, ArrayView<float>, int>(IlgpuEmbeddingKernels.Forward));
         kernel(rows * width, ids, table, y, width);
     }
 
     public void ScatterRows(ArrayView<int> rowIndices, ArrayView<float> source, ArrayView<float> y, int rows, int width)
     {
         var kernel = _device.GetKernel("rows.scatter", acc =>
-            acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<float>, ArrayView<float>, int>(EmbeddingKernels.ScatterRows));
+            acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<float>, ArrayView<float>, int>(IlgpuEmbeddingKernels.ScatterRows));
         kernel(rows * width, rowIndices, source, y, width);
     }
 }

@@ -4,7 +4,7 @@ using ILGPU.Runtime;
 namespace LeadEngine.Kernels;
 
 /// <summary>SiLU-gated linear unit of the Qwen MLP: <c>y = silu(gate) · up</c> (launchers in Ops/).</summary>
-public static partial class SwiGluKernels
+internal static class IlgpuSwiGluKernels
 {
     /// <summary>Kernel: elementwise.</summary>
     public static void Forward(Index1D index, ArrayView<float> gate, ArrayView<float> up, ArrayView<float> y)
@@ -27,14 +27,14 @@ internal sealed partial class IlgpuBackend
     public void SwiGluForward(ArrayView<float> gate, ArrayView<float> up, ArrayView<float> y, long count)
     {
         var kernel = _device.GetKernel("swiglu.fwd", acc =>
-            acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(SwiGluKernels.Forward));
+            acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(IlgpuSwiGluKernels.Forward));
         kernel((int)count, gate, up, y);
     }
 
     public void SwiGluBackward(ArrayView<float> gate, ArrayView<float> up, ArrayView<float> dy, ArrayView<float> dGate, ArrayView<float> dUp, long count)
     {
         var kernel = _device.GetKernel("swiglu.bwd", acc =>
-            acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(SwiGluKernels.Backward));
+            acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(IlgpuSwiGluKernels.Backward));
         kernel((int)count, gate, up, dy, dGate, dUp);
     }
 }

@@ -3,8 +3,8 @@ using ILGPU.Runtime;
 
 namespace LeadEngine.Kernels;
 
-/// <summary>LoRA up projection: <c>y += scale·u·Bᵀ</c> with u = x·Aᵀ from <see cref="MatMulKernels"/> (launchers in Ops/).</summary>
-public static partial class LoraKernels
+/// <summary>LoRA up projection: <c>y += scale·u·Bᵀ</c> with u = x·Aᵀ from <see cref="IlgpuMatMulKernels"/> (launchers in Ops/).</summary>
+internal static class IlgpuLoraKernels
 {
     /// <summary>Kernel: one thread per element of y[M,N]; B is [N, r], u is [M, r].</summary>
     public static void AddUpProjection(Index1D index, ArrayView<float> y, ArrayView<float> u, ArrayView<float> b, int n, int rank, float scale)
@@ -57,21 +57,21 @@ internal sealed partial class IlgpuBackend
     public void LoraAddUpProjection(ArrayView<float> y, ArrayView<float> u, ArrayView<float> b, int m, int n, int rank, float scale)
     {
         var kernel = _device.GetKernel("lora.up.fwd", acc =>
-            acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float>(LoraKernels.AddUpProjection));
+            acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float>(IlgpuLoraKernels.AddUpProjection));
         kernel(m * n, y, u, b, n, rank, scale);
     }
 
     public void LoraBackwardUp(ArrayView<float> dy, ArrayView<float> u, ArrayView<float> b, ArrayView<float> du, ArrayView<float> dB, int m, int n, int rank, float scale)
     {
         var kernel = _device.GetKernel("lora.up.bwd", acc =>
-            acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, float>(LoraKernels.BackwardUp));
+            acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, float>(IlgpuLoraKernels.BackwardUp));
         kernel((m + n) * rank, dy, u, b, du, dB, m, n, rank, scale);
     }
 
     public void LoraBackwardDown(ArrayView<float> du, ArrayView<float> x, ArrayView<float> dA, int m, int k, int rank)
     {
         var kernel = _device.GetKernel("lora.down.bwd", acc =>
-            acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(LoraKernels.BackwardDown));
+            acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(IlgpuLoraKernels.BackwardDown));
         kernel(rank * k, du, x, dA, m, k, rank);
     }
 }

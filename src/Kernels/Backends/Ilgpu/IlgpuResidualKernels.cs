@@ -4,7 +4,7 @@ using ILGPU.Runtime;
 namespace LeadEngine.Kernels;
 
 /// <summary>Residual stream update: <c>x += y</c> (launcher in Ops/).</summary>
-public static partial class ResidualKernels
+internal static class IlgpuResidualKernels
 {
     /// <summary>Kernel: elementwise.</summary>
     public static void Forward(Index1D index, ArrayView<float> x, ArrayView<float> y) => x[index] += y[index];
@@ -15,7 +15,7 @@ internal sealed partial class IlgpuBackend
     public void Residual(ArrayView<float> x, ArrayView<float> y, long count)
     {
         var kernel = _device.GetKernel("residual.fwd", acc =>
-            acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>>(ResidualKernels.Forward));
+            acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>>(IlgpuResidualKernels.Forward));
         kernel((int)count, x, y);
     }
 }

@@ -4,7 +4,7 @@ using ILGPU.Runtime;
 namespace LeadEngine.Kernels;
 
 /// <summary>Shape of a causal GQA attention call.</summary>
-public struct AttentionArgs
+internal struct AttentionArgs
 {
     /// <summary>Padded sequence length T.</summary>
     public int SeqLen;
@@ -26,11 +26,8 @@ public struct AttentionArgs
 /// (running max and sum) per row, so no T×T matrix is ever written to global memory. Query head
 /// h reads key/value head h / (heads / kvHeads). Rows at or past a sequence's length give zeros.
 /// </summary>
-public static partial class AttentionKernels
+internal static class IlgpuAttentionKernels
 {
-    /// <summary>Largest supported head dimension.</summary>
-    public const int MaxHeadDim = 256;
-
     /// <summary>
     /// Kernel: grid (⌈T/BQ⌉, heads, batch), one thread per query row; q/o are [B·T, heads·d],
     /// k/v are [B·T, kvHeads·d]; dynamic shared memory 2·KeyBlock·d floats.
@@ -38,8 +35,8 @@ public static partial class AttentionKernels
     public static void Forward(ArrayView<float> q, ArrayView<float> k, ArrayView<float> v, ArrayView<int> lengths, ArrayView<float> o, ArrayView<float> lse, AttentionArgs a)
     {
         var shared = SharedMemory.GetDynamic<float>();
-        var qRow = LocalMemory.Allocate<float>(MaxHeadDim);
-        var acc = LocalMemory.Allocate<float>(MaxHeadDim);
+        var qRow = LocalMemory.Allocate<float>(AttentionKernels.MaxHeadDim);
+        var acc = LocalMemory.Allocate<float>(AttentionKernels.MaxHeadDim);
         int d = a.HeadDim, bk = a.KeyBlock;
         int head = Grid.IdxY, batch = Grid.IdxZ;
         int kvHead = head / (a.Heads / a.KvHeads);
@@ -101,9 +98,9 @@ public static partial class AttentionKernels
         ArrayView<float> lse, ArrayView<float> dO, ArrayView<float> dq, ArrayView<float> dotOut, AttentionArgs a)
     {
         var shared = SharedMemory.GetDynamic<float>();
-        var qRow = LocalMemory.Allocate<float>(MaxHeadDim);
-        var dORow = LocalMemory.Allocate<float>(MaxHeadDim);
-        var acc = LocalMemory.Allocate<float>(MaxHeadDim);
+        var qRow = LocalMemory.Allocate<float>(AttentionKernels.MaxHeadDim);
+        var dORow = LocalMemory.Allocate<float>(AttentionKernels.MaxHeadDim);
+        var acc = LocalMemory.Allocate<float>(AttentionKernels.MaxHeadDim);
         int d = a.HeadDim, bk = a.KeyBlock;
         int head = Grid.IdxY, batch = Grid.IdxZ;
         int kvHead = head / (a.Heads / a.KvHeads);
@@ -162,10 +159,10 @@ public static partial class AttentionKernels
         ArrayView<float> lse, ArrayView<float> dotOut, ArrayView<float> dO, ArrayView<float> dk, ArrayView<float> dv, AttentionArgs a)
     {
         var shared = SharedMemory.GetDynamic<float>();
-        var kRow = LocalMemory.Allocate<float>(MaxHeadDim);
-        var vRow = LocalMemory.Allocate<float>(MaxHeadDim);
-        var dkAcc = LocalMemory.Allocate<float>(MaxHeadDim);
-        var dvAcc = LocalMemory.Allocate<float>(MaxHeadDim);
+        var kRow = LocalMemory.Allocate<float>(AttentionKernels.MaxHeadDim);
+        var vRow = LocalMemory.Allocate<float>(AttentionKernels.MaxHeadDim);
+        var dkAcc = LocalMemory.Allocate<float>(AttentionKernels.MaxHeadDim);
+        var dvAcc = LocalMemory.Allocate<float>(AttentionKernels.MaxHeadDim);
         int d = a.HeadDim, bq = a.KeyBlock;
         int kvHead = Grid.IdxY, batch = Grid.IdxZ, group = a.Heads / a.KvHeads;
         int j = Grid.IdxX * Group.DimX + Group.IdxX;
@@ -256,7 +253,6 @@ public static partial class AttentionKernels
 
     internal static (AttentionArgs Args, int QueryBlock) Shape(ComputeDevice device, int seqLen, int heads, int kvHeads, int headDim)
     {
-        if (headDim > MaxHeadDim) throw new ArgumentOutOfRangeException(nameof(headDim), $"head dimension {headDim} exceeds {MaxHeadDim}");
         int bk = device.Shapes.AttentionKeyBlock;
         return (new AttentionArgs { SeqLen = seqLen, Heads = heads, KvHeads = kvHeads, HeadDim = headDim, KeyBlock = bk, Scale = 1f / MathF.Sqrt(headDim) },
             device.Shapes.AttentionQueryBlock);
@@ -268,9 +264,9 @@ internal sealed partial class IlgpuBackend
     public void AttentionForward(ArrayView<float> q, ArrayView<float> k, ArrayView<float> v, ArrayView<int> lengths, ArrayView<float> o, ArrayView<float> lse,
         int batch, int seqLen, int heads, int kvHeads, int headDim)
     {
-        var (args, bq) = AttentionKernels.Shape(_device, seqLen, heads, kvHeads, headDim);
+        var (args, bq) = IlgpuAttentionKernels.Shape(_device, seqLen, heads, kvHeads, headDim);
         var kernel = _device.GetKernel("attention.fwd", acc =>
-            acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, AttentionArgs>(AttentionKernels.Forward));
+            acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, AttentionArgs>(IlgpuAttentionKernels.Forward));
         var config = new KernelConfig(new Index3D((seqLen + bq - 1) / bq, heads, batch), new Index3D(bq, 1, 1),
             SharedMemoryConfig.RequestDynamic<float>(2 * args.KeyBlock * headDim));
         kernel(config, q, k, v, lengths, o, lse, args);
@@ -280,16 +276,16 @@ internal sealed partial class IlgpuBackend
         ArrayView<float> dO, ArrayView<float> dq, ArrayView<float> dk, ArrayView<float> dv, ArrayView<float> dotScratch,
         int batch, int seqLen, int heads, int kvHeads, int headDim)
     {
-        var (args, bq) = AttentionKernels.Shape(_device, seqLen, heads, kvHeads, headDim);
+        var (args, bq) = IlgpuAttentionKernels.Shape(_device, seqLen, heads, kvHeads, headDim);
         var queryKernel = _device.GetKernel("attention.bwd_query", acc =>
             acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>,
-                ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionArgs>(AttentionKernels.BackwardQuery));
+                ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionArgs>(IlgpuAttentionKernels.BackwardQuery));
         queryKernel(new KernelConfig(new Index3D((seqLen + bq - 1) / bq, heads, batch), new Index3D(bq, 1, 1),
                 SharedMemoryConfig.RequestDynamic<float>(2 * args.KeyBlock * headDim)),
             q, k, v, lengths, o, lse, dO, dq, dotScratch, args);
         var keyKernel = _device.GetKernel("attention.bwd_kv", acc =>
             acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>,
-                ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionArgs>(AttentionKernels.BackwardKeyValue));
+                ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionArgs>(IlgpuAttentionKernels.BackwardKeyValue));
         keyKernel(new KernelConfig(new Index3D((seqLen + bq - 1) / bq, kvHeads, batch), new Index3D(bq, 1, 1),
                 SharedMemoryConfig.RequestDynamic<float>(2 * args.KeyBlock * headDim + 2 * args.KeyBlock)),
             q, k, v, lengths, lse, dotScratch, dO, dk, dv, args);

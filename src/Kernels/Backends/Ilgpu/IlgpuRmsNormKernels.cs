@@ -4,7 +4,7 @@ using ILGPU.Runtime;
 namespace LeadEngine.Kernels;
 
 /// <summary>RMSNorm with fp32 statistics: <c>y = x / sqrt(mean(x²) + eps) · w</c>.</summary>
-public static partial class RmsNormKernels
+internal static class IlgpuRmsNormKernels
 {
     /// <summary>Largest group the reduction buffer holds.</summary>
     public const int MaxGroup = 1024;
@@ -76,14 +76,14 @@ internal sealed partial class IlgpuBackend
     public void RmsNormForward<TW>(ArrayView<float> x, ArrayView<TW> weight, ArrayView<float> y, int rows, int hidden, float eps) where TW : unmanaged, IWeight
     {
         var kernel = _device.GetKernel($"rmsnorm.fwd.{typeof(TW).Name}", acc =>
-            acc.LoadStreamKernel<ArrayView<float>, ArrayView<TW>, ArrayView<float>, int, float>(RmsNormKernels.Forward));
+            acc.LoadStreamKernel<ArrayView<float>, ArrayView<TW>, ArrayView<float>, int, float>(IlgpuRmsNormKernels.Forward));
         kernel(new KernelConfig(rows, _device.Shapes.ReduceGroup), x, weight, y, hidden, eps);
     }
 
     public void RmsNormBackward<TW>(ArrayView<float> x, ArrayView<TW> weight, ArrayView<float> dy, ArrayView<float> dx, int rows, int hidden, float eps) where TW : unmanaged, IWeight
     {
         var kernel = _device.GetKernel($"rmsnorm.bwd.{typeof(TW).Name}", acc =>
-            acc.LoadStreamKernel<ArrayView<float>, ArrayView<TW>, ArrayView<float>, ArrayView<float>, int, float>(RmsNormKernels.Backward));
+            acc.LoadStreamKernel<ArrayView<float>, ArrayView<TW>, ArrayView<float>, ArrayView<float>, int, float>(IlgpuRmsNormKernels.Backward));
         kernel(new KernelConfig(rows, _device.Shapes.ReduceGroup), x, weight, dy, dx, hidden, eps);
     }
 }

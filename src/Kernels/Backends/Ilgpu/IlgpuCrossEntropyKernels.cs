@@ -10,7 +10,7 @@ namespace LeadEngine.Kernels;
 /// rows over Qwen's 151,936 tokens is 9.7 MB each way, which on the host cost a third of the
 /// demo's training step.
 /// </summary>
-public static partial class CrossEntropyKernels
+internal static class IlgpuCrossEntropyKernels
 {
     /// <summary>Largest group the reduction buffer holds.</summary>
     public const int MaxGroup = 1024;
@@ -56,7 +56,7 @@ internal sealed partial class IlgpuBackend
     public void CrossEntropy(ArrayView<float> logits, ArrayView<int> targets, ArrayView<float> losses, int rows, int vocab, float scale)
     {
         var kernel = _device.GetKernel("crossentropy", acc =>
-            acc.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, int, float>(CrossEntropyKernels.ForwardBackward));
+            acc.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, int, float>(IlgpuCrossEntropyKernels.ForwardBackward));
         kernel(new KernelConfig(rows, _device.Shapes.ReduceGroup), logits, targets, losses, vocab, scale);
     }
 }

@@ -7,7 +7,7 @@ namespace LeadEngine.Kernels;
 /// Rotate-half rotary position embedding, in place, for a right-padded batch (position = index
 /// in the sequence). cos/sin come from a [positions, headDim/2] table built once on the host.
 /// </summary>
-public static partial class RopeKernels
+internal static class IlgpuRopeKernels
 {
     /// <summary>
     /// Kernel: one thread per (row, head, pair i &lt; headDim/2); x is [rows, heads·headDim]. Rotates by
@@ -34,7 +34,7 @@ internal sealed partial class IlgpuBackend
     public void Rope(ArrayView<float> x, ArrayView<float> cos, ArrayView<float> sin, int rows, int seqLen, int heads, int headDim, float sinSign)
     {
         var kernel = _device.GetKernel("rope.rotate", acc =>
-            acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, float>(RopeKernels.Rotate));
+            acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, float>(IlgpuRopeKernels.Rotate));
         kernel(rows * heads * (headDim / 2), x, cos, sin, seqLen, heads, headDim, sinSign);
     }
 }
