@@ -26,11 +26,9 @@ internal static class LeadCommands
     {
         string path = a.Required("data");
         string? id = a.Optional("lead");
-        string? funnelPath = a.Optional("funnel");
         int budget = a.Int("budget", 2000);
         string? modelDir = a.Optional("model");
-        var funnel = funnelPath is null ? FunnelConfig.Automotive : FunnelConfig.Load(funnelPath);
-        var data = LeadDataReader.Read(path, funnel, requireOutcome: false);
+        var data = LeadDataReader.Read(path, Funnel(a), requireOutcome: false);
         var lead = id is null ? data.Leads.FirstOrDefault() : data.Leads.FirstOrDefault(l => l.Id == id);
         if (lead is null) throw new ArgumentException(id is null ? $"{path}: no leads" : $"{path}: no lead '{id}'");
         var builder = new PromptBuilder(QwenTokenizer.ForModel(modelDir ?? Path.GetDirectoryName(Path.GetFullPath(path))!), new PromptOptions { TokenBudget = budget });
@@ -41,7 +39,7 @@ internal static class LeadCommands
     }
 
     internal static FunnelConfig Funnel(CliArgs a, LeadSchema? schema = null) =>
-        a.Optional("funnel") is { } path ? FunnelConfig.Load(path) : schema?.Funnel ?? FunnelConfig.Automotive;
+        a.Optional("funnel") is { } path ? FunnelConfig.Load(path) : LeadSchema.FunnelOf(schema);
 
     /// <summary>
     /// The column mapping: <c>--columns FILE.json</c>, else the adapter's (when scoring with one), else

@@ -5,7 +5,6 @@ using LeadEngine.Feedback;
 using LeadEngine.Kernels;
 using LeadEngine.Learning;
 using LeadEngine.Learning.Simulation;
-using LeadEngine.Training;
 using LeadEngine.LeadScoring;
 
 namespace LeadEngine.Cli;

@@ -81,7 +81,7 @@ internal static class ServeCommands
         };
         string? data = a.Optional("data");
         if (options.Clients < 1) throw new UsageException("--clients must be at least 1");
-        var leads = LeadDataReader.Read(data ?? BuiltInModel.EnsureLeads(), FunnelConfig.Automotive, requireOutcome: false).Leads;
+        var leads = LeadDataReader.Read(data ?? BuiltInModel.EnsureLeads(), FunnelConfig.Default, requireOutcome: false).Leads;
         Console.WriteLine($"load test: {options.Clients} clients for {options.Duration.TotalSeconds:F0} s against {options.Target} " +
             $"({100 * options.FeedbackShare:F0}% feedback, the rest one lead per score request), then one call list of 100");
         var lines = LoadTest.RunAsync(options, leads).GetAwaiter().GetResult();

@@ -29,33 +29,34 @@ internal sealed class QwenWeights<TW> : IDisposable where TW : unmanaged, IWeigh
     public LayerWeights<TW>[] Layers { get; private set; } = [];
     public long DeviceBytes { get; private set; }
 
+    /// <summary>Uploads every tensor of <see cref="RequiredTensors"/> (checked for shape on the way) and names them.</summary>
     public static QwenWeights<TW> Load(SafeTensorStore store, QwenConfig c, TensorDType storedAs, ComputeDevice device)
     {
         var w = new QwenWeights<TW>();
         try
         {
-            w.Embedding = w.Upload(store, "model.embed_tokens.weight", [c.VocabSize, c.HiddenSize], storedAs, device);
-            w.LmHead = c.TieWordEmbeddings ? w.Embedding : w.Upload(store, "lm_head.weight", [c.VocabSize, c.HiddenSize], storedAs, device);
-            w.FinalNorm = w.Upload(store, "model.norm.weight", [c.HiddenSize], storedAs, device);
-            int qOut = c.Heads * c.HeadDim, kvOut = c.KvHeads * c.HeadDim;
+            var views = RequiredTensors(c).ToDictionary(t => t.Name, t => w.Upload(store, t.Name, t.Shape, storedAs, device));
+            w.Embedding = views["model.embed_tokens.weight"];
+            w.LmHead = c.TieWordEmbeddings ? w.Embedding : views["lm_head.weight"];
+            w.FinalNorm = views["model.norm.weight"];
             w.Layers = new LayerWeights<TW>[c.Layers];
             for (int i = 0; i < c.Layers; i++)
             {
                 string p = $"model.layers.{i}.";
                 w.Layers[i] = new LayerWeights<TW>
                 {
-                    InputNorm = w.Upload(store, p + "input_layernorm.weight", [c.HiddenSize], storedAs, device),
-                    PostNorm = w.Upload(store, p + "post_attention_layernorm.weight", [c.HiddenSize], storedAs, device),
-                    Q = w.Upload(store, p + "self_attn.q_proj.weight", [qOut, c.HiddenSize], storedAs, device),
-                    QBias = w.Upload(store, p + "self_attn.q_proj.bias", [qOut], storedAs, device),
-                    K = w.Upload(store, p + "self_attn.k_proj.weight", [kvOut, c.HiddenSize], storedAs, device),
-                    KBias = w.Upload(store, p + "self_attn.k_proj.bias", [kvOut], storedAs, device),
-                    V = w.Upload(store, p + "self_attn.v_proj.weight", [kvOut, c.HiddenSize], storedAs, device),
-                    VBias = w.Upload(store, p + "self_attn.v_proj.bias", [kvOut], storedAs, device),
-                    O = w.Upload(store, p + "self_attn.o_proj.weight", [c.HiddenSize, qOut], storedAs, device),
-                    Gate = w.Upload(store, p + "mlp.gate_proj.weight", [c.IntermediateSize, c.HiddenSize], storedAs, device),
-                    Up = w.Upload(store, p + "mlp.up_proj.weight", [c.IntermediateSize, c.HiddenSize], storedAs, device),
-                    Down = w.Upload(store, p + "mlp.down_proj.weight", [c.HiddenSize, c.IntermediateSize], storedAs, device),
+                    InputNorm = views[p + "input_layernorm.weight"],
+                    PostNorm = views[p + "post_attention_layernorm.weight"],
+                    Q = views[p + "self_attn.q_proj.weight"],
+                    QBias = views[p + "self_attn.q_proj.bias"],
+                    K = views[p + "self_attn.k_proj.weight"],
+                    KBias = views[p + "self_attn.k_proj.bias"],
+                    V = views[p + "self_attn.v_proj.weight"],
+                    VBias = views[p + "self_attn.v_proj.bias"],
+                    O = views[p + "self_attn.o_proj.weight"],
+                    Gate = views[p + "mlp.gate_proj.weight"],
+                    Up = views[p + "mlp.up_proj.weight"],
+                    Down = views[p + "mlp.down_proj.weight"],
                 };
             }
             return w;
@@ -67,7 +68,8 @@ internal sealed class QwenWeights<TW> : IDisposable where TW : unmanaged, IWeigh
         }
     }
 
-    /// <summary>The tensors a Qwen2 model of <paramref name="c"/> needs, with their shapes.</summary>
+    /// <summary>The one table of the tensors a Qwen2 model of <paramref name="c"/> needs, with their shapes: what
+    /// <see cref="Load"/> uploads and <see cref="QwenModel.CheckTensors"/> checks.</summary>
     public static IEnumerable<(string Name, long[] Shape)> RequiredTensors(QwenConfig c)
     {
         int qOut = c.Heads * c.HeadDim, kvOut = c.KvHeads * c.HeadDim;

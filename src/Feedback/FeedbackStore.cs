@@ -1,6 +1,5 @@
 using System.Data.Common;
 using LeadEngine.LeadScoring;
-using LeadEngine.Training;
 
 namespace LeadEngine.Feedback;
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using LeadEngine.LeadScoring;
-using LeadEngine.Training;
 
 namespace LeadEngine.Feedback;
 
@@ -33,6 +32,6 @@ public static class StoredLead
     {
         using var doc = JsonDocument.Parse(json);
         var fields = doc.RootElement.EnumerateObject().Select(p => new KeyValuePair<string, string?>(p.Name, LeadDataReader.JsonFieldText(p.Value))).ToList();
-        return LeadDataReader.Parse("feedback store", 0, fields, FunnelConfig.Automotive, requireOutcome: false);
+        return LeadDataReader.Parse("feedback store", 0, fields, FunnelConfig.Default, requireOutcome: false);
     }
 }

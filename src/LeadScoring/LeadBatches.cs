@@ -1,5 +1,5 @@
-using LeadEngine.LeadScoring;
 using LeadEngine.Training;
+using LeadEngine.LeadScoring;
 
 using LeadEngine.Engine;
 
@@ -34,7 +34,7 @@ public static class LeadBatches
             {
                 Sequences = members.Select(l => prompts.Build(l).Ids).ToArray(),
                 Labels = members.Select(l => l.Converted!.Value).ToArray(),
-                Pairs = [.. pairs.BuildWithinBatch(members.Select(l => new FunnelLead(l.Id, l.Stage!, l.Converted == 1, l.CallSeconds)).ToList())],
+                Pairs = [.. pairs.BuildWithinBatch(members)],
                 TierMargins = pairs.Funnel.TierMargins,
                 YesTokenId = prompts.YesTokenId,
                 NoTokenId = prompts.NoTokenId,

@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using LeadEngine.Training;
 
 using LeadEngine.Engine;
 
@@ -33,7 +32,10 @@ public sealed record LeadColumns
     /// <summary>Our own names (what <c>generate-leads</c> writes and the service takes).</summary>
     public static LeadColumns Standard { get; } = new();
 
-    /// <summary>The mapped role columns and the dropped ones: none of them is a feature.</summary>
+    /// <summary>Our own names' non-feature columns (identity, time, outcomes, the dialogue): <see cref="NotFeatures"/> of <see cref="Standard"/>.</summary>
+    public static IReadOnlySet<string> Reserved { get; } = Standard.NotFeatures;
+
+    /// <summary>The mapped role columns and the dropped ones: none of them is a feature (the one list of them).</summary>
     [JsonIgnore]
     public IReadOnlySet<string> NotFeatures => new HashSet<string>(new[] { Id, CreatedAt, Label, Stage, CallSeconds, Dialogue }
         .Where(c => c is not null).Select(c => c!).Concat(Drop), StringComparer.Ordinal);

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using nietras.SeparatedValues;
-using LeadEngine.Training;
 
 using LeadEngine.Engine;
 
@@ -17,9 +16,6 @@ namespace LeadEngine.LeadScoring;
 /// </summary>
 public static class LeadDataReader
 {
-    /// <summary>The columns that are not features: identity, time, outcomes and the dialogue.</summary>
-    public static readonly IReadOnlySet<string> Reserved = new HashSet<string>(["lead_id", "created_at", "converted", "stage", "call_seconds", "dialogue"]);
-
     /// <summary>Each mapping's non-feature columns, built once per mapping instead of once per row.</summary>
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<LeadColumns, IReadOnlySet<string>> NotFeatureSets = new();
 

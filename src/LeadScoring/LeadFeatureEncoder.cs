@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using LeadEngine.Training;
 
 using LeadEngine.Engine;
 

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using LeadEngine.Training;
 
 using LeadEngine.Engine;
 
@@ -33,8 +32,11 @@ public sealed record LeadSchema
         Columns = columns,
     };
 
+    /// <summary>The funnel of <paramref name="schema"/>, or <see cref="FunnelConfig.Default"/> without one.</summary>
+    public static FunnelConfig FunnelOf(LeadSchema? schema) => schema?.Funnel ?? FunnelConfig.Default;
+
     /// <summary>True for a column a lead may carry: a feature seen in training or a reserved column.</summary>
-    public bool Accepts(string column) => LeadDataReader.Reserved.Contains(column) || Array.BinarySearch(Features, column, StringComparer.Ordinal) >= 0;
+    public bool Accepts(string column) => LeadColumns.Reserved.Contains(column) || Array.BinarySearch(Features, column, StringComparer.Ordinal) >= 0;
 
     /// <summary>Writes the schema into <paramref name="adapterDir"/> (atomically).</summary>
     public void Save(string adapterDir) =>

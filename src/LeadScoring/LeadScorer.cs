@@ -111,7 +111,7 @@ public sealed class LeadScorer : IDisposable
     /// outcome columns may be absent. Bad rows throw, naming file, line and column, unless <paramref name="skipBadRows"/>.
     /// </summary>
     public LeadDataSet ReadLeads(string path, bool skipBadRows = false) =>
-        LeadDataReader.Read(path, Schema?.Funnel ?? FunnelConfig.Automotive, requireOutcome: false, skipBadRows, Schema?.Columns);
+        LeadDataReader.Read(path, LeadSchema.FunnelOf(Schema), requireOutcome: false, skipBadRows, Schema?.Columns);
 
     /// <summary>
     /// Loads the model folder, the adapter folder (<c>adapter_model.safetensors</c> with heads,

@@ -1,4 +1,3 @@
-using LeadEngine.Training;
 using LeadEngine.Engine;
 
 namespace LeadEngine.LeadScoring;

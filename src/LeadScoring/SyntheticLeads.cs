@@ -2,7 +2,6 @@ using LeadEngine.Engine;
 using System.Globalization;
 using System.Text;
 using LeadEngine.LeadScoring;
-using LeadEngine.Training;
 
 namespace LeadEngine.LeadScoring;
 

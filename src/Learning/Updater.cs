@@ -70,7 +70,7 @@ public static class Updater
     {
         var current = versions.CurrentVersion;
         string currentDir = versions.Directory(current.Id);
-        var funnel = LeadSchema.Load(currentDir)?.Funnel ?? FunnelConfig.Automotive;
+        var funnel = LeadSchema.FunnelOf(LeadSchema.Load(currentDir));
         var events = await store.EventsAsync(cancel);
         var stored = await store.LeadSnapshotsAsync(events.Select(e => e.LeadId), cancel);
         var examples = new List<(Lead Lead, OutcomeKind Kind, DateTimeOffset At)>();

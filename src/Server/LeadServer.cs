@@ -1,4 +1,3 @@
-using LeadEngine.Training;
 using System.Globalization;
 using System.Text.Json;
 using LeadEngine.Engine;

@@ -4,7 +4,6 @@ using System.Net.Http.Json;
 using System.Text;
 using LeadEngine.LeadScoring;
 using LeadEngine.Feedback;
-using LeadEngine.Training;
 
 namespace LeadEngine.Server;
 

@@ -3,7 +3,6 @@ using System.Text.Json;
 using LeadEngine.LeadScoring;
 using LeadEngine.Feedback;
 using Microsoft.AspNetCore.Http;
-using LeadEngine.Training;
 
 namespace LeadEngine.Server;
 
@@ -88,7 +87,7 @@ internal static class RequestReader
         }
         try
         {
-            return LeadDataReader.Parse("request", 0, fields, schema?.Funnel ?? FunnelConfig.Automotive, requireOutcome: false);
+            return LeadDataReader.Parse("request", 0, fields, LeadSchema.FunnelOf(schema), requireOutcome: false);
         }
         catch (LeadDataException e)
         {

@@ -1,4 +1,3 @@
-using LeadEngine.Training;
 using LeadEngine.Engine;
 using LeadEngine.Feedback;
 using LeadEngine.Kernels;

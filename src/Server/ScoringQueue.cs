@@ -1,4 +1,3 @@
-using LeadEngine.Training;
 using System.Diagnostics;
 using System.Threading.Channels;
 using LeadEngine.Engine;

@@ -1,6 +1,5 @@
 using LeadEngine.LeadScoring;
 using LeadEngine.LeadScoring.Evaluation;
-using LeadEngine.Training;
 
 namespace LeadEngine.Tests.Evaluation;
 

@@ -1,6 +1,5 @@
 using LeadEngine.Engine;
 using LeadEngine.LeadScoring;
-using LeadEngine.Training;
 
 namespace LeadEngine.Tests.Leads;
 

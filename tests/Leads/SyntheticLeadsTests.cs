@@ -1,5 +1,4 @@
 using LeadEngine.LeadScoring;
-using LeadEngine.Training;
 
 namespace LeadEngine.Tests.Leads;
 
@@ -22,7 +21,7 @@ public sealed class SyntheticLeadsTests : IDisposable
         double rate = data.Leads.Average(l => l.Converted!.Value);
         Assert.InRange(rate, 0.008, 0.03);
         var pairs = new FunnelPairBuilder(FunnelConfig.Automotive).SampleAcrossSet(
-            data.Leads.Select(l => new FunnelLead(l.Id, l.Stage!, l.Converted == 1, l.CallSeconds)).ToList(), 3000, seed: 1);
+            data.Leads, 3000, seed: 1);
         Assert.Equal([0, 1, 2], pairs.Select(p => p.Tier).Distinct().Order());
     }
 }

@@ -2,7 +2,6 @@ using LeadEngine.LeadScoring;
 using LeadEngine.Feedback;
 using LeadEngine.Learning;
 using LeadEngine.Tests.Serving;
-using LeadEngine.Training;
 
 namespace LeadEngine.Tests.Learning;
 

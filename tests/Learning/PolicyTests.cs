@@ -154,7 +154,7 @@ public sealed class RewardJoinTests
     [Fact]
     public void OutcomesBecomeFunnelStagesForTraining()
     {
-        var funnel = LeadEngine.Training.FunnelConfig.Automotive;
+        var funnel = LeadEngine.LeadScoring.FunnelConfig.Automotive;
         var lead = new LeadEngine.LeadScoring.Lead { Id = "A", CreatedAt = T0 };
         Assert.Equal(("order", 1), Stage(Rewards.AsTrainingLead(lead, OutcomeKind.Converted, null, funnel)));
         Assert.Equal(("test_drive", 0), Stage(Rewards.AsTrainingLead(lead, OutcomeKind.Responded, 90, funnel)));

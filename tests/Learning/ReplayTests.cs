@@ -1,6 +1,5 @@
 using LeadEngine.Learning.Simulation;
 using LeadEngine.LeadScoring;
-using LeadEngine.Training;
 
 namespace LeadEngine.Tests.Learning;
 

@@ -1,6 +1,5 @@
 using LeadEngine.LeadScoring;
 using LeadEngine.Feedback;
-using LeadEngine.Training;
 
 namespace LeadEngine.Tests.Serving;
 

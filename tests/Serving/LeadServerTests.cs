@@ -1,4 +1,3 @@
-using LeadEngine.Training;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;

@@ -1,5 +1,4 @@
 using LeadEngine.LeadScoring;
-using LeadEngine.Training;
 
 using LeadEngine.Engine;
 

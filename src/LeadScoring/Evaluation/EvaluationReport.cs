@@ -2,7 +2,6 @@ using LeadEngine.Engine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using LeadEngine.Training;
 
 namespace LeadEngine.LeadScoring.Evaluation;
 

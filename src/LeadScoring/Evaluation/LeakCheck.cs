@@ -1,6 +1,5 @@
 using System.Globalization;
 using LeadEngine.LeadScoring;
-using LeadEngine.Training;
 
 using LeadEngine.Engine;
 

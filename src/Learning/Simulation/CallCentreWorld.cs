@@ -1,7 +1,6 @@
 using System.Globalization;
 using LeadEngine.LeadScoring;
 using LeadEngine.Feedback;
-using LeadEngine.Training;
 
 namespace LeadEngine.Learning.Simulation;
 

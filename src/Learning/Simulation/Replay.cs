@@ -4,7 +4,6 @@ using System.Text.Json;
 using LeadEngine.Engine;
 using LeadEngine.LeadScoring;
 using LeadEngine.LeadScoring.Evaluation;
-using LeadEngine.Training;
 
 namespace LeadEngine.Learning.Simulation;
 

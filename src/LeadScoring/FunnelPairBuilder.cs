@@ -1,12 +1,5 @@
-
-namespace LeadEngine.Training;
-
-/// <summary>A lead as the pair builder sees it.</summary>
-/// <param name="Id">Lead id (named in errors).</param>
-/// <param name="Stage">Furthest funnel stage reached.</param>
-/// <param name="Converted">The converted label.</param>
-/// <param name="CallSeconds">Longest call, when known.</param>
-public sealed record FunnelLead(string Id, string Stage, bool Converted, double? CallSeconds = null);
+using LeadEngine.Training;
+namespace LeadEngine.LeadScoring;
 
 /// <summary>
 /// Builds HPRO preference pairs from funnel stages in three tiers, each pair in the highest tier
@@ -24,14 +17,16 @@ public sealed class FunnelPairBuilder(FunnelConfig funnel)
 
     private readonly record struct Features(bool Converted, bool Lost, bool KeyAction, bool? LongCall);
 
-    private Features Describe(FunnelLead lead)
+    private Features Describe(Lead lead)
     {
-        bool lost = _lost.Contains(lead.Stage);
-        if (!lost && !_rank.ContainsKey(lead.Stage))
-            throw new InvalidDataException($"lead '{lead.Id}': unknown stage '{lead.Stage}' (funnel '{Funnel.Name}' has {string.Join(", ", Funnel.Stages.Concat(Funnel.LostStages))})");
-        bool keyAction = lead.Converted || (!lost && _rank[lead.Stage] >= _rank[Funnel.KeyActionStage]);
+        string stage = lead.Stage ?? throw new InvalidDataException($"lead '{lead.Id}': no stage, so no preference pairs (an outcome is needed to train)");
+        bool converted = lead.Converted == 1;
+        bool lost = _lost.Contains(stage);
+        if (!lost && !_rank.ContainsKey(stage))
+            throw new InvalidDataException($"lead '{lead.Id}': unknown stage '{stage}' (funnel '{Funnel.Name}' has {string.Join(", ", Funnel.Stages.Concat(Funnel.LostStages))})");
+        bool keyAction = converted || (!lost && _rank[stage] >= _rank[Funnel.KeyActionStage]);
         bool? longCall = lead.CallSeconds is double s ? s >= Funnel.LongCallSeconds : null;
-        return new Features(lead.Converted, lost && !lead.Converted, keyAction, longCall);
+        return new Features(converted, lost && !converted, keyAction, longCall);
     }
 
     /// <summary>The tier of (a over b), or null when a is not preferred to b at any tier.</summary>
@@ -45,7 +40,7 @@ public sealed class FunnelPairBuilder(FunnelConfig funnel)
     }
 
     /// <summary>All pairs within <paramref name="leads"/> (indices into the list).</summary>
-    public List<PreferencePair> BuildWithinBatch(IReadOnlyList<FunnelLead> leads)
+    public List<PreferencePair> BuildWithinBatch(IReadOnlyList<Lead> leads)
     {
         var features = leads.Select(Describe).ToArray();
         var pairs = new List<PreferencePair>();
@@ -59,7 +54,7 @@ public sealed class FunnelPairBuilder(FunnelConfig funnel)
     /// Samples up to <paramref name="count"/> distinct pairs across a whole training set (indices into
     /// <paramref name="leads"/>), by rejection from random ordered pairs; deterministic for a seed.
     /// </summary>
-    public List<PreferencePair> SampleAcrossSet(IReadOnlyList<FunnelLead> leads, int count, int seed)
+    public List<PreferencePair> SampleAcrossSet(IReadOnlyList<Lead> leads, int count, int seed)
     {
         var features = leads.Select(Describe).ToArray();
         var rng = new Random(seed);

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using LeadEngine.Engine;
 
-namespace LeadEngine.Training;
+namespace LeadEngine.LeadScoring;
 
 /// <summary>
 /// A sales funnel: ordered stages, the stages that mean lost, which stage is the key action, the
@@ -22,6 +22,12 @@ public sealed record FunnelConfig
     [JsonPropertyName("long_call_seconds")] public double LongCallSeconds { get; init; } = 120;
     /// <summary>Margins: global dominance, key action, soft signal.</summary>
     [JsonPropertyName("tier_margins")] public float[] TierMargins { get; init; } = [1.0f, 0.5f, 0.2f];
+
+    /// <summary>
+    /// The one default: the funnel used wherever neither the adapter's schema nor the user names one (reading
+    /// leads to score, the service's requests, the store, training without <c>--funnel</c>).
+    /// </summary>
+    public static FunnelConfig Default => Automotive;
 
     /// <summary>The automotive funnel of the paper: lead → telemarketing → store visit → test drive → order; lost.</summary>
     public static FunnelConfig Automotive { get; } = new()
