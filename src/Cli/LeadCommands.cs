@@ -33,7 +33,7 @@ internal static class LeadCommands
         if (lead is null) throw new ArgumentException(id is null ? $"{path}: no leads" : $"{path}: no lead '{id}'");
         var builder = new PromptBuilder(QwenTokenizer.ForModel(modelDir ?? Path.GetDirectoryName(Path.GetFullPath(path))!), new PromptOptions { TokenBudget = budget });
         var prompt = builder.Build(lead);
-        Console.Write(prompt.Text);
+        Console.Write(builder.Text(prompt));
         Console.Error.WriteLine($"[{prompt.Ids.Length} tokens{(prompt.DialogueTruncated ? ", dialogue truncated" : "")}; answer tokens Yes={builder.YesTokenId} No={builder.NoTokenId}]");
         return 0;
     }

@@ -172,8 +172,13 @@ public sealed class LeadScorer : IDisposable
     /// Scores leads with their top positive and negative reasons (<see cref="ScoreExplanations"/>: occlusion of each column and
     /// dialogue sentence); pass the leads' scores from this scorer as <paramref name="scored"/> when you have them, to skip scoring them again.
     /// </summary>
-    public IReadOnlyList<LeadExplanation> Explain(IReadOnlyList<Lead> leads, int top = 5, IReadOnlyList<LeadScore>? scored = null) =>
-        ScoreExplanations.Explain(this, leads, top, scored);
+    public IReadOnlyList<LeadExplanation> Explain(IReadOnlyList<Lead> leads, int top = 5, IReadOnlyList<LeadScore>? scored = null)
+    {
+        var occlusions = ScoreExplanations.Variants(leads);
+        // One pass over the leads themselves (unless scored) and every variant in part order.
+        var all = ScoreBatch(scored is null ? [.. leads, .. occlusions.Leads] : occlusions.Leads);
+        return ScoreExplanations.Explain(leads, scored ?? all.Take(leads.Count).ToList(), occlusions, scored is null ? all.Skip(leads.Count).ToList() : all, top);
+    }
 
     /// <summary>
     /// What the stacked tree model reads of the heads, per lead: the pointwise logit, the pairwise score and

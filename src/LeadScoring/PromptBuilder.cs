@@ -17,11 +17,10 @@ public sealed record PromptOptions
     public string NoAnswer { get; init; } = "No";
 }
 
-/// <summary>A built prompt.</summary>
-/// <param name="Text">The prompt text (what the ids decode to).</param>
+/// <summary>A built prompt (its text: <see cref="PromptBuilder.Text"/>).</summary>
 /// <param name="Ids">Token ids, at most the budget.</param>
 /// <param name="DialogueTruncated">True when the dialogue was cut to fit the budget.</param>
-public sealed record Prompt(string Text, int[] Ids, bool DialogueTruncated);
+public sealed record Prompt(int[] Ids, bool DialogueTruncated);
 
 /// <summary>
 /// Turns a lead into a Qwen chat prompt: the features as <c>name: value</c> lines, then the
@@ -31,6 +30,10 @@ public sealed record Prompt(string Text, int[] Ids, bool DialogueTruncated);
 public sealed class PromptBuilder
 {
     private readonly QwenTokenizer _tokenizer;
+
+    // The constant parts, tokenised once: each ends or starts where Qwen's pre-tokenizer always splits (a
+    // newline after a word or special token), so their ids are those of the whole prompt tokenised at once.
+    private readonly int[] _systemIds, _dialogueLabelIds, _tailIds;
 
     /// <summary>The wording and budget.</summary>
     public PromptOptions Options { get; }
@@ -48,6 +51,9 @@ public sealed class PromptBuilder
         Options = options ?? new PromptOptions();
         YesTokenId = tokenizer.SingleTokenId(Options.YesAnswer);
         NoTokenId = tokenizer.SingleTokenId(Options.NoAnswer);
+        _systemIds = [.. tokenizer.Encode($"<|im_start|>system\n{Options.SystemMessage}<|im_end|>\n<|im_start|>user\n")];
+        _dialogueLabelIds = [.. tokenizer.Encode("\nConversation:\n")];
+        _tailIds = [.. tokenizer.Encode($"\nQuestion: {Options.Question}<|im_end|>\n<|im_start|>assistant\n")];
     }
 
     /// <summary>Builds the prompt of <paramref name="lead"/>.</summary>
@@ -55,24 +61,23 @@ public sealed class PromptBuilder
     public Prompt Build(Lead lead)
     {
         string features = string.Join("\n", lead.Features.Select(f => $"{f.Key}: {f.Value}"));
-        string head = $"<|im_start|>system\n{Options.SystemMessage}<|im_end|>\n<|im_start|>user\nLead features:\n{features}\n";
-        string tail = $"\nQuestion: {Options.Question}<|im_end|>\n<|im_start|>assistant\n";
-        var headIds = _tokenizer.Encode(head);
-        var tailIds = _tokenizer.Encode(tail);
-        int room = Options.TokenBudget - headIds.Count - tailIds.Count;
+        var featureIds = _tokenizer.Encode($"Lead features:\n{features}\n");
+        int fixedCount = _systemIds.Length + featureIds.Count + _tailIds.Length;
+        int room = Options.TokenBudget - fixedCount;
         if (room < 0)
-            throw new InvalidDataException($"lead '{lead.Id}': features and question take {headIds.Count + tailIds.Count} tokens, over the budget of {Options.TokenBudget}");
-        var ids = new List<int>(headIds);
+            throw new InvalidDataException($"lead '{lead.Id}': features and question take {fixedCount} tokens, over the budget of {Options.TokenBudget}");
+        var ids = new List<int>(Options.TokenBudget);
+        ids.AddRange(_systemIds);
+        ids.AddRange(featureIds);
         bool truncated = false;
         if (lead.Dialogue is { } dialogue)
         {
-            var label = _tokenizer.Encode("\nConversation:\n");
             var dialogueIds = _tokenizer.Encode(dialogue);
-            if (label.Count < room)
+            if (_dialogueLabelIds.Length < room)
             {
-                int keep = Math.Min(dialogueIds.Count, room - label.Count);
+                int keep = Math.Min(dialogueIds.Count, room - _dialogueLabelIds.Length);
                 truncated = keep < dialogueIds.Count;
-                ids.AddRange(label);
+                ids.AddRange(_dialogueLabelIds);
                 ids.AddRange(dialogueIds.Take(keep));
             }
             else
@@ -80,8 +85,10 @@ public sealed class PromptBuilder
                 truncated = true;
             }
         }
-        ids.AddRange(tailIds);
-        var array = ids.ToArray();
-        return new Prompt(_tokenizer.Decode(array), array, truncated);
+        ids.AddRange(_tailIds);
+        return new Prompt([.. ids], truncated);
     }
+
+    /// <summary>The text <paramref name="prompt"/>'s ids decode to (for people: scoring reads the ids alone).</summary>
+    public string Text(Prompt prompt) => _tokenizer.Decode(prompt.Ids);
 }

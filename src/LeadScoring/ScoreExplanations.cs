@@ -30,15 +30,14 @@ public static partial class ScoreExplanations
     /// <summary>Contributions smaller than this (in log-odds) are no reason either way.</summary>
     public const double Negligible = 1e-6;
 
-    /// <summary>
-    /// Explains each lead with up to <paramref name="top"/> positive and <paramref name="top"/> negative reasons;
-    /// <paramref name="scored"/>, the leads' scores from this scorer when the caller has them already, saves scoring them again.
-    /// </summary>
-    public static IReadOnlyList<LeadExplanation> Explain(LeadScorer scorer, IReadOnlyList<Lead> leads, int top = 5, IReadOnlyList<LeadScore>? scored = null)
+    /// <summary>The leads to score for reasons: each lead once per part left out, and which part that is.</summary>
+    /// <param name="Leads">The variants, in part order.</param>
+    /// <param name="Parts">Per variant: the lead it comes from and the part it leaves out.</param>
+    public sealed record Occlusions(IReadOnlyList<Lead> Leads, IReadOnlyList<(int Lead, string Kind, string Name, string? Value)> Parts);
+
+    /// <summary>Each lead with one feature column or one dialogue sentence left out in turn (as a missing value).</summary>
+    public static Occlusions Variants(IReadOnlyList<Lead> leads)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(top);
-        if (scored is not null && (scored.Count != leads.Count || scored.Where((s, i) => s.LeadId != leads[i].Id).Any()))
-            throw new ArgumentException($"the {scored.Count} scores given are not those of the {leads.Count} leads, in order", nameof(scored));
         var variants = new List<Lead>();
         var parts = new List<(int Lead, string Kind, string Name, string? Value)>();
         for (int i = 0; i < leads.Count; i++)
@@ -56,18 +55,30 @@ public static partial class ScoreExplanations
                 variants.Add(lead with { Dialogue = string.Join(" ", spans.Take(s).Concat(spans.Skip(s + 1))) is { Length: > 0 } rest ? rest : null });
             }
         }
-        // One batch: the leads themselves (unless scored), then every variant in part order.
-        var scores = scorer.ScoreBatch(scored is null ? [.. leads, .. variants] : variants);
-        var fullScores = scored ?? scores.Take(leads.Count).ToList();
+        return new Occlusions(variants, parts);
+    }
+
+    /// <summary>
+    /// Each lead's up to <paramref name="top"/> positive and negative reasons from its score and its
+    /// <paramref name="occlusions"/>' scores (whoever scored them: the scorer, or the service's queue).
+    /// </summary>
+    public static IReadOnlyList<LeadExplanation> Explain(IReadOnlyList<Lead> leads, IReadOnlyList<LeadScore> scores, Occlusions occlusions,
+        IReadOnlyList<LeadScore> occludedScores, int top = 5)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(top);
+        if (scores.Count != leads.Count || scores.Where((s, i) => s.LeadId != leads[i].Id).Any())
+            throw new ArgumentException($"the {scores.Count} scores given are not those of the {leads.Count} leads, in order", nameof(scores));
         var results = new List<LeadExplanation>(leads.Count);
-        int at = scored is null ? leads.Count : 0, part = 0;
+        int part = 0;
         for (int i = 0; i < leads.Count; i++)
         {
-            var full = fullScores[i];
+            var full = scores[i];
             var reasons = new List<ScoreReason>();
-            for (; part < parts.Count && parts[part].Lead == i; part++)
-                reasons.Add(new ScoreReason(parts[part].Kind, parts[part].Name, parts[part].Value,
-                    LeadScorer.LogOdds(full.Probability) - LeadScorer.LogOdds(scores[at++].Probability)));
+            for (; part < occlusions.Parts.Count && occlusions.Parts[part].Lead == i; part++)
+            {
+                var (_, kind, name, value) = occlusions.Parts[part];
+                reasons.Add(new ScoreReason(kind, name, value, LeadScorer.LogOdds(full.Probability) - LeadScorer.LogOdds(occludedScores[part].Probability)));
+            }
             results.Add(new LeadExplanation(full,
                 reasons.Where(r => r.Contribution > Negligible).OrderByDescending(r => r.Contribution).Take(top).ToList(),
                 reasons.Where(r => r.Contribution < -Negligible).OrderBy(r => r.Contribution).Take(top).ToList()));

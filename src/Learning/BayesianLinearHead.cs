@@ -78,6 +78,23 @@ public sealed class BayesianLinearHead
     public double Predict(ReadOnlySpan<double> x) => Dot(Mean, x);
 
     /// <summary>
+    /// A Bayesian head that starts out predicting the scorer's probability (prior mean 1 on p, 0
+    /// elsewhere) and learns from outcomes how far to trust it, how recency matters and what the
+    /// hidden state's components add.
+    /// </summary>
+    public static BayesianLinearHead StartingFromProbability(int dimension, int looseLeading = 3)
+    {
+        var mean = new double[dimension];
+        mean[1] = 1;
+        // Prior sd 0.1 per component and column weight (a whitened component's whole spread moves the
+        // reward by about ±0.3 at most), 0.32 on the first looseLeading weights (the intercept, p and, in
+        // the simulator, p × days open); reward noise variance 0.05.
+        var precision = Enumerable.Repeat(100.0, dimension).ToArray();
+        for (int i = 0; i < Math.Min(looseLeading, dimension); i++) precision[i] = 10;
+        return new BayesianLinearHead(mean, precision, noiseVariance: 0.05);
+    }
+
+    /// <summary>
     /// One draw of the weights from the posterior with its spread scaled by <paramref name="scale"/>
     /// (1: the posterior itself; below 1 explores less, as in linear Thompson sampling's v).
     /// </summary>
@@ -85,7 +102,7 @@ public sealed class BayesianLinearHead
     {
         var l = Factor();
         var z = new double[_dim];
-        for (int i = 0; i < _dim; i++) z[i] = scale * LeadScoring.SyntheticLeads.Gaussian(rng);
+        for (int i = 0; i < _dim; i++) z[i] = scale * Statistics.StandardNormal(rng);
         var offset = SolveUpper(l, z); // L⁻ᵀ z
         var mean = Mean;
         for (int i = 0; i < _dim; i++) offset[i] += mean[i];

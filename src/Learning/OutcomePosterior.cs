@@ -1,4 +1,3 @@
-using LeadEngine.Learning.Simulation;
 using LeadEngine.LeadScoring;
 
 namespace LeadEngine.Learning;
@@ -19,7 +18,7 @@ public sealed class OutcomePosterior
     public OutcomePosterior(LeadFeatureEncoder? encoder)
     {
         _encoder = encoder;
-        _head = Simulator.NewHead(2 + (encoder?.Width ?? 0), looseLeading: 2);
+        _head = BayesianLinearHead.StartingFromProbability(2 + (encoder?.Width ?? 0), looseLeading: 2);
     }
 
     /// <summary>Outcomes learned so far.</summary>

@@ -1,8 +1,11 @@
 namespace LeadEngine.Learning;
 
-/// <summary>The few distributions the reports need.</summary>
+/// <summary>The few distributions the reports and the posterior draws need.</summary>
 public static class Statistics
 {
+    /// <summary>A standard normal draw (Box–Muller; the same stream of draws as the synthetic data's).</summary>
+    public static double StandardNormal(Random rng) => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
+
     /// <summary>Φ(x), the standard normal CDF (Abramowitz–Stegun 7.1.26 for erf: |error| &lt; 1.5e-7).</summary>
     public static double NormalCdf(double x)
     {

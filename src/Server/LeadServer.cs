@@ -200,44 +200,46 @@ public sealed class LeadServer : IAsyncDisposable
         var (scorer, scores) = await ScoreOnCurrentAsync(leads, admit: true);
         string version = scorer.ModelVersion;
         await _store.RecordScoresAsync(leads.Zip(scores.Select(s => AsServed(s, version))).ToList(), DateTimeOffset.UtcNow, context.RequestAborted);
-        var bodies = explain
-            ? (await ExplainAsync(scorer, leads, scores, context.RequestAborted)).Select(e => ExplainedBody(e, version)).ToList()
-            : scores.Select(s => ScoreBody(s, version)).ToList();
+        var explained = explain ? await ExplainAsync(scorer, leads, scores) : null;
+        var bodies = scores.Select((s, i) =>
+        {
+            var body = ScoreRecord(AsServed(s, version));
+            body["p_yes"] = s.YesProbability;
+            if (explained is not null)
+            {
+                body["reasons_up"] = explained[i].Positive.Select(Reason);
+                body["reasons_down"] = explained[i].Negative.Select(Reason);
+            }
+            return body;
+        }).ToList();
         return isList ? Results.Json(new { model_version = version, scores = bodies }, Json) : Results.Json(bodies[0], Json);
     }
 
-    /// <summary>Reasons by occlusion: one forward pass per column and dialogue sentence, so off the batching queue; the leads' own scores come from the queue.</summary>
-    private static async Task<IReadOnlyList<LeadExplanation>> ExplainAsync(LeadScorer scorer, IReadOnlyList<Lead> leads, IReadOnlyList<LeadScore> scores,
-        CancellationToken cancel)
+    /// <summary>
+    /// Reasons by occlusion: one forward pass per column and dialogue sentence, through the scoring queue like every
+    /// other forward pass (in batches, beside other requests); the leads' own scores are those already served.
+    /// </summary>
+    private async Task<IReadOnlyList<LeadExplanation>> ExplainAsync(LeadScorer scorer, IReadOnlyList<Lead> leads, IReadOnlyList<LeadScore> scores)
     {
-        try
-        {
-            return await Task.Run(() => scorer.Explain(leads, scored: scores), cancel);
-        }
-        catch (ObjectDisposedException)
-        {
+        var variants = ScoreExplanations.Variants(leads);
+        var (variantScorer, variantScores) = await ScoreOnCurrentAsync(variants.Leads, admit: false);
+        if (variantScorer != scorer)
             throw new RequestException(StatusCodes.Status503ServiceUnavailable, "$", "a new model version was promoted while explaining; retry");
-        }
+        return ScoreExplanations.Explain(leads, scores, variants, variantScores);
     }
 
-    private static object ExplainedBody(LeadExplanation e, string version)
-    {
-        static object Reason(ScoreReason r) => new { kind = r.Kind, name = r.Name, value = r.Value, contribution = r.Contribution };
-        var s = e.Score;
-        return new
-        {
-            lead_id = s.LeadId, probability = s.Probability, ranking_score = s.RankingScore, score = s.Score, grade = s.Grade.ToString(),
-            p_yes = s.YesProbability, model_version = version,
-            reasons_up = e.Positive.Select(Reason), reasons_down = e.Negative.Select(Reason),
-        };
-    }
+    private static object Reason(ScoreReason r) => new { kind = r.Kind, name = r.Name, value = r.Value, contribution = r.Contribution };
 
     private static ServedScore AsServed(LeadScore s, string version) => new(s.LeadId, version, s.Probability, s.RankingScore, s.Score, s.Grade);
 
-    private static object ScoreBody(LeadScore s, string version) => new
+    /// <summary>
+    /// The one score record every endpoint writes (score, call list, lead): lead, probability, ranking score, the
+    /// 0–100 score, grade and the model version that made it; an endpoint adds its own fields beside them.
+    /// </summary>
+    private static Dictionary<string, object?> ScoreRecord(ServedScore s) => new()
     {
-        lead_id = s.LeadId, probability = s.Probability, ranking_score = s.RankingScore, score = s.Score, grade = s.Grade.ToString(),
-        p_yes = s.YesProbability, model_version = version,
+        ["lead_id"] = s.LeadId, ["probability"] = s.Probability, ["ranking_score"] = s.RankingScore, ["score"] = s.Score,
+        ["grade"] = s.Grade.ToString(), ["model_version"] = s.ModelVersion,
     };
 
     /// <summary>
@@ -279,10 +281,13 @@ public sealed class LeadServer : IAsyncDisposable
         {
             list_id = listId, policy = _options.Policy.Name, policy_version = policyVersion, model_version = model.ModelVersion, generated_at = now, k,
             open_leads = candidates.Count,
-            leads = chosen.Select((c, i) => new
+            leads = chosen.Select((c, i) =>
             {
-                rank = i + 1, lead_id = c.Score.LeadId, probability = c.Score.Probability, ranking_score = c.Score.RankingScore, score = c.Score.Score,
-                grade = c.Score.Grade.ToString(), propensity = c.Propensity, policy_version = policyVersion,
+                var body = ScoreRecord(c.Score);
+                body["rank"] = i + 1;
+                body["propensity"] = c.Propensity;
+                body["policy_version"] = policyVersion;
+                return body;
             }),
         }, Json);
     }
@@ -329,11 +334,7 @@ public sealed class LeadServer : IAsyncDisposable
         return Results.Json(new
         {
             lead_id = record.LeadId, fields = fields.RootElement.Clone(), first_seen = record.FirstSeen, last_scored = record.LastScored,
-            last_score = new
-            {
-                model_version = record.LastScore.ModelVersion, probability = record.LastScore.Probability, ranking_score = record.LastScore.RankingScore,
-                score = record.LastScore.Score, grade = record.LastScore.Grade.ToString(),
-            },
+            last_score = ScoreRecord(record.LastScore),
             recommendations = record.Recommendations,
             events = record.Events.Select(e => new { event_id = e.EventId, kind = e.Kind.Name(), at = e.At, call_seconds = e.CallSeconds, note = e.Note }),
         }, Json);

@@ -6,14 +6,21 @@ using LeadEngine.LeadScoring;
 namespace LeadEngine.Server;
 
 /// <summary>
-/// Puts concurrent score requests onto the one model in memory: requests wait in a queue bounded
-/// in leads, and one engine thread takes what has gathered (up to the scorer's batch size, whole
-/// requests) into each forward pass. Under load, requests that arrive during a pass share the
-/// next one; a full queue refuses new requests instead of growing.
+/// The service's one place for batching and concurrency: every forward pass the service runs (scores, rescoring
+/// for call lists, explanations' occlusions) goes through this queue. Requests wait in a queue bounded in leads,
+/// and one engine thread fills each forward pass with up to the scorer's batch size of leads, in arrival order,
+/// splitting a large request across passes, so requests that arrive during a long one (an explanation) share the
+/// next pass instead of waiting for all of it. A full queue refuses new requests instead of growing.
 /// </summary>
 internal sealed class ScoringQueue : IDisposable
 {
-    private sealed record Job(IReadOnlyList<Lead> Leads, TaskCompletionSource<IReadOnlyList<LeadScore>> Done);
+    /// <summary>A request's leads, the scores of those done so far, and its completion.</summary>
+    private sealed class Job(IReadOnlyList<Lead> leads)
+    {
+        public IReadOnlyList<Lead> Leads { get; } = leads;
+        public List<LeadScore> Scores { get; } = new(leads.Count);
+        public TaskCompletionSource<IReadOnlyList<LeadScore>> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
 
     private readonly LeadScorer _scorer;
     private readonly ServerMetrics _metrics;
@@ -59,7 +66,7 @@ internal sealed class ScoringQueue : IDisposable
     private Task<IReadOnlyList<LeadScore>> Enqueue(IReadOnlyList<Lead> leads)
     {
         _metrics.QueuedLeads.Set(QueuedLeads);
-        var job = new Job(leads, new TaskCompletionSource<IReadOnlyList<LeadScore>>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var job = new Job(leads);
         if (!_jobs.Writer.TryWrite(job))
         {
             Interlocked.Add(ref _queued, -leads.Count);
@@ -71,36 +78,52 @@ internal sealed class ScoringQueue : IDisposable
     private void Run()
     {
         var reader = _jobs.Reader;
-        var batch = new List<Job>();
-        while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        var waiting = new Queue<Job>();
+        while (waiting.Count > 0 || reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
-            batch.Clear();
+            while (reader.TryRead(out var job)) waiting.Enqueue(job);
+            // One pass: the next leads in arrival order, up to the batch size (a slice of a large request).
+            var pass = new List<(Job Job, int Start, int Count)>();
             int leads = 0;
-            while (leads < _scorer.BatchSize && reader.TryRead(out var job))
+            foreach (var job in waiting)
             {
-                batch.Add(job);
-                leads += job.Leads.Count;
+                if (leads == _scorer.BatchSize) break;
+                if (job.Done.Task.IsCompleted) continue; // failed in an earlier pass
+                int start = job.Scores.Count, count = Math.Min(job.Leads.Count - start, _scorer.BatchSize - leads);
+                pass.Add((job, start, count));
+                leads += count;
             }
             var clock = Stopwatch.StartNew();
-            try
+            if (leads > 0) ScorePass(pass);
+            while (waiting.TryPeek(out var head) && (head.Done.Task.IsCompleted || head.Scores.Count == head.Leads.Count))
             {
-                var scores = _scorer.ScoreBatch(batch.SelectMany(j => j.Leads).ToList());
-                int offset = 0;
-                foreach (var job in batch)
-                {
-                    job.Done.SetResult(scores.Skip(offset).Take(job.Leads.Count).ToList());
-                    offset += job.Leads.Count;
-                }
-            }
-            catch (Exception e)
-            {
-                foreach (var job in batch) job.Done.TrySetException(e);
+                waiting.Dequeue();
+                head.Done.TrySetResult(head.Scores);
+                Interlocked.Add(ref _queued, -head.Leads.Count);
             }
             _metrics.BatchSeconds.Observe(clock.Elapsed.TotalSeconds);
             _metrics.BatchSize.Observe(leads);
             _metrics.LeadsScored.Inc(leads);
-            Interlocked.Add(ref _queued, -leads);
             _metrics.QueuedLeads.Set(QueuedLeads);
+        }
+    }
+
+    /// <summary>One forward pass over the slices of <paramref name="pass"/>; each job gets its slice's scores, or the error.</summary>
+    private void ScorePass(List<(Job Job, int Start, int Count)> pass)
+    {
+        try
+        {
+            var scores = _scorer.ScoreBatch(pass.SelectMany(p => p.Job.Leads.Skip(p.Start).Take(p.Count)).ToList());
+            int offset = 0;
+            foreach (var (job, _, count) in pass)
+            {
+                job.Scores.AddRange(scores.Skip(offset).Take(count));
+                offset += count;
+            }
+        }
+        catch (Exception e)
+        {
+            foreach (var (job, _, _) in pass) job.Done.TrySetException(e);
         }
     }
 

@@ -5,6 +5,7 @@ using System.Text.Json;
 using LeadEngine.Engine;
 using LeadEngine.Feedback;
 using LeadEngine.Learning;
+using LeadEngine.Cli;
 using LeadEngine.Server;
 using LeadEngine.LeadScoring;
 

@@ -260,22 +260,6 @@ public sealed class Simulator(SimulationOptions options, ComputeDevice device, A
     public static double[] DecisionFeatures(double[] lead, int daysOpen) =>
         [1, lead[0], lead[0] * daysOpen / (double)CallCentreWorld.OpenDays, .. lead.AsSpan(1)];
 
-    /// <summary>
-    /// A Bayesian head that starts out predicting the scorer's probability (prior mean 1 on p, 0
-    /// elsewhere) and learns from outcomes how far to trust it, how recency matters and what the
-    /// hidden state's components add.
-    /// </summary>
-    public static BayesianLinearHead NewHead(int dimension, int looseLeading = 3)
-    {
-        var mean = new double[dimension];
-        mean[1] = 1;
-        // Prior sd 0.1 per component and column weight (a whitened component's whole spread moves the
-        // reward by about ±0.3 at most), 0.32 on the first looseLeading weights (the intercept, p and, in
-        // the simulator, p × days open); reward noise variance 0.05.
-        var precision = Enumerable.Repeat(100.0, dimension).ToArray();
-        for (int i = 0; i < Math.Min(looseLeading, dimension); i++) precision[i] = 10;
-        return new BayesianLinearHead(mean, precision, noiseVariance: 0.05);
-    }
 
     /// <summary>
     /// One policy's trajectory: each morning the outcomes reported so far reach <paramref name="learn"/>,
@@ -335,7 +319,7 @@ public sealed class Simulator(SimulationOptions options, ComputeDevice device, A
     private PolicyRun Continuous(int seed, CallCentreWorld world, List<List<SimulatedLead>> arrivals, Dictionary<string, double[]> features,
         List<(Day Pool, CallList List, int Day)> logged)
     {
-        var bayes = NewHead(features.Values.First().Length + 2);
+        var bayes = BayesianLinearHead.StartingFromProbability(features.Values.First().Length + 2);
         CallListPolicy policy = options.UniformShare > 0 ? new UniformMixturePolicy(new ThompsonPolicy(), options.UniformShare) : new ThompsonPolicy();
         return Simulate("continuous", seed, world, arrivals, (day, pool, rng) =>
         {
@@ -378,7 +362,7 @@ public sealed class Simulator(SimulationOptions options, ComputeDevice device, A
     {
         // Doubly robust's reward model: conversion regressed on the decision features over every logged call.
         bool Converted(SimulatedLead lead, int day) => world.Call(lead, day, Outcomes(seed, lead, day)).Kind == OutcomeKind.Converted;
-        var model = NewHead(features.Values.First().Length + 2);
+        var model = BayesianLinearHead.StartingFromProbability(features.Values.First().Length + 2);
         foreach (var (pool, list, day) in logged)
             foreach (int i in list.Chosen)
                 model.Update(DecisionFeatures(features[pool.Open[i].Lead.Id], day - pool.Open[i].Day), Converted(pool.Open[i], day) ? 1 : 0);

@@ -5,7 +5,7 @@ using System.Text;
 using LeadEngine.LeadScoring;
 using LeadEngine.Feedback;
 
-namespace LeadEngine.Server;
+namespace LeadEngine.Cli;
 
 /// <summary>Settings of a load test.</summary>
 public sealed record LoadTestOptions
