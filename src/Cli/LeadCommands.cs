@@ -1,3 +1,4 @@
+using LeadEngine.Evaluation;
 using System.Diagnostics;
 using System.Globalization;
 using LeadEngine.Engine;
@@ -181,7 +182,7 @@ internal static class LeadCommands
         var (train, test, _) = LeadPipeline.LoadAndSplit(data, funnel, skip, columns);
         using var device = ComputeDevice.Open(kind);
         var scores = LeadPipeline.Score(modelDir, adapterDir, QwenTokenizer.ForModel(modelDir), device, test);
-        var metrics = LeadPipeline.Evaluate([(AdapterRowName(adapterDir), scores)], train, test, funnel, report);
+        var metrics = ModelComparison.Evaluate([(AdapterRowName(adapterDir), scores)], train, test, funnel, report);
         ConsoleTables.Metrics(metrics, test.Count, test.Count(l => l.Converted == 1));
         Console.WriteLine($"report: {Path.Combine(report, "report.md")} (gains, lift, calibration and distribution as PNG and SVG, report.json)");
         return 0;
@@ -226,7 +227,7 @@ internal static class LeadCommands
             Console.WriteLine($"  trained and scored in {clock.Elapsed.TotalSeconds:F0} s");
             runs.Add((AdapterRowName(outDir, label), scores));
         }
-        var metrics = LeadPipeline.Evaluate(runs, train, test, funnel, Path.Combine(root, "report"));
+        var metrics = ModelComparison.Evaluate(runs, train, test, funnel, Path.Combine(root, "report"));
         Console.WriteLine();
         ConsoleTables.Metrics(metrics, test.Count, test.Count(l => l.Converted == 1));
         Console.WriteLine($"report with gains and calibration charts: {Path.Combine(root, "report", "report.md")}; total {total.Elapsed.TotalSeconds:F0} s");

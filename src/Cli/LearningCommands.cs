@@ -4,7 +4,7 @@ using System.Text.Json;
 using LeadEngine.Feedback;
 using LeadEngine.Kernels;
 using LeadEngine.Learning;
-using LeadEngine.Learning.Simulation;
+using LeadEngine.Simulation;
 using LeadEngine.LeadScoring;
 
 namespace LeadEngine.Cli;
@@ -66,9 +66,9 @@ internal static class LearningCommands
         var clock = Stopwatch.StartNew();
         var progress = json ? Console.Error : Console.Out;
         if (!json) LeadCommands.PrintNotes(read);
-        var result = Learning.Simulation.Replay.Run(read.Leads, funnel, options, line => progress.WriteLine($"[{clock.Elapsed:mm\\:ss}] {line}"));
-        Learning.Simulation.Replay.Write(outDir, result);
-        Console.Write(json ? Learning.Simulation.Replay.Json(result) + "\n" : "\n" + Learning.Simulation.Replay.Markdown(result));
+        var result = Simulation.Replay.Run(read.Leads, funnel, options, line => progress.WriteLine($"[{clock.Elapsed:mm\\:ss}] {line}"));
+        Simulation.Replay.Write(outDir, result);
+        Console.Write(json ? Simulation.Replay.Json(result) + "\n" : "\n" + Simulation.Replay.Markdown(result));
         progress.WriteLine($"wrote {Path.Combine(outDir, "replay.md")} (replay.json, cumulative.png and .svg); {clock.Elapsed.TotalSeconds:F0} s");
         return 0;
     }

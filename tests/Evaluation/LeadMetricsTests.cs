@@ -1,3 +1,4 @@
+using LeadEngine.Evaluation;
 using LeadEngine.LeadScoring;
 using LeadEngine.LeadScoring.Evaluation;
 

@@ -1,3 +1,4 @@
+using LeadEngine.Evaluation;
 using LeadEngine.LeadScoring.Evaluation;
 
 namespace LeadEngine.Tests.Evaluation;

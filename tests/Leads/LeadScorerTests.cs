@@ -1,3 +1,4 @@
+using LeadEngine.Evaluation;
 using LeadEngine.Engine;
 using LeadEngine.LeadScoring;
 using LeadEngine.Engine.SafeTensors;
@@ -214,7 +215,7 @@ public sealed class LeadScorerTests : IDisposable
         Assert.Equal(["age", "budget_band", "channel", "current_stage", "model_interest", "prior_customer"], schema.Features);
         Assert.True(schema.Accepts("dialogue") && !schema.Accepts("call_quality_tag"));
         Assert.Equal(FunnelConfig.Automotive.Stages, schema.Funnel.Stages);
-        var metrics = LeadPipeline.Evaluate([("model", scores)], train, test, FunnelConfig.Automotive, reportDir);
+        var metrics = ModelComparison.Evaluate([("model", scores)], train, test, FunnelConfig.Automotive, reportDir);
         Assert.Equal(["model", "model: pairwise head", "Funnel+Recency", "LightGBM (columns + dialogue TF-IDF)", "Funnel+CTR (stage, then LightGBM)",
             "LightGBM LambdaRank (funnel grades)"],
             metrics.Select(m => m.Name));

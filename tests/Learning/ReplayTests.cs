@@ -1,4 +1,4 @@
-using LeadEngine.Learning.Simulation;
+using LeadEngine.Simulation;
 using LeadEngine.LeadScoring;
 
 namespace LeadEngine.Tests.Learning;

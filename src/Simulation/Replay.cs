@@ -5,7 +5,11 @@ using LeadEngine.Engine;
 using LeadEngine.LeadScoring;
 using LeadEngine.LeadScoring.Evaluation;
 
-namespace LeadEngine.Learning.Simulation;
+using LeadEngine.Learning;
+
+using LeadEngine.Evaluation;
+
+namespace LeadEngine.Simulation;
 
 /// <summary>Settings of a replay over a real, time-ordered lead file.</summary>
 public sealed record ReplayOptions

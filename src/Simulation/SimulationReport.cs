@@ -4,7 +4,11 @@ using System.Text.Json;
 using LeadEngine.Engine;
 using LeadEngine.LeadScoring.Evaluation;
 
-namespace LeadEngine.Learning.Simulation;
+using LeadEngine.Learning;
+
+using LeadEngine.Evaluation;
+
+namespace LeadEngine.Simulation;
 
 /// <summary>The simulator's results over seeds: per-policy conversions with 95% intervals, uplift, A/B test, off-policy checks, chart.</summary>
 public sealed class SimulationReport(SimulationOptions options, IReadOnlyList<SeedResult> seeds)

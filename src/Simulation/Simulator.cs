@@ -5,7 +5,11 @@ using LeadEngine.Kernels;
 using LeadEngine.Training;
 using LeadEngine.LeadScoring.Evaluation;
 
-namespace LeadEngine.Learning.Simulation;
+using LeadEngine.Learning;
+
+using LeadEngine.Evaluation;
+
+namespace LeadEngine.Simulation;
 
 /// <summary>Settings of <c>leadengine simulate</c>.</summary>
 public sealed record SimulationOptions

@@ -3,7 +3,9 @@ using LeadEngine.LeadScoring;
 
 using LeadEngine.Engine;
 
-namespace LeadEngine.LeadScoring.Evaluation;
+using LeadEngine.LeadScoring.Evaluation;
+
+namespace LeadEngine.Evaluation;
 
 /// <summary>A column that alone almost determines the label.</summary>
 /// <param name="Column">The feature column.</param>

@@ -2,7 +2,9 @@ using LeadEngine.LeadScoring;
 
 using LeadEngine.Engine;
 
-namespace LeadEngine.LeadScoring.Evaluation;
+using LeadEngine.LeadScoring.Evaluation;
+
+namespace LeadEngine.Evaluation;
 
 /// <summary>
 /// Funnel + Recency: rank by the stage the lead has reached when it is scored (the

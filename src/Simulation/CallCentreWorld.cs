@@ -2,7 +2,11 @@ using System.Globalization;
 using LeadEngine.LeadScoring;
 using LeadEngine.Feedback;
 
-namespace LeadEngine.Learning.Simulation;
+using LeadEngine.Learning;
+
+using LeadEngine.Evaluation;
+
+namespace LeadEngine.Simulation;
 
 /// <summary>A simulated lead: what a scorer sees, and the hidden truth that decides its outcomes.</summary>
 /// <param name="Lead">Features and dialogue, as in the lead schema (no outcome).</param>

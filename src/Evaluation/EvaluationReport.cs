@@ -3,7 +3,9 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
-namespace LeadEngine.LeadScoring.Evaluation;
+using LeadEngine.LeadScoring.Evaluation;
+
+namespace LeadEngine.Evaluation;
 
 /// <summary>One model's scores on the test leads.</summary>
 /// <param name="Name">Model name in the report.</param>
