@@ -1,17 +1,29 @@
 using LeadEngine.Engine;
-using LeadEngine.LeadScoring;
 using LeadEngine.Feedback;
 using LeadEngine.Kernels;
+using LeadEngine.LeadScoring;
 using LeadEngine.Learning;
 using LeadEngine.Server;
 using LeadEngine.Training;
+using System.CommandLine;
+using static LeadEngine.Cli.CommandLine;
+using static LeadEngine.Cli.ServeArgs;
 
 namespace LeadEngine.Cli;
 
-/// <summary><c>serve</c> and <c>load-test</c>.</summary>
-internal static class ServeCommands
+/// <summary><c>leadengine serve</c>: The scoring service (HTTP/JSON): POST /v1/score, GET /v1/call-list?k=K, POST /v1/feedback, GET /v1/leads/ID, /healthz, /metrics; without --adapter the built-in default.</summary>
+internal static class ServeCommand
 {
-    public static int Serve(CliArgs a)
+    /// <summary>The command with its options.</summary>
+    public static Command Definition() => Define("serve", "The scoring service (HTTP/JSON): POST /v1/score, GET /v1/call-list?k=K, POST /v1/feedback, GET /v1/leads/ID, /healthz, /metrics; without --adapter the built-in default.", Run,
+        Int("port", "default 8080"), Text("host", "default 127.0.0.1"), Text("adapter", "adapter folder"), Model(),
+            Text("home", "versions folder (continuous learning)"), Text("db", "SQLite path or PostgreSQL connection string (default ADAPTER/feedback.db)"),
+            Int("batch-size", "default 16"), Int("queue", "leads waiting at most (default 1024)"), Int("max-body-kb", "default 1024"),
+            Number("cooldown-hours", "a called lead stays off the call list this long (default 20)"),
+            Text("policy", "greedy, epsilon-greedy[:0.1], softmax[:0.05] or thompson (default greedy)"), Number("update-every-hours", "scheduled updates (with --home)"), Device());
+
+    /// <summary>Runs the command.</summary>
+    public static int Run(CliArgs a)
     {
         var options = new ServeOptions
         {
@@ -51,10 +63,6 @@ internal static class ServeCommands
         return Run(scorer, db ?? Path.Combine(adapterDir, "feedback.db"), options, modelDir, adapterDir, schedule).GetAwaiter().GetResult();
     }
 
-    /// <summary>The model an adapter folder was trained on, for commands whose --model is optional.</summary>
-    public static string BaseModel(string adapterDir) => AdapterCheckpoint.BaseModel(adapterDir)
-        ?? throw new UsageException($"{adapterDir}: adapter_config.json names no base model; pass --model");
-
     private static async Task<int> Run(LeadScorer scorer, string db, ServeOptions options, string modelDir, string adapterDir,
         (string Home, TimeSpan Every, DeviceKind Kind)? schedule)
     {
@@ -70,25 +78,5 @@ internal static class ServeCommands
         Console.WriteLine($"listening on {server.Address}");
         await server.WaitForShutdownAsync();
         return 0;
-    }
-
-    public static int LoadTestCommand(CliArgs a)
-    {
-        var options = new LoadTestOptions
-        {
-            Target = new Uri(a.Required("url")), Clients = a.Int("clients", 4), Duration = TimeSpan.FromSeconds(a.Double("seconds", 10)),
-            FeedbackShare = a.Double("feedback-share", 0.25), Seed = a.Int("seed", 1),
-        };
-        string? data = a.Optional("data");
-        if (options.Clients < 1) throw new UsageException("--clients must be at least 1");
-        var leads = LeadDataReader.Read(data ?? BuiltInModel.EnsureLeads(), FunnelConfig.Default, requireOutcome: false).Leads;
-        Console.WriteLine($"load test: {options.Clients} clients for {options.Duration.TotalSeconds:F0} s against {options.Target} " +
-            $"({100 * options.FeedbackShare:F0}% feedback, the rest one lead per score request), then one call list of 100");
-        var lines = LoadTest.RunAsync(options, leads).GetAwaiter().GetResult();
-        Console.WriteLine("| request | count | failed | per second | p50 ms | p95 ms | p99 ms |");
-        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-        foreach (var l in lines)
-            Console.WriteLine($"| {l.Kind} | {l.Requests} | {l.Failures} | {(double.IsNaN(l.PerSecond) ? "-" : l.PerSecond.ToString("F1"))} | {l.P50Ms:F1} | {l.P95Ms:F1} | {l.P99Ms:F1} |");
-        return lines.Sum(l => l.Failures) == 0 ? 0 : 1;
     }
 }

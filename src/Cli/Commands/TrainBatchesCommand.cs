@@ -1,72 +1,31 @@
-using System.Globalization;
-using System.Text.Json;
 using LeadEngine.Engine;
 using LeadEngine.Kernels;
-using LeadEngine.Training;
 using LeadEngine.LeadScoring;
+using LeadEngine.Training;
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using static LeadEngine.Cli.CommandLine;
+using static LeadEngine.Cli.TrainingArgs;
 
 namespace LeadEngine.Cli;
 
-/// <summary>The <c>objective</c> and <c>train</c> commands.</summary>
-internal static class TrainingCommands
+/// <summary><c>leadengine train-batches</c>: Train LoRA + score heads with BCE + HPRO + LM on golden-format batch files (the objective's trainer, without lead files).</summary>
+internal static class TrainBatchesCommand
 {
-    public static int Objective(CliArgs a)
-    {
-        string modelDir = a.Required("model");
-        string adapterPath = a.Required("adapter");
-        string batchPath = a.Required("batch");
-        var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
-        bool recompute = a.Flag("recompute");
-        bool json = a.Flag("json");
-        var golden = GoldenBatchFile.Read(batchPath);
-        using var device = ComputeDevice.Open(kind);
-        using var model = QwenModel.Load(modelDir, device);
-        var (adapter, heads) = LoadAdapter(adapterPath, model, golden.LoraAlpha);
-        using (adapter)
-        using (heads)
-        {
-            if (adapter.Rank != golden.LoraRank)
-                throw new ArgumentException($"{adapterPath}: LoRA rank {adapter.Rank} but {batchPath} says rank {golden.LoraRank}");
-            var loss = new LeadObjective(golden.Weights).Evaluate(model, adapter, heads, golden.Batch, backward: true, recompute);
-            var norms = new SortedDictionary<string, double>(StringComparer.Ordinal);
-            foreach (var set in new[] { adapter.Parameters, heads.Parameters })
-                foreach (var entry in set.Entries)
-                    norms[entry.Name] = Math.Sqrt(set.ReadGradient(entry).Sum(g => (double)g * g));
-            if (json)
-            {
-                Console.WriteLine(JsonSerializer.Serialize(new
-                {
-                    loss = new { bce = loss.Bce, hpro = loss.Hpro, lm = loss.Lm, total = loss.Total },
-                    grad_norm = norms,
-                }));
-            }
-            else
-            {
-                Console.WriteLine($"loss  bce {loss.Bce:F6}  hpro {loss.Hpro:F6}  lm {loss.Lm:F6}  total {loss.Total:F6}");
-                foreach (var (name, norm) in norms) Console.WriteLine($"  |d {name}| = {norm:G6}");
-            }
-        }
-        return 0;
-    }
+    /// <summary>The command with its options.</summary>
+    public static Command Definition() => Define("train-batches", "Train LoRA + score heads with BCE + HPRO + LM on golden-format batch files (the objective's trainer, without lead files).", Run,
+        Text("model", "model folder", required: true), Many("batch", "a batch file (repeatable)", required: true),
+            Text("out", "checkpoint folder", required: true), Many("eval-batch", "an evaluation batch file (repeatable)"), Int("steps", "default 100"),
+            Number("lr", "default 1e-3"), Number("lora-ratio", "head rate / LoRA rate (default 20)"), Int("rank", "default 8"), Number("alpha", "default 16"),
+            Text("targets", "LoRA targets, comma separated (default q_proj,...,down_proj)"), Int("warmup", "default 10"),
+            Text("schedule", "cosine, linear or constant (default cosine)"), Int("accumulate", "gradient accumulation steps (default 1)"),
+            Number("clip", "global gradient norm clip (default 1.0)"), Number("weight-decay", "default 0.01"), Text("loss-weights", "default 1,0.5,0.2"),
+            Int("eval-every", "default 10"), Int("save-every", "default 0: at the end only"), Text("resume", "checkpoint folder to resume from"),
+            Switch("recompute", "recompute activations in the backward pass"), Int("seed", "default 1"), Device());
 
-    /// <summary>A checkpoint folder, or a .safetensors file holding LoRA tensors and heads.</summary>
-    private static (LoraAdapter, ScoreHeads) LoadAdapter(string path, QwenModel model, float? alpha)
-    {
-        if (Directory.Exists(path)) return AdapterCheckpoint.Load(path, model);
-        bool hasConfig = File.Exists(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, AdapterCheckpoint.ConfigFile));
-        var adapter = LoraAdapter.Load(path, model.Config, model.Device, hasConfig ? null : alpha);
-        try
-        {
-            return (adapter, ScoreHeads.Load(path, model.Config, model.Device));
-        }
-        catch
-        {
-            adapter.Dispose();
-            throw;
-        }
-    }
-
-    public static int Train(CliArgs a)
+    /// <summary>Runs the command.</summary>
+    public static int Run(CliArgs a)
     {
         string modelDir = a.Required("model");
         string outDir = a.Required("out");
@@ -128,15 +87,5 @@ internal static class TrainingCommands
             Console.WriteLine($"saved adapter, heads and optimizer state to {outDir}");
         }
         return 0;
-    }
-
-    /// <summary>Parses <c>--loss-weights bce,hpro,lm</c>.</summary>
-    internal static LossWeights ParseWeights(string text)
-    {
-        var parts = text.Split(',');
-        if (parts.Length != 3 || !parts.All(p => double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out _)))
-            throw new UsageException($"--loss-weights must be three numbers bce,hpro,lm; got '{text}'");
-        var w = parts.Select(p => double.Parse(p, CultureInfo.InvariantCulture)).ToArray();
-        return new LossWeights(w[0], w[1], w[2]);
     }
 }

@@ -1,18 +1,22 @@
-using System.Diagnostics;
 using LeadEngine.Engine;
 using LeadEngine.Kernels;
-using LeadEngine.Training;
 using LeadEngine.LeadScoring;
+using LeadEngine.Training;
+using System.CommandLine;
+using System.Diagnostics;
+using static LeadEngine.Cli.CommandLine;
 
 namespace LeadEngine.Cli;
 
-/// <summary>
-/// Commands for performance work. <c>leadengine profile</c>: times a scoring forward pass or a LoRA+heads training step per kernel
-/// (calls, total ms, share of the step, achieved GFLOP/s and GB/s) on random token ids.
-/// <c>leadengine export-onnx</c>: the scorer as an ONNX graph for ONNX Runtime comparisons.
-/// </summary>
+/// <summary><c>leadengine profile</c>: Per-kernel table (calls, ms, % of step, GFLOP/s, GB/s) of a scoring forward or a training step.</summary>
 internal static class ProfileCommand
 {
+    /// <summary>The command with its options.</summary>
+    public static Command Definition() => Define("profile", "Per-kernel table (calls, ms, % of step, GFLOP/s, GB/s) of a scoring forward or a training step.", Run,
+        Text("model", "model folder or qwen2.5-0.5b, qwen2.5-1.5b, qwen1.5-1.8b (random weights)", required: true), Switch("train", "profile a training step"),
+            Int("batch", "default 8"), Int("seq", "default 256"), Int("steps", "default 3"), Int("rank", "default 8"), Device());
+
+    /// <summary>Runs the command.</summary>
     public static int Run(CliArgs a)
     {
         string modelDir = RepositoryPaths.ModelOrPreset(a.Required("model"));
@@ -76,31 +80,6 @@ internal static class ProfileCommand
         Console.WriteLine($"| {"(untimed host work)",-26} | {"",6} | {rest,9:F2} | {100 * rest / profiledMs,6:F1} | {"",9} | {"",8} |");
         Console.WriteLine();
         Console.WriteLine("FLOP and byte counts are per-operation models (attention counts the padded causal square); host.* rows are host-side phases.");
-        return 0;
-    }
-
-    public static int ExportOnnx(CliArgs a)
-    {
-        string modelDir = RepositoryPaths.ModelOrPreset(a.Required("model")), outPath = a.Required("out");
-        string? adapterDir = a.Optional("adapter");
-        int maxSeq = a.Int("max-seq", 2048);
-        var prompts = new LeadScoring.PromptBuilder(QwenTokenizer.ForModel(modelDir));
-        using var device = ComputeDevice.Open(DeviceKind.Cpu);
-        LoraAdapter? adapter = null;
-        ScoreHeads? heads = null;
-        if (adapterDir is not null)
-        {
-            using var model = QwenModel.Load(modelDir, device);
-            (adapter, heads) = AdapterCheckpoint.Load(adapterDir, model);
-        }
-        using (adapter)
-        using (heads)
-        {
-            var clock = Stopwatch.StartNew();
-            Engine.Onnx.OnnxExport.Write(outPath, modelDir, [prompts.YesTokenId, prompts.NoTokenId], adapter, heads, maxSeq);
-            Console.WriteLine($"wrote {outPath} and {outPath}.data in {clock.Elapsed.TotalSeconds:F1} s: inputs input_ids [batch, seq] int64 (right-padded), " +
-                $"lengths [batch] int64; outputs answer_logits [batch, 2] (Yes, No){(heads is null ? "" : ", scores [batch, 2] (pointwise, pairwise)")}");
-        }
         return 0;
     }
 }

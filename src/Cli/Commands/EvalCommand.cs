@@ -1,0 +1,39 @@
+using LeadEngine.Engine;
+using LeadEngine.Evaluation;
+using LeadEngine.Kernels;
+using LeadEngine.LeadScoring.Evaluation;
+using LeadEngine.LeadScoring;
+using LeadEngine.Training;
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using static LeadEngine.Cli.CommandLine;
+using static LeadEngine.Cli.LeadFileArgs;
+
+namespace LeadEngine.Cli;
+
+/// <summary><c>leadengine eval</c>: Report on the last 30% of a lead file by time, beside Funnel+Recency and LightGBM baselines (Markdown, JSON, charts).</summary>
+internal static class EvalCommand
+{
+    /// <summary>The command with its options.</summary>
+    public static Command Definition() => Define("eval", "Report on the last 30% of a lead file by time, beside Funnel+Recency and LightGBM baselines (Markdown, JSON, charts).", Run,
+        [Text("adapter", "the adapter folder", required: true), Text("data", "the lead file", required: true),
+            Text("report", "report folder (default ADAPTER/report)"), Model(), .. Mapping(), SkipBadRows(), Device()]);
+
+    /// <summary>Runs the command.</summary>
+    public static int Run(CliArgs a)
+    {
+        string adapterDir = a.Required("adapter"), data = a.Required("data");
+        string report = a.Optional("report", Path.Combine(adapterDir, "report"))!;
+        var (modelDir, funnel, columns) = FromAdapter(a, adapterDir);
+        bool skip = a.Flag("skip-bad-rows");
+        var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
+        var (train, test, _) = LeadPipeline.LoadAndSplit(data, funnel, skip, columns);
+        using var device = ComputeDevice.Open(kind);
+        var scores = LeadPipeline.Score(modelDir, adapterDir, QwenTokenizer.ForModel(modelDir), device, test);
+        var metrics = ModelComparison.Evaluate([(AdapterRowName(adapterDir), scores)], train, test, funnel, report);
+        ConsoleTables.Metrics(metrics, test.Count, test.Count(l => l.Converted == 1));
+        Console.WriteLine($"report: {Path.Combine(report, "report.md")} (gains, lift, calibration and distribution as PNG and SVG, report.json)");
+        return 0;
+    }
+}
