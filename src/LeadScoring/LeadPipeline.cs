@@ -198,7 +198,7 @@ public static class LeadPipeline
         if (train.Count < 10 * folds) throw new ArgumentException($"{train.Count} training leads are too few for {folds} time folds");
         var ordered = train.OrderBy(l => l.CreatedAt).ThenBy(l => l.Id, StringComparer.Ordinal).ToList();
         int[] bounds = Enumerable.Range(0, folds + 1).Select(k => (int)((long)ordered.Count * k / folds)).ToArray();
-        var outOfFold = new float[ordered.Count][];
+        var outOfFold = new LeadHeadOutputs[ordered.Count];
         string foldRoot = Path.Combine(outDir, "folds");
         using (var model = QwenModel.Load(modelDir, device))
         {
@@ -225,8 +225,9 @@ public static class LeadPipeline
         var earlierOutputs = outOfFold[..bounds[folds - 1]];
         var validationOutputs = outOfFold[bounds[folds - 1]..];
         ValidationResult Result(string name, double[] p) => new(name, LeadMetrics.RocAuc(p, labels), LeadMetrics.Brier(p, labels));
-        var heads = Result(HeadsCandidate, validationOutputs.Select(o => 1 / (1 + Math.Exp(-o[0]))).ToArray());
-        var stackedValidation = GbdtModel.Train(earlier, funnel, extraInputs: LeadScorer.HeadOutputNames, extra: earlierOutputs).Predict(validation, validationOutputs);
+        var heads = Result(HeadsCandidate, validationOutputs.Select(o => 1 / (1 + Math.Exp(-o.PointwiseLogit))).ToArray());
+        var stackedValidation = GbdtModel.Train(earlier, funnel, extraInputs: LeadHeadOutputs.Names, extra: LeadHeadOutputs.InputsOf(earlierOutputs))
+            .Predict(validation, LeadHeadOutputs.InputsOf(validationOutputs));
         var treesValidation = GbdtModel.Train(earlier, funnel).Predict(validation);
         var blend = Result(BlendCandidate, stackedValidation.Zip(treesValidation, LeadScorer.Blend).ToArray());
         log?.Invoke($"validation: the stacked model alone (not a candidate: the blend bounds it) ranks AUC {LeadMetrics.RocAuc(stackedValidation, labels):F4}");
@@ -238,7 +239,7 @@ public static class LeadPipeline
         foreach (string dir in new[] { stackerDir, treesDir })
             if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
         if (winner == TrainingRecord.BlendScorer)
-            GbdtModel.Train(ordered, funnel, extraInputs: LeadScorer.HeadOutputNames, extra: outOfFold).Save(stackerDir);
+            GbdtModel.Train(ordered, funnel, extraInputs: LeadHeadOutputs.Names, extra: LeadHeadOutputs.InputsOf(outOfFold)).Save(stackerDir);
         if (winner != TrainingRecord.HeadsScorer)
             GbdtModel.Train(ordered, funnel).Save(treesDir);
         string reason = $"{chosen.Name} ranked the latest {validation.Count:N0} training leads best: AUC {chosen.Auc:F4} vs " +

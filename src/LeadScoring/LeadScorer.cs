@@ -22,6 +22,22 @@ namespace LeadEngine.LeadScoring;
 /// <param name="HeadProbability">σ(pointwise head) alone (equal to <paramref name="Probability"/> without a stacked model).</param>
 public sealed record LeadScore(string LeadId, double Probability, double RankingScore, int Score, char Grade, double YesProbability, double HeadProbability);
 
+/// <summary>What the heads give for one lead: the stacked tree model's extra inputs (<see cref="Names"/>, in <see cref="Inputs"/> order).</summary>
+/// <param name="PointwiseLogit">The pointwise head's logit.</param>
+/// <param name="PairwiseScore">The pairwise head's ranking score.</param>
+/// <param name="YesMinusNo">The LM head's Yes − No logit.</param>
+public readonly record struct LeadHeadOutputs(float PointwiseLogit, float PairwiseScore, float YesMinusNo)
+{
+    /// <summary>The stacked tree model's names for <see cref="Inputs"/>.</summary>
+    public static readonly string[] Names = ["pointwise_logit", "pairwise_score", "lm_yes_minus_no"];
+
+    /// <summary>The three values as the tree model's extra inputs.</summary>
+    public float[] Inputs => [PointwiseLogit, PairwiseScore, YesMinusNo];
+
+    /// <summary>Each lead's <see cref="Inputs"/>, for <see cref="GbdtModel"/>.</summary>
+    public static IReadOnlyList<float[]> InputsOf(IEnumerable<LeadHeadOutputs> outputs) => outputs.Select(o => o.Inputs).ToList();
+}
+
 /// <summary>
 /// The embedded scorer: loads a Qwen model, a LoRA adapter, the score heads (with their
 /// structured-feature encoder when they read the lead's columns) and the tree models training chose
@@ -33,14 +49,11 @@ public sealed class LeadScorer : IDisposable
     /// <summary>File beside the adapter with the training set's probability percentiles.</summary>
     public const string CalibrationFile = "score_percentiles.json";
 
-    /// <summary>Sub-folder of the adapter holding the stacked tree model (it reads <see cref="HeadOutputNames"/>), when training chose it.</summary>
+    /// <summary>Sub-folder of the adapter holding the stacked tree model (it reads <see cref="LeadHeadOutputs.Names"/>), when training chose it.</summary>
     public const string StackerDirectory = "stacker";
 
     /// <summary>Sub-folder of the adapter holding LightGBM over the columns and the dialogue alone, when training chose it.</summary>
     public const string TreesDirectory = "trees";
-
-    /// <summary>What the stacked tree model reads of the heads, per lead (<see cref="HeadOutputs"/>).</summary>
-    public static readonly string[] HeadOutputNames = ["pointwise_logit", "pairwise_score", "lm_yes_minus_no"];
 
     private readonly ComputeDevice _device;
     private readonly bool _ownsDevice;
@@ -180,11 +193,8 @@ public sealed class LeadScorer : IDisposable
         return ScoreExplanations.Explain(leads, scored ?? all.Take(leads.Count).ToList(), occlusions, scored is null ? all.Skip(leads.Count).ToList() : all, top);
     }
 
-    /// <summary>
-    /// What the stacked tree model reads of the heads, per lead: the pointwise logit, the pairwise score and
-    /// the LM's Yes − No logit (<see cref="HeadOutputNames"/>).
-    /// </summary>
-    public IReadOnlyList<float[]> HeadOutputs(IReadOnlyList<Lead> leads) => Forward(leads, null);
+    /// <summary>What the heads give for each lead (what the stacked tree model reads of them).</summary>
+    public IReadOnlyList<LeadHeadOutputs> HeadOutputs(IReadOnlyList<Lead> leads) => Forward(leads, null);
 
     /// <summary>Scores leads in batches of <see cref="BatchSize"/>; results in input order.</summary>
     public IReadOnlyList<LeadScore> ScoreBatch(IReadOnlyList<Lead> leads) => Score(leads, null);
@@ -199,12 +209,12 @@ public sealed class LeadScorer : IDisposable
         return Score(leads, hidden).Zip(hidden).ToList();
     }
 
-    /// <summary>The heads' outputs per lead (<see cref="HeadOutputNames"/>), in batches of <see cref="BatchSize"/>; the hidden rows into <paramref name="hidden"/>.</summary>
-    private List<float[]> Forward(IReadOnlyList<Lead> leads, List<float[]>? hidden)
+    /// <summary>The heads' outputs per lead, in batches of <see cref="BatchSize"/>; the hidden rows into <paramref name="hidden"/>.</summary>
+    private List<LeadHeadOutputs> Forward(IReadOnlyList<Lead> leads, List<float[]>? hidden)
     {
         var prompts = leads.Select(l => _prompts.Build(l).Ids).ToArray();
         var features = _features is null ? null : leads.Select(_features.EncodeSingle).ToArray();
-        var outputs = new List<float[]>(leads.Count);
+        var outputs = new List<LeadHeadOutputs>(leads.Count);
         for (int start = 0; start < leads.Count; start += BatchSize)
         {
             int end = Math.Min(leads.Count, start + BatchSize);
@@ -217,7 +227,7 @@ public sealed class LeadScorer : IDisposable
                 });
             }
             for (int i = 0; i < end - start; i++)
-                outputs.Add([forward.Heads!.PointwiseLogits[i], forward.Heads.PairwiseScores[i], forward.LastLogits[i][0] - forward.LastLogits[i][1]]);
+                outputs.Add(new(forward.Heads!.PointwiseLogits[i], forward.Heads.PairwiseScores[i], forward.LastLogits[i][0] - forward.LastLogits[i][1]));
             hidden?.AddRange(forward.LastHidden);
         }
         return outputs;
@@ -226,16 +236,16 @@ public sealed class LeadScorer : IDisposable
     private List<LeadScore> Score(IReadOnlyList<Lead> leads, List<float[]>? hidden)
     {
         var outputs = Forward(leads, hidden);
-        var stacked = _stacker?.Predict(leads, outputs);
+        var stacked = _stacker?.Predict(leads, LeadHeadOutputs.InputsOf(outputs));
         var trees = _trees?.Predict(leads);
         var results = new List<LeadScore>(leads.Count);
         for (int i = 0; i < leads.Count; i++)
         {
-            double head = 1 / (1 + Math.Exp(-outputs[i][0]));
+            double head = 1 / (1 + Math.Exp(-outputs[i].PointwiseLogit));
             double p = stacked is not null && trees is not null ? Blend(stacked[i], trees[i]) : stacked?[i] ?? trees?[i] ?? head;
-            double yes = 1 / (1 + Math.Exp(-outputs[i][2]));
+            double yes = 1 / (1 + Math.Exp(-outputs[i].YesMinusNo));
             int score = Percentile(p);
-            results.Add(new LeadScore(leads[i].Id, p, outputs[i][1], score, Grade(score), yes, head));
+            results.Add(new LeadScore(leads[i].Id, p, outputs[i].PairwiseScore, score, Grade(score), yes, head));
         }
         return results;
     }

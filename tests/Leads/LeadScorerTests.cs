@@ -93,7 +93,7 @@ public sealed class LeadScorerTests : IDisposable
         SaveUntrainedAdapter(modelDir, adapterDir, rank: 2);
         var (train, test) = TemporalSplit.Split(Leads(20000));
         using (var heads = LeadScorer.Load(modelDir, adapterDir, Tokenizer.Value, device: Fixtures.Simd, batchSize: 64))
-            GbdtModel.Train(train, FunnelConfig.Automotive, extraInputs: LeadScorer.HeadOutputNames, extra: heads.HeadOutputs(train))
+            GbdtModel.Train(train, FunnelConfig.Automotive, extraInputs: LeadHeadOutputs.Names, extra: LeadHeadOutputs.InputsOf(heads.HeadOutputs(train)))
                 .Save(Path.Combine(adapterDir, LeadScorer.StackerDirectory));
         using var scorer = LeadScorer.Load(modelDir, adapterDir, Tokenizer.Value, device: Fixtures.Simd, batchSize: 64);
         Assert.True(scorer.Stacked);
@@ -173,9 +173,9 @@ public sealed class LeadScorerTests : IDisposable
         IReadOnlyList<float[]> outputs;
         using (var scorer = LeadScorer.Load(modelDir, adapterDir, Tokenizer.Value, device: Fixtures.Simd, batchSize: 64))
         {
-            var stacker = GbdtModel.Train(train, FunnelConfig.Automotive, extraInputs: LeadScorer.HeadOutputNames, extra: scorer.HeadOutputs(train));
+            var stacker = GbdtModel.Train(train, FunnelConfig.Automotive, extraInputs: LeadHeadOutputs.Names, extra: LeadHeadOutputs.InputsOf(scorer.HeadOutputs(train)));
             stacker.Save(stackerDir);
-            outputs = scorer.HeadOutputs(test);
+            outputs = LeadHeadOutputs.InputsOf(scorer.HeadOutputs(test));
         }
         var stackedP = GbdtModel.Load(stackerDir).Predict(test, outputs);
         var (blend, blendVersion) = Scores();
