@@ -326,7 +326,7 @@ internal sealed class Transformer<TW>(QwenWeights<TW> weights, QwenConfig config
         var (loraA, loraB) = adapter?.Views(layer, target) ?? (ArrayView<float>.Empty, ArrayView<float>.Empty);
         int rank = loraA.Length > 0 ? adapter!.Rank : 0;
         var u = a.U[(int)target];
-        // A frozen adapter outside training is folded into the SIMD backend's packed weights.
+        // A frozen adapter outside training may be folded into the packed weights: MatMulKernels decides, per backend.
         long foldId = rank > 0 && !training && adapter!.Parameters.IsFrozen ? adapter.Parameters.Id : 0;
         MatMulKernels.LaunchForward(device, x, w, bias, loraA, y, rank > 0 ? u : ArrayView<float>.Empty, m, n, k, rank,
             frozenWeights: true, rank > 0 ? loraB : ArrayView<float>.Empty, rank > 0 ? adapter!.Scale : 0f, foldId);

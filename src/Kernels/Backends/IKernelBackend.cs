@@ -39,8 +39,9 @@ internal interface IKernelBackend
     void ScatterRows(ArrayView<int> rowIndices, ArrayView<float> source, ArrayView<float> y, int rows, int width);
 
     /// <summary>
-    /// y = x·Wᵀ + bias, u = x·Aᵀ and, with <paramref name="loraB"/>, y += scale·u·Bᵀ; the backend times what it
-    /// runs (the SIMD backend fuses the up projection into the product and may fold a frozen adapter into W).
+    /// y = x·Wᵀ + bias, u = x·Aᵀ and, with <paramref name="loraB"/>, y += scale·u·Bᵀ; a nonzero
+    /// <paramref name="loraFoldId"/> (given only to a backend that <see cref="FoldsFrozenAdapters"/>) says to fold the
+    /// adapter into the packed weight instead (u is then not written).
     /// </summary>
     void MatMulForward<TW>(ArrayView<float> x, ArrayView<TW> w, ArrayView<TW> bias, ArrayView<float> loraA, ArrayView<float> y, ArrayView<float> loraU,
         int m, int n, int k, int loraRank, bool frozenWeights, ArrayView<float> loraB, float loraScale, long loraFoldId) where TW : unmanaged, IWeight;
@@ -85,6 +86,12 @@ internal interface IKernelBackend
 
     /// <summary>result[0] += Σ x².</summary>
     void SumOfSquares(ArrayView<float> x, ArrayView<float> result);
+
+    /// <summary>
+    /// Whether the backend folds a frozen LoRA adapter into its packed copy of the frozen weight (then
+    /// <see cref="MatMulForward"/> with a nonzero fold id runs one product over W + scale·B·A).
+    /// </summary>
+    bool FoldsFrozenAdapters { get; }
 
     /// <summary>Drops cached copies of frozen weights (all, or those with the adapter <paramref name="foldId"/> folded in).</summary>
     void ReleasePackedWeights(long? foldId);

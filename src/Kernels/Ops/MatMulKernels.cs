@@ -23,9 +23,12 @@ public static class MatMulKernels
         where TW : unmanaged, IWeight
     {
         bool up = loraRank > 0 && loraB.Length > 0;
-        // The op's own work (base product, LoRA down and up paths), whether a backend fuses or folds them.
-        using var timer = device.Time("matmul.forward", 2.0 * m * (n + loraRank) * k + (up ? 2.0 * m * n * loraRank : 0), Traffic<TW>(m, n, k, loraRank));
-        device.Backend.MatMulForward(x, w, bias, loraA, y, loraU, m, n, k, loraRank, frozenWeights, up ? loraB : default, loraScale, loraFoldId);
+        // The one place the fold is decided: a frozen adapter (fold id) on frozen weights, on a backend that folds.
+        bool fold = up && frozenWeights && loraFoldId != 0 && device.Backend.FoldsFrozenAdapters;
+        // The work the backend runs: one product over the folded weight, or the base product with the LoRA down and up paths.
+        double flops = fold ? 2.0 * m * n * k : 2.0 * m * (n + loraRank) * k + (up ? 2.0 * m * n * loraRank : 0);
+        using var timer = device.Time("matmul.forward", flops, Traffic<TW>(m, n, k, fold ? 0 : loraRank));
+        device.Backend.MatMulForward(x, w, bias, loraA, y, loraU, m, n, k, loraRank, frozenWeights, up ? loraB : default, loraScale, fold ? loraFoldId : 0);
     }
 
     /// <summary>

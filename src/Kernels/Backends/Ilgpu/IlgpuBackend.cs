@@ -8,6 +8,9 @@ internal sealed partial class IlgpuBackend(ComputeDevice device) : IKernelBacken
 {
     private readonly ComputeDevice _device = device;
 
+    /// <summary>The kernels read the weights where they are: no packed copy to fold an adapter into.</summary>
+    public bool FoldsFrozenAdapters => false;
+
     /// <summary>Nothing to drop: the kernels read the weights where they are.</summary>
     public void ReleasePackedWeights(long? foldId) { }
 }

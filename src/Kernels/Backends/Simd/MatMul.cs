@@ -4,29 +4,21 @@ namespace LeadEngine.Kernels;
 
 internal sealed partial class SimdBackend
 {
-    /// <summary>The up projection is part of the product; a folded frozen adapter costs nothing per call.</summary>
-    public void MatMulForward<TW>(ArrayView<float> x, ArrayView<TW> w, ArrayView<TW> bias, ArrayView<float> loraA, ArrayView<float> y, ArrayView<float> loraU,
-        int m, int n, int k, int loraRank, bool frozenWeights, ArrayView<float> loraB, float loraScale, long loraFoldId) where TW : unmanaged, IWeight
-    {
-        bool folded = frozenWeights && loraRank > 0 && loraB.Length > 0 && loraFoldId != 0;
-        SimdMatMulForward(x, w, bias, loraA, y, loraU, m, n, k, loraRank, frozenWeights, loraB, loraScale, folded ? loraFoldId : 0);
-    }
-
     /// <summary>
-    /// SIMD CPU forward: u = x·Aᵀ, then y = x·Wᵀ + scale·u·Bᵀ in one blocked product, then the bias; or,
-    /// with a frozen adapter (<paramref name="foldId"/> nonzero), y = x·(W + scale·B·A)ᵀ from a packed folded copy.
+    /// SIMD CPU forward: u = x·Aᵀ, then y = x·Wᵀ + scale·u·Bᵀ in one blocked product, then the bias; or, with a
+    /// frozen adapter to fold (<paramref name="loraFoldId"/> nonzero), y = x·(W + scale·B·A)ᵀ from a packed folded
+    /// copy: a folded adapter costs nothing per call.
     /// </summary>
-    private void SimdMatMulForward<TW>(ArrayView<float> xView, ArrayView<TW> wView, ArrayView<TW> biasView,
-        ArrayView<float> aView, ArrayView<float> yView, ArrayView<float> uView, int m, int n, int k, int rank, bool frozen,
-        ArrayView<float> loraB, float loraScale, long foldId)
+    public void MatMulForward<TW>(ArrayView<float> xView, ArrayView<TW> wView, ArrayView<TW> biasView, ArrayView<float> aView, ArrayView<float> yView,
+        ArrayView<float> uView, int m, int n, int k, int rank, bool frozen, ArrayView<float> loraB, float loraScale, long loraFoldId)
         where TW : unmanaged, IWeight
     {
         var x = Strided<float>.RowMajor(Host(xView), k);
         var y = Host(yView);
         var w = Strided<TW>.Transposed(Host(wView), k);
-        if (foldId != 0)
+        if (loraFoldId != 0)
         {
-            var folded = PackedWeights(wView, transposed: true, () => PackFolded(wView, aView, loraB, n, k, rank, loraScale), foldId);
+            var folded = PackedWeights(wView, transposed: true, () => PackFolded(wView, aView, loraB, n, k, rank, loraScale), loraFoldId);
             SimdGemm.Multiply(x, w, y, 0, n, m, n, k, 1f, accumulate: false, packed: folded);
             AddBias(biasView, y, m, n);
             return;

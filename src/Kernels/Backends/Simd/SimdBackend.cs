@@ -26,6 +26,8 @@ internal sealed partial class SimdBackend(ComputeDevice device) : IKernelBackend
     private PackedPanels PackedWeights<T>(ArrayView<T> view, bool transposed, Func<PackedPanels> pack, long foldId = 0) where T : unmanaged =>
         _packedWeights.GetOrAdd(((nint)view.LoadEffectiveAddressAsPtr(), view.Length, transposed, foldId), _ => pack());
 
+    public bool FoldsFrozenAdapters => true;
+
     public void ReleasePackedWeights(long? foldId)
     {
         if (foldId is null)
