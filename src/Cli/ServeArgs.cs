@@ -1,11 +1,4 @@
-using LeadEngine.Engine;
-using LeadEngine.Feedback;
-using LeadEngine.Kernels;
-using LeadEngine.LeadScoring;
-using LeadEngine.Learning;
-using LeadEngine.Server;
 using LeadEngine.Training;
-using System.CommandLine;
 
 namespace LeadEngine.Cli;
 

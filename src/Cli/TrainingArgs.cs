@@ -1,10 +1,5 @@
-using LeadEngine.Engine;
-using LeadEngine.Kernels;
-using LeadEngine.LeadScoring;
 using LeadEngine.Training;
-using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 
 namespace LeadEngine.Cli;
 

@@ -1,12 +1,8 @@
 using LeadEngine.Engine;
 using LeadEngine.Evaluation;
 using LeadEngine.Kernels;
-using LeadEngine.LeadScoring.Evaluation;
 using LeadEngine.LeadScoring;
-using LeadEngine.Training;
 using System.CommandLine;
-using System.Diagnostics;
-using System.Globalization;
 using static LeadEngine.Cli.CommandLine;
 using static LeadEngine.Cli.LeadFileArgs;
 

@@ -3,8 +3,6 @@ using LeadEngine.Engine.SafeTensors;
 using LeadEngine.Engine;
 using LeadEngine.Kernels;
 using System.CommandLine;
-using System.Diagnostics;
-using System.Text.Json;
 using static LeadEngine.Cli.CommandLine;
 
 namespace LeadEngine.Cli;

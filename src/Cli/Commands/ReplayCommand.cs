@@ -1,12 +1,7 @@
-using LeadEngine.Feedback;
-using LeadEngine.Kernels;
 using LeadEngine.LeadScoring;
-using LeadEngine.Learning;
 using LeadEngine.Simulation;
 using System.CommandLine;
 using System.Diagnostics;
-using System.Globalization;
-using System.Text.Json;
 using static LeadEngine.Cli.CommandLine;
 
 namespace LeadEngine.Cli;

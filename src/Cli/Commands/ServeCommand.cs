@@ -4,7 +4,6 @@ using LeadEngine.Kernels;
 using LeadEngine.LeadScoring;
 using LeadEngine.Learning;
 using LeadEngine.Server;
-using LeadEngine.Training;
 using System.CommandLine;
 using static LeadEngine.Cli.CommandLine;
 using static LeadEngine.Cli.ServeArgs;

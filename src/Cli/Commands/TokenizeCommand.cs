@@ -1,9 +1,6 @@
 using LeadEngine.Cli;
-using LeadEngine.Engine.SafeTensors;
 using LeadEngine.Engine;
-using LeadEngine.Kernels;
 using System.CommandLine;
-using System.Diagnostics;
 using System.Text.Json;
 using static LeadEngine.Cli.CommandLine;
 

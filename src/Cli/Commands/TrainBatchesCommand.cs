@@ -1,10 +1,7 @@
 using LeadEngine.Engine;
 using LeadEngine.Kernels;
-using LeadEngine.LeadScoring;
 using LeadEngine.Training;
 using System.CommandLine;
-using System.Globalization;
-using System.Text.Json;
 using static LeadEngine.Cli.CommandLine;
 using static LeadEngine.Cli.TrainingArgs;
 
