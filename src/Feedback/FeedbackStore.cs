@@ -171,6 +171,32 @@ public sealed class FeedbackStore : IAsyncDisposable
     {
         await using var connection = await _dialect.OpenAsync(cancel);
         await using var transaction = await connection.BeginTransactionAsync(cancel);
+        await InsertListAsync(connection, transaction, recommendations, candidates ?? [], cancel);
+        await transaction.CommitAsync(cancel);
+    }
+
+    /// <summary>
+    /// Claims a call list: in one transaction that no other claim interleaves with, on this host or any other on
+    /// the database (PostgreSQL: a transaction-scoped advisory lock; SQLite: the write lock its transactions take
+    /// at BEGIN), reads the leads still open (as <see cref="CallCandidatesAsync"/>), lets <paramref name="choose"/>
+    /// pick among them, and records its list and candidates before the next claim reads. A lead is therefore on at
+    /// most one list within the cool-down, and the propensities are those of a choice among the leads really open.
+    /// </summary>
+    public async Task ClaimCallListAsync(DateTimeOffset recommendedSince,
+        Func<IReadOnlySet<string>, (IReadOnlyList<Recommendation> Chosen, IReadOnlyList<ListCandidate> Candidates)> choose, CancellationToken cancel = default)
+    {
+        await using var connection = await _dialect.OpenAsync(cancel);
+        await using var transaction = await connection.BeginTransactionAsync(cancel);
+        if (_dialect.ClaimLock is { } lockSql) await ExecuteAsync(connection, transaction, lockSql, cancel);
+        var open = (await ReadCallCandidatesAsync(connection, transaction, recommendedSince, cancel)).Select(c => c.LastScore.LeadId).ToHashSet(StringComparer.Ordinal);
+        var (chosen, candidates) = choose(open);
+        await InsertListAsync(connection, transaction, chosen, candidates, cancel);
+        await transaction.CommitAsync(cancel);
+    }
+
+    private async Task InsertListAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<Recommendation> recommendations,
+        IReadOnlyList<ListCandidate> candidates, CancellationToken cancel)
+    {
         foreach (var r in recommendations)
         {
             using var insert = Command(connection, transaction, """
@@ -180,14 +206,13 @@ public sealed class FeedbackStore : IAsyncDisposable
                 ("p", r.Probability), ("at", _dialect.Time(r.At)));
             await insert.ExecuteNonQueryAsync(cancel);
         }
-        foreach (var c in candidates ?? [])
+        foreach (var c in candidates)
         {
             using var insert = Command(connection, transaction,
                 "INSERT INTO list_candidates (list_id, lead_id, probability, propensity) VALUES (@list, @lead, @p, @propensity)",
                 ("list", c.ListId), ("lead", c.LeadId), ("p", c.Probability), ("propensity", c.Propensity));
             await insert.ExecuteNonQueryAsync(cancel);
         }
-        await transaction.CommitAsync(cancel);
     }
 
     /// <summary>The open leads call list <paramref name="listId"/> was chosen from, by lead id.</summary>
@@ -209,7 +234,13 @@ public sealed class FeedbackStore : IAsyncDisposable
     public async Task<IReadOnlyList<CallCandidate>> CallCandidatesAsync(DateTimeOffset recommendedSince, CancellationToken cancel = default)
     {
         await using var connection = await _dialect.OpenAsync(cancel);
-        using var query = Command(connection, null, $"""
+        return await ReadCallCandidatesAsync(connection, null, recommendedSince, cancel);
+    }
+
+    private async Task<List<CallCandidate>> ReadCallCandidatesAsync(DbConnection connection, DbTransaction? transaction, DateTimeOffset recommendedSince,
+        CancellationToken cancel)
+    {
+        using var query = Command(connection, transaction, $"""
             SELECT l.lead_id, l.fields, l.model_version, l.probability, l.ranking_score, l.score, l.grade FROM leads l
             WHERE NOT EXISTS (SELECT 1 FROM outcome_events e WHERE e.lead_id = l.lead_id AND e.kind IN ({FinalKinds}))
               AND NOT EXISTS (SELECT 1 FROM recommendations r WHERE r.lead_id = l.lead_id AND r.at >= @since)

@@ -23,6 +23,12 @@ internal abstract class SqlDialect : IAsyncDisposable
     /// <summary>Statement run first in the migration transaction, so that two hosts never migrate at once.</summary>
     public abstract string? MigrationLock { get; }
 
+    /// <summary>
+    /// SQL that makes a transaction the only call-list claim in progress, across every host on the database (null when
+    /// the transaction's own lock does that).
+    /// </summary>
+    public abstract string? ClaimLock { get; }
+
     /// <summary>A time as a parameter value.</summary>
     public abstract object Time(DateTimeOffset time);
 
@@ -69,6 +75,8 @@ internal abstract class SqlDialect : IAsyncDisposable
         // BEGIN IMMEDIATE (Microsoft.Data.Sqlite's default transaction) already holds the write lock.
         public override string? MigrationLock => null;
 
+        public override string? ClaimLock => null;
+
         // Fixed-width UTC text: string order is time order, and the value reads back exactly.
         public override object Time(DateTimeOffset time) => StoredTime.Of(time).ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
 
@@ -104,6 +112,9 @@ internal abstract class SqlDialect : IAsyncDisposable
             .Replace("{id}", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY").Replace("{time}", "TIMESTAMPTZ").Replace("{real}", "DOUBLE PRECISION");
 
         public override string? MigrationLock => "LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE";
+
+        // A transaction-scoped advisory lock (released at commit or rollback): claims queue up, other work does not wait.
+        public override string? ClaimLock => "SELECT pg_advisory_xact_lock(7306552631734372400)";
 
         public override object Time(DateTimeOffset time) => StoredTime.Of(time);
 

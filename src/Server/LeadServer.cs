@@ -245,7 +245,9 @@ public sealed class LeadServer : IAsyncDisposable
     /// <summary>
     /// K open leads chosen by the serving policy from their probabilities, each with its propensity
     /// (the probability that the policy lists it), all recorded. Leads last scored by another model
-    /// version are scored again first, so the list ranks by the scores this model gives.
+    /// version are scored again first, so the list ranks by the scores this model gives. The choice is a
+    /// claim (<see cref="FeedbackStore.ClaimCallListAsync"/>): it is made among the leads still open when no
+    /// other list is being claimed, on this host or another, so no lead goes to two reps within the cool-down.
     /// </summary>
     private async Task<IResult> CallListAsync(HttpContext context)
     {
@@ -264,23 +266,30 @@ public sealed class LeadServer : IAsyncDisposable
             current.AddRange(rescored);
         }
         current.Sort((a, b) => a.Probability != b.Probability ? b.Probability.CompareTo(a.Probability) : string.CompareOrdinal(a.LeadId, b.LeadId));
-        CallList list;
         var fields = candidates.ToDictionary(c => c.LastScore.LeadId, c => c.Fields, StringComparer.Ordinal);
-        var probabilities = _posterior is null
-            ? new CandidateSet(current.Select(s => s.Probability).ToList())
-            : _posterior.Candidates(current.Select(s => (StoredLead.FromJson(fields[s.LeadId]), s.Probability)).ToList());
-        if (_seeded is null) list = _options.Policy.Choose(probabilities, k, Random.Shared);
-        else lock (_seeded) list = _options.Policy.Choose(probabilities, k, _seeded);
-        var chosen = list.Chosen.Select(i => (Score: current[i], Propensity: list.Inclusion[i])).ToList();
         string listId = Guid.NewGuid().ToString("N");
-        var recommendations = chosen.Select((c, i) => new Recommendation(listId, c.Score.LeadId, i + 1, policyVersion, c.Propensity, c.Score.Probability, now)).ToList();
-        var considered = current.Select((s, i) => new ListCandidate(listId, s.LeadId, s.Probability, list.Inclusion[i])).ToList();
-        await _store.RecordRecommendationsAsync(recommendations, considered, context.RequestAborted);
-        _metrics.Recommendations.Inc(recommendations.Count);
+        List<(ServedScore Score, double Propensity)> chosen = [];
+        int open = 0;
+        await _store.ClaimCallListAsync(now - _options.CallListCooldown, stillOpen =>
+        {
+            // Leads another list claimed since they were read are not candidates any more.
+            var available = current.Where(s => stillOpen.Contains(s.LeadId)).ToList();
+            var probabilities = _posterior is null
+                ? new CandidateSet(available.Select(s => s.Probability).ToList())
+                : _posterior.Candidates(available.Select(s => (StoredLead.FromJson(fields[s.LeadId]), s.Probability)).ToList());
+            CallList list;
+            if (_seeded is null) list = _options.Policy.Choose(probabilities, k, Random.Shared);
+            else lock (_seeded) list = _options.Policy.Choose(probabilities, k, _seeded);
+            chosen = list.Chosen.Select(i => (Score: available[i], Propensity: list.Inclusion[i])).ToList();
+            open = available.Count;
+            return (chosen.Select((c, i) => new Recommendation(listId, c.Score.LeadId, i + 1, policyVersion, c.Propensity, c.Score.Probability, now)).ToList(),
+                available.Select((s, i) => new ListCandidate(listId, s.LeadId, s.Probability, list.Inclusion[i])).ToList());
+        }, context.RequestAborted);
+        _metrics.Recommendations.Inc(chosen.Count);
         return Results.Json(new
         {
             list_id = listId, policy = _options.Policy.Name, policy_version = policyVersion, model_version = model.ModelVersion, generated_at = now, k,
-            open_leads = candidates.Count,
+            open_leads = open,
             leads = chosen.Select((c, i) =>
             {
                 var body = ScoreRecord(c.Score);
