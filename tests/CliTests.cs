@@ -79,6 +79,12 @@ public sealed class CliTests : IDisposable
         var (help, stdout, _) = Run("serve", "--help");
         Assert.Equal(0, help);
         Assert.Contains("POST /v1/score, GET /v1/call-list?k=K, POST /v1/feedback", stdout);
+        // A store named by --db that is not there is never created silently: acknowledged feedback lived in it.
+        string missing = Path.Combine(Path.GetTempPath(), $"le-missing-{Guid.NewGuid():N}", "feedback.db");
+        var (noStore, _, noStoreErr) = Run("serve", "--db", missing, "--port", "0");
+        Assert.Equal(1, noStore);
+        Assert.Contains("pass --create-db", noStoreErr);
+        Assert.False(File.Exists(missing));
     }
 
     /// <summary>The generated help lists every command once; usage errors exit 2 with the parser's words and where the help is.</summary>

@@ -36,10 +36,15 @@ public sealed class FeedbackStore : IAsyncDisposable
     /// SQLite file path) and brings its schema up to <paramref name="schemaVersion"/> (default: the
     /// latest). A database with a newer schema than this build is refused.
     /// </summary>
-    public static async Task<FeedbackStore> OpenAsync(string target, int? schemaVersion = null, CancellationToken cancel = default)
+    /// <param name="target">A PostgreSQL connection string, else a SQLite file path.</param>
+    /// <param name="schemaVersion">The schema version to migrate to (default: the latest).</param>
+    /// <param name="cancel">Cancels the opening.</param>
+    /// <param name="create">Whether a missing SQLite file may be created (with its folder); false refuses it.</param>
+    public static async Task<FeedbackStore> OpenAsync(string target, int? schemaVersion = null, CancellationToken cancel = default, bool create = true)
     {
         var dialect = SqlDialect.For(target);
         int wanted = schemaVersion ?? LatestSchemaVersion;
+        if (dialect is SqlDialect.Sqlite sqlite) sqlite.MayCreate = create;
         try
         {
             int version = await MigrateAsync(dialect, wanted, cancel);
@@ -48,6 +53,10 @@ public sealed class FeedbackStore : IAsyncDisposable
         catch (DbException e)
         {
             throw new FeedbackStoreException($"{dialect.Description}: {e.Message}", e);
+        }
+        finally
+        {
+            if (dialect is SqlDialect.Sqlite opened) opened.MayCreate = false;
         }
     }
 
@@ -76,17 +85,26 @@ public sealed class FeedbackStore : IAsyncDisposable
     }
 
     /// <summary>True when the database answers.</summary>
-    public async Task<bool> PingAsync(CancellationToken cancel = default)
+    public async Task<bool> PingAsync(CancellationToken cancel = default) => await ProblemAsync(cancel) is null;
+
+    /// <summary>
+    /// Why the store cannot take writes now, or null when it can: it opens a connection (a missing SQLite file
+    /// fails here), begins a write transaction (SQLite takes its write lock) and rolls it back.
+    /// </summary>
+    public async Task<string?> ProblemAsync(CancellationToken cancel = default)
     {
         try
         {
             await using var connection = await _dialect.OpenAsync(cancel);
-            using var ping = Command(connection, null, "SELECT 1");
-            return Convert.ToInt32(await ping.ExecuteScalarAsync(cancel)) == 1;
+            await using var transaction = await connection.BeginTransactionAsync(cancel);
+            using var ping = Command(connection, transaction, "SELECT 1");
+            await ping.ExecuteScalarAsync(cancel);
+            await transaction.RollbackAsync(cancel);
+            return null;
         }
-        catch (DbException)
+        catch (Exception e) when (e is DbException or FeedbackStoreException)
         {
-            return false;
+            return e.Message;
         }
     }
 

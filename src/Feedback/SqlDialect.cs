@@ -51,8 +51,17 @@ internal abstract class SqlDialect : IAsyncDisposable
 
         public override string Description => $"SQLite {path}";
 
+        /// <summary>
+        /// Whether opening may create the file: only while the store is opened and asked to create it. Afterwards a
+        /// missing file (deleted or moved while serving) fails every open, so no write lands in a new empty file or
+        /// in the unlinked one, and the service answers 503 instead of acknowledging what it will lose.
+        /// </summary>
+        public bool MayCreate { get; set; }
+
         public override async Task<DbConnection> OpenAsync(CancellationToken cancel)
         {
+            if (!MayCreate && !File.Exists(path))
+                throw new FeedbackStoreException($"{Description}: the database file is missing (deleted or moved while in use); nothing is written until it is back");
             var connection = new SqliteConnection(_connectionString);
             try
             {

@@ -91,8 +91,7 @@ public static class LeadDataReader
         {
             string? created = Get(columns.CreatedAt);
             if (string.IsNullOrWhiteSpace(created)) throw new LeadDataException(source, line, columns.CreatedAt, "missing date");
-            if (!DateTimeOffset.TryParse(created, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out createdAt))
-                throw new LeadDataException(source, line, columns.CreatedAt, $"'{created}' is not an ISO 8601 date");
+            createdAt = IsoDate.Parse(created, out string? problem) ?? throw new LeadDataException(source, line, columns.CreatedAt, problem!);
         }
         int? converted = null;
         string? convertedText = Get(columns.Label);

@@ -69,9 +69,9 @@ public sealed class LeadFeatureEncoder
         foreach (string name in names)
         {
             var values = leads.Select(l => l.Feature(name)).Where(v => v is not null).Select(v => v!).ToList();
-            var numbers = values.Select(v => double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) ? d : double.NaN).ToList();
-            if (numbers.All(double.IsFinite))
+            if (values.All(IsFiniteNumber))
             {
+                var numbers = values.Select(v => double.Parse(v, NumberStyles.Float, CultureInfo.InvariantCulture)).ToList();
                 double mean = numbers.Count == 0 ? 0 : numbers.Average();
                 double sd = numbers.Count < 2 ? 1 : Math.Sqrt(numbers.Sum(x => (x - mean) * (x - mean)) / (numbers.Count - 1));
                 columns.Add(new Column(name, mean, sd > 0 ? sd : 1, values.Count < leads.Count, null));
@@ -85,6 +85,10 @@ public sealed class LeadFeatureEncoder
         }
         return new LeadFeatureEncoder(columns);
     }
+
+    /// <summary>True when <paramref name="value"/> is a finite number: what a numeric column holds.</summary>
+    public static bool IsFiniteNumber(string value) =>
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && double.IsFinite(d);
 
     /// <summary>The encoded columns of <paramref name="lead"/>.</summary>
     public double[] Encode(Lead lead)

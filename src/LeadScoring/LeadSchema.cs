@@ -18,6 +18,12 @@ public sealed record LeadSchema
     /// <summary>Feature columns seen in the training leads, sorted.</summary>
     [JsonPropertyName("features")] public required string[] Features { get; init; }
 
+    /// <summary>
+    /// Feature columns whose every training value was a finite number, which the model reads as numbers; null for
+    /// adapters saved before column kinds were kept.
+    /// </summary>
+    [JsonPropertyName("numeric")] public string[]? Numeric { get; init; }
+
     /// <summary>The funnel the adapter was trained with.</summary>
     [JsonPropertyName("funnel")] public required FunnelConfig Funnel { get; init; }
 
@@ -25,12 +31,27 @@ public sealed record LeadSchema
     [JsonPropertyName("columns")] public LeadColumns? Columns { get; init; }
 
     /// <summary>The schema of <paramref name="leads"/>: every feature column that any of them has.</summary>
-    public static LeadSchema Of(IEnumerable<Lead> leads, FunnelConfig funnel, LeadColumns? columns = null) => new()
+    public static LeadSchema Of(IEnumerable<Lead> leads, FunnelConfig funnel, LeadColumns? columns = null)
     {
-        Features = leads.SelectMany(l => l.Features.Select(f => f.Key)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray(),
-        Funnel = funnel,
-        Columns = columns,
-    };
+        var values = leads.SelectMany(l => l.Features).GroupBy(f => f.Key, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
+        return new()
+        {
+            Features = values.Select(g => g.Key).ToArray(),
+            Numeric = values.Where(g => g.All(f => LeadFeatureEncoder.IsFiniteNumber(f.Value))).Select(g => g.Key).ToArray(),
+            Funnel = funnel,
+            Columns = columns,
+        };
+    }
+
+    /// <summary>
+    /// Why the model cannot read <paramref name="value"/> in <paramref name="column"/>, or null when it can: a column
+    /// numeric in training needs a finite number (anything else would be read as missing, silently). Other columns
+    /// take any text (values not seen in training encode as none of the seen ones).
+    /// </summary>
+    public string? Refuses(string column, string value) =>
+        Numeric is not null && Array.BinarySearch(Numeric, column, StringComparer.Ordinal) >= 0 && !LeadFeatureEncoder.IsFiniteNumber(value)
+            ? $"'{(value.Length <= 64 ? value : value[..64] + "…")}' is not a finite number; the model reads '{column}' as a number"
+            : null;
 
     /// <summary>The funnel of <paramref name="schema"/>, or <see cref="FunnelConfig.Default"/> without one.</summary>
     public static FunnelConfig FunnelOf(LeadSchema? schema) => schema?.Funnel ?? FunnelConfig.Default;
@@ -49,6 +70,6 @@ public sealed record LeadSchema
         if (!File.Exists(path)) return null;
         var schema = JsonFile.Read<LeadSchema>(path, "lead schema");
         schema.Funnel.Validate(path);
-        return schema with { Features = schema.Features.Order(StringComparer.Ordinal).ToArray() };
+        return schema with { Features = schema.Features.Order(StringComparer.Ordinal).ToArray(), Numeric = schema.Numeric?.Order(StringComparer.Ordinal).ToArray() };
     }
 }

@@ -63,7 +63,7 @@ public sealed class LeadServer : IAsyncDisposable
         _app.MapGet("/v1/call-list", (Delegate)CallListAsync);
         _app.MapPost("/v1/feedback", (Delegate)FeedbackAsync);
         _app.MapGet("/v1/leads/{id}", LeadAsync);
-        _app.MapGet("/healthz", (Delegate)HealthAsync);
+        _app.MapMethods("/healthz", ["GET", "HEAD"], (Delegate)HealthAsync);
         _app.MapMetrics("/metrics", _metrics.Registry);
     }
 
@@ -160,7 +160,12 @@ public sealed class LeadServer : IAsyncDisposable
     /// <summary>Completes when the host is asked to stop (SIGTERM, Ctrl+C).</summary>
     public Task WaitForShutdownAsync(CancellationToken cancel = default) => _app.WaitForShutdownAsync(cancel);
 
-    /// <summary>Turns a <see cref="RequestException"/> into a problem response naming the field.</summary>
+    /// <summary>
+    /// Every failure becomes a problem document with its real status, inside the metrics middleware so that
+    /// <c>/metrics</c> counts it under that status: a <see cref="RequestException"/> names the field; a store that
+    /// cannot be reached or written is 503 (nothing was acknowledged); a request Kestrel gave up on keeps its status
+    /// (408, 413); anything else is 500 with a message, never an empty body.
+    /// </summary>
     private async Task RefuseAsProblem(HttpContext context, RequestDelegate next)
     {
         try
@@ -171,6 +176,25 @@ public sealed class LeadServer : IAsyncDisposable
         {
             _metrics.Rejected.WithLabels(e.Status.ToString(CultureInfo.InvariantCulture)).Inc();
             await Problem(context, e.Status, e.Field, e.Message);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or FeedbackStoreException)
+        {
+            _metrics.Rejected.WithLabels("503").Inc();
+            await Problem(context, StatusCodes.Status503ServiceUnavailable, "$", $"the feedback store cannot be reached or written, so nothing was stored: {e.Message}");
+        }
+        catch (BadHttpRequestException e)
+        {
+            _metrics.Rejected.WithLabels(e.StatusCode.ToString(CultureInfo.InvariantCulture)).Inc();
+            await Problem(context, e.StatusCode, "$", e.Message);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client left: there is no one to answer.
+        }
+        catch (Exception e)
+        {
+            _metrics.Rejected.WithLabels("500").Inc();
+            await Problem(context, StatusCodes.Status500InternalServerError, "$", $"internal error: {e.GetType().Name}: {e.Message}");
         }
     }
 
@@ -351,10 +375,11 @@ public sealed class LeadServer : IAsyncDisposable
 
     private async Task<IResult> HealthAsync(HttpContext context)
     {
-        bool database = await _store.PingAsync(context.RequestAborted);
+        string? problem = await _store.ProblemAsync(context.RequestAborted);
+        bool database = problem is null;
         return Results.Json(new
         {
-            status = database ? "ok" : "database unreachable", model_version = Current.Scorer.ModelVersion, policy_version = PolicyVersion,
+            status = database ? "ok" : $"the feedback store cannot take writes: {problem}", model_version = Current.Scorer.ModelVersion, policy_version = PolicyVersion,
             schema_version = _store.SchemaVersion, database = _store.Description, queued_leads = Current.Queue.QueuedLeads,
         }, Json, statusCode: database ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
     }

@@ -21,14 +21,28 @@ public sealed class RequestException(int status, string field, string message) :
 /// </summary>
 internal static class RequestReader
 {
-    /// <summary>The body as JSON: 415 if not declared JSON, 413 if over the limit, 400 if malformed.</summary>
+    /// <summary>
+    /// The body as JSON: 415 if not declared <c>application/json</c>, 413 if over the limit, 400 if malformed or if
+    /// any key or string is not valid text (invalid UTF-8, a lone UTF-16 surrogate).
+    /// </summary>
     public static async Task<JsonDocument> ReadJsonAsync(HttpRequest request, CancellationToken cancel)
     {
-        if (request.ContentType is not { } type || !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+        if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(request.ContentType, out var type)
+            || !type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
             throw new RequestException(StatusCodes.Status415UnsupportedMediaType, "Content-Type", $"the body must be application/json, got '{request.ContentType}'");
         try
         {
-            return await JsonDocument.ParseAsync(request.Body, new JsonDocumentOptions { MaxDepth = 16 }, cancel);
+            var document = await JsonDocument.ParseAsync(request.Body, new JsonDocumentOptions { MaxDepth = 16 }, cancel);
+            try
+            {
+                CheckText(document.RootElement, "$");
+            }
+            catch
+            {
+                document.Dispose();
+                throw;
+            }
+            return document;
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -42,6 +56,32 @@ internal static class RequestReader
     }
 
     private static string FirstSentence(string message) => message.Split(" LineNumber:")[0].Trim();
+
+    /// <summary>Every key and string below <paramref name="element"/> decodes to text (JsonDocument checks neither until read).</summary>
+    private static void CheckText(JsonElement element, string path)
+    {
+        const string NotText = "not valid text: invalid UTF-8 or a lone UTF-16 surrogate";
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    string name;
+                    try { name = property.Name; }
+                    catch (InvalidOperationException) { throw new RequestException(StatusCodes.Status400BadRequest, path, $"a key is {NotText}"); }
+                    CheckText(property.Value, Field(path, name));
+                }
+                break;
+            case JsonValueKind.Array:
+                int i = 0;
+                foreach (var item in element.EnumerateArray()) CheckText(item, $"{path}[{i++}]");
+                break;
+            case JsonValueKind.String:
+                try { element.GetString(); }
+                catch (InvalidOperationException) { throw new RequestException(StatusCodes.Status400BadRequest, path, $"the value is {NotText}"); }
+                break;
+        }
+    }
 
     /// <summary>
     /// One object or a list of objects: the items with their JSON paths, and whether it was a list.
@@ -83,19 +123,40 @@ internal static class RequestReader
                 throw new RequestException(StatusCodes.Status400BadRequest, field,
                     $"unknown field '{property.Name}': the model was trained on {string.Join(", ", schema.Features)} (and lead_id, created_at, dialogue)");
             if (fields.Any(f => f.Key == property.Name)) throw new RequestException(StatusCodes.Status400BadRequest, field, $"field '{property.Name}' given twice");
-            fields.Add(new(property.Name, LeadDataReader.JsonFieldText(property.Value)));
+            string? text = LeadDataReader.JsonFieldText(property.Value);
+            if (text is not null && schema?.Refuses(property.Name, text) is { } refused) throw new RequestException(StatusCodes.Status400BadRequest, field, refused);
+            fields.Add(new(property.Name, text));
         }
+        Lead lead;
         try
         {
-            return LeadDataReader.Parse("request", 0, fields, LeadSchema.FunnelOf(schema), requireOutcome: false);
+            lead = LeadDataReader.Parse("request", 0, fields, LeadSchema.FunnelOf(schema), requireOutcome: false);
         }
         catch (LeadDataException e)
         {
             throw new RequestException(StatusCodes.Status400BadRequest, e.Column is null ? path : Field(path, e.Column), e.Problem);
         }
+        if (IdProblem(lead.Id) is { } problem) throw new RequestException(StatusCodes.Status400BadRequest, Field(path, "lead_id"), problem);
+        return lead;
+    }
+
+    /// <summary>Longest lead or event id, in characters.</summary>
+    public const int MaxIdLength = 200;
+
+    /// <summary>Why the store could not serve <paramref name="id"/> back (<c>GET /v1/leads/{id}</c>), or null.</summary>
+    private static string? IdProblem(string id)
+    {
+        string shown = id.Length <= 40 ? id : id[..40] + "…";
+        if (id.Length > MaxIdLength) return $"lead id of {id.Length} characters; at most {MaxIdLength}";
+        if (id is "." or ".." || id.Contains('/') || id.Contains('\\') || id.Any(char.IsControl))
+            return $"lead id '{string.Concat(shown.Select(c => char.IsControl(c) ? '?' : c))}' cannot be served back: no '/', '\\', control characters, '.' or '..'";
+        return null;
     }
 
     private static readonly HashSet<string> EventFields = ["event_id", "lead_id", "kind", "at", "call_seconds", "note"];
+
+    /// <summary>Longest call taken, in seconds: a day.</summary>
+    public const int MaxCallSeconds = 86_400;
 
     /// <summary>Longest <c>note</c> kept, in characters.</summary>
     public const int MaxNoteLength = 4000;
@@ -103,18 +164,22 @@ internal static class RequestReader
     /// <summary>An outcome event: <c>event_id</c>, <c>lead_id</c>, <c>kind</c>, <c>at</c> required; <c>call_seconds</c>, <c>note</c> optional.</summary>
     public static OutcomeEvent Event(JsonElement item, string path)
     {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var property in item.EnumerateObject())
+        {
             if (!EventFields.Contains(property.Name))
                 throw new RequestException(StatusCodes.Status400BadRequest, Field(path, property.Name),
                     $"unknown field '{property.Name}'; an event has {string.Join(", ", EventFields)}");
+            // A repeated key would otherwise be read as one of its values: "contacted" then "converted" closes the lead.
+            if (!seen.Add(property.Name)) throw new RequestException(StatusCodes.Status400BadRequest, Field(path, property.Name), $"field '{property.Name}' given twice");
+        }
         string eventId = RequiredString(item, path, "event_id", 200);
         string leadId = RequiredString(item, path, "lead_id", 200);
         string kindText = RequiredString(item, path, "kind", 40);
         if (!OutcomeKinds.TryParse(kindText, out var kind))
             throw new RequestException(StatusCodes.Status400BadRequest, Field(path, "kind"), $"unknown kind '{kindText}'; one of {string.Join(", ", OutcomeKinds.Names)}");
         string atText = RequiredString(item, path, "at", 64);
-        if (!DateTimeOffset.TryParse(atText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at))
-            throw new RequestException(StatusCodes.Status400BadRequest, Field(path, "at"), $"'{atText}' is not an ISO 8601 date");
+        var at = IsoDate.Parse(atText, out string? dateProblem) ?? throw new RequestException(StatusCodes.Status400BadRequest, Field(path, "at"), dateProblem!);
         double? call = null;
         if (item.TryGetProperty("call_seconds", out var callValue) && callValue.ValueKind != JsonValueKind.Null)
         {
@@ -122,6 +187,8 @@ internal static class RequestReader
                 throw new RequestException(StatusCodes.Status400BadRequest, Field(path, "call_seconds"), $"expected a number, got {Kind(callValue)}");
             if (seconds < 0 || !double.IsFinite(seconds))
                 throw new RequestException(StatusCodes.Status400BadRequest, Field(path, "call_seconds"), $"{callValue.GetRawText()} is not a non-negative number of seconds");
+            if (seconds > MaxCallSeconds)
+                throw new RequestException(StatusCodes.Status400BadRequest, Field(path, "call_seconds"), $"{callValue.GetRawText()} seconds; at most {MaxCallSeconds} (a day)");
             call = seconds;
         }
         string? note = null;

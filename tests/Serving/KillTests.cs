@@ -21,10 +21,10 @@ public sealed class KillTests(ServingFixture fixture) : IClassFixture<ServingFix
     }
 
     /// <summary>Starts the service on a free port and returns it with its address once it listens.</summary>
-    private (Process Process, Uri Address) Serve(string db)
+    private (Process Process, Uri Address) Serve(string db, bool create = false)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "leadengine.dll");
-        var start = new ProcessStartInfo("dotnet", [dll, "serve", "--port", "0", "--adapter", fixture.AdapterDir, "--db", db, "--device", "cpu"])
+        var start = new ProcessStartInfo("dotnet", [dll, "serve", "--port", "0", "--adapter", fixture.AdapterDir, "--db", db, "--device", "cpu", .. create ? ["--create-db"] : Array.Empty<string>()])
         {
             RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Fixtures.RepoRoot,
         };
@@ -63,7 +63,7 @@ public sealed class KillTests(ServingFixture fixture) : IClassFixture<ServingFix
     public async Task AcknowledgedFeedbackSurvivesSigkill()
     {
         string db = Path.Combine(_dir, "feedback.db");
-        var (server, address) = Serve(db);
+        var (server, address) = Serve(db, create: true);
         var acknowledged = new List<string>();
         try
         {

@@ -307,6 +307,71 @@ public sealed class LeadServerTests(ServingFixture fixture) : IClassFixture<Serv
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);
     }
 
+    /// <summary>Hostile or sloppy input a client can send: each is a 4xx naming the field, never a 500, never stored as sent.</summary>
+    [Fact]
+    public async Task HostileInputGets4xxNamingTheField()
+    {
+        await using var run = await StartAsync();
+        string Lead(string extra) => $"{{\"lead_id\":\"x\",\"created_at\":\"2025-01-01\"{extra}}}";
+        // Text that is not text.
+        var badUtf8 = new ByteArrayContent([.. Encoding.UTF8.GetBytes("{\"lead_id\":\"x\",\"created_at\":\"2025-01-01\",\"dialogue\":\""), 0xC3, 0x28, .. "\"}"u8.ToArray()]);
+        badUtf8.Headers.ContentType = new("application/json");
+        await Refused(await run.Http.PostAsync("/v1/score", badUtf8), HttpStatusCode.BadRequest, "$.dialogue", "UTF-8");
+        await Refused(await run.Http.PostAsync("/v1/score", Json(Lead(",\"dialogue\":\"\\ud800\""))), HttpStatusCode.BadRequest, "$.dialogue", "not valid text");
+        await Refused(await run.Http.PostAsync("/v1/score", Json(Lead(",\"\\ud800\":\"1\""))), HttpStatusCode.BadRequest, "$", "not valid text");
+        await Refused(await run.Http.PostAsync("/v1/score", new StringContent(Lead(""), Encoding.UTF8, "application/jsonx")),
+            HttpStatusCode.UnsupportedMediaType, "Content-Type", "application/json");
+        // Dates that are not ISO 8601, or not plausible.
+        foreach (string date in new[] { "12:00", "1/2/2025", "0001-01-01T00:00:00Z", "9999-12-31T00:00:00Z", "2025-13-01" })
+            await Refused(await run.Http.PostAsync("/v1/score", Json($"{{\"lead_id\":\"x\",\"created_at\":\"{date}\"}}")),
+                HttpStatusCode.BadRequest, "$.created_at", "ISO 8601");
+        // Values the model would read as missing: a numeric column's value must be a finite number.
+        foreach (string age in new[] { "1e400", "\"NaN\"", "\"Infinity\"", "\"forty\"" })
+            await Refused(await run.Http.PostAsync("/v1/score", Json(Lead($",\"age\":{age}"))), HttpStatusCode.BadRequest, "$.age", "finite number");
+        // Ids the store could not serve back.
+        foreach (string id in new[] { new string('a', 10_000), "a/b", "..", "a\\u0000b", "a\\nb" })
+            await Refused(await run.Http.PostAsync("/v1/score", Json($"{{\"lead_id\":\"{id}\",\"created_at\":\"2025-01-01\"}}")),
+                HttpStatusCode.BadRequest, "$.lead_id", "lead id");
+
+        using var scored = await run.Http.PostAsync("/v1/score", Json(LeadJson(0)));
+        Assert.Equal(HttpStatusCode.OK, scored.StatusCode);
+        string leadId = fixture.Leads[0].Id;
+        string Event(string body) => $"{{\"event_id\":\"e\",\"lead_id\":\"{leadId}\",{body}}}";
+        await Refused(await run.Http.PostAsync("/v1/feedback", Json(Event("\"kind\":\"contacted\",\"kind\":\"converted\",\"at\":\"2025-01-02\""))),
+            HttpStatusCode.BadRequest, "$.kind", "given twice");
+        await Refused(await run.Http.PostAsync("/v1/feedback", Json(Event("\"kind\":\"contacted\",\"at\":\"12:00\""))), HttpStatusCode.BadRequest, "$.at", "ISO 8601");
+        await Refused(await run.Http.PostAsync("/v1/feedback", Json(Event("\"kind\":\"contacted\",\"at\":\"2025-01-02\",\"call_seconds\":1e308"))),
+            HttpStatusCode.BadRequest, "$.call_seconds", "at most");
+        await Refused(await run.Http.PostAsync("/v1/feedback", Json(Event("\"kind\":\"contacted\",\"at\":\"2025-01-02\",\"note\":\"\\udc00\""))),
+            HttpStatusCode.BadRequest, "$.note", "not valid text");
+        Assert.Empty(await run.Store.EventsAsync());
+
+        using var head = await run.Http.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/healthz"));
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+    }
+
+    /// <summary>
+    /// The database file deleted while serving: writes answer 503 (nothing acknowledged that would be lost), no
+    /// empty file is created in its place, /healthz says why, and /metrics counts the 503s as 503s.
+    /// </summary>
+    [Fact]
+    public async Task AStoreThatCannotWriteAnswers503AndHealthSaysSo()
+    {
+        await using var run = await StartAsync();
+        using var scored = await run.Http.PostAsync("/v1/score", Json(LeadJson(0)));
+        Assert.Equal(HttpStatusCode.OK, scored.StatusCode);
+        File.Delete(run.Database.Target);
+        var feedback = new { event_id = "e1", lead_id = fixture.Leads[0].Id, kind = "contacted", at = "2025-01-02T10:00:00Z" };
+        await Refused(await run.Http.PostAsJsonAsync("/v1/feedback", feedback), HttpStatusCode.ServiceUnavailable, "$", "database file is missing");
+        await Refused(await run.Http.PostAsync("/v1/score", Json(LeadJson(1))), HttpStatusCode.ServiceUnavailable, "$", "feedback store");
+        Assert.False(File.Exists(run.Database.Target));
+        using var health = await run.Http.GetAsync("/healthz");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
+        Assert.Contains("database file is missing", (await Body(health)).GetProperty("status").GetString());
+        string metrics = await run.Http.GetStringAsync("/metrics");
+        Assert.Contains("http_request_duration_seconds_count{code=\"503\",method=\"POST\",controller=\"\",action=\"\",endpoint=\"/v1/feedback\"} 1", metrics);
+    }
+
     [Fact]
     public async Task HealthAndMetrics()
     {

@@ -17,6 +17,7 @@ internal static class ServeCommand
     public static Command Definition() => Define("serve", "The scoring service (HTTP/JSON): POST /v1/score, GET /v1/call-list?k=K, POST /v1/feedback, GET /v1/leads/ID, /healthz, /metrics; without --adapter the built-in default.", Run,
         Int("port", "default 8080"), Text("host", "default 127.0.0.1"), Text("adapter", "adapter folder"), Model(),
             Text("home", "versions folder (continuous learning)"), Text("db", "SQLite path or PostgreSQL connection string (default ADAPTER/feedback.db)"),
+            Switch("create-db", "create the SQLite store named by --db (or --home) when it does not exist; without it a missing one is an error"),
             Int("batch-size", "default 16"), Int("queue", "leads waiting at most (default 1024)"), Int("max-body-kb", "default 1024"),
             Number("cooldown-hours", "a called lead stays off the call list this long (default 20)"),
             Text("policy", "greedy, epsilon-greedy[:0.1], softmax[:0.05] or thompson (default greedy)"), Number("update-every-hours", "scheduled updates (with --home)"), Device());
@@ -37,6 +38,10 @@ internal static class ServeCommand
             adapterDir = versions.Directory(versions.Current);
             db ??= Path.Combine(home, "feedback.db");
         }
+        // Acknowledged feedback lives in the store: a missing one named by --db or --home is created only when asked.
+        bool create = a.Flag("create-db");
+        if (db is not null && !create && !FeedbackStore.IsPostgres(db) && !File.Exists(db))
+            throw new FileNotFoundException($"{db}: no feedback store there; pass --create-db to start a new, empty one (a missing store is never created silently)");
         var policy = CallListPolicy.Parse(a.Optional("policy", "greedy")!);
         // Thompson sampling needs the Bayesian head fitted on the store's outcomes, which serve does not keep yet.
         if (policy is ThompsonPolicy) throw new UsageException("--policy thompson is not served yet (leadengine simulate has it); use greedy, epsilon-greedy[:E] or softmax[:T]");
@@ -59,13 +64,19 @@ internal static class ServeCommand
         }
         using var scorer = LeadScorer.Load(modelDir, adapterDir, QwenTokenizer.ForModel(modelDir), device: device, batchSize: batchSize);
         var schedule = updateHours is { } hours ? (home!, TimeSpan.FromHours(hours), kind) : ((string, TimeSpan, DeviceKind)?)null;
-        return Run(scorer, db ?? Path.Combine(adapterDir, "feedback.db"), options, modelDir, adapterDir, schedule).GetAwaiter().GetResult();
+        string target = db ?? Path.Combine(adapterDir, "feedback.db");
+        if (!FeedbackStore.IsPostgres(target) && !File.Exists(target))
+        {
+            Console.Error.WriteLine($"feedback store: none at {target}, creating a new, empty one ({(create ? "--create-db" : "the adapter's first run")})");
+            create = true;
+        }
+        return Run(scorer, target, create, options, modelDir, adapterDir, schedule).GetAwaiter().GetResult();
     }
 
-    private static async Task<int> Run(LeadScorer scorer, string db, ServeOptions options, string modelDir, string adapterDir,
+    private static async Task<int> Run(LeadScorer scorer, string db, bool create, ServeOptions options, string modelDir, string adapterDir,
         (string Home, TimeSpan Every, DeviceKind Kind)? schedule)
     {
-        await using var store = await FeedbackStore.OpenAsync(db);
+        await using var store = await FeedbackStore.OpenAsync(db, create: create);
         await using var server = await LeadServer.StartAsync(scorer, store, options);
         Console.WriteLine($"model {scorer.ModelVersion} ({modelDir} + {adapterDir}), policy {server.PolicyVersion}");
         Console.WriteLine($"feedback store {store.Description} (schema version {store.SchemaVersion})");
