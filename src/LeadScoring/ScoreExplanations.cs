@@ -35,6 +35,9 @@ public static partial class ScoreExplanations
     /// <param name="Parts">Per variant: the lead it comes from and the part it leaves out.</param>
     public sealed record Occlusions(IReadOnlyList<Lead> Leads, IReadOnlyList<(int Lead, string Kind, string Name, string? Value)> Parts);
 
+    /// <summary>How many parts <see cref="Variants"/> leaves out, one forward pass each (counted without building them).</summary>
+    public static int PartCount(IReadOnlyList<Lead> leads) => leads.Sum(l => l.Features.Count + Spans(l.Dialogue).Count);
+
     /// <summary>Each lead with one feature column or one dialogue sentence left out in turn (as a missing value).</summary>
     public static Occlusions Variants(IReadOnlyList<Lead> leads)
     {

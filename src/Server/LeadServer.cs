@@ -128,14 +128,15 @@ public sealed class LeadServer : IAsyncDisposable
     /// Scores on the current model; a request that met a model being swapped out is retried on the
     /// new one. <paramref name="admit"/>: refuse with 503 when the queue is full (client requests), else queue regardless.
     /// </summary>
-    private async Task<(LeadScorer Scorer, IReadOnlyList<LeadScore> Scores)> ScoreOnCurrentAsync(IReadOnlyList<Lead> leads, bool admit)
+    private async Task<(LeadScorer Scorer, IReadOnlyList<LeadScore> Scores)> ScoreOnCurrentAsync(IReadOnlyList<Lead> leads, bool admit,
+        CancellationToken cancel = default)
     {
         for (int attempt = 0; ; attempt++)
         {
             var served = Current;
-            var pending = admit ? served.Queue.TryScore(leads)
+            var pending = admit ? served.Queue.TryScore(leads, cancel)
                 ?? throw new RequestException(StatusCodes.Status503ServiceUnavailable, "$", $"the scoring queue is full ({_options.QueueCapacity} leads waiting); retry shortly")
-                : served.Queue.Score(leads);
+                : served.Queue.Score(leads, cancel);
             try
             {
                 return (served.Scorer, await pending);
@@ -221,10 +222,15 @@ public sealed class LeadServer : IAsyncDisposable
             "true" or "1" => true,
             var other => throw new RequestException(StatusCodes.Status400BadRequest, "explain", $"expected true or false, got '{other}'"),
         };
-        var (scorer, scores) = await ScoreOnCurrentAsync(leads, admit: true);
+        // Counted before any work: the variants of a long dialogue take memory quadratic in its length.
+        if (explain && ScoreExplanations.PartCount(leads) is var parts && parts > _options.MaxExplainParts)
+            throw new RequestException(StatusCodes.Status413PayloadTooLarge, "explain",
+                $"explaining these leads leaves out {parts} parts (feature columns and dialogue sentences), one forward pass each; at most {_options.MaxExplainParts} per request");
+        var occlusions = explain ? ScoreExplanations.Variants(leads) : null;
+        var (scorer, scores) = await ScoreOnCurrentAsync(leads, admit: true, context.RequestAborted);
         string version = scorer.ModelVersion;
         await _store.RecordScoresAsync(leads.Zip(scores.Select(s => AsServed(s, version))).ToList(), DateTimeOffset.UtcNow, context.RequestAborted);
-        var explained = explain ? await ExplainAsync(scorer, leads, scores) : null;
+        var explained = occlusions is not null ? await ExplainAsync(scorer, leads, scores, occlusions, context.RequestAborted) : null;
         var bodies = scores.Select((s, i) =>
         {
             var body = ScoreRecord(AsServed(s, version));
@@ -241,12 +247,12 @@ public sealed class LeadServer : IAsyncDisposable
 
     /// <summary>
     /// Reasons by occlusion: one forward pass per column and dialogue sentence, through the scoring queue like every
-    /// other forward pass (in batches, beside other requests); the leads' own scores are those already served.
+    /// other forward pass (in batches, beside other requests), dropped when the client leaves; the leads' own scores are those already served.
     /// </summary>
-    private async Task<IReadOnlyList<LeadExplanation>> ExplainAsync(LeadScorer scorer, IReadOnlyList<Lead> leads, IReadOnlyList<LeadScore> scores)
+    private async Task<IReadOnlyList<LeadExplanation>> ExplainAsync(LeadScorer scorer, IReadOnlyList<Lead> leads, IReadOnlyList<LeadScore> scores,
+        ScoreExplanations.Occlusions variants, CancellationToken cancel)
     {
-        var variants = ScoreExplanations.Variants(leads);
-        var (variantScorer, variantScores) = await ScoreOnCurrentAsync(variants.Leads, admit: false);
+        var (variantScorer, variantScores) = await ScoreOnCurrentAsync(variants.Leads, admit: false, cancel);
         if (variantScorer != scorer)
             throw new RequestException(StatusCodes.Status503ServiceUnavailable, "$", "a new model version was promoted while explaining; retry");
         return ScoreExplanations.Explain(leads, scores, variants, variantScores);

@@ -15,9 +15,11 @@ namespace LeadEngine.Server;
 internal sealed class ScoringQueue : IDisposable
 {
     /// <summary>A request's leads, the scores of those done so far, and its completion.</summary>
-    private sealed class Job(IReadOnlyList<Lead> leads)
+    private sealed class Job(IReadOnlyList<Lead> leads, CancellationToken cancel)
     {
         public IReadOnlyList<Lead> Leads { get; } = leads;
+        /// <summary>Cancelled when the client has gone: the rest of its slices are not scored.</summary>
+        public CancellationToken Cancel { get; } = cancel;
         public List<LeadScore> Scores { get; } = new(leads.Count);
         public TaskCompletionSource<IReadOnlyList<LeadScore>> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
@@ -45,7 +47,7 @@ internal sealed class ScoringQueue : IDisposable
     /// Queues <paramref name="leads"/> unless that would take the queue past its capacity (then
     /// null). A request larger than the capacity is still taken when the queue is empty.
     /// </summary>
-    public Task<IReadOnlyList<LeadScore>>? TryScore(IReadOnlyList<Lead> leads)
+    public Task<IReadOnlyList<LeadScore>>? TryScore(IReadOnlyList<Lead> leads, CancellationToken cancel = default)
     {
         int after = Interlocked.Add(ref _queued, leads.Count);
         if (after > _capacity && after != leads.Count)
@@ -53,20 +55,23 @@ internal sealed class ScoringQueue : IDisposable
             Interlocked.Add(ref _queued, -leads.Count);
             return null;
         }
-        return Enqueue(leads);
+        return Enqueue(leads, cancel);
     }
 
-    /// <summary>Queues <paramref name="leads"/> whatever the queue holds (the service's own rescoring).</summary>
-    public Task<IReadOnlyList<LeadScore>> Score(IReadOnlyList<Lead> leads)
+    /// <summary>
+    /// Queues <paramref name="leads"/> whatever the queue holds (the service's own rescoring, explanations' occlusions);
+    /// <paramref name="cancel"/> drops what is not scored yet.
+    /// </summary>
+    public Task<IReadOnlyList<LeadScore>> Score(IReadOnlyList<Lead> leads, CancellationToken cancel = default)
     {
         Interlocked.Add(ref _queued, leads.Count);
-        return Enqueue(leads);
+        return Enqueue(leads, cancel);
     }
 
-    private Task<IReadOnlyList<LeadScore>> Enqueue(IReadOnlyList<Lead> leads)
+    private Task<IReadOnlyList<LeadScore>> Enqueue(IReadOnlyList<Lead> leads, CancellationToken cancel)
     {
         _metrics.QueuedLeads.Set(QueuedLeads);
-        var job = new Job(leads);
+        var job = new Job(leads, cancel);
         if (!_jobs.Writer.TryWrite(job))
         {
             Interlocked.Add(ref _queued, -leads.Count);
@@ -88,7 +93,8 @@ internal sealed class ScoringQueue : IDisposable
             foreach (var job in waiting)
             {
                 if (leads == _scorer.BatchSize) break;
-                if (job.Done.Task.IsCompleted) continue; // failed in an earlier pass
+                if (job.Cancel.IsCancellationRequested) job.Done.TrySetCanceled(job.Cancel);
+                if (job.Done.Task.IsCompleted) continue; // failed in an earlier pass, or its client has gone
                 int start = job.Scores.Count, count = Math.Min(job.Leads.Count - start, _scorer.BatchSize - leads);
                 pass.Add((job, start, count));
                 leads += count;

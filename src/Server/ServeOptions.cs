@@ -15,6 +15,11 @@ public sealed record ServeOptions
     public int MaxLeadsPerRequest { get; init; } = 1000;
     /// <summary>Most outcome events in one feedback request; more get 413.</summary>
     public int MaxEventsPerRequest { get; init; } = 1000;
+    /// <summary>
+    /// Most parts (feature columns plus dialogue sentences, each one more forward pass) one <c>?explain=true</c>
+    /// request may leave out; more get 413, so a request's cost is bounded before work starts.
+    /// </summary>
+    public int MaxExplainParts { get; init; } = 512;
     /// <summary>Largest call list (the k of /v1/call-list).</summary>
     public int MaxCallList { get; init; } = 10000;
     /// <summary>Leads waiting for the engine at most; a request that would exceed it gets 503 with Retry-After.</summary>

@@ -372,6 +372,32 @@ public sealed class LeadServerTests(ServingFixture fixture) : IClassFixture<Serv
         Assert.Contains("http_request_duration_seconds_count{code=\"503\",method=\"POST\",controller=\"\",action=\"\",endpoint=\"/v1/feedback\"} 1", metrics);
     }
 
+    /// <summary>
+    /// An explanation's cost is bounded before work starts (a 4,000-sentence dialogue is 413, not a minute of both
+    /// cores), and what a client leaves behind is dropped from the queue instead of scored for nobody.
+    /// </summary>
+    [Fact]
+    public async Task ExplanationsAreBoundedAndCancelledWithTheClient()
+    {
+        string Sentences(int n) => string.Join(" ", Enumerable.Range(0, n).Select(i => $"Said thing {i}."));
+        string LeadWith(int sentences) => $"{{\"lead_id\":\"x\",\"created_at\":\"2025-01-01\",\"age\":40,\"dialogue\":\"{Sentences(sentences)}\"}}";
+        await using (var run = await StartAsync())
+            await Refused(await run.Http.PostAsync("/v1/score?explain=true", Json(LeadWith(4000))), HttpStatusCode.RequestEntityTooLarge, "explain", "at most 512");
+
+        // 60 leads of 300 sentences: 18,060 occlusions of ~1,500-token prompts, one a pass: minutes of work, queued after the
+        // leads themselves are scored and stored; the client leaves before.
+        await using var slow = await StartAsync(options: new ServeOptions { MaxExplainParts = 100_000 }, batchSize: 1);
+        string many = "[" + string.Join(",", Enumerable.Range(0, 60).Select(i => LeadWith(300).Replace("\"x\"", $"\"x{i}\""))) + "]";
+        using (var impatient = new HttpClient { BaseAddress = slow.Server.Address, Timeout = TimeSpan.FromSeconds(3) })
+            await Assert.ThrowsAsync<TaskCanceledException>(() => impatient.PostAsync("/v1/score?explain=true", Json(many)));
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while ((await Body(await slow.Http.GetAsync("/healthz"))).GetProperty("queued_leads").GetInt32() > 0 && DateTime.UtcNow < deadline)
+            await Task.Delay(50);
+        string metrics = await slow.Http.GetStringAsync("/metrics");
+        double scored = double.Parse(metrics.Split('\n').Single(l => l.StartsWith("leadengine_leads_scored_total ")).Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(scored < 9000, $"{scored} leads scored for a client that left after 3 s (of 18,120)");
+    }
+
     [Fact]
     public async Task HealthAndMetrics()
     {
