@@ -85,6 +85,45 @@ public sealed class CliTests : IDisposable
         Assert.Equal(1, noStore);
         Assert.Contains("pass --create-db", noStoreErr);
         Assert.False(File.Exists(missing));
+        // Beyond loopback only with keys: lead data is personal data.
+        var (open, _, openErr) = Run("serve", "--bind", "0.0.0.0", "--port", "0");
+        Assert.Equal(2, open);
+        Assert.Contains("--require-keys", openErr);
+    }
+
+    /// <summary><c>keys add|list|revoke</c>: the key is printed once, on the last line; the store lists names and scopes, never keys.</summary>
+    [Fact]
+    public void KeysAddListRevoke()
+    {
+        string dir = Directory.CreateTempSubdirectory("le-keys-").FullName;
+        try
+        {
+            string db = Path.Combine(dir, "feedback.db");
+            var (missing, _, missingErr) = Run("keys", "add", "--db", db, "--name", "crm", "--scopes", "score");
+            Assert.Equal(1, missing);
+            Assert.Contains("--create-db", missingErr);
+            var (added, addOut, addErr) = Run("keys", "add", "--db", db, "--name", "crm", "--scopes", "score,feedback", "--create-db");
+            Assert.True(added == 0, addErr);
+            string key = addOut.Trim().Split('\n')[^1].Trim();
+            Assert.StartsWith("le_", key);
+            var (_, badScope, badScopeErr) = Run("keys", "add", "--db", db, "--name", "x", "--scopes", "everything");
+            Assert.Contains("unknown scope 'everything'", badScopeErr);
+            var (listed, listOut, _) = Run("keys", "list", "--db", db);
+            Assert.Equal(0, listed);
+            Assert.Contains("crm", listOut);
+            Assert.Contains("score,feedback", listOut);
+            Assert.DoesNotContain(key, listOut);
+            Assert.DoesNotContain(key, File.ReadAllText(db, System.Text.Encoding.Latin1));
+            Assert.Equal(0, Run("keys", "revoke", "--db", db, "--name", "crm").Code);
+            Assert.Contains("revoked", Run("keys", "list", "--db", db).Out);
+            var (again, _, againErr) = Run("keys", "revoke", "--db", db, "--name", "crm");
+            Assert.Equal(1, again);
+            Assert.Contains("no valid key named 'crm'", againErr);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
     }
 
     /// <summary>The generated help lists every command once; usage errors exit 2 with the parser's words and where the help is.</summary>
@@ -94,7 +133,7 @@ public sealed class CliTests : IDisposable
         var (code, stdout, err) = Run("--help");
         Assert.True(code == 0, err);
         string[] commands = ["demo", "selfcheck", "train", "score", "eval", "prompt", "generate-leads", "forward", "tokenize", "inspect", "objective",
-            "train-batches", "generate-model", "profile", "export-onnx", "serve", "load-test", "simulate", "drift", "update", "versions", "rollback"];
+            "train-batches", "generate-model", "profile", "export-onnx", "serve", "load-test", "simulate", "drift", "update", "versions", "rollback", "keys"];
         var listed = stdout.Split('\n').Select(l => l.Trim().Split(' ')[0]).ToList();
         foreach (string c in commands) Assert.Equal(1, listed.Count(l => l == c));
 

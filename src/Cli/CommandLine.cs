@@ -36,6 +36,7 @@ internal static class CommandLine
             UpdateCommand.Definition(),
             VersionsCommand.Definition(),
             RollbackCommand.Definition(),
+            KeysCommand.Definition(),
         ])
             root.Subcommands.Add(command);
         return root;

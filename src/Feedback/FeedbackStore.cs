@@ -9,7 +9,7 @@ namespace LeadEngine.Feedback;
 /// transaction and returns only once it is committed, so an acknowledged write survives a kill.
 /// Thread-safe: each call takes its own pooled connection.
 /// </summary>
-public sealed class FeedbackStore : IAsyncDisposable
+public sealed partial class FeedbackStore : IAsyncDisposable
 {
     private readonly SqlDialect _dialect;
 

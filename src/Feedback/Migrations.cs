@@ -63,5 +63,13 @@ internal static class Migrations
                 propensity {real} NOT NULL,
                 PRIMARY KEY (list_id, lead_id));
             """),
+        new(4, "API keys: a name, the SHA-256 of the key (never the key), its scopes, and when it was revoked", """
+            CREATE TABLE api_keys (
+                name TEXT PRIMARY KEY,
+                key_hash TEXT NOT NULL UNIQUE,
+                scopes TEXT NOT NULL,
+                created_at {time} NOT NULL,
+                revoked_at {time});
+            """),
     ];
 }

@@ -40,25 +40,37 @@ public sealed class LeadServer : IAsyncDisposable
     private readonly FeedbackStore _store;
     private readonly ServeOptions _options;
     private readonly ServerMetrics _metrics;
+    private readonly KeyCheck? _keys;
     /// <summary>Thompson sampling's posterior, when the policy draws from one; fitted on the store's outcomes at start, then on each new one.</summary>
     private readonly OutcomePosterior? _posterior;
 
     private LeadServer(LeadScorer scorer, FeedbackStore store, ServeOptions options)
     {
+        if (!options.LoopbackOnly && !options.RequireKeys)
+            throw new ArgumentException($"listening on {options.Host} (beyond this machine) needs API keys (--require-keys): lead data is personal data");
         _posterior = options.Policy.NeedsPosterior ? new OutcomePosterior(scorer.FeatureEncoder) : null;
         _store = store;
         _options = options;
         _metrics = new ServerMetrics(scorer.ModelVersion, PolicyVersionOf(scorer));
         _served = new Served(scorer, new ScoringQueue(scorer, _metrics, options.QueueCapacity));
         _seeded = options.Seed is { } seed ? new Random(seed) : null;
+        _keys = options.RequireKeys ? new KeyCheck(store, options) : null;
         var builder = WebApplication.CreateSlimBuilder();
+        // Warnings only, and no request logging: lead columns and dialogue never reach a log.
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.WebHost.UseUrls($"http://{(options.Host.Contains(':') ? $"[{options.Host}]" : options.Host)}:{options.Port}");
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxBodyBytes);
+        string scheme = options.TlsCertificate is null ? "http" : "https";
+        builder.WebHost.UseUrls($"{scheme}://{(options.Host.Contains(':') ? $"[{options.Host}]" : options.Host)}:{options.Port}");
+        builder.WebHost.UseKestrelHttpsConfiguration();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = options.MaxBodyBytes;
+            if (options.TlsCertificate is { } certificate) k.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate);
+        });
         builder.Services.AddProblemDetails();
         _app = builder.Build();
         _app.UseHttpMetrics(o => o.SetMetricFactory(_metrics.Factory));
         _app.Use(RefuseAsProblem);
+        if (_keys is not null) _app.Use(_keys.InvokeAsync);
         _app.MapPost("/v1/score", (Delegate)ScoreAsync);
         _app.MapGet("/v1/call-list", (Delegate)CallListAsync);
         _app.MapPost("/v1/feedback", (Delegate)FeedbackAsync);
@@ -204,7 +216,8 @@ public sealed class LeadServer : IAsyncDisposable
         if (context.Response.HasStarted) return Task.CompletedTask;
         context.Response.Clear();
         context.Response.StatusCode = status;
-        if (status == StatusCodes.Status503ServiceUnavailable) context.Response.Headers.RetryAfter = "1";
+        if (status is StatusCodes.Status503ServiceUnavailable or StatusCodes.Status429TooManyRequests) context.Response.Headers.RetryAfter = "1";
+        if (status == StatusCodes.Status401Unauthorized) context.Response.Headers.WWWAuthenticate = "Bearer";
         return Results.Problem(detail: detail, statusCode: status, extensions: new Dictionary<string, object?> { ["field"] = field }).ExecuteAsync(context);
     }
 
@@ -396,5 +409,6 @@ public sealed class LeadServer : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
         Current.Queue.Dispose();
+        _keys?.Dispose();
     }
 }

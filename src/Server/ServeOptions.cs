@@ -34,4 +34,18 @@ public sealed record ServeOptions
     public int? Seed { get; init; }
     /// <summary>A lead put on a call list is not put on another for this long (unless it has no outcome yet and the time has passed).</summary>
     public TimeSpan CallListCooldown { get; init; } = TimeSpan.FromHours(20);
+    /// <summary>
+    /// Every endpoint but <c>/healthz</c> needs <c>Authorization: Bearer KEY</c> with the endpoint's scope (keys from
+    /// <c>leadengine keys add</c>, kept hashed in the feedback store, shared by every host on it).
+    /// </summary>
+    public bool RequireKeys { get; init; }
+    /// <summary>How long a key's lookup is reused: a revocation reaches every host within this time.</summary>
+    public TimeSpan KeyCacheTime { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>Requests per second each key may make (a token bucket of that size); more get 429 with Retry-After. Null: no limit.</summary>
+    public int? RequestsPerSecondPerKey { get; init; }
+    /// <summary>The server's TLS certificate with its private key; null serves plain HTTP.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? TlsCertificate { get; init; }
+
+    /// <summary>True when <see cref="Host"/> is a loopback address (127.0.0.0/8, ::1, localhost): reachable from this machine only.</summary>
+    public bool LoopbackOnly => Host == "localhost" || (System.Net.IPAddress.TryParse(Host, out var address) && System.Net.IPAddress.IsLoopback(address));
 }

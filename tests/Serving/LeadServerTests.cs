@@ -398,6 +398,68 @@ public sealed class LeadServerTests(ServingFixture fixture) : IClassFixture<Serv
         Assert.True(scored < 9000, $"{scored} leads scored for a client that left after 3 s (of 18,120)");
     }
 
+    /// <summary>
+    /// <c>--require-keys</c>: every endpoint but /healthz needs a valid key with its scope (401 without or with a
+    /// wrong or revoked one, 403 without the scope, as problem documents); each key has a rate limit (429).
+    /// </summary>
+    [Fact]
+    public async Task KeysScopesRevocationAndRateLimit()
+    {
+        await using var run = await StartAsync(options: new ServeOptions { RequireKeys = true, KeyCacheTime = TimeSpan.Zero, RequestsPerSecondPerKey = 5 });
+        string scorer = await run.Store.AddKeyAsync("scorer", [ApiScopes.Score]);
+        string lister = await run.Store.AddKeyAsync("lister", [ApiScopes.CallList]);
+        string admin = await run.Store.AddKeyAsync("admin", [ApiScopes.Admin]);
+        HttpRequestMessage Request(HttpMethod method, string path, string? key, string? body = null)
+        {
+            var request = new HttpRequestMessage(method, path) { Content = body is null ? null : Json(body) };
+            if (key is not null) request.Headers.Authorization = new("Bearer", key);
+            return request;
+        }
+        using (var anonymous = await run.Http.SendAsync(Request(HttpMethod.Post, "/v1/score", null, LeadJson(0))))
+        {
+            Assert.Equal("Bearer", anonymous.Headers.WwwAuthenticate.Single().Scheme);
+            await Refused(anonymous, HttpStatusCode.Unauthorized, "Authorization", "API key is required");
+        }
+        await Refused(await run.Http.SendAsync(Request(HttpMethod.Post, "/v1/score", "le_wrong", LeadJson(0))), HttpStatusCode.Unauthorized, "Authorization", "unknown API key");
+        await Refused(await run.Http.SendAsync(Request(HttpMethod.Post, "/v1/score", lister, LeadJson(0))), HttpStatusCode.Forbidden, "Authorization", "lacks the 'score' scope");
+        using (var ok = await run.Http.SendAsync(Request(HttpMethod.Post, "/v1/score", scorer, LeadJson(0)))) Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        using (var list = await run.Http.SendAsync(Request(HttpMethod.Get, "/v1/call-list?k=1", lister))) Assert.Equal(HttpStatusCode.OK, list.StatusCode);
+        await Refused(await run.Http.SendAsync(Request(HttpMethod.Post, "/v1/feedback", scorer, "{}")), HttpStatusCode.Forbidden, "Authorization", "'feedback' scope");
+        await Refused(await run.Http.SendAsync(Request(HttpMethod.Get, $"/v1/leads/{fixture.Leads[0].Id}", scorer)), HttpStatusCode.Forbidden, "Authorization", "'admin' scope");
+        await Refused(await run.Http.SendAsync(Request(HttpMethod.Get, "/metrics", lister)), HttpStatusCode.Forbidden, "Authorization", "'admin' scope");
+        using (var lead = await run.Http.SendAsync(Request(HttpMethod.Get, $"/v1/leads/{fixture.Leads[0].Id}", admin))) Assert.Equal(HttpStatusCode.OK, lead.StatusCode);
+        using (var health = await run.Http.GetAsync("/healthz")) Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+
+        Assert.True(await run.Store.RevokeKeyAsync("scorer"));
+        await Refused(await run.Http.SendAsync(Request(HttpMethod.Post, "/v1/score", scorer, LeadJson(0))), HttpStatusCode.Unauthorized, "Authorization", "was revoked");
+
+        // 5 requests a second per key: a burst of 12 meets 429 with Retry-After.
+        var burst = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => run.Http.SendAsync(Request(HttpMethod.Get, "/metrics", admin))));
+        var limited = burst.First(r => r.StatusCode == HttpStatusCode.TooManyRequests);
+        Assert.Equal("1", limited.Headers.RetryAfter?.ToString());
+        await Refused(limited, HttpStatusCode.TooManyRequests, "Authorization", "over its 5 requests per second");
+        foreach (var r in burst) r.Dispose();
+    }
+
+    /// <summary>TLS with a certificate file's certificate; and no listening beyond loopback without keys.</summary>
+    [Fact]
+    public async Task TlsServesAndOpenBindingNeedsKeys()
+    {
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=localhost", rsa,
+            System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        await using var run = await StartAsync(options: new ServeOptions { TlsCertificate = certificate });
+        Assert.Equal("https", run.Server.Address.Scheme);
+        using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, cert, _, _) => cert?.Thumbprint == certificate.Thumbprint };
+        using var https = new HttpClient(handler) { BaseAddress = run.Server.Address };
+        using (var health = await https.GetAsync("/healthz")) Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        using (var scored = await https.PostAsync("/v1/score", Json(LeadJson(0)))) Assert.Equal(HttpStatusCode.OK, scored.StatusCode);
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => LeadServer.StartAsync(run.Scorer, run.Store, new ServeOptions { Host = "0.0.0.0", Port = 0 }));
+        Assert.Contains("--require-keys", error.Message);
+    }
+
     [Fact]
     public async Task HealthAndMetrics()
     {

@@ -15,7 +15,11 @@ internal static class ServeCommand
 {
     /// <summary>The command with its options.</summary>
     public static Command Definition() => Define("serve", "The scoring service (HTTP/JSON): POST /v1/score, GET /v1/call-list?k=K, POST /v1/feedback, GET /v1/leads/ID, /healthz, /metrics; without --adapter the built-in default.", Run,
-        Int("port", "default 8080"), Text("host", "default 127.0.0.1"), Text("adapter", "adapter folder"), Model(),
+        Int("port", "default 8080"),
+            Text("bind", "address to listen on (default 127.0.0.1); beyond loopback needs --require-keys"),
+            Switch("require-keys", "every endpoint but /healthz needs 'Authorization: Bearer KEY' with its scope (leadengine keys add)"),
+            Number("rate-limit", "requests per second per key (with --require-keys; 429 beyond)"),
+            Text("tls-cert", "PEM certificate file: serve HTTPS"), Text("tls-key", "PEM private key of --tls-cert (when not in the same file)"), Text("adapter", "adapter folder"), Model(),
             Text("home", "versions folder (continuous learning)"), Text("db", "SQLite path or PostgreSQL connection string (default ADAPTER/feedback.db)"),
             Switch("create-db", "create the SQLite store named by --db (or --home) when it does not exist; without it a missing one is an error"),
             Int("batch-size", "default 16"), Int("queue", "leads waiting at most (default 1024)"), Int("max-body-kb", "default 1024"),
@@ -27,7 +31,7 @@ internal static class ServeCommand
     {
         var options = new ServeOptions
         {
-            Host = a.Optional("host", "127.0.0.1")!, Port = a.Int("port", 8080), QueueCapacity = a.Int("queue", 1024),
+            Host = a.Optional("bind", "127.0.0.1")!, Port = a.Int("port", 8080), QueueCapacity = a.Int("queue", 1024),
             MaxBodyBytes = 1024L * a.Int("max-body-kb", 1024), CallListCooldown = TimeSpan.FromHours(a.Double("cooldown-hours", 20)),
         };
         string? adapterDir = a.Optional("adapter"), modelDir = a.Optional("model"), db = a.Optional("db"), home = a.Optional("home");
@@ -38,6 +42,18 @@ internal static class ServeCommand
             adapterDir = versions.Directory(versions.Current);
             db ??= Path.Combine(home, "feedback.db");
         }
+        options = options with
+        {
+            RequireKeys = a.Flag("require-keys"),
+            RequestsPerSecondPerKey = a.Has("rate-limit") ? (int)Math.Ceiling(a.Double("rate-limit", 0)) : null,
+            TlsCertificate = a.Optional("tls-cert") is { } cert
+                ? System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(cert, a.Optional("tls-key"))
+                : null,
+        };
+        if (!options.LoopbackOnly && !options.RequireKeys)
+            throw new UsageException($"--bind {options.Host} listens beyond this machine: add --require-keys (lead data is personal data)");
+        if (options.RequestsPerSecondPerKey is { } limit && (limit <= 0 || !options.RequireKeys))
+            throw new UsageException("--rate-limit needs --require-keys and a positive number of requests per second");
         // Acknowledged feedback lives in the store: a missing one named by --db or --home is created only when asked.
         bool create = a.Flag("create-db");
         if (db is not null && !create && !FeedbackStore.IsPostgres(db) && !File.Exists(db))
