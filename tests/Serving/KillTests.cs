@@ -7,8 +7,8 @@ using LeadEngine.Feedback;
 namespace LeadEngine.Tests.Serving;
 
 /// <summary>
-/// <c>leadengine serve</c> as its own process, killed with SIGKILL in the middle of a stream of
-/// feedback: after a restart every event it acknowledged (202) is there.
+/// <c>leadengine serve</c> as its own processes, killed with SIGKILL in the middle of a stream of
+/// feedback: after a restart every event they acknowledged (202) is there.
 /// </summary>
 public sealed class KillTests(ServingFixture fixture) : IClassFixture<ServingFixture>, IDisposable
 {
@@ -59,25 +59,36 @@ public sealed class KillTests(ServingFixture fixture) : IClassFixture<ServingFix
 
     private sealed record FeedbackBody(string event_id, string lead_id, string kind, DateTimeOffset at, string note);
 
-    [Fact]
-    public async Task AcknowledgedFeedbackSurvivesSigkill()
+    /// <summary>
+    /// Two hosts on one database take feedback from four clients; both are killed with SIGKILL mid-stream. After a
+    /// restart every event either host acknowledged is stored, and resending one is a harmless duplicate.
+    /// </summary>
+    [Theory, MemberData(nameof(TestDatabases.Kinds), MemberType = typeof(TestDatabases))]
+    public async Task AcknowledgedFeedbackSurvivesSigkillOfTwoHosts(string kind)
     {
-        string db = Path.Combine(_dir, "feedback.db");
-        var (server, address) = Serve(db, create: true);
+        await using var database = await TestDatabases.CreateAsync(kind);
+        string db = database.Target;
+        var hosts = new List<Process>();
         var acknowledged = new List<string>();
         try
         {
-            using var http = new HttpClient { BaseAddress = address };
+            var (first, firstAddress) = Serve(db, create: true);
+            hosts.Add(first);
+            var (second, secondAddress) = Serve(db);
+            hosts.Add(second);
+            using var httpFirst = new HttpClient { BaseAddress = firstAddress };
+            using var httpSecond = new HttpClient { BaseAddress = secondAddress };
             var leads = fixture.Leads.Take(20).ToList();
-            using (var scored = await http.PostAsync("/v1/score",
+            using (var scored = await httpFirst.PostAsync("/v1/score",
                 new StringContent("[" + string.Join(",", leads.Select(StoredLead.ToJson)) + "]", Encoding.UTF8, "application/json")))
                 Assert.Equal(HttpStatusCode.OK, scored.StatusCode);
 
-            // Three clients stream events; the server is killed while they do, once 150 are acknowledged.
+            // Four clients, two on each host, stream events; both hosts are killed once each has acknowledged 75.
             using var stop = new CancellationTokenSource();
-            int acks = 0;
-            var streams = Enumerable.Range(0, 3).Select(c => Task.Run(async () =>
+            var acks = new int[2];
+            var streams = Enumerable.Range(0, 4).Select(c => Task.Run(async () =>
             {
+                var http = c % 2 == 0 ? httpFirst : httpSecond;
                 var acked = new List<string>();
                 for (int i = 0; !stop.IsCancellationRequested; i++)
                 {
@@ -86,28 +97,32 @@ public sealed class KillTests(ServingFixture fixture) : IClassFixture<ServingFix
                         using var response = await http.PostAsJsonAsync("/v1/feedback", Event(c, i));
                         if (response.StatusCode != HttpStatusCode.Accepted) continue;
                         acked.Add(Event(c, i).event_id);
-                        Interlocked.Increment(ref acks);
+                        Interlocked.Increment(ref acks[c % 2]);
                     }
                     catch (HttpRequestException)
                     {
-                        break; // the server is gone
+                        break; // the host is gone
                     }
                 }
                 return acked;
             })).ToList();
             var until = DateTime.UtcNow.AddSeconds(30);
-            while (Volatile.Read(ref acks) < 150 && DateTime.UtcNow < until) await Task.Delay(20);
-            server.Kill(); // SIGKILL: no shutdown, no flush
-            server.WaitForExit();
+            while ((Volatile.Read(ref acks[0]) < 75 || Volatile.Read(ref acks[1]) < 75) && DateTime.UtcNow < until) await Task.Delay(20);
+            foreach (var host in hosts) host.Kill(); // SIGKILL: no shutdown, no flush
+            foreach (var host in hosts) host.WaitForExit();
             await stop.CancelAsync();
             foreach (var stream in streams) acknowledged.AddRange(await stream);
         }
         finally
         {
-            if (!server.HasExited) server.Kill();
-            server.Dispose();
+            foreach (var host in hosts)
+            {
+                if (!host.HasExited) host.Kill();
+                host.Dispose();
+            }
         }
-        Assert.True(acknowledged.Count >= 50, $"only {acknowledged.Count} events were acknowledged before the kill");
+        Assert.True(acknowledged.Count(id => id[3] is '0' or '2') >= 50 && acknowledged.Count(id => id[3] is '1' or '3') >= 50,
+            $"too few events were acknowledged by each host before the kill: {acknowledged.Count} in all");
 
         // After a restart: every acknowledged event is stored, and resending one is a harmless duplicate.
         var (restarted, again) = Serve(db);
