@@ -67,15 +67,32 @@ public sealed class LeadServer : IAsyncDisposable
             if (options.TlsCertificate is { } certificate) k.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate);
         });
         builder.Services.AddProblemDetails();
+        // The OpenAPI document describes the bodies with the names they are served with.
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.PropertyNamingPolicy = Json.PropertyNamingPolicy;
+            o.SerializerOptions.NumberHandling = Json.NumberHandling;
+        });
+        builder.Services.AddOpenApi();
         _app = builder.Build();
         _app.UseHttpMetrics(o => o.SetMetricFactory(_metrics.Factory));
         _app.Use(RefuseAsProblem);
         if (_keys is not null) _app.Use(_keys.InvokeAsync);
-        _app.MapPost("/v1/score", (Delegate)ScoreAsync);
-        _app.MapGet("/v1/call-list", (Delegate)CallListAsync);
-        _app.MapPost("/v1/feedback", (Delegate)FeedbackAsync);
-        _app.MapGet("/v1/leads/{id}", LeadAsync);
-        _app.MapMethods("/healthz", ["GET", "HEAD"], (Delegate)HealthAsync);
+        // Request bodies are described in words, not with Accepts<T>: that metadata makes routing refuse other media types with
+        // an empty 415 before RequestReader can name the field in a problem document.
+        _app.MapPost("/v1/score", (Delegate)ScoreAsync)
+            .WithSummary("Scores one lead (an object: lead_id, created_at, the feature columns, dialogue), or a list of up to 1,000 ({model_version, scores: [...]}); ?explain=true adds reasons")
+            .Produces<ScoredLeadBody>().ProducesProblem(StatusCodes.Status400BadRequest);
+        _app.MapGet("/v1/call-list", (Delegate)CallListAsync).WithSummary("K open leads chosen and claimed by the serving policy, each with its propensity (?k=K)")
+            .Produces<CallListBody>().ProducesProblem(StatusCodes.Status400BadRequest);
+        _app.MapPost("/v1/feedback", (Delegate)FeedbackAsync)
+            .WithSummary("One outcome event (event_id, lead_id, kind, at, optional call_seconds and note) or a list: 202 once committed")
+            .Produces<FeedbackBody>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status400BadRequest);
+        _app.MapGet("/v1/leads/{id}", LeadAsync).WithSummary("A scored lead's columns, latest score, outcome events and listings")
+            .Produces<LeadBody>().ProducesProblem(StatusCodes.Status404NotFound);
+        _app.MapMethods("/healthz", ["GET", "HEAD"], (Delegate)HealthAsync).WithSummary("The model and policy versions, and whether the store takes writes")
+            .Produces<HealthBody>().Produces<HealthBody>(StatusCodes.Status503ServiceUnavailable);
+        _app.MapOpenApi();
         _app.MapMetrics("/metrics", _metrics.Registry);
     }
 
@@ -244,18 +261,9 @@ public sealed class LeadServer : IAsyncDisposable
         string version = scorer.ModelVersion;
         await _store.RecordScoresAsync(leads.Zip(scores.Select(s => AsServed(s, version))).ToList(), DateTimeOffset.UtcNow, context.RequestAborted);
         var explained = occlusions is not null ? await ExplainAsync(scorer, leads, scores, occlusions, context.RequestAborted) : null;
-        var bodies = scores.Select((s, i) =>
-        {
-            var body = ScoreRecord(AsServed(s, version));
-            body["p_yes"] = s.YesProbability;
-            if (explained is not null)
-            {
-                body["reasons_up"] = explained[i].Positive.Select(Reason);
-                body["reasons_down"] = explained[i].Negative.Select(Reason);
-            }
-            return body;
-        }).ToList();
-        return isList ? Results.Json(new { model_version = version, scores = bodies }, Json) : Results.Json(bodies[0], Json);
+        var bodies = scores.Select((s, i) => new ScoredLeadBody(ScoreFields.Of(AsServed(s, version)), s.YesProbability,
+            explained?[i].Positive.Select(Bodies.Reason).ToList(), explained?[i].Negative.Select(Bodies.Reason).ToList())).ToList();
+        return isList ? Results.Json(new ScoreListBody(version, bodies), Json) : Results.Json(bodies[0], Json);
     }
 
     /// <summary>
@@ -271,19 +279,7 @@ public sealed class LeadServer : IAsyncDisposable
         return ScoreExplanations.Explain(leads, scores, variants, variantScores);
     }
 
-    private static object Reason(ScoreReason r) => new { kind = r.Kind, name = r.Name, value = r.Value, contribution = r.Contribution };
-
     private static ServedScore AsServed(LeadScore s, string version) => new(s.LeadId, version, s.Probability, s.RankingScore, s.Score, s.Grade);
-
-    /// <summary>
-    /// The one score record every endpoint writes (score, call list, lead): lead, probability, ranking score, the
-    /// 0–100 score, grade and the model version that made it; an endpoint adds its own fields beside them.
-    /// </summary>
-    private static Dictionary<string, object?> ScoreRecord(ServedScore s) => new()
-    {
-        ["lead_id"] = s.LeadId, ["probability"] = s.Probability, ["ranking_score"] = s.RankingScore, ["score"] = s.Score,
-        ["grade"] = s.Grade.ToString(), ["model_version"] = s.ModelVersion,
-    };
 
     /// <summary>
     /// K open leads chosen by the serving policy from their probabilities, each with its propensity
@@ -329,19 +325,8 @@ public sealed class LeadServer : IAsyncDisposable
                 available.Select((s, i) => new ListCandidate(listId, s.LeadId, s.Probability, list.Inclusion[i])).ToList());
         }, context.RequestAborted);
         _metrics.Recommendations.Inc(chosen.Count);
-        return Results.Json(new
-        {
-            list_id = listId, policy = _options.Policy.Name, policy_version = policyVersion, model_version = model.ModelVersion, generated_at = now, k,
-            open_leads = open,
-            leads = chosen.Select((c, i) =>
-            {
-                var body = ScoreRecord(c.Score);
-                body["rank"] = i + 1;
-                body["propensity"] = c.Propensity;
-                body["policy_version"] = policyVersion;
-                return body;
-            }),
-        }, Json);
+        return Results.Json(new CallListBody(listId, _options.Policy.Name, policyVersion, model.ModelVersion, now, k, open,
+            chosen.Select((c, i) => new CallListEntryBody(ScoreFields.Of(c.Score), i + 1, c.Propensity, policyVersion)).ToList()), Json);
     }
 
     private async Task<IResult> FeedbackAsync(HttpContext context)
@@ -371,11 +356,9 @@ public sealed class LeadServer : IAsyncDisposable
         int stored = statuses.Count(s => s == EventStatus.Stored);
         _metrics.FeedbackEvents.WithLabels("stored").Inc(stored);
         _metrics.FeedbackEvents.WithLabels("duplicate").Inc(statuses.Count - stored);
-        return Results.Json(new
-        {
-            stored, duplicates = statuses.Count - stored,
-            events = events.Zip(statuses, (e, s) => new { event_id = e.EventId, status = s == EventStatus.Stored ? "stored" : "duplicate" }),
-        }, Json, statusCode: StatusCodes.Status202Accepted);
+        return Results.Json(new FeedbackBody(stored, statuses.Count - stored,
+            events.Zip(statuses, (e, s) => new EventStatusBody(e.EventId, s == EventStatus.Stored ? "stored" : "duplicate")).ToList()), Json,
+            statusCode: StatusCodes.Status202Accepted);
     }
 
     private async Task<IResult> LeadAsync(string id, HttpContext context)
@@ -383,24 +366,16 @@ public sealed class LeadServer : IAsyncDisposable
         var record = await _store.LeadAsync(id, context.RequestAborted)
             ?? throw new RequestException(StatusCodes.Status404NotFound, "id", $"lead '{id}' is not known: score it first (POST /v1/score)");
         using var fields = JsonDocument.Parse(record.Fields);
-        return Results.Json(new
-        {
-            lead_id = record.LeadId, fields = fields.RootElement.Clone(), first_seen = record.FirstSeen, last_scored = record.LastScored,
-            last_score = ScoreRecord(record.LastScore),
-            recommendations = record.Recommendations,
-            events = record.Events.Select(e => new { event_id = e.EventId, kind = e.Kind.Name(), at = e.At, call_seconds = e.CallSeconds, note = e.Note }),
-        }, Json);
+        return Results.Json(new LeadBody(record.LeadId, fields.RootElement.Clone(), record.FirstSeen, record.LastScored, ScoreFields.Of(record.LastScore),
+            record.Recommendations, record.Events.Select(e => new EventBody(e.EventId, e.LeadId, e.Kind.Name(), e.At, e.CallSeconds, e.Note)).ToList()), Json);
     }
 
     private async Task<IResult> HealthAsync(HttpContext context)
     {
         string? problem = await _store.ProblemAsync(context.RequestAborted);
         bool database = problem is null;
-        return Results.Json(new
-        {
-            status = database ? "ok" : $"the feedback store cannot take writes: {problem}", model_version = Current.Scorer.ModelVersion, policy_version = PolicyVersion,
-            schema_version = _store.SchemaVersion, database = _store.Description, queued_leads = Current.Queue.QueuedLeads,
-        }, Json, statusCode: database ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+        return Results.Json(new HealthBody(database ? "ok" : $"the feedback store cannot take writes: {problem}", Current.Scorer.ModelVersion, PolicyVersion,
+            _store.SchemaVersion, _store.Description, Current.Queue.QueuedLeads), Json, statusCode: database ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
     }
 
     /// <summary>Stops listening, lets queued scoring finish, and stops the engine thread.</summary>

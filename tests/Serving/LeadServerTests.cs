@@ -460,6 +460,38 @@ public sealed class LeadServerTests(ServingFixture fixture) : IClassFixture<Serv
         Assert.Contains("--require-keys", error.Message);
     }
 
+    /// <summary>
+    /// The service describes itself (<c>/openapi/v1.json</c>): every endpoint is there, and each response schema names
+    /// exactly the fields the endpoint actually serves.
+    /// </summary>
+    [Fact]
+    public async Task OpenApiDescribesWhatIsServed()
+    {
+        await using var run = await StartAsync();
+        var doc = await Body(await run.Http.GetAsync("/openapi/v1.json"));
+        var schemas = doc.GetProperty("components").GetProperty("schemas");
+        HashSet<string> Fields(string schema) => schemas.GetProperty(schema).GetProperty("properties").EnumerateObject().Select(p => p.Name).ToHashSet();
+        static HashSet<string> Keys(JsonElement body) => body.EnumerateObject().Select(p => p.Name).ToHashSet();
+        string Schema(string path, string method, string status) => doc.GetProperty("paths").GetProperty(path).GetProperty(method).GetProperty("responses")
+            .GetProperty(status).GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString()!.Split('/')[^1];
+
+        var scored = await Body(await run.Http.PostAsync("/v1/score?explain=true", Json(LeadJson(0))));
+        Assert.Equal(Fields(Schema("/v1/score", "post", "200")), Keys(scored));
+        var list = await Body(await run.Http.GetAsync("/v1/call-list?k=1"));
+        Assert.Equal(Fields(Schema("/v1/call-list", "get", "200")), Keys(list));
+        Assert.Equal(Fields("CallListEntryBody"), Keys(list.GetProperty("leads")[0]));
+        string leadId = fixture.Leads[0].Id;
+        var feedback = await Body(await run.Http.PostAsJsonAsync("/v1/feedback", new { event_id = "e1", lead_id = leadId, kind = "contacted", at = "2025-01-02", call_seconds = 40, note = "hi" }));
+        Assert.Equal(Fields(Schema("/v1/feedback", "post", "202")), Keys(feedback));
+        Assert.Equal(Fields("EventStatusBody"), Keys(feedback.GetProperty("events")[0]));
+        var lead = await Body(await run.Http.GetAsync($"/v1/leads/{leadId}"));
+        Assert.Equal(Fields(Schema("/v1/leads/{id}", "get", "200")), Keys(lead));
+        Assert.Equal(Fields("ScoreFields"), Keys(lead.GetProperty("last_score")));
+        Assert.Equal(Fields("EventBody"), Keys(lead.GetProperty("events")[0]));
+        Assert.Equal(Fields(Schema("/healthz", "get", "200")), Keys(await Body(await run.Http.GetAsync("/healthz"))));
+        Assert.Equal("number", schemas.GetProperty("ScoreFields").GetProperty("properties").GetProperty("probability").GetProperty("type").GetString());
+    }
+
     [Fact]
     public async Task HealthAndMetrics()
     {
