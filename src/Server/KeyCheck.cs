@@ -14,6 +14,7 @@ namespace LeadEngine.Server;
 /// </summary>
 internal sealed class KeyCheck(FeedbackStore store, ServeOptions options) : IDisposable
 {
+    private const int MaxCachedKeys = 10_000;
     private readonly ConcurrentDictionary<string, (ApiKey? Key, DateTimeOffset Fetched)> _lookups = new(StringComparer.Ordinal);
     private readonly PartitionedRateLimiter<string>? _limiter = options.RequestsPerSecondPerKey is { } rate
         ? PartitionedRateLimiter.Create<string, string>(name => RateLimitPartition.GetTokenBucketLimiter(name, _ => new TokenBucketRateLimiterOptions
@@ -60,7 +61,12 @@ internal sealed class KeyCheck(FeedbackStore store, ServeOptions options) : IDis
         if (!_lookups.TryGetValue(presented, out var cached) || now - cached.Fetched > options.KeyCacheTime)
         {
             cached = (await store.FindKeyAsync(presented, context.RequestAborted), now);
-            _lookups[presented] = cached;
+            // Only keys the store knows are remembered, so made-up keys cannot fill the cache.
+            if (cached.Key is not null)
+            {
+                if (_lookups.Count >= MaxCachedKeys) _lookups.Clear();
+                _lookups[presented] = cached;
+            }
         }
         if (cached.Key is null || cached.Key.RevokedAt is not null)
             throw new RequestException(StatusCodes.Status401Unauthorized, "Authorization", cached.Key is null ? "unknown API key" : $"key '{cached.Key.Name}' was revoked");
