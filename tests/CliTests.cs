@@ -85,6 +85,12 @@ public sealed class CliTests : IDisposable
         Assert.Equal(1, noStore);
         Assert.Contains("pass --create-db", noStoreErr);
         Assert.False(File.Exists(missing));
+        // update learns from a store serve made: a missing one is an error, and the home is not started.
+        string home = Path.Combine(Path.GetTempPath(), $"le-home-{Guid.NewGuid():N}");
+        var (noUpdate, _, noUpdateErr) = Run("update", "--home", home, "--adapter", "whatever", "--db", missing);
+        Assert.Equal(1, noUpdate);
+        Assert.Contains("no feedback store there", noUpdateErr);
+        Assert.False(Directory.Exists(home));
         // Beyond loopback only with keys: lead data is personal data.
         var (open, _, openErr) = Run("serve", "--bind", "0.0.0.0", "--port", "0");
         Assert.Equal(2, open);

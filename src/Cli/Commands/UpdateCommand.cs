@@ -28,6 +28,9 @@ internal static class UpdateCommand
         };
         var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
         if (options.HoldoutFraction is <= 0 or >= 1) throw new UsageException("--holdout must be between 0 and 1");
+        // Updates learn from what serve stored: a missing store is an error, never a new empty one.
+        if (!FeedbackStore.IsPostgres(db) && !File.Exists(db))
+            throw new FileNotFoundException($"{db}: no feedback store there; update learns from the outcomes serve stored (serve --db {db} --create-db starts one)");
         ModelVersions versions;
         if (ModelVersions.Exists(home))
         {
@@ -50,7 +53,7 @@ internal static class UpdateCommand
 
     private static async Task<UpdateResult> RunUpdate(ModelVersions versions, string db, string modelDir, ComputeDevice device, UpdateOptions options)
     {
-        await using var store = await FeedbackStore.OpenAsync(db);
+        await using var store = await FeedbackStore.OpenAsync(db, create: false);
         return await Updater.RunAsync(versions, store, modelDir, Engine.QwenTokenizer.ForModel(modelDir), device, options, DateTimeOffset.UtcNow, Console.WriteLine);
     }
 }
