@@ -22,6 +22,12 @@ public sealed partial class FeedbackStore : IAsyncDisposable
     /// <summary>True when <paramref name="target"/> names a PostgreSQL database; anything else is a SQLite file path.</summary>
     public static bool IsPostgres(string target) => SqlDialect.IsPostgres(target);
 
+    /// <summary>
+    /// False when <paramref name="target"/> is a SQLite file that is not there; a PostgreSQL target is taken to
+    /// exist (its server answers for it when opened).
+    /// </summary>
+    public static bool Exists(string target) => IsPostgres(target) || File.Exists(target);
+
     /// <summary>The newest schema version this build knows.</summary>
     public static int LatestSchemaVersion => Migrations.All[^1].Version;
 
@@ -42,6 +48,7 @@ public sealed partial class FeedbackStore : IAsyncDisposable
     /// <param name="create">Whether a missing SQLite file may be created (with its folder); false refuses it.</param>
     public static async Task<FeedbackStore> OpenAsync(string target, int? schemaVersion = null, CancellationToken cancel = default, bool create = true)
     {
+        if (!create && !Exists(target)) throw new FeedbackStoreException($"{target}: no feedback store there, and it is not to be created");
         var dialect = SqlDialect.For(target);
         int wanted = schemaVersion ?? LatestSchemaVersion;
         if (dialect is SqlDialect.Sqlite sqlite) sqlite.MayCreate = create;
@@ -83,9 +90,6 @@ public sealed partial class FeedbackStore : IAsyncDisposable
         await transaction.CommitAsync(cancel);
         return current;
     }
-
-    /// <summary>True when the database answers.</summary>
-    public async Task<bool> PingAsync(CancellationToken cancel = default) => await ProblemAsync(cancel) is null;
 
     /// <summary>
     /// Why the store cannot take writes now, or null when it can: it opens a connection (a missing SQLite file

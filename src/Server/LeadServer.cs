@@ -259,10 +259,11 @@ public sealed class LeadServer : IAsyncDisposable
         var occlusions = explain ? ScoreExplanations.Variants(leads) : null;
         var (scorer, scores) = await ScoreOnCurrentAsync(leads, admit: true, context.RequestAborted);
         string version = scorer.ModelVersion;
-        await _store.RecordScoresAsync(leads.Zip(scores.Select(s => AsServed(s, version))).ToList(), DateTimeOffset.UtcNow, context.RequestAborted);
+        var served = scores.Select(s => AsServed(s, version)).ToList();
+        await _store.RecordScoresAsync(leads.Zip(served).ToList(), DateTimeOffset.UtcNow, context.RequestAborted);
         var explained = occlusions is not null ? await ExplainAsync(scorer, leads, scores, occlusions, context.RequestAborted) : null;
-        var bodies = scores.Select((s, i) => new ScoredLeadBody(ScoreFields.Of(AsServed(s, version)), s.YesProbability,
-            explained?[i].Positive.Select(Bodies.Reason).ToList(), explained?[i].Negative.Select(Bodies.Reason).ToList())).ToList();
+        var bodies = served.Select((s, i) => new ScoredLeadBody(ScoreFields.Of(s), scores[i].YesProbability,
+            explained?[i].Positive.Select(ReasonBody.Of).ToList(), explained?[i].Negative.Select(ReasonBody.Of).ToList())).ToList();
         return isList ? Results.Json(new ScoreListBody(version, bodies), Json) : Results.Json(bodies[0], Json);
     }
 

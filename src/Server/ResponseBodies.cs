@@ -37,7 +37,11 @@ public record ScoreFields
 /// <param name="Name">The column, or the dialogue sentence.</param>
 /// <param name="Value">The lead's value of the column; null for a sentence.</param>
 /// <param name="Contribution">Log-odds the part added: positive raised the score.</param>
-public sealed record ReasonBody(string Kind, string Name, string? Value, double Contribution);
+public sealed record ReasonBody(string Kind, string Name, string? Value, double Contribution)
+{
+    /// <summary>The body of an explanation's reason.</summary>
+    public static ReasonBody Of(ScoreReason r) => new(r.Kind, r.Name, r.Value, r.Contribution);
+}
 
 /// <summary><c>POST /v1/score</c>, one lead: its score record, P(Yes), and with <c>?explain=true</c> its reasons.</summary>
 public sealed record ScoredLeadBody : ScoreFields
@@ -111,9 +115,3 @@ public sealed record LeadBody(string LeadId, JsonElement Fields, DateTimeOffset 
 
 /// <summary><c>GET /healthz</c>: 200 when the store takes writes, else 503 saying why.</summary>
 public sealed record HealthBody(string Status, string ModelVersion, string PolicyVersion, int SchemaVersion, string Database, int QueuedLeads);
-
-/// <summary>How explanations become bodies.</summary>
-internal static class Bodies
-{
-    public static ReasonBody Reason(ScoreReason r) => new(r.Kind, r.Name, r.Value, r.Contribution);
-}

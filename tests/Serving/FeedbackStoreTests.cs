@@ -23,7 +23,7 @@ public sealed class FeedbackStoreTests
     {
         await using var db = await TestDatabases.CreateAsync("postgres");
         await using var store = await FeedbackStore.OpenAsync(db.Target);
-        Assert.True(await store.PingAsync());
+        Assert.Null(await store.ProblemAsync());
         Assert.StartsWith("PostgreSQL", store.Description);
     }
 

@@ -23,7 +23,7 @@ internal static class DriftCommand
         double currentDays = a.Double("current-days", 7), referenceDays = a.Double("reference-days", 28);
         bool json = a.Flag("json");
         if (currentDays <= 0 || referenceDays <= 0) throw new UsageException("--current-days and --reference-days must be positive");
-        if (!FeedbackStore.IsPostgres(db) && !File.Exists(db)) throw new FileNotFoundException($"{db}: no feedback store (serve creates it)");
+        if (!FeedbackStore.Exists(db)) throw new FileNotFoundException($"{db}: no feedback store (serve creates it)");
         var until = DateTimeOffset.UtcNow;
         var currentFrom = until.AddDays(-currentDays);
         var report = Run(db, currentFrom.AddDays(-referenceDays), currentFrom, until).GetAwaiter().GetResult();

@@ -58,12 +58,14 @@ internal static class KeysCommand
     private static int WithStore(CliArgs a, bool create, Func<FeedbackStore, Task<int>> run)
     {
         string db = a.Required("db");
-        if (!create && !FeedbackStore.IsPostgres(db) && !File.Exists(db))
+        if (!create && !FeedbackStore.Exists(db))
             throw new FileNotFoundException($"{db}: no feedback store there (keys add --create-db starts a new one)");
-        return Task.Run(async () =>
+        return RunAsync().GetAwaiter().GetResult();
+
+        async Task<int> RunAsync()
         {
             await using var store = await FeedbackStore.OpenAsync(db, create: create);
             return await run(store);
-        }).GetAwaiter().GetResult();
+        }
     }
 }

@@ -56,7 +56,7 @@ internal static class ServeCommand
             throw new UsageException("--rate-limit needs --require-keys and a positive number of requests per second");
         // Acknowledged feedback lives in the store: a missing one named by --db or --home is created only when asked.
         bool create = a.Flag("create-db");
-        if (db is not null && !create && !FeedbackStore.IsPostgres(db) && !File.Exists(db))
+        if (db is not null && !create && !FeedbackStore.Exists(db))
             throw new FileNotFoundException($"{db}: no feedback store there; pass --create-db to start a new, empty one (a missing store is never created silently)");
         var policy = CallListPolicy.Parse(a.Optional("policy", "greedy")!);
         // Thompson sampling needs the Bayesian head fitted on the store's outcomes, which serve does not keep yet.
@@ -81,7 +81,7 @@ internal static class ServeCommand
         using var scorer = LeadScorer.Load(modelDir, adapterDir, QwenTokenizer.ForModel(modelDir), device: device, batchSize: batchSize);
         var schedule = updateHours is { } hours ? (home!, TimeSpan.FromHours(hours), kind) : ((string, TimeSpan, DeviceKind)?)null;
         string target = db ?? Path.Combine(adapterDir, "feedback.db");
-        if (!FeedbackStore.IsPostgres(target) && !File.Exists(target))
+        if (!FeedbackStore.Exists(target))
         {
             Console.Error.WriteLine($"feedback store: none at {target}, creating a new, empty one ({(create ? "--create-db" : "the adapter's first run")})");
             create = true;

@@ -29,7 +29,7 @@ internal static class UpdateCommand
         var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
         if (options.HoldoutFraction is <= 0 or >= 1) throw new UsageException("--holdout must be between 0 and 1");
         // Updates learn from what serve stored: a missing store is an error, never a new empty one.
-        if (!FeedbackStore.IsPostgres(db) && !File.Exists(db))
+        if (!FeedbackStore.Exists(db))
             throw new FileNotFoundException($"{db}: no feedback store there; update learns from the outcomes serve stored (serve --db {db} --create-db starts one)");
         ModelVersions versions;
         if (ModelVersions.Exists(home))
