@@ -1,4 +1,8 @@
+using LeadEngine.Feedback;
+using LeadEngine.Learning;
 using LeadEngine.Training;
+using System.CommandLine;
+using static LeadEngine.Cli.CommandLine;
 
 namespace LeadEngine.Cli;
 
@@ -8,4 +12,30 @@ internal static class ServeArgs
     /// <summary>The model an adapter folder was trained on, for commands whose --model is optional.</summary>
     internal static string BaseModel(string adapterDir) => AdapterCheckpoint.BaseModel(adapterDir)
         ?? throw new UsageException($"{adapterDir}: adapter_config.json names no base model; pass --model");
+
+    /// <summary>The options that name a store with a model history.</summary>
+    internal static Option[] HistoryOptions() =>
+    [
+        Text("db", "SQLite path or PostgreSQL connection string of the store that keeps the model history"),
+        Text("home", "a folder: HOME/feedback.db is the store (unless --db), HOME/versions holds the versions this host unpacks"),
+    ];
+
+    /// <summary>The store named by --db or --home, and where this host unpacks versions.</summary>
+    internal static (string Db, string CacheDir) HistoryStore(CliArgs a)
+    {
+        string? home = a.Optional("home");
+        string db = a.Optional("db") ?? (home is null ? throw new UsageException("name the store: --db DB or --home DIR") : Path.Combine(home, "feedback.db"));
+        return (db, CacheDir(db, home));
+    }
+
+    /// <summary>Where this host unpacks the versions of store <paramref name="db"/>: HOME/versions, else the default (<see cref="ModelVersions.DefaultCacheDir"/>).</summary>
+    internal static string CacheDir(string db, string? home) => home is null ? ModelVersions.DefaultCacheDir(db) : Path.Combine(home, "versions");
+
+    /// <summary>Opens an existing store: a missing one is an error, never a new empty one (the history and outcomes are in it).</summary>
+    internal static async Task<FeedbackStore> OpenExistingAsync(string db)
+    {
+        if (!FeedbackStore.Exists(db))
+            throw new FileNotFoundException($"{db}: no feedback store there (serve --db {db} --create-db starts one)");
+        return await FeedbackStore.OpenAsync(db, create: false);
+    }
 }

@@ -209,7 +209,7 @@ public sealed partial class FeedbackStore : IAsyncDisposable
     {
         await using var connection = await _dialect.OpenAsync(cancel);
         await using var transaction = await connection.BeginTransactionAsync(cancel);
-        if (_dialect.ClaimLock is { } lockSql) await ExecuteAsync(connection, transaction, lockSql, cancel);
+        if (_dialect.SerialLock(SqlDialect.SerialWork.CallListClaim) is { } lockSql) await ExecuteAsync(connection, transaction, lockSql, cancel);
         var open = (await ReadCallCandidatesAsync(connection, transaction, recommendedSince, cancel)).Select(c => c.LastScore.LeadId).ToHashSet(StringComparer.Ordinal);
         var (chosen, candidates) = choose(open);
         await InsertListAsync(connection, transaction, chosen, candidates, cancel);

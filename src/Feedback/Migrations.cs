@@ -3,7 +3,7 @@ namespace LeadEngine.Feedback;
 /// <summary>
 /// The store's schema, one numbered step at a time. A database records the steps it has had in
 /// <c>schema_migrations</c>; opening it applies the missing ones in one transaction. Never edit a
-/// step that has shipped: add the next one. <c>{id}</c>, <c>{time}</c> and <c>{real}</c> are
+/// step that has shipped: add the next one. <c>{id}</c>, <c>{time}</c>, <c>{real}</c> and <c>{blob}</c> are
 /// filled in per database (<see cref="SqlDialect.Sql"/>).
 /// </summary>
 internal static class Migrations
@@ -70,6 +70,29 @@ internal static class Migrations
                 scopes TEXT NOT NULL,
                 created_at {time} NOT NULL,
                 revoked_at {time});
+            """),
+        new(5, "one model history for every host: each version's record and files, and every promotion and rollback", """
+            CREATE TABLE model_versions (
+                version_id TEXT PRIMARY KEY,
+                parent TEXT REFERENCES model_versions(version_id),
+                created_at {time} NOT NULL,
+                status TEXT NOT NULL,
+                trained_until {time},
+                note TEXT NOT NULL,
+                content_hash TEXT NOT NULL,
+                host TEXT NOT NULL);
+            CREATE TABLE model_files (
+                version_id TEXT NOT NULL REFERENCES model_versions(version_id),
+                name TEXT NOT NULL,
+                content {blob} NOT NULL,
+                PRIMARY KEY (version_id, name));
+            CREATE TABLE model_promotions (
+                id {id},
+                version_id TEXT NOT NULL REFERENCES model_versions(version_id),
+                at {time} NOT NULL,
+                action TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                host TEXT NOT NULL);
             """),
     ];
 }

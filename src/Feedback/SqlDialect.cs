@@ -24,10 +24,16 @@ internal abstract class SqlDialect : IAsyncDisposable
     public abstract string? MigrationLock { get; }
 
     /// <summary>
-    /// SQL that makes a transaction the only call-list claim in progress, across every host on the database (null when
-    /// the transaction's own lock does that).
+    /// SQL that makes a transaction the only one of its <paramref name="kind"/> in progress, across every host on the
+    /// database (null when the transaction's own lock does that).
     /// </summary>
-    public abstract string? ClaimLock { get; }
+    public abstract string? SerialLock(SerialWork kind);
+
+    /// <summary>
+    /// Takes the lock that lets one model update run at a time across every host, or returns null when another holds it.
+    /// It is held until disposed, and let go by the database or the operating system when its process dies.
+    /// </summary>
+    public abstract Task<IAsyncDisposable?> TryLockUpdatesAsync(CancellationToken cancel);
 
     /// <summary>A time as a parameter value.</summary>
     public abstract object Time(DateTimeOffset time);
@@ -79,12 +85,26 @@ internal abstract class SqlDialect : IAsyncDisposable
         }
 
         public override string Sql(string template) => template
-            .Replace("{id}", "INTEGER PRIMARY KEY AUTOINCREMENT").Replace("{time}", "TEXT").Replace("{real}", "REAL");
+            .Replace("{id}", "INTEGER PRIMARY KEY AUTOINCREMENT").Replace("{time}", "TEXT").Replace("{real}", "REAL").Replace("{blob}", "BLOB");
 
         // BEGIN IMMEDIATE (Microsoft.Data.Sqlite's default transaction) already holds the write lock.
         public override string? MigrationLock => null;
 
-        public override string? ClaimLock => null;
+        public override string? SerialLock(SerialWork kind) => null;
+
+        // Updates run for minutes: a write transaction would stop every other write, so a lock file beside the database
+        // (.NET takes FileShare.None as an exclusive flock, which the kernel drops with the process) says who updates.
+        public override Task<IAsyncDisposable?> TryLockUpdatesAsync(CancellationToken cancel)
+        {
+            try
+            {
+                return Task.FromResult<IAsyncDisposable?>(new FileStream(path + ".update-lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
+            }
+            catch (IOException)
+            {
+                return Task.FromResult<IAsyncDisposable?>(null);
+            }
+        }
 
         // Fixed-width UTC text: string order is time order, and the value reads back exactly.
         public override object Time(DateTimeOffset time) => StoredTime.Of(time).ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
@@ -118,18 +138,57 @@ internal abstract class SqlDialect : IAsyncDisposable
         public override async Task<DbConnection> OpenAsync(CancellationToken cancel) => await _source.OpenConnectionAsync(cancel);
 
         public override string Sql(string template) => template
-            .Replace("{id}", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY").Replace("{time}", "TIMESTAMPTZ").Replace("{real}", "DOUBLE PRECISION");
+            .Replace("{id}", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY").Replace("{time}", "TIMESTAMPTZ").Replace("{real}", "DOUBLE PRECISION").Replace("{blob}", "BYTEA");
 
         public override string? MigrationLock => "LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE";
 
-        // A transaction-scoped advisory lock (released at commit or rollback): claims queue up, other work does not wait.
-        public override string? ClaimLock => "SELECT pg_advisory_xact_lock(7306552631734372400)";
+        // Transaction-scoped advisory locks (released at commit or rollback): that work queues up, other work does not wait.
+        public override string? SerialLock(SerialWork kind) => $"SELECT pg_advisory_xact_lock({LockKey((int)kind)})";
+
+        // A session advisory lock on a connection of its own, kept open while the update runs; the server lets go of it
+        // when the connection ends, so a killed updater never blocks the next one.
+        public override async Task<IAsyncDisposable?> TryLockUpdatesAsync(CancellationToken cancel)
+        {
+            var connection = await _source.OpenConnectionAsync(cancel);
+            await using var take = new NpgsqlCommand($"SELECT pg_try_advisory_lock({LockKey(UpdateLock)})", connection);
+            if ((bool)(await take.ExecuteScalarAsync(cancel))!) return new HeldLock(connection);
+            await connection.DisposeAsync();
+            return null;
+        }
+
+        /// <summary>
+        /// Lets go explicitly: a pooled connection is only reset when next used, so closing it alone would keep the lock.
+        /// </summary>
+        private sealed class HeldLock(NpgsqlConnection connection) : IAsyncDisposable
+        {
+            public async ValueTask DisposeAsync()
+            {
+                await using (var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({LockKey(UpdateLock)})", connection))
+                    await release.ExecuteScalarAsync();
+                await connection.DisposeAsync();
+            }
+        }
+
+        // Advisory locks are database-wide; the second key is the store's schema, so stores in other schemas of one
+        // database do not wait for each other.
+        private static string LockKey(int work) => $"{LockSpace + work}, hashtext(current_schema())";
+
+        private const int LockSpace = 0x4C45_0000, UpdateLock = 100;
 
         public override object Time(DateTimeOffset time) => StoredTime.Of(time);
 
         public override DateTimeOffset ReadTime(DbDataReader reader, int ordinal) => reader.GetFieldValue<DateTimeOffset>(ordinal);
 
         public override ValueTask DisposeAsync() => _source.DisposeAsync();
+    }
+
+    /// <summary>Work that runs one transaction at a time across every host.</summary>
+    public enum SerialWork
+    {
+        /// <summary>Choosing and recording a call list.</summary>
+        CallListClaim,
+        /// <summary>Adding a version or changing the one that serves.</summary>
+        ModelHistory,
     }
 
     /// <summary>

@@ -1,124 +1,175 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using LeadEngine.Engine;
+using LeadEngine.Feedback;
+using LeadEngine.LeadScoring;
 
 namespace LeadEngine.Learning;
 
-/// <summary>One adapter version in a <see cref="ModelVersions"/> home.</summary>
-/// <param name="Id">v0001, v0002, …</param>
-/// <param name="Parent">The version it was warm-started from.</param>
-/// <param name="CreatedAt">When it was made.</param>
-/// <param name="Status">promoted (it served, or serves now) or rejected (it never served).</param>
-/// <param name="TrainedUntil">The latest outcome time it was trained on (outcomes after it are new to it).</param>
-/// <param name="Note">Why it was promoted or rejected, with the numbers.</param>
-public sealed record ModelVersion(
-    [property: JsonPropertyName("id")] string Id,
-    [property: JsonPropertyName("parent")] string? Parent,
-    [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt,
-    [property: JsonPropertyName("status")] string Status,
-    [property: JsonPropertyName("trained_until")] DateTimeOffset TrainedUntil,
-    [property: JsonPropertyName("note")] string Note);
-
 /// <summary>
-/// Every adapter version a deployment has had, kept under one home folder: <c>versions/ID/</c> holds
-/// each adapter folder, <c>registry.json</c> lists them and names the current one (written
-/// atomically). Versions are never deleted; rollback only moves the current pointer.
+/// The store's model history (<see cref="ModelHistory"/>) as one host uses it: versions and their files live in the
+/// store, so every host on it serves, updates and rolls back one history; each host unpacks the versions it loads into
+/// a local folder, <c>CACHE/ID-HASH/</c>, checked against the version's content hash. Versions are never deleted;
+/// a rollback only records which version is in force.
 /// </summary>
 public sealed class ModelVersions
 {
-    private sealed record Registry(
-        [property: JsonPropertyName("current")] string Current,
-        [property: JsonPropertyName("versions")] List<ModelVersion> Versions);
-
-    private Registry _registry;
-
-    private ModelVersions(string home, Registry registry)
+    private ModelVersions(FeedbackStore store, string cacheDir, ModelHistory history)
     {
-        Home = home;
-        _registry = registry;
+        Store = store;
+        CacheDir = cacheDir;
+        History = history;
     }
 
-    /// <summary>The home folder.</summary>
-    public string Home { get; }
+    /// <summary>Where the history is kept.</summary>
+    public FeedbackStore Store { get; }
 
-    /// <summary>The version that serves.</summary>
-    public string Current => _registry.Current;
+    /// <summary>This host's folder of unpacked versions.</summary>
+    public string CacheDir { get; }
+
+    /// <summary>The history as read when opened.</summary>
+    public ModelHistory History { get; }
+
+    /// <summary>The version in force.</summary>
+    public string Current => History.Current!.VersionId;
 
     /// <summary>Every version, oldest first.</summary>
-    public IReadOnlyList<ModelVersion> Versions => _registry.Versions;
+    public IReadOnlyList<ModelVersion> Versions => History.Versions;
 
-    /// <summary>The adapter folder of <paramref name="id"/>.</summary>
-    public string Directory(string id) => Path.Combine(Home, "versions", id);
+    /// <summary>The record of the version in force.</summary>
+    public ModelVersion CurrentVersion => Version(Current);
 
-    /// <summary>The current version's record.</summary>
-    public ModelVersion CurrentVersion => Versions.Single(v => v.Id == Current);
+    /// <summary>The record of <paramref name="id"/>.</summary>
+    public ModelVersion Version(string id) => Versions.SingleOrDefault(v => v.Id == id)
+        ?? throw new ArgumentException($"no version '{id}' (have {string.Join(", ", Versions.Select(v => v.Id))})");
 
-    private static string RegistryPath(string home) => Path.Combine(home, "registry.json");
+    /// <summary>The name recorded for this machine in the versions and promotions it makes.</summary>
+    public static string ThisHost => Environment.MachineName;
 
-    /// <summary>True when <paramref name="home"/> holds a registry.</summary>
-    public static bool Exists(string home) => File.Exists(RegistryPath(home));
+    /// <summary>
+    /// The local folder of unpacked versions when none is named: beside a SQLite store, else in this user's local
+    /// application data (a PostgreSQL store has no folder of its own).
+    /// </summary>
+    public static string DefaultCacheDir(string db) => FeedbackStore.IsPostgres(db)
+        ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "leadengine", "versions")
+        : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(db))!, "versions");
 
-    /// <summary>Opens the versions in <paramref name="home"/>.</summary>
-    public static ModelVersions Open(string home)
+    /// <summary>Opens the history of <paramref name="store"/>; a store without one throws, saying how to start it.</summary>
+    public static async Task<ModelVersions> OpenAsync(FeedbackStore store, string cacheDir, CancellationToken cancel = default)
     {
-        if (!Exists(home)) throw new FileNotFoundException($"{home}: no registry.json (start one with: leadengine update --home {home} --adapter DIR)");
-        var registry = JsonFile.Read<Registry>(RegistryPath(home), "version registry");
-        if (!registry.Versions.Any(v => v.Id == registry.Current)) throw new InvalidDataException($"{RegistryPath(home)}: current version '{registry.Current}' is not listed");
-        return new ModelVersions(home, registry);
+        var history = await store.ModelHistoryAsync(cancel);
+        if (history.Current is null)
+            throw new InvalidOperationException($"{store.Description}: no model history yet; start one with: leadengine update --db DB --adapter DIR (DIR becomes v0001)");
+        return new ModelVersions(store, cacheDir, history);
     }
 
-    /// <summary>Starts a home with <paramref name="adapterDir"/> (copied) as its first, current version.</summary>
-    public static ModelVersions Create(string home, string adapterDir, DateTimeOffset trainedUntil)
+    /// <summary>True when <paramref name="store"/> has a model history.</summary>
+    public static async Task<bool> ExistsAsync(FeedbackStore store, CancellationToken cancel = default) => await store.CurrentModelAsync(cancel) is not null;
+
+    /// <summary>Starts the history of <paramref name="store"/> with the adapter in <paramref name="adapterDir"/> as v0001, in force.</summary>
+    public static async Task<ModelVersions> ImportAsync(FeedbackStore store, string cacheDir, string adapterDir, CancellationToken cancel = default)
     {
-        if (Exists(home)) throw new InvalidOperationException($"{home}: a version registry exists already");
-        var versions = new ModelVersions(home, new Registry("v0001", []));
-        CopyAdapter(adapterDir, versions.Directory("v0001"));
-        versions._registry = new Registry("v0001", [new ModelVersion("v0001", null, DateTimeOffset.UtcNow, "promoted", trainedUntil, $"imported from {Path.GetFullPath(adapterDir)}")]);
-        versions.Save();
-        return versions;
+        if (await ExistsAsync(store, cancel)) throw new InvalidOperationException($"{store.Description}: a model history exists already");
+        var empty = new ModelVersions(store, cacheDir, new ModelHistory([], []));
+        await empty.AddAsync("v0001", null, DateTimeOffset.UtcNow, ModelVersion.Promoted, null, $"imported from {Path.GetFullPath(adapterDir)}", adapterDir,
+            "import", cancel);
+        return await OpenAsync(store, cacheDir, cancel);
     }
 
     /// <summary>The id the next version gets.</summary>
     public string NextId() => $"v{Versions.Count + 1:D4}";
 
-    /// <summary>Records a version whose adapter is already in <see cref="Directory"/>; a promoted one becomes current.</summary>
-    public void Add(ModelVersion version)
+    /// <summary>A new, empty folder in the cache to train a candidate into (<see cref="AddAsync"/> moves it into place).</summary>
+    public string NewStagingDirectory() => Directory.CreateDirectory(Path.Combine(CacheDir, $".staging-{Guid.NewGuid():N}")).FullName;
+
+    /// <summary>
+    /// The folder of <paramref name="id"/>, unpacked from the store the first time and checked against its content hash
+    /// every time (a folder that does not match is unpacked again).
+    /// </summary>
+    public async Task<string> DirectoryAsync(string id, CancellationToken cancel = default)
     {
-        if (Versions.Any(v => v.Id == version.Id)) throw new InvalidOperationException($"version {version.Id} exists already");
-        if (!File.Exists(Path.Combine(Directory(version.Id), "adapter_model.safetensors"))) throw new FileNotFoundException($"{Directory(version.Id)}: no adapter");
-        _registry = new Registry(version.Status == "promoted" ? version.Id : Current, [.. Versions, version]);
-        Save();
+        var version = Version(id);
+        string dir = Path.Combine(CacheDir, $"{id}-{version.ContentHash[..12]}");
+        if (Directory.Exists(dir) && ModelFile.HashOf(ReadFiles(dir)) == version.ContentHash) return dir;
+        var files = await Store.ModelFilesAsync(id, cancel);
+        if (ModelFile.HashOf(files) != version.ContentHash)
+            throw new InvalidDataException($"{Store.Description}: the files of model version {id} do not match its content hash {version.ContentHash}");
+        // Unpacked beside it and moved into place, so another process on this machine never loads half a folder.
+        string staging = NewStagingDirectory();
+        foreach (var file in files) WriteFile(staging, file);
+        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        try
+        {
+            Directory.Move(staging, dir);
+        }
+        catch (IOException) when (Directory.Exists(dir))
+        {
+            Directory.Delete(staging, recursive: true); // another process unpacked it first
+        }
+        return dir;
     }
 
     /// <summary>
-    /// Makes <paramref name="to"/> current, or without it the promoted version that was current before
-    /// the current one. A rejected version never serves.
+    /// Stores the adapter in <paramref name="filesDir"/> as version <paramref name="id"/>; a promoted one is in force
+    /// from then on if the version in force is still <paramref name="parent"/> (else it is stored as rejected, saying
+    /// why: <see cref="FeedbackStore.AddModelVersionAsync"/>). A staging folder is moved into the cache.
     /// </summary>
-    public ModelVersion Rollback(string? to = null)
+    public async Task<ModelVersion> AddAsync(string id, string? parent, DateTimeOffset createdAt, string status, DateTimeOffset? trainedUntil, string note,
+        string filesDir, string action, CancellationToken cancel = default)
     {
-        ModelVersion target;
-        if (to is not null)
+        var files = ReadFiles(filesDir);
+        if (!files.Any(f => f.Name == "adapter_model.safetensors")) throw new FileNotFoundException($"{filesDir}: no adapter_model.safetensors");
+        var version = new ModelVersion(id, parent, createdAt, status, trainedUntil, note, ModelFile.HashOf(files), ThisHost);
+        var stored = await Store.AddModelVersionAsync(version, files, action, cancel);
+        if (Path.GetFileName(filesDir).StartsWith(".staging-", StringComparison.Ordinal))
         {
-            target = Versions.SingleOrDefault(v => v.Id == to) ?? throw new ArgumentException($"no version '{to}' (have {string.Join(", ", Versions.Select(v => v.Id))})");
-            if (target.Status != "promoted") throw new ArgumentException($"version {to} was {target.Status}; only promoted versions serve");
+            string dir = Path.Combine(CacheDir, $"{id}-{version.ContentHash[..12]}");
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+            Directory.Move(filesDir, dir);
         }
-        else
-        {
-            int index = Versions.ToList().FindIndex(v => v.Id == Current);
-            target = Versions.Take(index).LastOrDefault(v => v.Status == "promoted")
-                ?? throw new InvalidOperationException($"{Current} is the first promoted version: nothing to roll back to");
-        }
-        _registry = _registry with { Current = target.Id };
-        Save();
-        return target;
+        return stored;
     }
 
-    private void Save() => AtomicFile.WriteAllText(RegistryPath(Home), JsonSerializer.Serialize(_registry, new JsonSerializerOptions { WriteIndented = true }));
+    /// <summary>
+    /// Puts <paramref name="to"/> in force, or without it the promoted version before the one in force (by id), for
+    /// every host on the store. A rejected version never serves. Decided on the history as it is at that moment.
+    /// </summary>
+    public async Task<ModelPromotion> RollbackAsync(string? to, string reason, CancellationToken cancel = default) =>
+        await Store.ChangeModelAsync(history =>
+        {
+            var versions = history.Versions;
+            string current = history.Current!.VersionId;
+            ModelVersion target;
+            if (to is not null)
+            {
+                target = versions.SingleOrDefault(v => v.Id == to) ?? throw new ArgumentException($"no version '{to}' (have {string.Join(", ", versions.Select(v => v.Id))})");
+                if (target.Status != ModelVersion.Promoted) throw new ArgumentException($"version {to} was {target.Status}; only promoted versions serve");
+            }
+            else
+            {
+                int index = versions.ToList().FindIndex(v => v.Id == current);
+                target = versions.Take(index).LastOrDefault(v => v.Status == ModelVersion.Promoted)
+                    ?? throw new InvalidOperationException($"{current} is the first promoted version: nothing to roll back to");
+            }
+            return (target.Id, $"{reason} (was {current})");
+        }, "rollback", ThisHost, DateTimeOffset.UtcNow, cancel);
 
-    private static void CopyAdapter(string from, string to)
+    /// <summary>
+    /// The files of an adapter folder that make a version, named by their path inside it with '/': weights, settings
+    /// and the tree models in their subfolders; not a store or a cache of versions kept beside them.
+    /// </summary>
+    private static List<ModelFile> ReadFiles(string dir) =>
+        new[] { dir, Path.Combine(dir, LeadScorer.StackerDirectory), Path.Combine(dir, LeadScorer.TreesDirectory) }
+        .Where(Directory.Exists)
+        .SelectMany(Directory.GetFiles)
+        .Where(f => Path.GetExtension(f) is ".safetensors" or ".json" or ".zip")
+        .Select(f => new ModelFile(Path.GetRelativePath(dir, f).Replace(Path.DirectorySeparatorChar, '/'), File.ReadAllBytes(f))).ToList();
+
+    /// <summary>Writes <paramref name="file"/> under <paramref name="dir"/>, refusing a name that would leave it.</summary>
+    private static void WriteFile(string dir, ModelFile file)
     {
-        System.IO.Directory.CreateDirectory(to);
-        foreach (string file in System.IO.Directory.GetFiles(from).Where(f => Path.GetExtension(f) is ".safetensors" or ".json"))
-            AtomicFile.WriteAllBytes(Path.Combine(to, Path.GetFileName(file)), File.ReadAllBytes(file));
+        string path = Path.GetFullPath(Path.Combine(dir, file.Name));
+        if (!path.StartsWith(Path.GetFullPath(dir) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            throw new InvalidDataException($"model file '{file.Name}' would be written outside {dir}");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        AtomicFile.WriteAllBytes(path, file.Content);
     }
 }

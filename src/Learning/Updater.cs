@@ -27,6 +27,8 @@ public sealed record UpdateOptions
     public int MinimumLists { get; init; } = 20;
     /// <summary>Seed of the replay sample and of training.</summary>
     public int Seed { get; init; } = 1;
+    /// <summary>No candidate when a version was made less than this long ago (several hosts on one schedule then make one version per period); null: always.</summary>
+    public TimeSpan? NotWithin { get; init; }
 }
 
 /// <summary>A model's performance on the temporal hold-out.</summary>
@@ -60,16 +62,36 @@ public sealed record UpdateResult(string? Version, bool Promoted, string Reason,
 /// the doubly robust reward per list of each model's greedy list over the logged candidate sets, and
 /// the 95% interval of the difference must reach above −tolerance.</item>
 /// </list>
-/// Rejected candidates are kept as versions too.
+/// Rejected candidates are kept as versions too. Everything lives in the store's model history, so every host on
+/// the store serves the version in force.
 /// </summary>
 public static class Updater
 {
-    /// <summary>Runs one update.</summary>
-    public static async Task<UpdateResult> RunAsync(ModelVersions versions, FeedbackStore store, string modelDir, QwenTokenizer tokenizer, ComputeDevice device,
+    /// <summary>
+    /// Runs one update on the model history of <paramref name="store"/>, holding its update lock (one update at a time
+    /// across every host on the store): with the lock taken elsewhere, or a version made within
+    /// <see cref="UpdateOptions.NotWithin"/>, it makes no candidate and says why.
+    /// </summary>
+    /// <param name="store">The outcomes to learn from and the history the candidate joins.</param>
+    /// <param name="cacheDir">This host's folder of unpacked versions (<see cref="ModelVersions.CacheDir"/>).</param>
+    /// <param name="modelDir">The base model.</param>
+    /// <param name="tokenizer">Its tokenizer.</param>
+    /// <param name="device">Where training and the comparison run.</param>
+    /// <param name="options">Update settings.</param>
+    /// <param name="now">The time of the update (outcomes settle by it).</param>
+    /// <param name="log">Progress lines.</param>
+    /// <param name="cancel">Stops the update; nothing is stored.</param>
+    public static async Task<UpdateResult> RunAsync(FeedbackStore store, string cacheDir, string modelDir, QwenTokenizer tokenizer, ComputeDevice device,
         UpdateOptions options, DateTimeOffset now, Action<string>? log = null, CancellationToken cancel = default)
     {
+        await using var updating = await store.TryLockUpdatesAsync(cancel);
+        if (updating is null) return NoCandidate("another update is running on this store (on this host or another)");
+        var versions = await ModelVersions.OpenAsync(store, cacheDir, cancel);
+        var latest = versions.Versions.MaxBy(v => v.CreatedAt)!;
+        if (options.NotWithin is { } within && now - latest.CreatedAt < within)
+            return NoCandidate($"{latest.Id} was made {(now - latest.CreatedAt).TotalHours:F1} h ago on {latest.Host}; updates here are at least {within.TotalHours:F1} h apart");
         var current = versions.CurrentVersion;
-        string currentDir = versions.Directory(current.Id);
+        string currentDir = await versions.DirectoryAsync(current.Id, cancel);
         var funnel = LeadSchema.FunnelOf(LeadSchema.Load(currentDir));
         var events = await store.EventsAsync(cancel);
         var stored = await store.LeadSnapshotsAsync(events.Select(e => e.LeadId), cancel);
@@ -85,43 +107,55 @@ public static class Updater
         int holdoutCount = examples.Count < 5 ? 0 : (int)Math.Ceiling(options.HoldoutFraction * examples.Count);
         var holdout = examples.Skip(examples.Count - holdoutCount).ToList();
         var trainable = examples.Take(examples.Count - holdoutCount).ToList();
-        var fresh = trainable.Where(e => e.At > current.TrainedUntil).ToList();
-        var older = trainable.Where(e => e.At <= current.TrainedUntil).ToArray();
+        var trainedUntil = current.TrainedUntil ?? DateTimeOffset.MinValue;
+        var fresh = trainable.Where(e => e.At > trainedUntil).ToList();
+        var older = trainable.Where(e => e.At <= trainedUntil).ToArray();
         if (fresh.Count == 0 || holdout.Count == 0)
-            return new UpdateResult(null, false, fresh.Count == 0 ? "no outcomes newer than the current version's training" : "too few outcomes for a hold-out (need 5)",
-                fresh.Count, 0, holdout.Count, null, null, null, 0);
+            return NoCandidate(fresh.Count == 0 ? "no outcomes newer than the current version's training" : "too few outcomes for a hold-out (need 5)",
+                fresh.Count, holdout.Count);
         new Random(options.Seed).Shuffle(older);
         var replay = older.Take((int)Math.Round(options.ReplayRatio * fresh.Count)).ToList();
 
         string id = versions.NextId();
-        string candidateDir = versions.Directory(id);
-        log?.Invoke($"training candidate {id} from {current.Id} on {fresh.Count} new outcomes and {replay.Count} replayed; {holdout.Count} held out");
-        var training = fresh.Concat(replay).Select(e => e.Lead).ToList();
-        LeadPipeline.TrainAndCalibrate(modelDir, tokenizer, device, training, funnel, BuiltInModel.TrainingOptions(options.Epochs) with
+        string candidateDir = versions.NewStagingDirectory();
+        try
         {
-            LearningRate = options.LearningRate, Seed = options.Seed, BatchSize = Math.Min(16, training.Count),
-        }, candidateDir, warmStart: currentDir);
+            log?.Invoke($"training candidate {id} from {current.Id} on {fresh.Count} new outcomes and {replay.Count} replayed; {holdout.Count} held out");
+            var training = fresh.Concat(replay).Select(e => e.Lead).ToList();
+            LeadPipeline.TrainAndCalibrate(modelDir, tokenizer, device, training, funnel, BuiltInModel.TrainingOptions(options.Epochs) with
+            {
+                LearningRate = options.LearningRate, Seed = options.Seed, BatchSize = Math.Min(16, training.Count),
+            }, candidateDir, warmStart: currentDir);
 
-        using var currentScorer = LeadScorer.Load(modelDir, currentDir, tokenizer, device: device);
-        using var candidateScorer = LeadScorer.Load(modelDir, candidateDir, tokenizer, device: device);
-        var holdoutLeads = holdout.Select(h => h.Lead).ToList();
-        var labels = holdout.Select(h => h.Kind == OutcomeKind.Converted ? 1 : 0).ToList();
-        var engaged = holdout.Select(h => Rewards.Tier(h.Kind) >= Rewards.Tier(OutcomeKind.Responded) ? 1 : 0).ToList();
-        var aucLabels = labels.Distinct().Count() == 2 ? labels : engaged;
-        HoldoutMetrics Metrics(LeadScorer scorer)
-        {
-            var p = scorer.ScoreBatch(holdoutLeads).Select(s => s.Probability).ToList();
-            return new HoldoutMetrics(LeadMetrics.RocAuc(p, aucLabels), LeadMetrics.Brier(p, labels));
+            using var currentScorer = LeadScorer.Load(modelDir, currentDir, tokenizer, device: device);
+            using var candidateScorer = LeadScorer.Load(modelDir, candidateDir, tokenizer, device: device);
+            var holdoutLeads = holdout.Select(h => h.Lead).ToList();
+            var labels = holdout.Select(h => h.Kind == OutcomeKind.Converted ? 1 : 0).ToList();
+            var engaged = holdout.Select(h => Rewards.Tier(h.Kind) >= Rewards.Tier(OutcomeKind.Responded) ? 1 : 0).ToList();
+            var aucLabels = labels.Distinct().Count() == 2 ? labels : engaged;
+            HoldoutMetrics Metrics(LeadScorer scorer)
+            {
+                var p = scorer.ScoreBatch(holdoutLeads).Select(s => s.Probability).ToList();
+                return new HoldoutMetrics(LeadMetrics.RocAuc(p, aucLabels), LeadMetrics.Brier(p, labels));
+            }
+            var before = Metrics(currentScorer);
+            var after = Metrics(candidateScorer);
+
+            var (difference, lists) = await OffPolicyDifferenceAsync(store, events, currentScorer, candidateScorer, options, now, cancel);
+
+            var (promote, reason) = Decide(before, after, holdout.Count, difference, lists, options);
+            var added = await versions.AddAsync(id, current.Id, now, promote ? ModelVersion.Promoted : ModelVersion.Rejected, trainable.Max(e => e.At), reason,
+                candidateDir, "promote", cancel);
+            return new UpdateResult(id, added.Status == ModelVersion.Promoted, added.Note, fresh.Count, replay.Count, holdout.Count, before, after, difference, lists);
         }
-        var before = Metrics(currentScorer);
-        var after = Metrics(candidateScorer);
-
-        var (difference, lists) = await OffPolicyDifferenceAsync(store, events, currentScorer, candidateScorer, options, now, cancel);
-
-        var (promote, reason) = Decide(before, after, holdout.Count, difference, lists, options);
-        versions.Add(new ModelVersion(id, current.Id, now, promote ? "promoted" : "rejected", trainable.Max(e => e.At), reason));
-        return new UpdateResult(id, promote, reason, fresh.Count, replay.Count, holdout.Count, before, after, difference, lists);
+        finally
+        {
+            // A candidate that was stored has moved into the cache; one that failed leaves nothing behind.
+            if (Directory.Exists(candidateDir)) Directory.Delete(candidateDir, recursive: true);
+        }
     }
+
+    private static UpdateResult NoCandidate(string reason, int fresh = 0, int holdout = 0) => new(null, false, reason, fresh, 0, holdout, null, null, null, 0);
 
     /// <summary>
     /// The promotion gate: not worse on the hold-out (AUC at least the current's minus the tolerance,

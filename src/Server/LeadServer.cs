@@ -32,8 +32,8 @@ public sealed class LeadServer : IAsyncDisposable
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     private readonly WebApplication _app;
-    /// <summary>The scorer being served and the queue that feeds it; replaced whole by <see cref="SwapAsync"/>.</summary>
-    private sealed record Served(LeadScorer Scorer, ScoringQueue Queue);
+    /// <summary>The scorer being served, the queue that feeds it and its version in the store's model history (null when it is not from one); replaced whole by <see cref="SwapAsync"/>.</summary>
+    private sealed record Served(LeadScorer Scorer, ScoringQueue Queue, string? VersionId);
 
     private Served _served;
     private readonly Random? _seeded;
@@ -44,7 +44,7 @@ public sealed class LeadServer : IAsyncDisposable
     /// <summary>Thompson sampling's posterior, when the policy draws from one; fitted on the store's outcomes at start, then on each new one.</summary>
     private readonly OutcomePosterior? _posterior;
 
-    private LeadServer(LeadScorer scorer, FeedbackStore store, ServeOptions options)
+    private LeadServer(LeadScorer scorer, FeedbackStore store, ServeOptions options, string? versionId)
     {
         if (!options.LoopbackOnly && !options.RequireKeys)
             throw new ArgumentException($"listening on {options.Host} (beyond this machine) needs API keys (--require-keys): lead data is personal data");
@@ -52,7 +52,7 @@ public sealed class LeadServer : IAsyncDisposable
         _store = store;
         _options = options;
         _metrics = new ServerMetrics(scorer.ModelVersion, PolicyVersionOf(scorer));
-        _served = new Served(scorer, new ScoringQueue(scorer, _metrics, options.QueueCapacity));
+        _served = new Served(scorer, new ScoringQueue(scorer, _metrics, options.QueueCapacity), versionId);
         _seeded = options.Seed is { } seed ? new Random(seed) : null;
         _keys = options.RequireKeys ? new KeyCheck(store, options) : null;
         var builder = WebApplication.CreateSlimBuilder();
@@ -76,6 +76,7 @@ public sealed class LeadServer : IAsyncDisposable
         builder.Services.AddOpenApi();
         _app = builder.Build();
         _app.UseHttpMetrics(o => o.SetMetricFactory(_metrics.Factory));
+        _app.Use(NameTheModel);
         _app.Use(RefuseAsProblem);
         if (_keys is not null) _app.Use(_keys.InvokeAsync);
         // Request bodies are described in words, not with Accepts<T>: that metadata makes routing refuse other media types with
@@ -100,9 +101,15 @@ public sealed class LeadServer : IAsyncDisposable
     /// Starts serving <paramref name="scorer"/> with <paramref name="store"/>; the server owns
     /// neither. Returns once it listens.
     /// </summary>
-    public static async Task<LeadServer> StartAsync(LeadScorer scorer, FeedbackStore store, ServeOptions options, CancellationToken cancel = default)
+    /// <param name="scorer">The model to serve.</param>
+    /// <param name="store">Where scores, call lists and outcomes are kept.</param>
+    /// <param name="options">Service settings.</param>
+    /// <param name="versionId">The scorer's version in the store's model history (<see cref="ModelFollower"/>); null when it is not from one.</param>
+    /// <param name="cancel">Cancels the start.</param>
+    public static async Task<LeadServer> StartAsync(LeadScorer scorer, FeedbackStore store, ServeOptions options, string? versionId = null,
+        CancellationToken cancel = default)
     {
-        var server = new LeadServer(scorer, store, options);
+        var server = new LeadServer(scorer, store, options, versionId);
         try
         {
             if (server._posterior is not null)
@@ -132,6 +139,12 @@ public sealed class LeadServer : IAsyncDisposable
     /// <summary>The scorer being served.</summary>
     public LeadScorer Scorer => Current.Scorer;
 
+    /// <summary>The served scorer's version in the store's model history; null when it is not from one.</summary>
+    public string? VersionId => Current.VersionId;
+
+    /// <summary>The last check of the store's model history (<see cref="ModelFollower"/>), for <c>/healthz</c>.</summary>
+    internal (string InForce, DateTimeOffset At, string? Problem)? LastHistoryCheck { get; set; }
+
     /// <summary>Final outcomes the Thompson posterior has learned; null without one.</summary>
     public int? PosteriorObservations => _posterior?.Observations;
 
@@ -144,9 +157,11 @@ public sealed class LeadServer : IAsyncDisposable
     /// previous scorer's queue finishes what it holds, and the previous scorer is returned, no longer
     /// used, for its owner to dispose.
     /// </summary>
-    public async Task<LeadScorer> SwapAsync(LeadScorer next)
+    /// <param name="next">The scorer to serve.</param>
+    /// <param name="versionId">Its version in the store's model history; null when it is not from one.</param>
+    public async Task<LeadScorer> SwapAsync(LeadScorer next, string? versionId = null)
     {
-        var previous = Interlocked.Exchange(ref _served, new Served(next, new ScoringQueue(next, _metrics, _options.QueueCapacity)));
+        var previous = Interlocked.Exchange(ref _served, new Served(next, new ScoringQueue(next, _metrics, _options.QueueCapacity), versionId));
         _metrics.ModelInfo.WithLabels(previous.Scorer.ModelVersion, PolicyVersionOf(previous.Scorer)).Set(0);
         _metrics.ModelInfo.WithLabels(next.ModelVersion, PolicyVersionOf(next)).Set(1);
         await Task.Run(previous.Queue.Dispose);
@@ -226,6 +241,28 @@ public sealed class LeadServer : IAsyncDisposable
             _metrics.Rejected.WithLabels("500").Inc();
             await Problem(context, StatusCodes.Status500InternalServerError, "$", $"internal error: {e.GetType().Name}: {e.Message}");
         }
+    }
+
+    /// <summary>The response header naming the weights that served it (their hash, as in every score).</summary>
+    public const string ModelHeader = "LeadEngine-Model";
+
+    /// <summary>The response header naming the version of the store's model history that served it (absent when not from one).</summary>
+    public const string VersionHeader = "LeadEngine-Model-Version";
+
+    /// <summary>
+    /// Every response, problem documents included, says which model answered: the one serving when its headers are
+    /// sent (set then, because a problem document clears the headers set before).
+    /// </summary>
+    private Task NameTheModel(HttpContext context, RequestDelegate next)
+    {
+        context.Response.OnStarting(() =>
+        {
+            var served = Current;
+            context.Response.Headers[ModelHeader] = served.Scorer.ModelVersion;
+            if (served.VersionId is { } id) context.Response.Headers[VersionHeader] = id;
+            return Task.CompletedTask;
+        });
+        return next(context);
     }
 
     private static Task Problem(HttpContext context, int status, string field, string detail)
@@ -376,7 +413,8 @@ public sealed class LeadServer : IAsyncDisposable
         string? problem = await _store.ProblemAsync(context.RequestAborted);
         bool database = problem is null;
         return Results.Json(new HealthBody(database ? "ok" : $"the feedback store cannot take writes: {problem}", Current.Scorer.ModelVersion, PolicyVersion,
-            _store.SchemaVersion, _store.Description, Current.Queue.QueuedLeads), Json, statusCode: database ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+            _store.SchemaVersion, _store.Description, Current.Queue.QueuedLeads,
+            Current.VersionId is { } id && LastHistoryCheck is { } check ? new HistoryBody(id, check.InForce, check.At, check.Problem) : null), Json, statusCode: database ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
     }
 
     /// <summary>Stops listening, lets queued scoring finish, and stops the engine thread.</summary>

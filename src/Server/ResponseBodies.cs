@@ -114,4 +114,19 @@ public sealed record LeadBody(string LeadId, JsonElement Fields, DateTimeOffset 
     IReadOnlyList<EventBody> Events);
 
 /// <summary><c>GET /healthz</c>: 200 when the store takes writes, else 503 saying why.</summary>
-public sealed record HealthBody(string Status, string ModelVersion, string PolicyVersion, int SchemaVersion, string Database, int QueuedLeads);
+/// <param name="Status"><c>ok</c>, or why the store cannot take writes.</param>
+/// <param name="ModelVersion">The hash of the weights that score (every score carries it too).</param>
+/// <param name="PolicyVersion">The policy that chooses call lists, with the model.</param>
+/// <param name="SchemaVersion">The store's schema version.</param>
+/// <param name="Database">The store's kind and place.</param>
+/// <param name="QueuedLeads">Leads waiting to be scored.</param>
+/// <param name="History">Which version of the store's model history serves; null when the model is not from a history.</param>
+public sealed record HealthBody(string Status, string ModelVersion, string PolicyVersion, int SchemaVersion, string Database, int QueuedLeads,
+    HistoryBody? History);
+
+/// <summary>Where a host stands in the store's model history.</summary>
+/// <param name="Serving">The version this host serves.</param>
+/// <param name="InForce">The version the store had in force at the last check (a host serves it within one check and a load).</param>
+/// <param name="CheckedAt">When the store was last checked.</param>
+/// <param name="Problem">Why the version in force is not served, when it cannot be loaded; else null.</param>
+public sealed record HistoryBody(string Serving, string InForce, DateTimeOffset CheckedAt, string? Problem);

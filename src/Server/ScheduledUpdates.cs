@@ -1,45 +1,37 @@
-using LeadEngine.Engine;
 using LeadEngine.Feedback;
 using LeadEngine.Kernels;
 using LeadEngine.Learning;
-using LeadEngine.LeadScoring;
 
 namespace LeadEngine.Server;
 
 /// <summary>
-/// <c>leadengine update</c> inside <c>serve</c>: every <c>interval</c> an update runs on the store's
-/// outcomes, and a promoted version starts serving at once (<see cref="LeadServer.SwapAsync"/>).
-/// Training and each new scorer get compute devices of their own, so nothing is shared with the
-/// scorer that is serving meanwhile.
+/// <c>leadengine update</c> inside <c>serve</c>: every <c>interval</c> an update runs on the store's outcomes
+/// (<see cref="Updater"/>, under the store's update lock, so hosts on one store take turns and make one version per
+/// half interval at most), and a promoted version is served at once through the <see cref="ModelFollower"/>; the other
+/// hosts pick it up at their next check. Training has a compute device of its own, so nothing is shared with the
+/// scorer that serves meanwhile.
 /// </summary>
 public sealed class ScheduledUpdates : IAsyncDisposable
 {
-    private readonly LeadServer _server;
+    private readonly ModelFollower _follower;
     private readonly FeedbackStore _store;
-    private readonly string _home, _modelDir;
-    private readonly QwenTokenizer _tokenizer;
     private readonly DeviceKind _kind;
     private readonly UpdateOptions _options;
     private readonly Action<string> _log;
-    private readonly HashSet<LeadScorer> _owned = [];
     private readonly CancellationTokenSource _stop = new();
-    private readonly SemaphoreSlim _oneAtATime = new(1, 1);
     private readonly Task _loop;
 
-    /// <param name="server">The server whose model is replaced on promotion.</param>
-    /// <param name="store">Where the outcomes are.</param>
-    /// <param name="home">The version home (<see cref="ModelVersions"/>).</param>
-    /// <param name="modelDir">The base model.</param>
-    /// <param name="tokenizer">Its tokenizer.</param>
-    /// <param name="kind">The kind of device that training and new scorers open.</param>
+    /// <param name="follower">Serves what an update promotes.</param>
+    /// <param name="store">Where the outcomes and the model history are.</param>
+    /// <param name="kind">The kind of device that training opens.</param>
     /// <param name="options">Update settings.</param>
     /// <param name="interval">Time between updates; null: only <see cref="RunOnceAsync"/>.</param>
     /// <param name="log">Where each update's result is written.</param>
-    public ScheduledUpdates(LeadServer server, FeedbackStore store, string home, string modelDir, QwenTokenizer tokenizer, DeviceKind kind,
-        UpdateOptions options, TimeSpan? interval, Action<string> log)
+    public ScheduledUpdates(ModelFollower follower, FeedbackStore store, DeviceKind kind, UpdateOptions options, TimeSpan? interval, Action<string> log)
     {
-        (_server, _store, _home, _modelDir, _tokenizer, _kind, _options, _log) = (server, store, home, modelDir, tokenizer, kind, options, log);
-        _loop = interval is { } every ? RunEveryAsync(every) : Task.CompletedTask;
+        (_follower, _store, _kind, _log) = (follower, store, kind, log);
+        _options = interval is { } every ? options with { NotWithin = options.NotWithin ?? every / 2 } : options;
+        _loop = interval is { } period ? RunEveryAsync(period) : Task.CompletedTask;
     }
 
     private async Task RunEveryAsync(TimeSpan every)
@@ -68,38 +60,20 @@ public sealed class ScheduledUpdates : IAsyncDisposable
     /// <summary>Runs one update now and, when its candidate is promoted, serves it.</summary>
     public async Task<UpdateResult> RunOnceAsync(CancellationToken cancel = default)
     {
-        await _oneAtATime.WaitAsync(cancel);
-        try
-        {
-            var versions = ModelVersions.Open(_home);
-            UpdateResult result;
-            using (var training = ComputeDevice.Open(_kind))
-                result = await Task.Run(() => Updater.RunAsync(versions, _store, _modelDir, _tokenizer, training, _options, DateTimeOffset.UtcNow, _log, cancel), cancel);
-            _log(result.Version is null ? $"update: no candidate ({result.Reason})" : $"update: {result.Version} {result.Reason}");
-            if (result.Promoted)
-            {
-                var next = LeadScorer.Load(_modelDir, versions.Directory(versions.Current), _tokenizer, device: null, batchSize: _server.Scorer.BatchSize);
-                _owned.Add(next);
-                var previous = await _server.SwapAsync(next);
-                if (_owned.Remove(previous)) previous.Dispose();
-                _log($"serving {versions.Current} (model {next.ModelVersion})");
-            }
-            return result;
-        }
-        finally
-        {
-            _oneAtATime.Release();
-        }
+        UpdateResult result;
+        using (var training = ComputeDevice.Open(_kind))
+            result = await Task.Run(() => Updater.RunAsync(_store, _follower.CacheDir, _follower.ModelDir, _follower.Tokenizer, training, _options,
+                DateTimeOffset.UtcNow, _log, cancel), cancel);
+        _log(result.Version is null ? $"update: no candidate ({result.Reason})" : $"update: {result.Version} {result.Reason}");
+        if (result.Promoted) await _follower.SyncAsync(cancel);
+        return result;
     }
 
-    /// <summary>Stops the schedule and disposes the scorers it loaded (stop the server first).</summary>
+    /// <summary>Stops the schedule.</summary>
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
         await _loop;
-        foreach (var scorer in _owned) scorer.Dispose();
-        _owned.Clear();
         _stop.Dispose();
-        _oneAtATime.Dispose();
     }
 }

@@ -1,25 +1,30 @@
 using LeadEngine.Learning;
 using System.CommandLine;
 using static LeadEngine.Cli.CommandLine;
+using static LeadEngine.Cli.ServeArgs;
 
 namespace LeadEngine.Cli;
 
-/// <summary><c>leadengine rollback</c>: Serve the previous promoted version (or --to ID) again.</summary>
+/// <summary><c>leadengine rollback</c>: Put the previous promoted version (or --to ID) back in force, for every host on the store.</summary>
 internal static class RollbackCommand
 {
     /// <summary>The command with its options.</summary>
-    public static Command Definition() => Define("rollback", "Serve the previous promoted version (or --to ID) again.", Run,
-        Text("home", "versions folder", required: true), Text("to", "version id"));
+    public static Command Definition() => Define("rollback", "Put the previous promoted version (or --to ID) back in force, for every host on the store.", Run,
+        [.. HistoryOptions(), Text("to", "version id"), Text("reason", "why, for the history (default: rolled back by hand)")]);
 
     /// <summary>Runs the command.</summary>
     public static int Run(CliArgs a)
     {
-        string home = a.Required("home");
-        string? to = a.Optional("to");
-        var versions = ModelVersions.Open(home);
-        string from = versions.Current;
-        var target = versions.Rollback(to);
-        Console.WriteLine($"current version: {target.Id} (was {from}); restart serve --home {home} to serve it");
+        var (db, cacheDir) = HistoryStore(a);
+        return RunAsync(db, cacheDir, a.Optional("to"), a.Optional("reason", "rolled back by hand")!).GetAwaiter().GetResult();
+    }
+
+    private static async Task<int> RunAsync(string db, string cacheDir, string? to, string reason)
+    {
+        await using var store = await OpenExistingAsync(db);
+        var versions = await ModelVersions.OpenAsync(store, cacheDir);
+        var change = await versions.RollbackAsync(to, reason);
+        Console.WriteLine($"version in force: {change.VersionId} ({change.Reason}); every host on {store.Description} serves it within its poll interval");
         return 0;
     }
 }

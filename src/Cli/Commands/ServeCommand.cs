@@ -20,11 +20,13 @@ internal static class ServeCommand
             Switch("require-keys", "every endpoint but /healthz needs 'Authorization: Bearer KEY' with its scope (leadengine keys add)"),
             Number("rate-limit", "requests per second per key (with --require-keys; 429 beyond)"),
             Text("tls-cert", "PEM certificate file: serve HTTPS"), Text("tls-key", "PEM private key of --tls-cert (when not in the same file)"), Text("adapter", "adapter folder"), Model(),
-            Text("home", "versions folder (continuous learning)"), Text("db", "SQLite path or PostgreSQL connection string (default ADAPTER/feedback.db)"),
+            Text("home", "continuous learning: HOME/feedback.db is the store (unless --db), HOME/versions holds the versions this host loads"),
+            Text("db", "SQLite path or PostgreSQL connection string (default ADAPTER/feedback.db); with a model history in it, its version in force is served and followed"),
+            Number("poll-seconds", "how often the store's model history is checked for a promotion or rollback (default 5)"),
             Switch("create-db", "create the SQLite store named by --db (or --home) when it does not exist; without it a missing one is an error"),
             Int("batch-size", "default 16"), Int("queue", "leads waiting at most (default 1024)"), Int("max-body-kb", "default 1024"),
             Number("cooldown-hours", "a called lead stays off the call list this long (default 20)"),
-            Text("policy", "greedy, epsilon-greedy[:0.1], softmax[:0.05] or thompson (default greedy)"), Number("update-every-hours", "scheduled updates (with --home)"), Device());
+            Text("policy", "greedy, epsilon-greedy[:0.1], softmax[:0.05] or thompson (default greedy)"), Number("update-every-hours", "scheduled updates of the store's model history (hosts on one store take turns)"), Device());
 
     /// <summary>Runs the command.</summary>
     public static int Run(CliArgs a)
@@ -33,74 +35,80 @@ internal static class ServeCommand
         {
             Host = a.Optional("bind", "127.0.0.1")!, Port = a.Int("port", 8080), QueueCapacity = a.Int("queue", 1024),
             MaxBodyBytes = 1024L * a.Int("max-body-kb", 1024), CallListCooldown = TimeSpan.FromHours(a.Double("cooldown-hours", 20)),
-        };
-        string? adapterDir = a.Optional("adapter"), modelDir = a.Optional("model"), db = a.Optional("db"), home = a.Optional("home");
-        if (home is not null)
-        {
-            if (adapterDir is not null) throw new UsageException("--home serves its current version; drop --adapter");
-            var versions = ModelVersions.Open(home);
-            adapterDir = versions.Directory(versions.Current);
-            db ??= Path.Combine(home, "feedback.db");
-        }
-        options = options with
-        {
             RequireKeys = a.Flag("require-keys"),
             RequestsPerSecondPerKey = a.Has("rate-limit") ? (int)Math.Ceiling(a.Double("rate-limit", 0)) : null,
             TlsCertificate = a.Optional("tls-cert") is { } cert
                 ? System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(cert, a.Optional("tls-key"))
                 : null,
         };
+        string? adapterDir = a.Optional("adapter"), modelDir = a.Optional("model"), db = a.Optional("db"), home = a.Optional("home");
+        if (home is not null) db ??= Path.Combine(home, "feedback.db");
         if (!options.LoopbackOnly && !options.RequireKeys)
             throw new UsageException($"--bind {options.Host} listens beyond this machine: add --require-keys (lead data is personal data)");
         if (options.RequestsPerSecondPerKey is { } limit && (limit <= 0 || !options.RequireKeys))
             throw new UsageException("--rate-limit needs --require-keys and a positive number of requests per second");
-        // Acknowledged feedback lives in the store: a missing one named by --db or --home is created only when asked.
-        bool create = a.Flag("create-db");
-        if (db is not null && !create && !FeedbackStore.Exists(db))
-            throw new FileNotFoundException($"{db}: no feedback store there; pass --create-db to start a new, empty one (a missing store is never created silently)");
         var policy = CallListPolicy.Parse(a.Optional("policy", "greedy")!);
         // Thompson sampling needs the Bayesian head fitted on the store's outcomes, which serve does not keep yet.
         if (policy is ThompsonPolicy) throw new UsageException("--policy thompson is not served yet (leadengine simulate has it); use greedy, epsilon-greedy[:E] or softmax[:T]");
         options = options with { Policy = policy };
         int batchSize = a.Int("batch-size", 16);
         double? updateHours = a.Has("update-every-hours") ? a.Double("update-every-hours", 24) : null;
+        var poll = TimeSpan.FromSeconds(a.Double("poll-seconds", 5));
         var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
-        if (updateHours is not null && home is null) throw new UsageException("--update-every-hours needs --home: updates make versions there");
         if (updateHours is <= 0) throw new UsageException("--update-every-hours must be positive");
+        if (poll <= TimeSpan.Zero) throw new UsageException("--poll-seconds must be positive");
         if (options.Port is < 0 or > 65535) throw new UsageException($"--port must be 0..65535, got {options.Port}");
         if (adapterDir is null && modelDir is not null) throw new UsageException("--model needs --adapter: a scorer needs trained heads (without both, the built-in default is served)");
-        using var device = ComputeDevice.Open(kind);
-        if (adapterDir is null)
-        {
-            (modelDir, adapterDir) = ConsoleProgress.Run(progress => BuiltInModel.EnsureAdapter(device, progress.Line, progress.Report));
-        }
-        else
-        {
-            modelDir ??= BaseModel(adapterDir);
-        }
-        using var scorer = LeadScorer.Load(modelDir, adapterDir, QwenTokenizer.ForModel(modelDir), device: device, batchSize: batchSize);
-        var schedule = updateHours is { } hours ? (home!, TimeSpan.FromHours(hours), kind) : ((string, TimeSpan, DeviceKind)?)null;
-        string target = db ?? Path.Combine(adapterDir, "feedback.db");
+        string target = db ?? Path.Combine(adapterDir ?? BuiltInModel.AdapterDirectory, "feedback.db");
+        // Acknowledged feedback lives in the store: a missing one named by --db or --home is created only when asked.
+        bool create = a.Flag("create-db");
+        if (db is not null && !create && !FeedbackStore.Exists(db))
+            throw new FileNotFoundException($"{db}: no feedback store there; pass --create-db to start a new, empty one (a missing store is never created silently)");
         if (!FeedbackStore.Exists(target))
         {
             Console.Error.WriteLine($"feedback store: none at {target}, creating a new, empty one ({(create ? "--create-db" : "the adapter's first run")})");
             create = true;
         }
-        return Run(scorer, target, create, options, modelDir, adapterDir, schedule).GetAwaiter().GetResult();
+        var settings = new Settings(options, target, create, CacheDir(target, home),
+            adapterDir, modelDir, kind, batchSize, poll, updateHours is { } hours ? TimeSpan.FromHours(hours) : null, home is not null);
+        return Run(settings).GetAwaiter().GetResult();
     }
 
-    private static async Task<int> Run(LeadScorer scorer, string db, bool create, ServeOptions options, string modelDir, string adapterDir,
-        (string Home, TimeSpan Every, DeviceKind Kind)? schedule)
+    private sealed record Settings(ServeOptions Options, string Db, bool Create, string CacheDir, string? Adapter, string? ModelDir,
+        DeviceKind Kind, int BatchSize, TimeSpan Poll, TimeSpan? UpdateEvery, bool Home);
+
+    private static void Log(string line) => Console.WriteLine($"[{DateTimeOffset.UtcNow:u}] {line}");
+
+    /// <summary>
+    /// Serves the version in force when the store has a model history (and follows it), else the named adapter, else the
+    /// built-in default.
+    /// </summary>
+    private static async Task<int> Run(Settings s)
     {
-        await using var store = await FeedbackStore.OpenAsync(db, create: create);
-        await using var server = await LeadServer.StartAsync(scorer, store, options);
+        await using var store = await FeedbackStore.OpenAsync(s.Db, create: s.Create);
+        bool history = await ModelVersions.ExistsAsync(store);
+        if (history && s.Adapter is not null)
+            throw new UsageException($"{store.Description} has a model history: serve its version in force by dropping --adapter, or give --db another store");
+        if (!history && (s.UpdateEvery is not null || s.Home && s.Adapter is null))
+            throw new UsageException($"{store.Description} has no model history to {(s.UpdateEvery is null ? "serve" : "update")}: start one with leadengine update --db {s.Db} --adapter DIR");
+        await using var follower = history ? await ModelFollower.OpenAsync(store, s.CacheDir, s.ModelDir, s.Kind, s.BatchSize, Log) : null;
+        using var device = follower is null ? ComputeDevice.Open(s.Kind) : null;
+        string modelDir, adapterDir;
+        if (follower is not null) (modelDir, adapterDir) = (follower.ModelDir, $"version {follower.FirstVersionId} of the store's model history");
+        else if (s.Adapter is null) (modelDir, adapterDir) = ConsoleProgress.Run(progress => BuiltInModel.EnsureAdapter(device!, progress.Line, progress.Report));
+        else (modelDir, adapterDir) = (s.ModelDir ?? BaseModel(s.Adapter), s.Adapter);
+        using var ownScorer = follower is null ? LeadScorer.Load(modelDir, adapterDir, QwenTokenizer.ForModel(modelDir), device: device, batchSize: s.BatchSize) : null;
+        var scorer = follower?.First ?? ownScorer!;
+        await using var server = await LeadServer.StartAsync(scorer, store, s.Options, follower?.FirstVersionId);
         Console.WriteLine($"model {scorer.ModelVersion} ({modelDir} + {adapterDir}), policy {server.PolicyVersion}");
         Console.WriteLine($"feedback store {store.Description} (schema version {store.SchemaVersion})");
-        await using var updates = schedule is { } s
-            ? new ScheduledUpdates(server, store, s.Home, modelDir, QwenTokenizer.ForModel(modelDir), s.Kind, new UpdateOptions(), s.Every,
-                line => Console.WriteLine($"[{DateTimeOffset.UtcNow:u}] {line}"))
-            : null;
-        if (schedule is { } on) Console.WriteLine($"updating from the store's outcomes every {on.Every:g} into {on.Home}");
+        if (follower is not null)
+        {
+            follower.Follow(server, s.Poll);
+            Console.WriteLine($"following the store's model history: a promotion or rollback on any host is served here within {s.Poll.TotalSeconds:g} s and a model load");
+        }
+        await using var updates = s.UpdateEvery is { } every ? new ScheduledUpdates(follower!, store, s.Kind, new UpdateOptions(), every, Log) : null;
+        if (s.UpdateEvery is { } on) Console.WriteLine($"updating from the store's outcomes every {on:g} (hosts on this store take turns)");
         Console.WriteLine($"listening on {server.Address}");
         await server.WaitForShutdownAsync();
         return 0;

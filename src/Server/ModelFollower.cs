@@ -1,0 +1,175 @@
+using LeadEngine.Engine;
+using LeadEngine.Feedback;
+using LeadEngine.Kernels;
+using LeadEngine.LeadScoring;
+using LeadEngine.Learning;
+
+namespace LeadEngine.Server;
+
+/// <summary>
+/// Keeps a host on the version its store's model history has in force: it loads that version to start with, then
+/// checks the store every <c>poll</c> and, when another version was promoted or rolled back to (by this host or any
+/// other), unpacks it, loads it and swaps it in. A host therefore serves the version in force at most one poll
+/// interval plus one model load after the change. Each scorer it loads has a compute device of its own.
+/// </summary>
+public sealed class ModelFollower : IAsyncDisposable
+{
+    private readonly FeedbackStore _store;
+    private readonly DeviceKind _kind;
+    private readonly int _batchSize;
+    private readonly Action<string> _log;
+    private readonly Dictionary<LeadScorer, ComputeDevice> _owned = [];
+    private readonly SemaphoreSlim _oneAtATime = new(1, 1);
+    private readonly CancellationTokenSource _stop = new();
+    private LeadServer? _server;
+    private Task _loop = Task.CompletedTask;
+
+    private ModelFollower(FeedbackStore store, string cacheDir, string modelDir, QwenTokenizer tokenizer, DeviceKind kind, int batchSize, Action<string> log)
+    {
+        (_store, CacheDir, ModelDir, Tokenizer, _kind, _batchSize, _log) = (store, cacheDir, modelDir, tokenizer, kind, batchSize, log);
+    }
+
+    /// <summary>The base model every version is loaded on.</summary>
+    public string ModelDir { get; }
+
+    /// <summary>Its tokenizer.</summary>
+    public QwenTokenizer Tokenizer { get; }
+
+    /// <summary>This host's folder of unpacked versions.</summary>
+    public string CacheDir { get; }
+
+    /// <summary>The scorer of the version in force when opened: serve it first (<see cref="LeadServer.StartAsync"/>), then <see cref="Follow"/>.</summary>
+    public LeadScorer First { get; private set; } = null!;
+
+    /// <summary>The version <see cref="First"/> is.</summary>
+    public string FirstVersionId { get; private set; } = "";
+
+    /// <summary>Loads the version in force in the store's model history.</summary>
+    /// <param name="store">The store whose history is followed.</param>
+    /// <param name="cacheDir">This host's folder of unpacked versions.</param>
+    /// <param name="modelDir">The base model; null: the one the version in force names.</param>
+    /// <param name="kind">The kind of device each loaded scorer opens.</param>
+    /// <param name="batchSize">Leads per forward pass.</param>
+    /// <param name="log">Where each change is written.</param>
+    /// <param name="cancel">Cancels the load.</param>
+    public static async Task<ModelFollower> OpenAsync(FeedbackStore store, string cacheDir, string? modelDir, DeviceKind kind, int batchSize,
+        Action<string> log, CancellationToken cancel = default)
+    {
+        var versions = await ModelVersions.OpenAsync(store, cacheDir, cancel);
+        string dir = await versions.DirectoryAsync(versions.Current, cancel);
+        modelDir ??= LeadScorer.ModelFor(dir);
+        var follower = new ModelFollower(store, cacheDir, modelDir, QwenTokenizer.ForModel(modelDir), kind, batchSize, log);
+        follower.First = follower.Load(dir);
+        follower.FirstVersionId = versions.Current;
+        return follower;
+    }
+
+    private LeadScorer Load(string adapterDir)
+    {
+        var device = ComputeDevice.Open(_kind);
+        try
+        {
+            var scorer = LeadScorer.Load(ModelDir, adapterDir, Tokenizer, device: device, batchSize: _batchSize);
+            lock (_owned) _owned.Add(scorer, device);
+            return scorer;
+        }
+        catch
+        {
+            device.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Starts checking the store every <paramref name="poll"/> for <paramref name="server"/>, which serves <see cref="First"/>.</summary>
+    public void Follow(LeadServer server, TimeSpan poll)
+    {
+        if (_server is not null) throw new InvalidOperationException("already following a server");
+        _server = server;
+        server.LastHistoryCheck = (FirstVersionId, DateTimeOffset.UtcNow, null);
+        _loop = PollAsync(poll);
+    }
+
+    private async Task PollAsync(TimeSpan poll)
+    {
+        using var timer = new PeriodicTimer(poll);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token))
+            {
+                try
+                {
+                    await SyncAsync(_stop.Token);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // The store could not be read: keep serving, say so, and check again next time.
+                    var last = _server!.LastHistoryCheck;
+                    _server.LastHistoryCheck = (last?.InForce ?? _server.VersionId!, last?.At ?? DateTimeOffset.UtcNow, $"the store's model history could not be read: {e.Message}");
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // stopping
+        }
+    }
+
+    /// <summary>
+    /// Checks the store now and, when the version in force is not the one served, serves it. Returns whether it swapped.
+    /// A version that cannot be loaded leaves the served one in place and is reported in <c>/healthz</c> until it can.
+    /// </summary>
+    public async Task<bool> SyncAsync(CancellationToken cancel = default)
+    {
+        var server = _server ?? throw new InvalidOperationException("not following a server yet");
+        await _oneAtATime.WaitAsync(cancel);
+        try
+        {
+            var inForce = await _store.CurrentModelAsync(cancel);
+            if (inForce is null || inForce.VersionId == server.VersionId)
+            {
+                server.LastHistoryCheck = (inForce?.VersionId ?? server.VersionId!, DateTimeOffset.UtcNow, null);
+                return false;
+            }
+            try
+            {
+                var versions = await ModelVersions.OpenAsync(_store, CacheDir, cancel);
+                string dir = await versions.DirectoryAsync(inForce.VersionId, cancel);
+                var next = await Task.Run(() => Load(dir), cancel);
+                var previous = await server.SwapAsync(next, inForce.VersionId);
+                Release(previous);
+                server.LastHistoryCheck = (inForce.VersionId, DateTimeOffset.UtcNow, null);
+                _log($"serving {inForce.VersionId} (model {next.ModelVersion}): {inForce.Action} on {inForce.Host}: {inForce.Reason}");
+                return true;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                server.LastHistoryCheck = (inForce.VersionId, DateTimeOffset.UtcNow, $"{inForce.VersionId} could not be loaded: {e.Message}");
+                _log($"still serving {server.VersionId}: {inForce.VersionId} could not be loaded: {e.Message}");
+                return false;
+            }
+        }
+        finally
+        {
+            _oneAtATime.Release();
+        }
+    }
+
+    private void Release(LeadScorer scorer)
+    {
+        ComputeDevice? device;
+        lock (_owned)
+            if (!_owned.Remove(scorer, out device)) return;
+        scorer.Dispose();
+        device.Dispose();
+    }
+
+    /// <summary>Stops checking and disposes the scorers it loaded (stop the server first).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _loop;
+        foreach (var scorer in _owned.Keys.ToList()) Release(scorer);
+        _stop.Dispose();
+        _oneAtATime.Dispose();
+    }
+}
