@@ -64,10 +64,13 @@ internal abstract class SqlDialect : IAsyncDisposable
         /// </summary>
         public bool MayCreate { get; set; }
 
+        private long _replacementCheckedAt; // Environment.TickCount64 of the last check (0: never)
+
         public override async Task<DbConnection> OpenAsync(CancellationToken cancel)
         {
             if (!MayCreate && !File.Exists(path))
                 throw new FeedbackStoreException($"{Description}: the database file is missing (deleted or moved while in use); nothing is written until it is back");
+            CheckNotReplaced();
             var connection = new SqliteConnection(_connectionString);
             try
             {
@@ -82,6 +85,37 @@ internal abstract class SqlDialect : IAsyncDisposable
                 await connection.DisposeAsync();
                 throw;
             }
+        }
+
+        /// <summary>
+        /// Another file moved to the path while serving (a restore, another store copied over it) is not seen by the
+        /// pooled connections: they keep the file they opened, unlinked now, and would write there unseen, while a new
+        /// connection would read the new file through the old write-ahead log. On Linux the kernel names such a file
+        /// "PATH (deleted)" in /proc/self/fd; finding one (checked at most once a second) stops every write: the
+        /// service answers 503 and says why until it is restarted.
+        /// </summary>
+        private void CheckNotReplaced()
+        {
+            if (!OperatingSystem.IsLinux()) return;
+            long last = Volatile.Read(ref _replacementCheckedAt);
+            if (last != 0 && Environment.TickCount64 - last < 1000) return;
+            string unlinked = path + " (deleted)";
+            foreach (string descriptor in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+            {
+                string? target;
+                try
+                {
+                    target = new FileInfo(descriptor).LinkTarget;
+                }
+                catch (IOException)
+                {
+                    continue; // closed meanwhile
+                }
+                if (target == unlinked)
+                    throw new FeedbackStoreException($"{Description}: the database file was replaced while in use (this service still holds the one it opened, " +
+                        "now unlinked); nothing is written: restart serve to use the file now at the path");
+            }
+            Volatile.Write(ref _replacementCheckedAt, Environment.TickCount64);
         }
 
         public override string Sql(string template) => template

@@ -373,6 +373,27 @@ public sealed class LeadServerTests(ServingFixture fixture) : IClassFixture<Serv
     }
 
     /// <summary>
+    /// Another store's file moved over the database while serving (a restore gone wrong): the pooled connections would
+    /// go on writing to the unlinked file, so writes answer 503 and /healthz says the file was replaced.
+    /// </summary>
+    [Fact]
+    public async Task AReplacedDatabaseFileIsDetected()
+    {
+        await using var run = await StartAsync();
+        using (var scored = await run.Http.PostAsync("/v1/score", Json(LeadJson(0)))) Assert.Equal(HttpStatusCode.OK, scored.StatusCode);
+        string other = run.Database.Target + ".other";
+        await using (var store = await FeedbackStore.OpenAsync(other)) { }
+        File.Move(other, run.Database.Target, overwrite: true);
+        await Task.Delay(1100); // checked at most once a second
+        var feedback = new { event_id = "e1", lead_id = fixture.Leads[0].Id, kind = "contacted", at = "2025-01-02T10:00:00Z" };
+        await Refused(await run.Http.PostAsJsonAsync("/v1/feedback", feedback), HttpStatusCode.ServiceUnavailable, "$", "database file was replaced");
+        await Refused(await run.Http.PostAsync("/v1/score", Json(LeadJson(1))), HttpStatusCode.ServiceUnavailable, "$", "replaced while in use");
+        using var health = await run.Http.GetAsync("/healthz");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
+        Assert.Contains("replaced while in use", (await Body(health)).GetProperty("status").GetString());
+    }
+
+    /// <summary>
     /// An explanation's cost is bounded before work starts (a 4,000-sentence dialogue is 413, not a minute of both
     /// cores), and what a client leaves behind is dropped from the queue instead of scored for nobody.
     /// </summary>
