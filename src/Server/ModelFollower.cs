@@ -89,30 +89,12 @@ public sealed class ModelFollower : IAsyncDisposable
         _loop = PollAsync(poll);
     }
 
-    private async Task PollAsync(TimeSpan poll)
+    private Task PollAsync(TimeSpan poll) => Periodic.RunAsync(poll, SyncAsync, e =>
     {
-        using var timer = new PeriodicTimer(poll);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(_stop.Token))
-            {
-                try
-                {
-                    await SyncAsync(_stop.Token);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    // The store could not be read: keep serving, say so, and check again next time.
-                    var last = _server!.LastHistoryCheck;
-                    _server.LastHistoryCheck = (last?.InForce ?? _server.VersionId!, last?.At ?? DateTimeOffset.UtcNow, $"the store's model history could not be read: {e.Message}");
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // stopping
-        }
-    }
+        // The store could not be read: keep serving, say so, and check again next time.
+        var last = _server!.LastHistoryCheck;
+        _server.LastHistoryCheck = (last?.InForce ?? _server.VersionId!, last?.At ?? DateTimeOffset.UtcNow, $"the store's model history could not be read: {e.Message}");
+    }, _stop.Token);
 
     /// <summary>
     /// Checks the store now and, when the version in force is not the one served, serves it. Returns whether it swapped.

@@ -34,28 +34,8 @@ public sealed class ScheduledUpdates : IAsyncDisposable
         _loop = interval is { } period ? RunEveryAsync(period) : Task.CompletedTask;
     }
 
-    private async Task RunEveryAsync(TimeSpan every)
-    {
-        using var timer = new PeriodicTimer(every);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(_stop.Token))
-            {
-                try
-                {
-                    await RunOnceAsync(_stop.Token);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    _log($"update failed: {e.Message}"); // the serving model stays; the next tick tries again
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // stopping
-        }
-    }
+    // A failed update leaves the serving model in place; the next tick tries again.
+    private Task RunEveryAsync(TimeSpan every) => Periodic.RunAsync(every, RunOnceAsync, e => _log($"update failed: {e.Message}"), _stop.Token);
 
     /// <summary>Runs one update now and, when its candidate is promoted, serves it.</summary>
     public async Task<UpdateResult> RunOnceAsync(CancellationToken cancel = default)
