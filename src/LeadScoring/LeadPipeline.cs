@@ -189,9 +189,20 @@ public static class LeadPipeline
     /// period 0.024 below LightGBM alone. Its validation AUC is logged beside the candidates'.
     /// Writes <see cref="TrainingRecord"/> with the comparison and calibrates the score percentiles.
     /// </summary>
+    /// <param name="modelDir">The base model.</param>
+    /// <param name="tokenizer">Its tokenizer.</param>
+    /// <param name="device">Where training runs.</param>
+    /// <param name="train">The labelled training leads.</param>
+    /// <param name="funnel">Their funnel.</param>
+    /// <param name="options">Training settings.</param>
+    /// <param name="outDir">The adapter folder written.</param>
+    /// <param name="log">Progress lines.</param>
+    /// <param name="progress">Training steps.</param>
+    /// <param name="columns">The column mapping, recorded in the lead schema.</param>
+    /// <param name="warmStart">An adapter folder every LLM (each fold's and the final) starts from, as an update does; null: a fresh start.</param>
     public static TrainingRecord TrainAndSelect(string modelDir, QwenTokenizer tokenizer, ComputeDevice device, IReadOnlyList<Lead> train,
         FunnelConfig funnel, LeadTrainingOptions options, string outDir, Action<string>? log = null, Action<TrainStepReport>? progress = null,
-        LeadColumns? columns = null)
+        LeadColumns? columns = null, string? warmStart = null)
     {
         int folds = options.Folds;
         if (folds < 2) throw new ArgumentOutOfRangeException(nameof(options), $"--folds {folds}: the stacked model needs at least 2 time folds");
@@ -208,13 +219,13 @@ public static class LeadPipeline
                 var fit = ordered[..bounds[k]].Concat(ordered[bounds[k + 1]..]).ToList();
                 log?.Invoke($"fold {k + 1}/{folds}: training on {fit.Count:N0} leads to score the {held.Count:N0} of fold {k + 1} out of fold");
                 string foldDir = Path.Combine(foldRoot, $"fold{k + 1}");
-                Train(model, tokenizer, fit, funnel, options, foldDir, progress, columns: columns);
+                Train(model, tokenizer, fit, funnel, options, foldDir, progress, warmStart, columns);
                 using var scorer = LeadScorer.Load(modelDir, foldDir, tokenizer, device: device);
                 var outputs = scorer.HeadOutputs(held);
                 for (int i = 0; i < held.Count; i++) outOfFold[bounds[k] + i] = outputs[i];
             }
             log?.Invoke($"final LLM: training on all {ordered.Count:N0} leads");
-            Train(model, tokenizer, ordered, funnel, options, outDir, progress, columns: columns);
+            Train(model, tokenizer, ordered, funnel, options, outDir, progress, warmStart, columns);
         }
         Directory.Delete(foldRoot, recursive: true);
 

@@ -56,7 +56,8 @@ public sealed record UpdateResult(string? Version, bool Promoted, string Reason,
 /// <item>each lead's best outcome (by tier) becomes a training example (its funnel stage, <see cref="Rewards.AsTrainingLead"/>);
 /// the latest <see cref="UpdateOptions.HoldoutFraction"/> of them by time are held out;</item>
 /// <item>a candidate is warm-started from the current version and trained on the outcomes newer than
-/// the current version's training plus a replay sample of older ones;</item>
+/// the current version's training plus a replay sample of older ones, the way the current version was trained (its
+/// loss weights and column mapping; when train chose it by comparing heads, blend and trees, by the same comparison);</item>
 /// <item>it is promoted only if it is not worse than the current version on the temporal hold-out (AUC
 /// and Brier within the tolerance) and, once enough call lists have settled, in off-policy evaluation:
 /// the doubly robust reward per list of each model's greedy list over the logged candidate sets, and
@@ -116,16 +117,27 @@ public static class Updater
         new Random(options.Seed).Shuffle(older);
         var replay = older.Take((int)Math.Round(options.ReplayRatio * fresh.Count)).ToList();
 
+        // The candidate is trained the way the current version was: its loss weights and column mapping, and when train chose
+        // its model by comparing heads, blend and trees, the same comparison (warm-started), so it can be any of the three.
+        var trainedAs = TrainingRecord.Load(currentDir);
+        var training = fresh.Concat(replay).Select(e => e.Lead).ToList();
+        var trainingOptions = BuiltInModel.TrainingOptions(options.Epochs, trainedAs is null ? null : new LossWeights(trainedAs.LossWeights[0], trainedAs.LossWeights[1], trainedAs.LossWeights[2])) with
+        {
+            LearningRate = options.LearningRate, Seed = options.Seed, BatchSize = Math.Min(16, training.Count),
+        };
+        bool compare = trainedAs is { Validation.Length: > 0 };
+        if (compare && training.Count < 10 * trainingOptions.Folds)
+            return NoCandidate($"{current.Id} was chosen by comparing models on {trainingOptions.Folds} time folds, which needs {10 * trainingOptions.Folds} training outcomes; " +
+                $"{training.Count} so far", fresh.Count, holdout.Count);
+        var columns = LeadSchema.Load(currentDir)?.Columns;
         string id = versions.NextId();
         string candidateDir = versions.NewStagingDirectory();
         try
         {
-            log?.Invoke($"training candidate {id} from {current.Id} on {fresh.Count} new outcomes and {replay.Count} replayed; {holdout.Count} held out");
-            var training = fresh.Concat(replay).Select(e => e.Lead).ToList();
-            LeadPipeline.TrainAndCalibrate(modelDir, tokenizer, device, training, funnel, BuiltInModel.TrainingOptions(options.Epochs) with
-            {
-                LearningRate = options.LearningRate, Seed = options.Seed, BatchSize = Math.Min(16, training.Count),
-            }, candidateDir, warmStart: currentDir);
+            log?.Invoke($"training candidate {id} from {current.Id} ({(compare ? "heads, blend or trees, compared as train does" : "LoRA and heads")}) on {fresh.Count} new outcomes " +
+                $"and {replay.Count} replayed; {holdout.Count} held out");
+            if (compare) LeadPipeline.TrainAndSelect(modelDir, tokenizer, device, training, funnel, trainingOptions, candidateDir, log, columns: columns, warmStart: currentDir);
+            else LeadPipeline.TrainAndCalibrate(modelDir, tokenizer, device, training, funnel, trainingOptions, candidateDir, warmStart: currentDir, columns: columns);
 
             using var currentScorer = LeadScorer.Load(modelDir, currentDir, tokenizer, device: device);
             using var candidateScorer = LeadScorer.Load(modelDir, candidateDir, tokenizer, device: device);

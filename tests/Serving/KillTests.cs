@@ -20,37 +20,8 @@ public sealed class KillTests(ServingFixture fixture) : IClassFixture<ServingFix
         Directory.Delete(_dir, true);
     }
 
-    /// <summary>Starts the service on a free port and returns it with its address once it listens.</summary>
-    private (Process Process, Uri Address) Serve(string db, bool create = false)
-    {
-        string dll = Path.Combine(AppContext.BaseDirectory, "leadengine.dll");
-        var start = new ProcessStartInfo("dotnet", [dll, "serve", "--port", "0", "--adapter", fixture.AdapterDir, "--db", db, "--device", "cpu", .. create ? ["--create-db"] : Array.Empty<string>()])
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Fixtures.RepoRoot,
-        };
-        var process = Process.Start(start)!;
-        var stderr = new StringBuilder();
-        process.ErrorDataReceived += (_, e) => { lock (stderr) stderr.AppendLine(e.Data); };
-        process.BeginErrorReadLine();
-        // Read standard output to its end in the background (a full pipe would stall the server), noting the address.
-        var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _ = Task.Run(async () =>
-        {
-            while (await process.StandardOutput.ReadLineAsync() is { } line)
-                if (line.StartsWith("listening on ", StringComparison.Ordinal)) listening.TrySetResult(new Uri(line["listening on ".Length..]));
-            listening.TrySetException(new InvalidOperationException("serve exited before listening"));
-        });
-        try
-        {
-            if (listening.Task.Wait(TimeSpan.FromSeconds(90))) return (process, listening.Task.Result);
-        }
-        catch (AggregateException)
-        {
-            // reported below with the server's standard error
-        }
-        process.Kill();
-        lock (stderr) throw new InvalidOperationException($"serve did not start: {stderr}");
-    }
+    private (Process Process, Uri Address) Serve(string db, bool create = false) =>
+        ServeProcess.Start(["--adapter", fixture.AdapterDir, "--db", db, .. create ? ["--create-db"] : Array.Empty<string>()]);
 
     private static readonly DateTimeOffset T0 = new(2025, 6, 1, 8, 0, 0, TimeSpan.Zero);
 

@@ -155,6 +155,47 @@ public sealed class UpdateTests(ServingFixture fixture, ITestOutputHelper output
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
     }
 
+    /// <summary>
+    /// The loop as a user runs it, through the CLI: serve with Thompson sampling collects scores, call lists and outcomes;
+    /// update starts the store's model history and trains a candidate; serve again serves the version in force.
+    /// </summary>
+    [Fact]
+    public async Task TheLearningLoopRunsThroughTheCli()
+    {
+        string db = Path.Combine(_home, "feedback.db");
+        var (collecting, address) = ServeProcess.Start("--adapter", fixture.AdapterDir, "--db", db, "--create-db", "--policy", "thompson");
+        try
+        {
+            await CollectOutcomesAsync(address, fixture.Leads.Take(300).ToList(), DateTimeOffset.UtcNow);
+            using var http = new HttpClient { BaseAddress = address };
+            var list = JsonDocument.Parse(await http.GetStringAsync("/v1/call-list?k=5")).RootElement;
+            Assert.StartsWith("thompson@", list.GetProperty("policy_version").GetString());
+        }
+        finally
+        {
+            collecting.Kill();
+            await collecting.WaitForExitAsync();
+        }
+        var (updated, updateOut, updateErr) = CliRunner.Run("update", "--db", db, "--adapter", fixture.AdapterDir, "--epochs", "2", "--lr", "3e-3", "--device", "cpu");
+        Assert.True(updated == 0, updateErr);
+        output.WriteLine(updateOut);
+        Assert.Matches("v0002: (promoted|rejected): hold-out", updateOut);
+        string inForce = updateOut.Contains("v0002: promoted") ? "v0002" : "v0001";
+        var (serving, servingAddress) = ServeProcess.Start("--db", db, "--policy", "thompson");
+        try
+        {
+            using var http = new HttpClient { BaseAddress = servingAddress };
+            using var health = await http.GetAsync("/healthz");
+            Assert.Equal(inForce, JsonDocument.Parse(await health.Content.ReadAsStringAsync()).RootElement.GetProperty("history").GetProperty("serving").GetString());
+            Assert.Equal(inForce, health.Headers.GetValues(LeadServer.VersionHeader).Single());
+        }
+        finally
+        {
+            serving.Kill();
+            await serving.WaitForExitAsync();
+        }
+    }
+
     /// <summary>Polls <paramref name="http"/>'s health until it serves <paramref name="version"/>, and returns how long that took.</summary>
     private static async Task<TimeSpan> WaitForVersionAsync(HttpClient http, string version, TimeSpan limit)
     {
@@ -225,9 +266,9 @@ public sealed class UpdateTests(ServingFixture fixture, ITestOutputHelper output
     }
 
     /// <summary>Through the service: scores the leads, hands out six call lists of 20, then reports every lead's outcome (from its funnel stage) after them, in lead order.</summary>
-    private static async Task CollectOutcomesAsync(LeadServer server, IReadOnlyList<LeadEngine.LeadScoring.Lead> leads, DateTimeOffset start)
+    private static async Task CollectOutcomesAsync(Uri server, IReadOnlyList<LeadEngine.LeadScoring.Lead> leads, DateTimeOffset start)
     {
-        using var http = new HttpClient { BaseAddress = server.Address };
+        using var http = new HttpClient { BaseAddress = server };
         foreach (var chunk in leads.Chunk(100))
             using (var scored = await http.PostAsync("/v1/score", new StringContent("[" + string.Join(",", chunk.Select(StoredLead.ToJson)) + "]",
                 Encoding.UTF8, "application/json")))
@@ -252,7 +293,7 @@ public sealed class UpdateTests(ServingFixture fixture, ITestOutputHelper output
         var first = follower.First;
         await using var server = await LeadServer.StartAsync(first, store, new ServeOptions { Port = 0, Policy = new EpsilonGreedyPolicy(0.3), Seed = 7 }, follower.FirstVersionId);
         follower.Follow(server, TimeSpan.FromHours(1));
-        await CollectOutcomesAsync(server, fixture.Leads.Take(300).ToList(), DateTimeOffset.UtcNow);
+        await CollectOutcomesAsync(server.Address, fixture.Leads.Take(300).ToList(), DateTimeOffset.UtcNow);
         var log = new List<string>();
         await using var updates = new ScheduledUpdates(follower, store, LeadEngine.Kernels.DeviceKind.Cpu,
             new UpdateOptions { LearningRate = 3e-3, Epochs = 2, MinimumLists = 5 }, null, log.Add);
@@ -272,6 +313,36 @@ public sealed class UpdateTests(ServingFixture fixture, ITestOutputHelper output
         }
         else Assert.Equal(first.ModelVersion, served);
         Assert.Equal(result.Promoted ? "v0002" : "v0001", (await ModelVersions.OpenAsync(store, Cache("a"))).Current);
+    }
+
+    /// <summary>
+    /// A candidate is trained the way the version it would replace was: an adapter that train chose by comparing heads,
+    /// blend and trees (here with HPRO off) gets a candidate chosen by the same comparison, with the same loss weights.
+    /// </summary>
+    [Fact]
+    public async Task TheCandidateIsTrainedTheWayTheCurrentVersionWas()
+    {
+        string trained = Path.Combine(_home, "compared");
+        var options = LeadEngine.LeadScoring.BuiltInModel.TrainingOptions(1, new LeadEngine.Training.LossWeights(1, 0, 0.2)) with { BatchSize = 16 };
+        var current = LeadPipeline.TrainAndSelect(fixture.ModelDir, fixture.Tokenizer, Fixtures.Simd, fixture.Leads.Take(120).ToList(), FunnelConfig.Automotive,
+            options, trained);
+        Assert.Equal(3, current.Validation.Length);
+        await using var store = await FeedbackStore.OpenAsync(Path.Combine(_home, "feedback.db"));
+        await ModelVersions.ImportAsync(store, Cache("a"), trained);
+        var leads = fixture.Leads.Skip(100).Take(200).ToList();
+        var start = DateTimeOffset.UtcNow;
+        await store.RecordScoresAsync(leads.Select(l => (l, new ServedScore(l.Id, "v1", 0.5, 0, 50, 'C'))).ToList(), start);
+        await store.AddEventsAsync(leads.Select((l, i) => new OutcomeEvent($"e{i}", l.Id,
+            l.Converted == 1 ? OutcomeKind.Converted : l.Stage is "store_visit" or "test_drive" ? OutcomeKind.Responded : OutcomeKind.Ignored, start.AddMinutes(1 + i))).ToList(), start);
+        var log = new List<string>();
+        var result = await Updater.RunAsync(store, Cache("a"), fixture.ModelDir, fixture.Tokenizer, Fixtures.Simd, new UpdateOptions { Epochs = 1 }, start.AddDays(1), log.Add);
+        Assert.Equal("v0002", result.Version);
+        Assert.Contains(log, l => l.Contains("heads, blend or trees, compared as train does"));
+        var versions = await ModelVersions.OpenAsync(store, Cache("a"));
+        var candidate = TrainingRecord.Load(await versions.DirectoryAsync("v0002"))!;
+        Assert.Equal(3, candidate.Validation.Length);
+        Assert.Equal(current.LossWeights, candidate.LossWeights);
+        Assert.Equal(160, candidate.TrainingLeads);   // the 80% of the outcomes before the hold-out
     }
 
     [Fact]
@@ -310,7 +381,7 @@ public sealed class UpdateTests(ServingFixture fixture, ITestOutputHelper output
         using (var scorer = LeadEngine.LeadScoring.LeadScorer.Load(fixture.ModelDir, await versions.DirectoryAsync(versions.Current), fixture.Tokenizer,
             device: Fixtures.Simd, batchSize: 16))
         await using (var server = await LeadServer.StartAsync(scorer, store, new ServeOptions { Port = 0, Policy = new EpsilonGreedyPolicy(0.3), Seed = 7 }))
-            await CollectOutcomesAsync(server, leads, start);
+            await CollectOutcomesAsync(server.Address, leads, start);
         var options = new UpdateOptions { LearningRate = 3e-3, Epochs = 2, MinimumLists = 5 };
         var result = await Updater.RunAsync(store, Cache("a"), fixture.ModelDir, fixture.Tokenizer, Fixtures.Simd, options, start.AddDays(1));
         output.WriteLine(result.Reason);

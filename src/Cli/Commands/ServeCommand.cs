@@ -47,10 +47,7 @@ internal static class ServeCommand
             throw new UsageException($"--bind {options.Host} listens beyond this machine: add --require-keys (lead data is personal data)");
         if (options.RequestsPerSecondPerKey is { } limit && (limit <= 0 || !options.RequireKeys))
             throw new UsageException("--rate-limit needs --require-keys and a positive number of requests per second");
-        var policy = CallListPolicy.Parse(a.Optional("policy", "greedy")!);
-        // Thompson sampling needs the Bayesian head fitted on the store's outcomes, which serve does not keep yet.
-        if (policy is ThompsonPolicy) throw new UsageException("--policy thompson is not served yet (leadengine simulate has it); use greedy, epsilon-greedy[:E] or softmax[:T]");
-        options = options with { Policy = policy };
+        options = options with { Policy = CallListPolicy.Parse(a.Optional("policy", "greedy")!) };
         int batchSize = a.Int("batch-size", 16);
         double? updateHours = a.Has("update-every-hours") ? a.Double("update-every-hours", 24) : null;
         var poll = TimeSpan.FromSeconds(a.Double("poll-seconds", 5));
