@@ -11,10 +11,10 @@ namespace LeadEngine.Cli;
 internal static class ConsoleTables
 {
     /// <summary>The eval metrics table (<see cref="EvaluationReport.Markdown"/> when redirected).</summary>
-    public static void Metrics(IReadOnlyList<ModelMetrics> metrics, int leads, int positives)
+    public static void Metrics(EvaluationResult result)
     {
-        if (Console.IsOutputRedirected) Console.Write(EvaluationReport.Markdown(metrics, leads, positives));
-        else Write(EvaluationReport.Title(leads, positives), EvaluationReport.Header, EvaluationReport.Rows(metrics));
+        if (Console.IsOutputRedirected) Console.Write(EvaluationReport.Markdown(result.Metrics, result.Title));
+        else Write(result.Title, EvaluationReport.Header, EvaluationReport.Rows(result.Metrics));
     }
 
     /// <summary>A table titled <paramref name="title"/>; every column after the first is right-aligned (numbers).</summary>

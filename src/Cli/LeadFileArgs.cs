@@ -1,3 +1,4 @@
+using LeadEngine.Evaluation;
 using LeadEngine.LeadScoring;
 
 namespace LeadEngine.Cli;
@@ -50,6 +51,10 @@ internal static class LeadFileArgs
     }
 
     /// <summary>The eval row name of an adapter: LeadEngine and the model its probability comes from.</summary>
+    /// <summary>An adapter's scores for the eval table: its row name and whether HPRO trained its pairwise head (unknown for old folders: yes).</summary>
+    internal static AdapterScores Adapter(string adapterDir, IReadOnlyList<LeadScore> scores, string label = "LeadEngine") =>
+        new(AdapterRowName(adapterDir, label), scores, TrainingRecord.Load(adapterDir)?.PairwiseHeadTrained ?? true);
+
     internal static string AdapterRowName(string adapterDir, string label = "LeadEngine") => TrainingRecord.Load(adapterDir)?.Scorer switch
     {
         TrainingRecord.BlendScorer => $"{label} (default: stacked + LightGBM blend)",

@@ -13,18 +13,37 @@ namespace LeadEngine.Evaluation;
 /// <param name="Probabilities">Calibrated probabilities, or null for rank-only baselines.</param>
 public sealed record ScoredModel(string Name, double[] Scores, double[]? Probabilities);
 
+/// <summary>What the report says: every model's metrics and the line that says how they were measured.</summary>
+/// <param name="Metrics">One row per model.</param>
+/// <param name="Title">The line above the table.</param>
+public sealed record EvaluationResult(IReadOnlyList<ModelMetrics> Metrics, string Title);
+
 /// <summary>The metrics of one model.</summary>
-public sealed record ModelMetrics(string Name, double Auc, double PrecisionAt01, double PrecisionAt1, double RecallAt5, double? Brier, double? Ece);
+/// <param name="Name">Model name in the report.</param>
+/// <param name="WindowAuc">Mean AUC within the ranking windows (<see cref="RankingWindows.MeanAuc"/>): what the report ranks by.</param>
+/// <param name="WindowPrecision">Mean conversion rate among each window's best-scored leads at the call capacity.</param>
+/// <param name="Auc">AUC pooled over the whole test period.</param>
+/// <param name="PrecisionAt01">Pooled precision at the top 0.1%.</param>
+/// <param name="PrecisionAt1">Pooled precision at the top 1%.</param>
+/// <param name="RecallAt5">Pooled recall at the top 5%.</param>
+/// <param name="Brier">Brier score of its probability (null without one).</param>
+/// <param name="Ece">Expected calibration error of its probability (null without one).</param>
+public sealed record ModelMetrics(string Name, double WindowAuc, double WindowPrecision, double Auc, double PrecisionAt01, double PrecisionAt1, double RecallAt5,
+    double? Brier, double? Ece);
 
 /// <summary>
-/// The eval report: ROC AUC, precision at the top 0.1% and 1%, recall at the top 5%, Brier and
-/// ECE (10 equal-width bins) per model, as Markdown and JSON, with the charts of <see cref="ReportCharts"/>.
+/// The eval report, per model: the mean AUC and precision at the call capacity within ranking windows (what a call
+/// centre sees, and what the report ranks by: <see cref="RankingWindows"/>), then the pooled ROC AUC, precision at the top
+/// 0.1% and 1%, recall at the top 5%, Brier and ECE (10 equal-width bins), as Markdown and JSON, with the charts of
+/// <see cref="ReportCharts"/>.
 /// </summary>
 public static class EvaluationReport
 {
     /// <summary>Computes every model's metrics.</summary>
-    public static List<ModelMetrics> Compute(IReadOnlyList<ScoredModel> models, IReadOnlyList<int> labels) =>
+    public static List<ModelMetrics> Compute(IReadOnlyList<ScoredModel> models, IReadOnlyList<int> labels, RankingWindows windows) =>
         models.Select(m => new ModelMetrics(m.Name,
+            windows.MeanAuc(m.Scores, labels),
+            windows.MeanPrecisionAtCapacity(m.Scores, labels),
             LeadMetrics.RocAuc(m.Scores, labels),
             LeadMetrics.PrecisionAtTop(m.Scores, labels, 0.001),
             LeadMetrics.PrecisionAtTop(m.Scores, labels, 0.01),
@@ -33,17 +52,20 @@ public static class EvaluationReport
             m.Probabilities is null ? null : LeadMetrics.ExpectedCalibrationError(m.Probabilities, labels))).ToList();
 
     /// <summary>The columns of the metrics table.</summary>
-    public static IReadOnlyList<string> Header { get; } = ["model", "AUC", "P@0.1%", "P@1%", "R@5%", "Brier", "ECE"];
+    public static IReadOnlyList<string> Header { get; } = ["model", "AUC/window", "P@capacity/window", "AUC pooled", "P@0.1%", "P@1%", "R@5%", "Brier", "ECE"];
 
     /// <summary>The metrics table's rows, as its cells (n/a where a model has no probability).</summary>
     public static IEnumerable<string[]> Rows(IReadOnlyList<ModelMetrics> metrics)
     {
         static string F(double? v) => v is double d && !double.IsNaN(d) ? d.ToString("F4", CultureInfo.InvariantCulture) : "n/a";
-        return metrics.Select(m => new[] { m.Name, F(m.Auc), F(m.PrecisionAt01), F(m.PrecisionAt1), F(m.RecallAt5), F(m.Brier), F(m.Ece) });
+        return metrics.Select(m => new[] { m.Name, F(m.WindowAuc), F(m.WindowPrecision), F(m.Auc), F(m.PrecisionAt01), F(m.PrecisionAt1), F(m.RecallAt5), F(m.Brier), F(m.Ece) });
     }
 
-    /// <summary>The line above the table: how many test leads and conversions.</summary>
-    public static string Title(int leads, int positives) => $"Test leads: {leads:N0}, converted: {positives:N0} ({100.0 * positives / Math.Max(1, leads):F2}%)";
+    /// <summary>The line above the table: how many test leads and conversions, and how the first two columns rank.</summary>
+    public static string Title(int leads, int positives, RankingWindows windows, int withBoth) =>
+        $"Test leads: {leads:N0}, converted: {positives:N0} ({100.0 * positives / Math.Max(1, leads):F2}%). Ranked within windows of one {windows.Description} " +
+        $"({windows.Windows.Count:N0} windows, {withBoth:N0} with both outcomes; calls: {100 * windows.CapacityShare:0.#}% of each window's leads): " +
+        "AUC/window and P@capacity/window are the means over windows, what a call centre ranking one window at a time gets; the other columns pool the whole test period.";
 
     /// <summary>A Markdown table, the first column left-aligned and the others right-aligned (numbers).</summary>
     public static string MarkdownTable(IReadOnlyList<string> header, IEnumerable<string[]> rows)
@@ -56,29 +78,31 @@ public static class EvaluationReport
     }
 
     /// <summary>The Markdown table with its title line.</summary>
-    public static string Markdown(IReadOnlyList<ModelMetrics> metrics, int leads, int positives) =>
-        Title(leads, positives) + Environment.NewLine + Environment.NewLine + MarkdownTable(Header, Rows(metrics));
+    public static string Markdown(IReadOnlyList<ModelMetrics> metrics, string title) =>
+        title + Environment.NewLine + Environment.NewLine + MarkdownTable(Header, Rows(metrics));
 
     /// <summary>Writes report.md, report.json and the charts (<see cref="ReportCharts"/>: gains, lift, calibration, distribution; PNG and SVG) into <paramref name="directory"/>.</summary>
-    public static IReadOnlyList<ModelMetrics> Write(string directory, IReadOnlyList<ScoredModel> models, IReadOnlyList<int> labels)
+    public static EvaluationResult Write(string directory, IReadOnlyList<ScoredModel> models, IReadOnlyList<int> labels, RankingWindows windows)
     {
         Directory.CreateDirectory(directory);
-        var metrics = Compute(models, labels);
-        int positives = labels.Sum();
+        var metrics = Compute(models, labels, windows);
+        int positives = labels.Sum(), withBoth = windows.WithBothOutcomes(labels);
+        string title = Title(labels.Count, positives, windows, withBoth);
         AtomicFile.WriteAllText(Path.Combine(directory, "report.md"),
-            "# Lead scoring evaluation\n\n" + Markdown(metrics, labels.Count, positives) + "\n![cumulative gains](gains.png)\n![lift](lift.png)\n![calibration](calibration.png)\n![score distribution](distribution.png)\n");
+            "# Lead scoring evaluation\n\n" + Markdown(metrics, title) + "\n![cumulative gains](gains.png)\n![lift](lift.png)\n![calibration](calibration.png)\n![score distribution](distribution.png)\n");
         AtomicFile.WriteAllText(Path.Combine(directory, "report.json"), JsonSerializer.Serialize(new
         {
             leads = labels.Count,
             positives,
+            windows = new { window = windows.Description, count = windows.Windows.Count, with_both_outcomes = withBoth, capacity_share = windows.CapacityShare },
             models = metrics.Select(m => new
             {
-                name = m.Name, auc = Nan(m.Auc), precision_at_0_1pct = Nan(m.PrecisionAt01), precision_at_1pct = Nan(m.PrecisionAt1),
+                name = m.Name, window_auc = Nan(m.WindowAuc), window_precision_at_capacity = Nan(m.WindowPrecision), auc = Nan(m.Auc), precision_at_0_1pct = Nan(m.PrecisionAt01), precision_at_1pct = Nan(m.PrecisionAt1),
                 recall_at_5pct = Nan(m.RecallAt5), brier = m.Brier, ece = m.Ece,
             }),
         }, new JsonSerializerOptions { WriteIndented = true }));
         ReportCharts.Write(directory, models, labels);
-        return metrics;
+        return new EvaluationResult(metrics, title);
     }
 
     private static double? Nan(double v) => double.IsNaN(v) ? null : v;

@@ -17,6 +17,12 @@ public static class ReportCharts
 {
     private const int Width = 760, Height = 620;
 
+    /// <summary>Legend rows the base height holds below the data, and the height of each further row (ScottPlot's 12-point legend).</summary>
+    public const int LegendRowsInBaseHeight = 4, LegendRowHeight = 22;
+
+    /// <summary>The height of a chart with <paramref name="legendEntries"/> legend entries.</summary>
+    public static int HeightFor(int legendEntries) => Height + LegendRowHeight * Math.Max(0, legendEntries - LegendRowsInBaseHeight);
+
     /// <summary>Bins of the calibration chart: equal-count, so at a 2% rate the bins still spread over the predictions.</summary>
     public const int CalibrationQuantiles = 10;
 
@@ -48,9 +54,12 @@ public static class ReportCharts
             reference.LegendText = diagonal;
         }
         if (xMax is double x && yMax is double y) plot.Axes.SetLimits(0, x, 0, y);
-        // Below the data, where long model names hide no curve.
+        // Below the data, where long model names hide no curve; the image grows by a row per entry beyond what its
+        // base height holds, or the legend would be cut off at the bottom edge (the demo's nine curves showed five).
         plot.ShowLegend(Edge.Bottom);
-        Save(plot, directory, name);
+        plot.Legend.Orientation = Orientation.Vertical; // set after the panel, which measures a bottom legend as one wrapped row otherwise
+        int entries = series.Count + (diagonal is null ? 0 : 1);
+        Save(plot, directory, name, HeightFor(entries));
     }
 
     /// <summary>Writes gains, lift, calibration and distribution charts for the models into <paramref name="directory"/>.</summary>
@@ -100,10 +109,10 @@ public static class ReportCharts
         return points.Where((_, i) => i % step == 0 || i == points.Count - 1).ToList();
     }
 
-    private static void Save(Plot plot, string directory, string name)
+    private static void Save(Plot plot, string directory, string name, int height)
     {
         Directory.CreateDirectory(directory);
-        AtomicFile.WriteAllBytes(Path.Combine(directory, name + ".png"), plot.GetImageBytes(Width, Height, ImageFormat.Png));
-        AtomicFile.WriteAllText(Path.Combine(directory, name + ".svg"), plot.GetSvgXml(Width, Height));
+        AtomicFile.WriteAllBytes(Path.Combine(directory, name + ".png"), plot.GetImageBytes(Width, height, ImageFormat.Png));
+        AtomicFile.WriteAllText(Path.Combine(directory, name + ".svg"), plot.GetSvgXml(Width, height));
     }
 }

@@ -66,6 +66,13 @@ public static class LeadDataReader
     /// <summary>Creation time of the row at <paramref name="row"/> when the file has none: one second per row, so the row order is the time order.</summary>
     public static DateTimeOffset RowOrderTime(int row) => DateTimeOffset.UnixEpoch.AddSeconds(row);
 
+    /// <summary>
+    /// True when every lead's time is a <see cref="RowOrderTime"/> (a file without a creation-time column): whole seconds
+    /// within the first 10⁸ after the Unix epoch.
+    /// </summary>
+    public static bool HasRowOrderTimes(IEnumerable<Lead> leads) => leads.All(l =>
+        l.CreatedAt >= DateTimeOffset.UnixEpoch && l.CreatedAt < RowOrderTime(100_000_000) && (l.CreatedAt - DateTimeOffset.UnixEpoch).Ticks % TimeSpan.TicksPerSecond == 0);
+
     /// <summary>A label's value as 0/1: 1/0, yes/no, true/false, y/n in any case; null when it is none of them.</summary>
     public static int? ParseLabel(string text) => text.Trim().ToLowerInvariant() switch
     {

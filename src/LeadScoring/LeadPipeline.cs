@@ -82,6 +82,9 @@ public sealed record TrainingRecord
     /// <summary>Why <see cref="Scorer"/> was chosen, in one sentence.</summary>
     [JsonPropertyName("reason")] public required string Reason { get; init; }
 
+    /// <summary>Whether HPRO trained the pairwise head (its loss weight was above zero); without it the head is untrained.</summary>
+    [JsonIgnore] public bool PairwiseHeadTrained => LossWeights.Length > 1 && LossWeights[1] > 0;
+
     /// <summary>Writes the record into <paramref name="directory"/> (atomically).</summary>
     public void Save(string directory) =>
         AtomicFile.WriteAllText(Path.Combine(directory, FileName), JsonSerializer.Serialize(this, new JsonSerializerOptions { WriteIndented = true }));

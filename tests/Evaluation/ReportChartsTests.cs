@@ -41,6 +41,28 @@ public sealed class ReportChartsTests : IDisposable
         ChartAssert.ShowsEverySeries(_dir, "distribution", ["converted", "not converted"]);
     }
 
+    /// <summary>
+    /// The demo's nine curves with their long names: the legend below the data holds every entry inside the image (it used
+    /// to be cut at the bottom edge after five), so the bottom rows of the PNG are plain background.
+    /// </summary>
+    [Fact]
+    public void NineLongNamesAllShowInTheLegend()
+    {
+        var rng = new Random(4);
+        var labels = Enumerable.Range(0, 1000).Select(_ => rng.NextDouble() < 0.1 ? 1 : 0).ToArray();
+        string[] names = ["LeadEngine HPRO (BCE+HPRO+LM) (default: stacked + LightGBM blend)", "LeadEngine HPRO (BCE+HPRO+LM) (default: stacked + LightGBM blend): pairwise head",
+            "LeadEngine HPRO (BCE+HPRO+LM) (default: stacked + LightGBM blend): LLM heads alone", "LeadEngine without HPRO (BCE+LM) (LLM heads)",
+            "Funnel+Recency", "LightGBM (columns + dialogue TF-IDF)", "Funnel+CTR (stage, then LightGBM)", "LightGBM LambdaRank (funnel grades)", "a ninth model"];
+        var models = names.Select(n => { var p = labels.Select(y => 0.1 * y + rng.NextDouble()).ToArray(); return new ScoredModel(n, p, p); }).ToArray();
+        ReportCharts.Write(_dir, models, labels);
+        ChartAssert.ShowsEverySeries(_dir, "gains", names);
+        using var image = SkiaSharp.SKBitmap.Decode(Path.Combine(_dir, "gains.png"));
+        Assert.Equal(ReportCharts.HeightFor(names.Length + 1), image.Height);
+        for (int y = image.Height - 4; y < image.Height; y++)
+            for (int x = 0; x < image.Width; x++)
+                Assert.True(image.GetPixel(x, y) == SkiaSharp.SKColors.White, $"pixel ({x}, {y}) of {image.Width}×{image.Height} is drawn: the legend runs off the bottom edge");
+    }
+
     [Fact]
     public void QuantileBinsHoldEqualCountsInProbabilityOrder()
     {

@@ -215,11 +215,23 @@ public sealed class LeadScorerTests : IDisposable
         Assert.Equal(["age", "budget_band", "channel", "current_stage", "model_interest", "prior_customer"], schema.Features);
         Assert.True(schema.Accepts("dialogue") && !schema.Accepts("call_quality_tag"));
         Assert.Equal(FunnelConfig.Automotive.Stages, schema.Funnel.Stages);
-        var metrics = ModelComparison.Evaluate([("model", scores)], train, test, FunnelConfig.Automotive, reportDir);
-        Assert.Equal(["model", "model: pairwise head", "Funnel+Recency", "LightGBM (columns + dialogue TF-IDF)", "Funnel+CTR (stage, then LightGBM)",
+        var windows = RankingWindows.Of(test);
+        Assert.Equal("day", windows.Description);
+        var result = ModelComparison.Evaluate([new AdapterScores("model", scores, true), new AdapterScores("no HPRO", scores, false)], train, test,
+            FunnelConfig.Automotive, reportDir, windows);
+        var metrics = result.Metrics;
+        // An adapter trained without HPRO has an untrained pairwise head: no row for it.
+        Assert.Equal(["model", "model: pairwise head", "no HPRO", "Funnel+Recency", "LightGBM (columns + dialogue TF-IDF)", "Funnel+CTR (stage, then LightGBM)",
             "LightGBM LambdaRank (funnel grades)"],
             metrics.Select(m => m.Name));
         Assert.All(metrics, m => Assert.InRange(m.Auc, 0, 1));
+        Assert.All(metrics, m => Assert.InRange(m.WindowAuc, 0, 1));
+        Assert.Contains("Ranked within windows of one day", result.Title);
+        using (var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(reportDir, "report.json"))))
+        {
+            Assert.Equal("day", json.RootElement.GetProperty("windows").GetProperty("window").GetString());
+            Assert.True(json.RootElement.GetProperty("models")[0].TryGetProperty("window_auc", out _));
+        }
         foreach (var file in new[] { "report.md", "report.json" })
             Assert.True(new FileInfo(Path.Combine(reportDir, file)).Length > 100, file);
         Evaluation.ChartAssert.ShowsEverySeries(reportDir, "gains", metrics.Select(m => m.Name));

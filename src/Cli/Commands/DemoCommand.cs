@@ -32,7 +32,7 @@ internal static class DemoCommand
         Console.WriteLine($"model: Qwen2 architecture, hidden {config.HiddenSize}, {config.Layers} layers, random weights (seed 1), real Qwen tokenizer; {modelDir}");
         using var device = ComputeDevice.Open(kind);
         var tokenizer = QwenTokenizer.ForModel(modelDir);
-        var runs = new List<(string Name, IReadOnlyList<LeadScore> Scores)>();
+        var runs = new List<AdapterScores>();
         // The default (BCE + HPRO + LM: heads, the stacked + LightGBM blend or LightGBM alone, whichever validates best), then the heads without HPRO.
         foreach (var (label, weights, dir, select) in new[]
         {
@@ -55,11 +55,11 @@ internal static class DemoCommand
             }
             var scores = LeadPipeline.Score(modelDir, outDir, tokenizer, device, test);
             Console.WriteLine($"  trained and scored in {clock.Elapsed.TotalSeconds:F0} s");
-            runs.Add((AdapterRowName(outDir, label), scores));
+            runs.Add(Adapter(outDir, scores, label));
         }
-        var metrics = ModelComparison.Evaluate(runs, train, test, funnel, Path.Combine(root, "report"));
+        var result = ModelComparison.Evaluate(runs, train, test, funnel, Path.Combine(root, "report"), RankingWindows.Of(test));
         Console.WriteLine();
-        ConsoleTables.Metrics(metrics, test.Count, test.Count(l => l.Converted == 1));
+        ConsoleTables.Metrics(result);
         Console.WriteLine($"report with gains and calibration charts: {Path.Combine(root, "report", "report.md")}; total {total.Elapsed.TotalSeconds:F0} s");
         return 0;
     }

@@ -14,7 +14,9 @@ internal static class EvalCommand
     /// <summary>The command with its options.</summary>
     public static Command Definition() => Define("eval", "Report on the last 30% of a lead file by time, beside Funnel+Recency and LightGBM baselines (Markdown, JSON, charts).", Run,
         [Text("adapter", "the adapter folder", required: true), Text("data", "the lead file", required: true),
-            Text("report", "report folder (default ADAPTER/report)"), Model(), .. Mapping(), SkipBadRows(), Device()]);
+            Text("report", "report folder (default ADAPTER/report)"),
+            Text("window", "rank within windows of: day, week or N leads (default: day when the leads have dates, else 500 leads)"),
+            Number("capacity", "share of each window's leads called, for P@capacity/window (default 0.1)"), Model(), .. Mapping(), SkipBadRows(), Device()]);
 
     /// <summary>Runs the command.</summary>
     public static int Run(CliArgs a)
@@ -25,10 +27,13 @@ internal static class EvalCommand
         bool skip = a.Flag("skip-bad-rows");
         var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
         var (train, test, _) = LeadPipeline.LoadAndSplit(data, funnel, skip, columns);
+        // Checked before the scoring: a window the file cannot have is a usage error, not minutes later.
+        _ = RankingWindows.Of(test, a.Optional("window"), a.Double("capacity", RankingWindows.DefaultCapacityShare));
         using var device = ComputeDevice.Open(kind);
         var scores = LeadPipeline.Score(modelDir, adapterDir, QwenTokenizer.ForModel(modelDir), device, test);
-        var metrics = ModelComparison.Evaluate([(AdapterRowName(adapterDir), scores)], train, test, funnel, report);
-        ConsoleTables.Metrics(metrics, test.Count, test.Count(l => l.Converted == 1));
+        var windows = RankingWindows.Of(test, a.Optional("window"), a.Double("capacity", RankingWindows.DefaultCapacityShare));
+        var result = ModelComparison.Evaluate([Adapter(adapterDir, scores)], train, test, funnel, report, windows);
+        ConsoleTables.Metrics(result);
         Console.WriteLine($"report: {Path.Combine(report, "report.md")} (gains, lift, calibration and distribution as PNG and SVG, report.json)");
         return 0;
     }
