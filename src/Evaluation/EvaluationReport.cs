@@ -63,7 +63,7 @@ public static class EvaluationReport
 
     /// <summary>The line above the table: how many test leads and conversions, and how the first two columns rank.</summary>
     public static string Title(int leads, int positives, RankingWindows windows, int withBoth) =>
-        $"Test leads: {leads:N0}, converted: {positives:N0} ({100.0 * positives / Math.Max(1, leads):F2}%). Ranked within windows of one {windows.Description} " +
+        $"Test leads: {leads:N0}, converted: {positives:N0} ({100.0 * positives / Math.Max(1, leads):F2}%). Ranked within windows of {(windows.Description is "day" or "week" ? "one " : "")}{windows.Description} " +
         $"({windows.Windows.Count:N0} windows, {withBoth:N0} with both outcomes; calls: {100 * windows.CapacityShare:0.#}% of each window's leads): " +
         "AUC/window and P@capacity/window are the means over windows, what a call centre ranking one window at a time gets; the other columns pool the whole test period.";
 

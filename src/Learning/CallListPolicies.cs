@@ -131,6 +131,40 @@ public class UniformMixturePolicy(CallListPolicy inner, double epsilon) : CallLi
     }
 }
 
+/// <summary>
+/// A policy that gives a share of every list's calls to leads drawn uniformly from those it did not choose: each list
+/// is <c>k − m</c> of the inner policy's choice and <c>m = max(1, round(share·k))</c> uniform ones, so every day's logs
+/// carry some exploration (a list-level mixture explores on a few days only, and estimates built on a few days are
+/// fragile). Inclusion: the inner policy's for a list of k − m, plus (1 − it)·m / (n − k + m).
+/// </summary>
+public sealed class UniformSlotsPolicy(CallListPolicy inner, double share) : CallListPolicy
+{
+    /// <summary>The share of each list's calls drawn uniformly.</summary>
+    public double Share { get; } = share is > 0 and < 1 ? share : throw new ArgumentOutOfRangeException(nameof(share), "the share must be in (0, 1)");
+
+    /// <inheritdoc />
+    public override string Name => $"{inner.Name}+uniform-slots({Share.ToString(System.Globalization.CultureInfo.InvariantCulture)})";
+
+    /// <inheritdoc />
+    public override bool NeedsPosterior => inner.NeedsPosterior;
+
+    /// <inheritdoc />
+    public override CallList Choose(CandidateSet candidates, int k, Random rng)
+    {
+        int n = candidates.Count;
+        k = Math.Min(k, n);
+        int m = Math.Min(k, Math.Max(1, (int)Math.Round(Share * k)));
+        var own = inner.Choose(candidates, k - m, rng);
+        var chosen = own.Chosen.ToHashSet();
+        var rest = Enumerable.Range(0, n).Where(i => !chosen.Contains(i)).ToArray();
+        rng.Shuffle(rest);
+        double uniform = rest.Length == 0 ? 0 : (double)m / rest.Length;
+        var inclusion = new double[n];
+        for (int i = 0; i < n; i++) inclusion[i] = own.Inclusion[i] + (1 - own.Inclusion[i]) * uniform;
+        return new CallList([.. own.Chosen, .. rest[..Math.Min(m, rest.Length)]], inclusion);
+    }
+}
+
 /// <summary>Epsilon-greedy: the greedy top K, or with probability ε a uniform random K; inclusion (1 − ε)·[in top K] + ε·K/N, exactly.</summary>
 public sealed class EpsilonGreedyPolicy(double epsilon) : UniformMixturePolicy(new GreedyPolicy(), epsilon)
 {

@@ -11,7 +11,42 @@ public sealed record LoggedItem(double LoggedPropensity, double TargetPropensity
 /// One logged list (a day's calls): its leads, and the reward model's value of the target policy
 /// over every candidate of that day, Σⱼ π_target(j)·r̂(j) (doubly robust only).
 /// </summary>
-public sealed record LoggedList(IReadOnlyList<LoggedItem> Items, double DirectValue = 0);
+/// <param name="Items">The leads called.</param>
+/// <param name="DirectValue">Σⱼ π_target(j)·r̂(j) over every candidate.</param>
+/// <param name="Unsupported">The candidates the logging policy gave too little chance to be weighed (<see cref="OffPolicy.Bounded"/>); null: none known.</param>
+public sealed record LoggedList(IReadOnlyList<LoggedItem> Items, double DirectValue = 0, UnsupportedPart? Unsupported = null)
+{
+    /// <summary>
+    /// A list from every candidate's inclusion under the logging and the target policy (the target's may be a signed
+    /// difference of two policies), the leads called, their rewards, and the reward model's predictions.
+    /// </summary>
+    public static LoggedList Of(IReadOnlyList<double> logged, IReadOnlyList<double> target, IReadOnlyList<int> chosen, Func<int, double> reward,
+        IReadOnlyList<double> predicted)
+    {
+        double low = 0, high = 0, model = 0, direct = 0, mass = 0;
+        for (int j = 0; j < target.Count; j++)
+        {
+            direct += target[j] * predicted[j];
+            mass += Math.Abs(target[j]);
+            if (OffPolicy.Supported(logged[j], target[j])) continue;
+            low += Math.Min(0, target[j]);
+            high += Math.Max(0, target[j]);
+            model += target[j] * predicted[j];
+        }
+        return new LoggedList(chosen.Select(i => new LoggedItem(logged[i], target[i], reward(i), predicted[i])).ToList(), direct,
+            new UnsupportedPart(low, high, model, mass));
+    }
+}
+
+/// <summary>
+/// The part of a target's value a list's logs cannot weigh: over the candidates with too little logged chance, the
+/// least and the most it can be with rewards in [0, 1] (Σ min(0, π), Σ max(0, π)), and the reward model's value there.
+/// </summary>
+/// <param name="Low">Σ min(0, π_target) over the unsupported candidates.</param>
+/// <param name="High">Σ max(0, π_target) over them.</param>
+/// <param name="ModelValue">Σ π_target·r̂ over them.</param>
+/// <param name="TargetMass">Σ |π_target| over every candidate of the list, so that (High − Low) / TargetMass is the share the logs cannot weigh.</param>
+public sealed record UnsupportedPart(double Low, double High, double ModelValue, double TargetMass);
 
 /// <summary>An estimate of a policy's value per list with a 95% interval.</summary>
 public sealed record PolicyEstimate(double Value, double Low, double High);
@@ -23,7 +58,11 @@ public sealed record PolicyEstimate(double Value, double Low, double High);
 /// <list type="bullet">
 /// <item>IPS: the mean over lists of Σᵢ wᵢ·rᵢ (unbiased when the logged propensities are right and positive where the target's are);</item>
 /// <item>self-normalised IPS: IPS scaled by the mean list length over the mean of Σᵢ wᵢ per list (whose expectation is the target's list length): biased, much lower variance;</item>
-/// <item>doubly robust: the reward model's value plus the IPS-weighted residuals, Σⱼ π_target(j)·r̂(j) + Σᵢ wᵢ(rᵢ − r̂ᵢ): unbiased if either the propensities or the model are right.</item>
+/// <item>doubly robust: the reward model's value plus the IPS-weighted residuals, Σⱼ π_target(j)·r̂(j) + Σᵢ wᵢ(rᵢ − r̂ᵢ): unbiased if either the propensities or the model are right;</item>
+/// <item>bounded (a switch estimator with honest bounds): IPS over the candidates whose weight stays within
+/// <see cref="MaxWeight"/>, and for the rest, which the logs cannot weigh, the reward model's value as the estimate and
+/// every value rewards in [0, 1] allow as the interval, so the interval widens where support is thin instead of
+/// staying narrow around a biased value.</item>
 /// </list>
 /// Intervals are percentile bootstraps over lists (1,000 resamples, seeded).
 /// </summary>
@@ -31,6 +70,34 @@ public static class OffPolicy
 {
     /// <summary>Bootstrap resamples per interval.</summary>
     public const int Resamples = 1000;
+
+    /// <summary>The largest importance weight <see cref="Bounded"/> trusts: a lead called at least once per twenty times it counts.</summary>
+    public const double MaxWeight = 20;
+
+    /// <summary>Whether a candidate's logged chance is enough to weigh its target inclusion (weight at most <see cref="MaxWeight"/>).</summary>
+    public static bool Supported(double loggedPropensity, double targetPropensity) => Math.Abs(targetPropensity) <= MaxWeight * loggedPropensity;
+
+    /// <summary>
+    /// The bounded estimate: per list, IPS over the supported leads called plus the reward model's value of the
+    /// unsupported candidates; the interval runs from the bootstrap's 2.5% of the lists' least values (IPS plus
+    /// <see cref="UnsupportedPart.Low"/>) to its 97.5% of their most (IPS plus <see cref="UnsupportedPart.High"/>).
+    /// Lists without an <see cref="LoggedList.Unsupported"/> part count as wholly supported.
+    /// </summary>
+    public static PolicyEstimate Bounded(IReadOnlyList<LoggedList> lists)
+    {
+        static double SupportedIps(LoggedList l) => l.Items.Where(i => Supported(i.LoggedPropensity, i.TargetPropensity)).Sum(i => Weight(i) * i.Reward);
+        var point = Bootstrap(lists, sample => sample.Average(l => SupportedIps(l) + (l.Unsupported?.ModelValue ?? 0)));
+        var low = Bootstrap(lists, sample => sample.Average(l => SupportedIps(l) + (l.Unsupported?.Low ?? 0)));
+        var high = Bootstrap(lists, sample => sample.Average(l => SupportedIps(l) + (l.Unsupported?.High ?? 0)));
+        return new PolicyEstimate(point.Value, low.Low, high.High);
+    }
+
+    /// <summary>The share of the target's inclusion (in absolute value, over all lists) that falls on candidates the logs cannot weigh.</summary>
+    public static double UnsupportedShare(IReadOnlyList<LoggedList> lists)
+    {
+        double mass = lists.Sum(l => l.Unsupported?.TargetMass ?? 0);
+        return mass <= 0 ? 0 : lists.Sum(l => (l.Unsupported?.High ?? 0) - (l.Unsupported?.Low ?? 0)) / mass;
+    }
 
     /// <summary>Inverse propensity scoring.</summary>
     public static PolicyEstimate Ips(IReadOnlyList<LoggedList> lists) => Estimate(lists, sample => sample.Average(IpsValue));

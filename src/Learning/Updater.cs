@@ -47,8 +47,9 @@ public sealed record HoldoutMetrics(double Auc, double Brier);
 /// <param name="Candidate">The candidate on the hold-out.</param>
 /// <param name="OffPolicyDifference">Doubly robust reward per call list, candidate minus current, on the logged lists (null with too few).</param>
 /// <param name="Lists">Logged call lists with settled outcomes used for it.</param>
+/// <param name="UnsupportedShare">The share of where the two models' lists differ that the logs give too little chance to weigh.</param>
 public sealed record UpdateResult(string? Version, bool Promoted, string Reason, int NewOutcomes, int Replay, int Holdout, HoldoutMetrics? Current,
-    HoldoutMetrics? Candidate, PolicyEstimate? OffPolicyDifference, int Lists);
+    HoldoutMetrics? Candidate, PolicyEstimate? OffPolicyDifference, int Lists, double UnsupportedShare = 0);
 
 /// <summary>
 /// One update of the served model from the outcomes in the feedback store:
@@ -153,12 +154,13 @@ public static class Updater
             var before = Metrics(currentScorer);
             var after = Metrics(candidateScorer);
 
-            var (difference, lists) = await OffPolicyDifferenceAsync(store, events, currentScorer, candidateScorer, options, now, cancel);
+            var (difference, lists, unsupported) = await OffPolicyDifferenceAsync(store, events, currentScorer, candidateScorer, options, now, cancel);
 
-            var (promote, reason) = Decide(before, after, holdout.Count, difference, lists, options);
+            var (promote, reason) = Decide(before, after, holdout.Count, difference, lists, options, unsupported);
             var added = await versions.AddAsync(id, current.Id, now, promote ? ModelVersion.Promoted : ModelVersion.Rejected, trainable.Max(e => e.At), reason,
                 candidateDir, "promote", cancel);
-            return new UpdateResult(id, added.Status == ModelVersion.Promoted, added.Note, fresh.Count, replay.Count, holdout.Count, before, after, difference, lists);
+            return new UpdateResult(id, added.Status == ModelVersion.Promoted, added.Note, fresh.Count, replay.Count, holdout.Count, before, after, difference, lists,
+                unsupported);
         }
         finally
         {
@@ -169,13 +171,18 @@ public static class Updater
 
     private static UpdateResult NoCandidate(string reason, int fresh = 0, int holdout = 0) => new(null, false, reason, fresh, 0, holdout, null, null, null, 0);
 
+    /// <summary>The most of where the two models' lists differ that may lie beyond what the logs can weigh before off-policy evaluation cannot tell.</summary>
+    public const double MaxUnsupportedShare = 0.5;
+
     /// <summary>
     /// The promotion gate: not worse on the hold-out (AUC at least the current's minus the tolerance,
-    /// Brier at most the current's plus it) and, when off-policy evaluation ran, a difference whose
-    /// 95% interval reaches above −tolerance. Returns the decision and its reason with the numbers.
+    /// Brier at most the current's plus it) and, when off-policy evaluation ran, a bounded difference
+    /// (<see cref="OffPolicy.Bounded"/>) whose 95% interval reaches above −tolerance, on logs that can weigh at least
+    /// half of where the two models' lists differ: where they cannot, the interval cannot tell, and the gate refuses.
+    /// Returns the decision and its reason with the numbers.
     /// </summary>
     public static (bool Promote, string Reason) Decide(HoldoutMetrics current, HoldoutMetrics candidate, int holdout, PolicyEstimate? difference, int lists,
-        UpdateOptions options)
+        UpdateOptions options, double unsupportedShare = 0)
     {
         var c = CultureInfo.InvariantCulture;
         bool holdoutOk = (double.IsNaN(current.Auc) || candidate.Auc >= current.Auc - options.Tolerance) && candidate.Brier <= current.Brier + options.Tolerance;
@@ -183,21 +190,23 @@ public static class Updater
         {
             string.Create(c, $"hold-out ({holdout} leads): AUC {current.Auc:F4} → {candidate.Auc:F4}, Brier {current.Brier:F4} → {candidate.Brier:F4} ({(holdoutOk ? "not worse" : "worse")})"),
         };
-        bool offPolicyOk = difference is null || difference.High >= -options.Tolerance;
+        bool canTell = unsupportedShare <= MaxUnsupportedShare;
+        bool offPolicyOk = difference is null || difference.High >= -options.Tolerance && canTell;
         reasons.Add(difference is null ? $"off-policy: {lists} call lists with settled outcomes and logged candidates, {options.MinimumLists} needed: not used"
-            : string.Create(c, $"off-policy ({lists} lists): doubly robust reward per list, candidate − current {difference.Value:+0.000;-0.000} " +
-                $"[{difference.Low:F3}, {difference.High:F3}] ({(offPolicyOk ? "not worse" : "worse")})"));
+            : string.Create(c, $"off-policy ({lists} lists): reward per list, candidate − current {difference.Value:+0.000;-0.000} " +
+                $"[{difference.Low:F3}, {difference.High:F3}], {unsupportedShare:P0} of where the lists differ beyond what the logs can weigh " +
+                $"({(!canTell ? "cannot tell" : offPolicyOk ? "not worse" : "worse")})"));
         bool promote = holdoutOk && offPolicyOk;
         return (promote, (promote ? "promoted: " : "rejected: ") + string.Join("; ", reasons));
     }
 
     /// <summary>
-    /// The doubly robust reward per logged call list of each model's greedy list over the list's
-    /// logged candidates (reward model: the model's own probability), candidate minus current, with a
-    /// bootstrap interval over lists. Only lists whose every recommendation has settled count.
+    /// The bounded estimate (<see cref="OffPolicy.Bounded"/>) of the reward per logged call list of the candidate's greedy
+    /// list minus the current's, over each list's logged candidates (reward model: the current's probability), with the
+    /// share the logs cannot weigh. Only lists whose every recommendation has settled count.
     /// </summary>
-    private static async Task<(PolicyEstimate? Difference, int Lists)> OffPolicyDifferenceAsync(FeedbackStore store, IReadOnlyList<OutcomeEvent> events,
-        LeadScorer current, LeadScorer candidate, UpdateOptions options, DateTimeOffset now, CancellationToken cancel)
+    private static async Task<(PolicyEstimate? Difference, int Lists, double UnsupportedShare)> OffPolicyDifferenceAsync(FeedbackStore store,
+        IReadOnlyList<OutcomeEvent> events, LeadScorer current, LeadScorer candidate, UpdateOptions options, DateTimeOffset now, CancellationToken cancel)
     {
         var recommendations = await store.RecommendationsAsync(cancel);
         var settled = RewardJoin.Join(recommendations, events, now, options.AttributionWindow);
@@ -212,7 +221,7 @@ public static class Updater
             foreach (var s in scorer.ScoreBatch(unscored)) probabilities[(scorer, s.LeadId)] = s.Probability;
             return list.Select(l => probabilities[(scorer, l.Id)]).ToList();
         }
-        var perList = new List<double>();
+        var logged = new List<LoggedList>();
         foreach (string listId in listed)
         {
             var candidates = await store.ListCandidatesAsync(listId, cancel);
@@ -223,19 +232,14 @@ public static class Updater
             if (candidates.Any(c => leads[c.LeadId] is null)) continue;
             var listLeads = candidates.Select(c => leads[c.LeadId]!).ToList();
             var index = candidates.Select((c, i) => (c.LeadId, i)).ToDictionary(x => x.LeadId, x => x.i, StringComparer.Ordinal);
-            var outcomes = settledByList[listId];
-            double Value(LeadScorer scorer)
-            {
-                var p = Probabilities(scorer, listLeads);
-                var inclusion = new GreedyPolicy().Choose(new CandidateSet(p), outcomes.Count, Random.Shared).Inclusion;
-                var items = outcomes.Select(j => index.TryGetValue(j.Recommendation.LeadId, out int i)
-                    ? new LoggedItem(j.Recommendation.Propensity, inclusion[i], j.Reward, p[i])
-                    : new LoggedItem(j.Recommendation.Propensity, 0, j.Reward, 0)).ToList();
-                return OffPolicy.DoublyRobustValue(new LoggedList(items, inclusion.Select((t, i) => t * p[i]).Sum()));
-            }
-            perList.Add(Value(candidate) - Value(current));
+            var rewards = settledByList[listId].Where(j => index.ContainsKey(j.Recommendation.LeadId)).ToDictionary(j => index[j.Recommendation.LeadId], j => j.Reward);
+            int k = settledByList[listId].Count;
+            double[] Greedy(IReadOnlyList<double> p) => new GreedyPolicy().Choose(new CandidateSet(p), k, Random.Shared).Inclusion;
+            var currentP = Probabilities(current, listLeads);
+            var target = Greedy(Probabilities(candidate, listLeads)).Zip(Greedy(currentP), (a, b) => a - b).ToArray();
+            logged.Add(LoggedList.Of(candidates.Select(c => c.Propensity).ToList(), target, rewards.Keys.ToList(), i => rewards[i], currentP));
         }
-        if (perList.Count < options.MinimumLists) return (null, perList.Count);
-        return (OffPolicy.Bootstrap(perList, sample => sample.Average()), perList.Count);
+        if (logged.Count < options.MinimumLists) return (null, logged.Count, 0);
+        return (OffPolicy.Bounded(logged), logged.Count, OffPolicy.UnsupportedShare(logged));
     }
 }

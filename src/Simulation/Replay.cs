@@ -24,8 +24,11 @@ public sealed record ReplayOptions
     public int RetrainEvery { get; init; } = 10;
     /// <summary>Scale of the continuous policy's posterior draws (Thompson sampling; 0 would be greedy).</summary>
     public double Exploration { get; init; } = 1.0;
-    /// <summary>Share of the continuous policy's lists drawn uniformly, so that its logs support off-policy estimates of any policy.</summary>
-    public double UniformShare { get; init; } = 0.1;
+    /// <summary>
+    /// Share of each of the continuous policy's lists called uniformly among the leads it did not choose
+    /// (<see cref="UniformSlotsPolicy"/>), so that every day's logs support off-policy estimates of other policies.
+    /// </summary>
+    public double UniformShare { get; init; } = 0.025;
     /// <summary>Seed of the random and Thompson draws.</summary>
     public int Seed { get; init; } = 1;
 }
@@ -86,19 +89,32 @@ public static class Replay
             return GreedyPolicy.Of(periodicTrees.Predict(day), k);
         }, (_, day, called) => periodicSeen.AddRange(called.Select(i => day[i]))));
 
-        // Continuous: the service's Thompson posterior (prior "the reward is the static probability"), fitted on the history, then its own calls only.
+        // Continuous: what serve does with --update-every-hours and --policy thompson. Its trees are retrained on the
+        // history and its own calls every R days (the scheduled update), and the service's Thompson posterior on their
+        // probability and the columns (fitted on the history, then its own calls) reorders their ranking once it has
+        // shown a gain (BaselineGuard).
+        var continuousSeen = new List<Lead>(history);
+        var continuousTrees = trees;
         var posterior = new OutcomePosterior(LeadFeatureEncoder.Fit(history));
-        foreach (var (lead, p) in history.Zip(trees.Predict(history))) posterior.Observe(lead, p, lead.Converted!.Value);
+        // The trees were fitted on the history, so their probability there is in-sample: a warm start, not evidence.
+        foreach (var (lead, p) in history.Zip(trees.Predict(history))) posterior.Observe(lead, p, lead.Converted!.Value, judged: false);
         var logged = new List<(int Day, CallList List)>();
-        var thompson = new UniformMixturePolicy(new ThompsonPolicy(), options.UniformShare);
+        var continuousScores = new double[days.Count][];
+        var thompson = new UniformSlotsPolicy(new ThompsonPolicy(), options.UniformShare);
         policies.Add(Play("continuous", days, (d, day) =>
         {
-            var list = thompson.Choose(posterior.Candidates(day.Select((l, i) => (l, staticScores[d][i])).ToList(), options.Exploration), k, rng);
+            if (d > 0 && d % options.RetrainEvery == 0) continuousTrees = GbdtModel.Train(continuousSeen, funnel);
+            continuousScores[d] = continuousTrees.Predict(day);
+            var list = thompson.Choose(posterior.Candidates(day.Select((l, i) => (l, continuousScores[d][i])).ToList(), options.Exploration), k, rng);
             logged.Add((d, list));
             return list;
         }, (d, day, called) =>
         {
-            foreach (int i in called) posterior.Observe(day[i], staticScores[d][i], day[i].Converted!.Value);
+            bool earned = posterior.Earned;
+            foreach (int i in called) posterior.Observe(day[i], continuousScores[d][i], day[i].Converted!.Value);
+            continuousSeen.AddRange(called.Select(i => day[i]));
+            if (posterior.Earned != earned)
+                log?.Invoke($"day {d + 1}: the continuous head {(earned ? "no longer shows" : "has shown")} a gain over its trees' ranking ({posterior.Evidence})");
         }));
 
         var dailyStatic = Daily(policies.Single(p => p.Name == "static"));
@@ -163,11 +179,10 @@ public static class Replay
         sb.AppendLine();
         sb.AppendLine("Off-policy estimates of conversions per day from the continuous policy's logged lists, beside the replayed value:");
         sb.AppendLine();
-        sb.AppendLine("| target | replayed | IPS | SNIPS | doubly robust |");
-        sb.AppendLine("| --- | ---: | --- | --- | --- |");
-        static string E(PolicyEstimate e, double truth) => string.Create(CultureInfo.InvariantCulture, $"{e.Value:F2} [{e.Low:F2}, {e.High:F2}]{(truth >= e.Low && truth <= e.High ? "" : " (outside)")}");
-        foreach (var c in r.OffPolicy)
-            sb.AppendLine(string.Create(inv, $"| {c.Target} | {c.TrueValue:F2} | {E(c.Ips, c.TrueValue)} | {E(c.SelfNormalizedIps, c.TrueValue)} | {E(c.DoublyRobust, c.TrueValue)} |"));
+        sb.AppendLine(OffPolicyCheck.MarkdownHeader.Replace("| true |", "| replayed |"));
+        foreach (var c in r.OffPolicy) sb.AppendLine(c.MarkdownRow());
+        sb.AppendLine();
+        sb.AppendLine($"Intervals holding the replayed value: {OffPolicyCheck.Coverage(r.OffPolicy)}.");
         return sb.ToString();
     }
 
@@ -183,6 +198,7 @@ public static class Replay
             ips = new { value = c.Ips.Value, low = c.Ips.Low, high = c.Ips.High },
             snips = new { value = c.SelfNormalizedIps.Value, low = c.SelfNormalizedIps.Low, high = c.SelfNormalizedIps.High },
             doubly_robust = new { value = c.DoublyRobust.Value, low = c.DoublyRobust.Low, high = c.DoublyRobust.High },
+            bounded = new { value = c.Bounded.Value, low = c.Bounded.Low, high = c.Bounded.High }, unsupported_share = c.UnsupportedShare,
         }),
     }, new JsonSerializerOptions { WriteIndented = true });
 

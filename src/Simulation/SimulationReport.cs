@@ -60,6 +60,7 @@ public sealed class SimulationReport(SimulationOptions options, IReadOnlyList<Se
     {
         seed = s.Seed, target = c.Target, true_value = c.TrueValue,
         ips = Estimate(c.Ips), snips = Estimate(c.SelfNormalizedIps), doubly_robust = Estimate(c.DoublyRobust),
+        bounded = Estimate(c.Bounded), unsupported_share = c.UnsupportedShare,
     }));
 
     private static object Estimate(PolicyEstimate e) => new { value = e.Value, ci_low = e.Low, ci_high = e.High };
@@ -93,16 +94,14 @@ public sealed class SimulationReport(SimulationOptions options, IReadOnlyList<Se
         var c = CultureInfo.InvariantCulture;
         sb.AppendLine(c, $"Off-policy estimates of conversions per day from {source}, beside each target's true value on the same open leads:");
         sb.AppendLine();
-        sb.AppendLine("| seed | target | true | IPS | SNIPS | doubly robust |");
-        sb.AppendLine("| ---: | --- | ---: | --- | --- | --- |");
+        sb.AppendLine("| seed " + OffPolicyCheck.MarkdownHeader.Replace("\n", "\n| ---: "));
         foreach (var s in seeds)
             foreach (var check in checks(s))
-                sb.AppendLine(c, $"| {s.Seed} | {check.Target} | {check.TrueValue:F2} | {Cell(check.Ips, check.TrueValue)} | {Cell(check.SelfNormalizedIps, check.TrueValue)} | {Cell(check.DoublyRobust, check.TrueValue)} |");
+                sb.AppendLine(c, $"| {s.Seed} {check.MarkdownRow()}");
+        sb.AppendLine();
+        sb.AppendLine(c, $"Intervals holding the true value: {OffPolicyCheck.Coverage(seeds.SelectMany(checks).ToList())}.");
         sb.AppendLine();
     }
-
-    private static string Cell(PolicyEstimate e, double truth) =>
-        string.Create(CultureInfo.InvariantCulture, $"{e.Value:F2} [{e.Low:F2}, {e.High:F2}]{(truth >= e.Low && truth <= e.High ? "" : " ✗")}");
 
     private static string Interval(double low, double high, string format = "F1") =>
         double.IsNaN(low) ? "-" : string.Create(CultureInfo.InvariantCulture, $"[{low.ToString(format, CultureInfo.InvariantCulture)}, {high.ToString(format, CultureInfo.InvariantCulture)}]");

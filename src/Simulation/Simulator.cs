@@ -1,3 +1,4 @@
+using System.Globalization;
 using LeadEngine.Engine;
 using LeadEngine.LeadScoring;
 using LeadEngine.Feedback;
@@ -61,8 +62,29 @@ public sealed record PolicyRun(string Name, int Conversions, double ExpectedConv
 /// <param name="Ips">IPS.</param>
 /// <param name="SelfNormalizedIps">Self-normalised IPS.</param>
 /// <param name="DoublyRobust">Doubly robust (with the reward model the check was given).</param>
-public sealed record OffPolicyCheck(string Target, double TrueValue, PolicyEstimate Ips, PolicyEstimate SelfNormalizedIps, PolicyEstimate DoublyRobust)
+/// <param name="Bounded">The bounded estimate (<see cref="OffPolicy.Bounded"/>): its interval widens where the logs give the target's leads too little chance.</param>
+/// <param name="UnsupportedShare">The share of the target's inclusion on leads the logs cannot weigh.</param>
+public sealed record OffPolicyCheck(string Target, double TrueValue, PolicyEstimate Ips, PolicyEstimate SelfNormalizedIps, PolicyEstimate DoublyRobust,
+    PolicyEstimate Bounded, double UnsupportedShare)
 {
+    /// <summary>The estimators by name, in the order the reports list them.</summary>
+    public IEnumerable<(string Name, PolicyEstimate Estimate)> Estimates =>
+        [("IPS", Ips), ("SNIPS", SelfNormalizedIps), ("doubly robust", DoublyRobust), ("bounded", Bounded)];
+
+    /// <summary>Whether <paramref name="estimate"/>'s interval holds the true value.</summary>
+    public bool Covers(PolicyEstimate estimate) => TrueValue >= estimate.Low && TrueValue <= estimate.High;
+
+    /// <summary>The Markdown table's header: target, true value, each estimator, the unsupported share.</summary>
+    public const string MarkdownHeader = "| target | true | IPS | SNIPS | doubly robust | bounded | unsupported |\n| --- | ---: | --- | --- | --- | --- | ---: |";
+
+    /// <summary>This check's row of that table (an estimate whose interval misses the true value is marked ✗).</summary>
+    public string MarkdownRow() => string.Create(CultureInfo.InvariantCulture,
+        $"| {Target} | {TrueValue:F2} | {string.Join(" | ", Estimates.Select(e => $"{e.Estimate.Value:F2} [{e.Estimate.Low:F2}, {e.Estimate.High:F2}]{(Covers(e.Estimate) ? "" : " ✗")}"))} | {UnsupportedShare:P0} |");
+
+    /// <summary>How many intervals of each estimator hold the true value, e.g. "IPS 2/3, SNIPS 1/3, doubly robust 2/3, bounded 3/3".</summary>
+    public static string Coverage(IReadOnlyCollection<OffPolicyCheck> checks) => checks.Count == 0 ? "no checks"
+        : string.Join(", ", checks.First().Estimates.Select((e, k) => $"{e.Name} {checks.Count(c => c.Covers(c.Estimates.ElementAt(k).Estimate))}/{checks.Count}"));
+
     /// <summary>
     /// Estimates one target from logged days and sets them beside its true value: per day, the target's inclusion
     /// of every candidate, the candidates' true values and reward-model predictions, and the rewards of those called.
@@ -76,10 +98,10 @@ public sealed record OffPolicyCheck(string Target, double TrueValue, PolicyEstim
         {
             var (list, t, value, model) = (logged(day), inclusion(day), trueValue(day), predicted(day));
             truth += t.Select((p, j) => p * value[j]).Sum();
-            var items = list.Chosen.Select(i => new LoggedItem(list.Inclusion[i], t[i], reward(day, i), model[i])).ToList();
-            lists.Add(new LoggedList(items, t.Select((p, j) => p * model[j]).Sum()));
+            lists.Add(LoggedList.Of(list.Inclusion, t, list.Chosen, i => reward(day, i), model));
         }
-        return new OffPolicyCheck(target, truth / days.Count, OffPolicy.Ips(lists), OffPolicy.SelfNormalizedIps(lists), OffPolicy.DoublyRobust(lists));
+        return new OffPolicyCheck(target, truth / days.Count, OffPolicy.Ips(lists), OffPolicy.SelfNormalizedIps(lists), OffPolicy.DoublyRobust(lists),
+            OffPolicy.Bounded(lists), OffPolicy.UnsupportedShare(lists));
     }
 }
 

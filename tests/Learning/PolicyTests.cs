@@ -31,6 +31,77 @@ public sealed class PolicyTests
         Assert.Equal("thompson+uniform(0.2)", policy.Name);
     }
 
+    /// <summary>Uniform slots (the replay's logging policy): every list explores, and the propensities are exact (greedy inside) or match the draws (Thompson).</summary>
+    [Fact]
+    public void UniformSlotsExploreInEveryList()
+    {
+        CheckPropensities(new UniformSlotsPolicy(new ThompsonPolicy(), 0.34));
+        var greedy = new UniformSlotsPolicy(new GreedyPolicy(), 0.34);
+        CheckPropensities(greedy);
+        var list = greedy.Choose(new CandidateSet(Means), 3, new Random(5));
+        Assert.Equal([0, 1], list.Chosen.Take(2));                 // k − m = 2 by the inner policy, then one uniform slot
+        Assert.Equal([1, 1, 0.2, 0.2, 0.2, 0.2, 0.2], list.Inclusion.Select(p => Math.Round(p, 12)));
+        Assert.Equal("greedy+uniform-slots(0.34)", greedy.Name);
+    }
+
+    /// <summary>
+    /// The bounded estimate: where a target's leads have too little logged chance, the interval spans every value rewards
+    /// in [0, 1] allow there, so it holds the truth where IPS, weighing rare calls enormously, misses it.
+    /// </summary>
+    [Fact]
+    public void BoundedIntervalsWidenWhereSupportIsThinAndHoldTheTruth()
+    {
+        // Ten candidates a day; the logging policy calls lead 0 always and one of the others with chance 1/900 each (the rest
+        // of the day's calls fall on leads outside the set); the target calls lead 9, which always converts.
+        var rng = new Random(3);
+        var lists = new List<LoggedList>();
+        for (int day = 0; day < 60; day++)
+        {
+            double[] logged = [1, .. Enumerable.Repeat(1 / 900.0, 9)];
+            double[] target = [0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+            var chosen = new List<int> { 0 };
+            for (int j = 1; j < 10; j++)
+                if (rng.NextDouble() < logged[j]) chosen.Add(j);
+            lists.Add(LoggedList.Of(logged, target, chosen, i => i == 9 ? 1 : 0, Enumerable.Repeat(0.1, 10).ToList()));
+        }
+        var ips = OffPolicy.Ips(lists);
+        var bounded = OffPolicy.Bounded(lists);
+        Assert.True(ips.High < 1, $"IPS {ips} should miss the true value 1 here (no call of lead 9 in 60 days)");
+        Assert.True(bounded.Low <= 1 && bounded.High >= 1, $"bounded {bounded} should hold the true value 1");
+        Assert.Equal(0.1, bounded.Value, 12);                      // the reward model's value where the logs say nothing
+        Assert.Equal(1, OffPolicy.UnsupportedShare(lists), 12);
+        // Where every lead has its chance, the bounded estimate is IPS.
+        var supported = Enumerable.Range(0, 40).Select(d => LoggedList.Of([0.5, 0.5], [1, 0], d % 2 == 0 ? [0] : [1], i => i == 0 ? 1 : 0, [0.5, 0.5])).ToList();
+        Assert.Equal(OffPolicy.Ips(supported), OffPolicy.Bounded(supported));
+        Assert.Equal(0, OffPolicy.UnsupportedShare(supported));
+    }
+
+    /// <summary>
+    /// The guard: a head that predicts no better than the served probability never reorders the ranking (Thompson lists the
+    /// best-served leads); one that predicts clearly better earns its way after enough judged outcomes.
+    /// </summary>
+    [Fact]
+    public void AHeadReordersTheServedRankingOnlyOnceItHasShownAGain()
+    {
+        var rng = new Random(9);
+        var noBetter = new BaselineGuard();
+        var better = new BaselineGuard();
+        for (int n = 0; n < 400; n++)
+        {
+            double p = rng.NextDouble(), reward = rng.NextDouble() < p ? 1 : 0;
+            noBetter.Judge(Math.Clamp(p + 0.2 * (rng.NextDouble() - 0.5), 0, 1), p, reward);   // the probability with noise
+            double truth = rng.NextDouble(), blurred = 0.5 + 0.1 * (truth - 0.5), outcome = rng.NextDouble() < truth ? 1 : 0;
+            better.Judge(truth, blurred, outcome);                                             // knows what the served model does not
+        }
+        Assert.False(noBetter.Earned, noBetter.ToString());
+        Assert.True(better.Earned, better.ToString());
+        double[] served = [0.1, 0.9, 0.5];
+        var list = new ThompsonPolicy().Choose(noBetter.Candidates(served, () => throw new InvalidOperationException("not earned")), 2, rng);
+        Assert.Equal([1, 2], list.Chosen);
+        Assert.Equal([0, 1, 1], list.Inclusion);
+        Assert.False(new BaselineGuard().Earned);
+    }
+
     private static void CheckPropensities(CallListPolicy policy)
     {
         string name = policy.Name;

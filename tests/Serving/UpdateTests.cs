@@ -35,6 +35,10 @@ public sealed class UpdateTests(ServingFixture fixture, ITestOutputHelper output
         Assert.Contains("off-policy (8 lists)", reason);
         Assert.StartsWith("rejected: hold-out (50 leads): AUC 0.7000 → 0.7500", reason);
         Assert.True(Updater.Decide(current, new HoldoutMetrics(0.75, 0.040), 50, new PolicyEstimate(-0.05, -0.3, 0.2), 8, options).Promote); // not shown worse
+        // The logs give most of where the two lists differ too little chance: the interval cannot tell, and the gate refuses.
+        var (blind, blindReason) = Updater.Decide(current, new HoldoutMetrics(0.75, 0.040), 50, Flat(0.02), 8, options, unsupportedShare: 0.8);
+        Assert.False(blind);
+        Assert.Contains("80 % of where the lists differ beyond what the logs can weigh (cannot tell)", blindReason);
     }
 
     /// <summary>A copy of the fixture's adapter with one head weight changed: another version, with another model hash.</summary>
