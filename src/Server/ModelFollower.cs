@@ -112,6 +112,8 @@ public sealed class ModelFollower : IAsyncDisposable
                 server.LastHistoryCheck = (inForce?.VersionId ?? server.VersionId!, DateTimeOffset.UtcNow, null);
                 return false;
             }
+            // What the store has in force is known now; /healthz shows this host behind it until the swap.
+            server.LastHistoryCheck = (inForce.VersionId, DateTimeOffset.UtcNow, null);
             try
             {
                 var versions = await ModelVersions.OpenAsync(_store, CacheDir, cancel);
@@ -119,7 +121,6 @@ public sealed class ModelFollower : IAsyncDisposable
                 var next = await Task.Run(() => Load(dir), cancel);
                 var previous = await server.SwapAsync(next, inForce.VersionId);
                 Release(previous);
-                server.LastHistoryCheck = (inForce.VersionId, DateTimeOffset.UtcNow, null);
                 _log($"serving {inForce.VersionId} (model {next.ModelVersion}): {inForce.Action} on {inForce.Host}: {inForce.Reason}");
                 return true;
             }

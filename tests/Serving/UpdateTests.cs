@@ -245,7 +245,8 @@ public sealed class UpdateTests(ServingFixture fixture, ITestOutputHelper output
             // Host a promotes a new version (as its update would) and serves it at once; host b follows within a poll and a load.
             var versions = await ModelVersions.OpenAsync(hosts[0].Store, Cache("a"));
             await versions.AddAsync("v0002", "v0001", DateTimeOffset.UtcNow, ModelVersion.Promoted, DateTimeOffset.UtcNow, "promoted: test", AdapterVariant(2), "promote");
-            Assert.True(await hosts[0].Follower.SyncAsync());
+            await hosts[0].Follower.SyncAsync(); // at once, as its update does (its own poll may have been first)
+            Assert.Equal("v0002", hosts[0].Server.VersionId);
             output.WriteLine($"promotion reached host b in {(await WaitForVersionAsync(hosts[1].Http, "v0002", TimeSpan.FromSeconds(20))).TotalMilliseconds:F0} ms");
             Assert.NotEqual(first, hosts[1].Server.Scorer.ModelVersion);
             Assert.Equal(hosts[0].Server.Scorer.ModelVersion, hosts[1].Server.Scorer.ModelVersion);
