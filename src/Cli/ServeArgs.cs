@@ -31,6 +31,29 @@ internal static class ServeArgs
     /// <summary>Where this host unpacks the versions of store <paramref name="db"/>: HOME/versions, else the default (<see cref="ModelVersions.DefaultCacheDir"/>).</summary>
     internal static string CacheDir(string db, string? home) => home is null ? ModelVersions.DefaultCacheDir(db) : Path.Combine(home, "versions");
 
+    /// <summary>
+    /// For a store without a model history: how to start one, naming the adapter that served when <paramref name="home"/> is
+    /// a version folder from before histories were kept in the store (its registry.json names the version in force).
+    /// </summary>
+    internal static string StartHistoryHint(string db, string? home)
+    {
+        string registry = home is null ? "" : Path.Combine(home, "registry.json");
+        if (home is null || !File.Exists(registry)) return $"start one with: leadengine update --db {db} --adapter DIR (DIR becomes v0001)";
+        string? current = null;
+        try
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(registry));
+            current = json.RootElement.GetProperty("current").GetString();
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            // named below without the version
+        }
+        string adapter = Path.Combine(home, "versions", current ?? "vNNNN");
+        return $"{registry} is a version folder from a LeadEngine that kept versions per host; the store keeps them now: " +
+            $"leadengine update --home {home} --adapter {adapter} imports the version that served as v0001";
+    }
+
     /// <summary>Opens an existing store: a missing one is an error, never a new empty one (the history and outcomes are in it).</summary>
     internal static async Task<FeedbackStore> OpenExistingAsync(string db)
     {

@@ -135,6 +135,14 @@ public sealed class UpdateTests(ServingFixture fixture, ITestOutputHelper output
         var (noHistory, _, noHistoryErr) = CliRunner.Run("update", "--db", empty, "--device", "cpu");
         Assert.Equal(2, noHistory);
         Assert.Contains("no model history yet: pass --adapter DIR", noHistoryErr);
+        // A version folder from before histories were kept in the store: the error names the adapter to import.
+        string legacy = Path.Combine(_home, "legacy");
+        Directory.CreateDirectory(legacy);
+        File.WriteAllText(Path.Combine(legacy, "registry.json"), """{"current": "v0003", "versions": []}""");
+        await using (var store = await FeedbackStore.OpenAsync(Path.Combine(legacy, "feedback.db"))) { }
+        var (old, _, oldErr) = CliRunner.Run("update", "--home", legacy, "--device", "cpu");
+        Assert.Equal(2, old);
+        Assert.Contains($"--adapter {Path.Combine(legacy, "versions", "v0003")} imports the version that served", oldErr);
         var (imported, importOut, importErr) = CliRunner.Run("update", "--db", db, "--adapter", fixture.AdapterDir, "--device", "cpu");
         Assert.True(imported == 0, importErr);
         Assert.Contains("imported", importOut);

@@ -67,12 +67,12 @@ internal static class ServeCommand
             create = true;
         }
         var settings = new Settings(options, target, create, CacheDir(target, home),
-            adapterDir, modelDir, kind, batchSize, poll, updateHours is { } hours ? TimeSpan.FromHours(hours) : null, home is not null);
+            adapterDir, modelDir, kind, batchSize, poll, updateHours is { } hours ? TimeSpan.FromHours(hours) : null, home);
         return Run(settings).GetAwaiter().GetResult();
     }
 
     private sealed record Settings(ServeOptions Options, string Db, bool Create, string CacheDir, string? Adapter, string? ModelDir,
-        DeviceKind Kind, int BatchSize, TimeSpan Poll, TimeSpan? UpdateEvery, bool Home);
+        DeviceKind Kind, int BatchSize, TimeSpan Poll, TimeSpan? UpdateEvery, string? HomeDir);
 
     private static void Log(string line) => Console.WriteLine($"[{DateTimeOffset.UtcNow:u}] {line}");
 
@@ -86,8 +86,8 @@ internal static class ServeCommand
         bool history = await ModelVersions.ExistsAsync(store);
         if (history && s.Adapter is not null)
             throw new UsageException($"{store.Description} has a model history: serve its version in force by dropping --adapter, or give --db another store");
-        if (!history && (s.UpdateEvery is not null || s.Home && s.Adapter is null))
-            throw new UsageException($"{store.Description} has no model history to {(s.UpdateEvery is null ? "serve" : "update")}: start one with leadengine update --db {s.Db} --adapter DIR");
+        if (!history && (s.UpdateEvery is not null || s.HomeDir is not null && s.Adapter is null))
+            throw new UsageException($"{store.Description} has no model history to {(s.UpdateEvery is null ? "serve" : "update")}: {StartHistoryHint(s.Db, s.HomeDir)}");
         await using var follower = history ? await ModelFollower.OpenAsync(store, s.CacheDir, s.ModelDir, s.Kind, s.BatchSize, Log) : null;
         using var device = follower is null ? ComputeDevice.Open(s.Kind) : null;
         string modelDir, adapterDir;

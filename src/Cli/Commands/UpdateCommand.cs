@@ -27,10 +27,10 @@ internal static class UpdateCommand
         };
         var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
         if (options.HoldoutFraction is <= 0 or >= 1) throw new UsageException("--holdout must be between 0 and 1");
-        return RunAsync(db, cacheDir, adapter, modelArg, kind, options).GetAwaiter().GetResult();
+        return RunAsync(db, cacheDir, a.Optional("home"), adapter, modelArg, kind, options).GetAwaiter().GetResult();
     }
 
-    private static async Task<int> RunAsync(string db, string cacheDir, string? adapter, string? modelArg, DeviceKind kind, UpdateOptions options)
+    private static async Task<int> RunAsync(string db, string cacheDir, string? home, string? adapter, string? modelArg, DeviceKind kind, UpdateOptions options)
     {
         // Updates learn from what serve stored: a missing store is an error, never a new empty one.
         await using var store = await OpenExistingAsync(db);
@@ -42,7 +42,9 @@ internal static class UpdateCommand
         }
         else
         {
-            if (adapter is null) throw new UsageException($"{store.Description} has no model history yet: pass --adapter DIR to import the adapter that serves now");
+            if (adapter is null)
+                throw new UsageException($"{store.Description} has no model history yet: pass --adapter DIR to import the adapter that serves now" +
+                    (home is not null && File.Exists(Path.Combine(home, "registry.json")) ? $" ({StartHistoryHint(db, home)})" : ""));
             versions = await ModelVersions.ImportAsync(store, cacheDir, adapter);
             Console.WriteLine($"imported {adapter} as {versions.Current}");
         }
