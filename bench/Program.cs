@@ -9,7 +9,9 @@ using LeadEngine.Kernels;
 // End-to-end scoring against ONNX Runtime: `dotnet run -c Release --project bench -- e2e [--model ...]`.
 // In-process so one compiled-kernel cache serves every iteration and a self-contained publish runs
 // on a machine without the .NET SDK.
+// PTX of every CUDA kernel, generated without a GPU, for scripts/ptx-check.sh: `dotnet run -c Release --project bench -- ptx --out DIR`.
 if (args.Length > 0 && args[0] == "e2e") return EndToEndBenchmark.Run(args[1..]);
+if (args.Length > 0 && args[0] == "ptx") return PtxExport.Run(args[1..]);
 var device = KernelBenchmark.Device;
 string peaks;
 if (device.Kind == DeviceKind.Cuda)

@@ -85,17 +85,20 @@ public sealed class ComputeDevice : IDisposable
         Backend = kind == DeviceKind.Cpu ? new SimdBackend(this) : new IlgpuBackend(this);
     }
 
+    /// <summary>The ILGPU context every device and the PTX check (<see cref="IlgpuPtx"/>) compile kernels in: one setting of code generation.</summary>
+    internal static Context CreateContext() => Context.Create(builder => builder
+        .Default()
+        .EnableAlgorithms()
+        .Optimize(OptimizationLevel.O2)
+        .Math(MathMode.Default));
+
     /// <summary>Opens a device. <see cref="DeviceKind.Auto"/> prefers CUDA, then OpenCL, then the SIMD CPU backend.</summary>
     /// <param name="kind">The backend to use.</param>
     /// <param name="shapes">Group shapes; the backend's default when null.</param>
     /// <exception cref="InvalidOperationException">The requested backend has no usable device.</exception>
     public static ComputeDevice Open(DeviceKind kind = DeviceKind.Auto, LaunchShapes? shapes = null)
     {
-        var context = Context.Create(builder => builder
-            .Default()
-            .EnableAlgorithms()
-            .Optimize(OptimizationLevel.O2)
-            .Math(MathMode.Default));
+        var context = CreateContext();
         try
         {
             if (kind is DeviceKind.Auto or DeviceKind.Cuda)

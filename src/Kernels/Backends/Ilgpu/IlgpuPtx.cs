@@ -1,0 +1,82 @@
+using System.Reflection;
+using ILGPU;
+using ILGPU.Backends.EntryPoints;
+using ILGPU.Backends.PTX;
+using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
+
+namespace LeadEngine.Kernels;
+
+/// <summary>One kernel's PTX, as the CUDA backend would load it.</summary>
+/// <param name="Name">Kernel and weight type, e.g. <c>IlgpuMatMulKernels.Forward.Bf16</c>.</param>
+/// <param name="GroupThreads">Threads per group at the GPU launch shapes (<see cref="LaunchShapes.Gpu"/>); 0 for implicitly grouped kernels, whose group ILGPU picks on the device.</param>
+/// <param name="Ptx">The PTX assembly.</param>
+public sealed record KernelPtx(string Name, int GroupThreads, string Ptx);
+
+/// <summary>
+/// Every kernel the ILGPU backend launches, compiled to PTX by ILGPU's PTX backend without a GPU: the same code
+/// generation a CUDA accelerator runs when it loads them, for an architecture given here instead of read from a
+/// device. <c>scripts/ptx-check.sh</c> assembles the result with NVIDIA's <c>ptxas</c>, so code-generation faults and
+/// spills show on a CPU machine before a GPU run. Generic kernels are compiled for every weight type.
+/// </summary>
+public static class IlgpuPtx
+{
+    private static readonly Type[] WeightTypes = [typeof(F32), typeof(Bf16), typeof(F16)];
+
+    /// <summary>
+    /// The entry points the backend loads (<c>LoadStreamKernel</c>: explicitly grouped, with its group at the GPU shapes;
+    /// <c>LoadAutoGroupedStreamKernel</c>: implicitly grouped). A kernel added to the backend is added here too; a test
+    /// checks every <c>Ilgpu*Kernels</c> entry point named in the backend's sources is listed.
+    /// </summary>
+    internal static readonly (Type Type, string Method, Func<LaunchShapes, int>? Group)[] EntryPoints =
+    [
+        (typeof(IlgpuAttentionKernels), nameof(IlgpuAttentionKernels.Forward), s => s.AttentionQueryBlock),
+        (typeof(IlgpuAttentionKernels), nameof(IlgpuAttentionKernels.BackwardQuery), s => s.AttentionQueryBlock),
+        (typeof(IlgpuAttentionKernels), nameof(IlgpuAttentionKernels.BackwardKeyValue), s => s.AttentionQueryBlock),
+        (typeof(IlgpuCrossEntropyKernels), nameof(IlgpuCrossEntropyKernels.ForwardBackward), s => s.ReduceGroup),
+        (typeof(IlgpuMatMulKernels), nameof(IlgpuMatMulKernels.Forward), s => s.MatMulGroupX * s.MatMulGroupY),
+        (typeof(IlgpuMatMulKernels), nameof(IlgpuMatMulKernels.BackwardInput), s => s.MatMulGroupX * s.MatMulGroupY),
+        (typeof(IlgpuOptimizerKernels), nameof(IlgpuOptimizerKernels.SumOfSquares), s => s.ReduceGroup),
+        (typeof(IlgpuRmsNormKernels), nameof(IlgpuRmsNormKernels.Forward), s => s.ReduceGroup),
+        (typeof(IlgpuRmsNormKernels), nameof(IlgpuRmsNormKernels.Backward), s => s.ReduceGroup),
+        (typeof(IlgpuEmbeddingKernels), nameof(IlgpuEmbeddingKernels.Forward), null),
+        (typeof(IlgpuEmbeddingKernels), nameof(IlgpuEmbeddingKernels.ScatterRows), null),
+        (typeof(IlgpuHeadKernels), nameof(IlgpuHeadKernels.Forward), null),
+        (typeof(IlgpuHeadKernels), nameof(IlgpuHeadKernels.Backward), null),
+        (typeof(IlgpuLoraKernels), nameof(IlgpuLoraKernels.AddUpProjection), null),
+        (typeof(IlgpuLoraKernels), nameof(IlgpuLoraKernels.BackwardUp), null),
+        (typeof(IlgpuLoraKernels), nameof(IlgpuLoraKernels.BackwardDown), null),
+        (typeof(IlgpuOptimizerKernels), nameof(IlgpuOptimizerKernels.AdamW), null),
+        (typeof(IlgpuResidualKernels), nameof(IlgpuResidualKernels.Forward), null),
+        (typeof(IlgpuRopeKernels), nameof(IlgpuRopeKernels.Rotate), null),
+        (typeof(IlgpuSwiGluKernels), nameof(IlgpuSwiGluKernels.Forward), null),
+        (typeof(IlgpuSwiGluKernels), nameof(IlgpuSwiGluKernels.Backward), null),
+    ];
+
+    /// <summary>
+    /// The PTX of every entry point for <paramref name="architecture"/> and <paramref name="instructionSet"/> (default sm_90,
+    /// PTX ISA 7.8: the newest CUDA 11.8's <c>ptxas</c> reads). ILGPU 1.5.3 writes <c>.target sm_80</c> at ISA 7.8;
+    /// <c>ptxas -arch=sm_90</c> assembles that for the H200.
+    /// </summary>
+    public static IReadOnlyList<KernelPtx> Generate(CudaArchitecture? architecture = null, CudaInstructionSet? instructionSet = null)
+    {
+        var arch = architecture ?? CudaArchitecture.SM_90;
+        // The context every device compiles in, so the code is the code a GPU would get.
+        using var context = ComputeDevice.CreateContext();
+        using var backend = new PTXBackend(context, new CudaCapabilityContext(arch), arch, instructionSet ?? CudaInstructionSet.ISA_78, null);
+        var kernels = new List<KernelPtx>();
+        foreach (var (type, name, group) in EntryPoints)
+        {
+            var method = type.GetMethod(name, BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic)
+                ?? throw new MissingMethodException(type.Name, name);
+            var instances = method.IsGenericMethodDefinition ? WeightTypes.Select(w => (method.MakeGenericMethod(w), $".{w.Name}")) : [(method, "")];
+            foreach (var (instance, suffix) in instances)
+            {
+                var entry = group is null ? EntryPointDescription.FromImplicitlyGroupedKernel(instance) : EntryPointDescription.FromExplicitlyGroupedKernel(instance);
+                var compiled = (PTXCompiledKernel)backend.Compile(entry, KernelSpecialization.Empty);
+                kernels.Add(new KernelPtx($"{type.Name}.{name}{suffix}", group?.Invoke(LaunchShapes.Gpu) ?? 0, compiled.PTXAssembly));
+            }
+        }
+        return kernels;
+    }
+}
