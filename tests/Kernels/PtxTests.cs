@@ -20,7 +20,9 @@ public sealed class PtxTests
             Assert.Contains(".target sm_80", k.Ptx);
             Assert.Contains(".entry ", k.Ptx);
         });
-        Assert.Equal(256, kernels.Single(k => k.Name == "IlgpuMatMulKernels.Forward.Bf16").GroupThreads);
+        var matmul = kernels.Single(k => k.Name == "IlgpuMatMulKernels.Forward.Bf16");
+        Assert.Equal(256, matmul.GroupThreads);
+        Assert.True(matmul.DynamicSharedBytes > 0);
         Assert.Equal(0, kernels.Single(k => k.Name == "IlgpuRopeKernels.Rotate").GroupThreads);
     }
 

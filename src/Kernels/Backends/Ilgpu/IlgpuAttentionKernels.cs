@@ -251,6 +251,12 @@ internal static class IlgpuAttentionKernels
         }
     }
 
+    /// <summary>
+    /// Dynamic shared memory of a group, in floats: the staged key and value tile (2 × key block × head dim), and for
+    /// <see cref="BackwardKeyValue"/> two more floats per key.
+    /// </summary>
+    internal static int SharedFloats(int keyBlock, int headDim, bool keyValueBackward = false) => 2 * keyBlock * headDim + (keyValueBackward ? 2 * keyBlock : 0);
+
     internal static (AttentionArgs Args, int QueryBlock) Shape(ComputeDevice device, int seqLen, int heads, int kvHeads, int headDim)
     {
         int bk = device.Shapes.AttentionKeyBlock;
@@ -268,7 +274,7 @@ internal sealed partial class IlgpuBackend
         var kernel = _device.GetKernel("attention.fwd", acc =>
             acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, AttentionArgs>(IlgpuAttentionKernels.Forward));
         var config = new KernelConfig(new Index3D((seqLen + bq - 1) / bq, heads, batch), new Index3D(bq, 1, 1),
-            SharedMemoryConfig.RequestDynamic<float>(2 * args.KeyBlock * headDim));
+            SharedMemoryConfig.RequestDynamic<float>(IlgpuAttentionKernels.SharedFloats(args.KeyBlock, headDim)));
         kernel(config, q, k, v, lengths, o, lse, args);
     }
 
@@ -281,13 +287,13 @@ internal sealed partial class IlgpuBackend
             acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>,
                 ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionArgs>(IlgpuAttentionKernels.BackwardQuery));
         queryKernel(new KernelConfig(new Index3D((seqLen + bq - 1) / bq, heads, batch), new Index3D(bq, 1, 1),
-                SharedMemoryConfig.RequestDynamic<float>(2 * args.KeyBlock * headDim)),
+                SharedMemoryConfig.RequestDynamic<float>(IlgpuAttentionKernels.SharedFloats(args.KeyBlock, headDim))),
             q, k, v, lengths, o, lse, dO, dq, dotScratch, args);
         var keyKernel = _device.GetKernel("attention.bwd_kv", acc =>
             acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>,
                 ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionArgs>(IlgpuAttentionKernels.BackwardKeyValue));
         keyKernel(new KernelConfig(new Index3D((seqLen + bq - 1) / bq, kvHeads, batch), new Index3D(bq, 1, 1),
-                SharedMemoryConfig.RequestDynamic<float>(2 * args.KeyBlock * headDim + 2 * args.KeyBlock)),
+                SharedMemoryConfig.RequestDynamic<float>(IlgpuAttentionKernels.SharedFloats(args.KeyBlock, headDim, keyValueBackward: true))),
             q, k, v, lengths, lse, dotScratch, dO, dk, dv, args);
     }
 }

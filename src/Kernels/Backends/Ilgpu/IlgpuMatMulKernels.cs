@@ -34,6 +34,9 @@ internal static class IlgpuMatMulKernels
     /// <summary>Depth of one shared-memory stage.</summary>
     public const int TileK = 16;
 
+    /// <summary>Dynamic shared memory of a group, in floats: a TileK slice of its A rows and of its B columns.</summary>
+    internal static int SharedFloats(LaunchShapes shapes) => TileK * (shapes.MatMulGroupY * RegM + shapes.MatMulGroupX * RegN);
+
     /// <summary>
     /// Kernel: <c>y = x·Wᵀ + bias</c> and <c>u = x·Aᵀ</c>. Grid: (⌈(N+r)/BN⌉, ⌈M/BM⌉), group (gx, gy),
     /// BM = gy·RegM, BN = gx·RegN, dynamic shared memory TileK·(BM+BN) floats.
@@ -207,7 +210,7 @@ internal sealed partial class IlgpuBackend
         int bm = gy * IlgpuMatMulKernels.RegM, bn = gx * IlgpuMatMulKernels.RegN;
         var args = new MatMulArgs { M = m, N = n, K = k, LoraRank = loraRank, HasBias = bias.Length > 0 ? 1 : 0 };
         var grid = new Index2D((n + loraRank + bn - 1) / bn, (m + bm - 1) / bm);
-        var config = new KernelConfig(grid, new Index2D(gx, gy), SharedMemoryConfig.RequestDynamic<float>(IlgpuMatMulKernels.TileK * (bm + bn)));
+        var config = new KernelConfig(grid, new Index2D(gx, gy), SharedMemoryConfig.RequestDynamic<float>(IlgpuMatMulKernels.SharedFloats(_device.Shapes)));
         kernel(config, x, w, bias, loraA, y, loraU, args);
         // The up projection is a second kernel here (the SIMD backend sums it into the same product).
         if (loraRank > 0 && loraB.Length > 0) LoraAddUpProjection(y, loraU, loraB, m, n, loraRank, loraScale);
@@ -222,7 +225,7 @@ internal sealed partial class IlgpuBackend
         int bm = gy * IlgpuMatMulKernels.RegM, bn = gx * IlgpuMatMulKernels.RegN;
         var args = new MatMulArgs { M = m, N = n, K = k, LoraRank = loraRank };
         var grid = new Index2D((k + bn - 1) / bn, (m + bm - 1) / bm);
-        var config = new KernelConfig(grid, new Index2D(gx, gy), SharedMemoryConfig.RequestDynamic<float>(IlgpuMatMulKernels.TileK * (bm + bn)));
+        var config = new KernelConfig(grid, new Index2D(gx, gy), SharedMemoryConfig.RequestDynamic<float>(IlgpuMatMulKernels.SharedFloats(_device.Shapes)));
         kernel(config, dy, du, w, loraA, dx, args, accumulate ? 1 : 0);
     }
 }

@@ -10,8 +10,9 @@ namespace LeadEngine.Kernels;
 /// <summary>One kernel's PTX, as the CUDA backend would load it.</summary>
 /// <param name="Name">Kernel and weight type, e.g. <c>IlgpuMatMulKernels.Forward.Bf16</c>.</param>
 /// <param name="GroupThreads">Threads per group at the GPU launch shapes (<see cref="LaunchShapes.Gpu"/>); 0 for implicitly grouped kernels, whose group ILGPU picks on the device.</param>
+/// <param name="DynamicSharedBytes">Dynamic shared memory a group asks for at those shapes (attention at head dimension <see cref="IlgpuPtx.HeadDim"/>).</param>
 /// <param name="Ptx">The PTX assembly.</param>
-public sealed record KernelPtx(string Name, int GroupThreads, string Ptx);
+public sealed record KernelPtx(string Name, int GroupThreads, int DynamicSharedBytes, string Ptx);
 
 /// <summary>
 /// Every kernel the ILGPU backend launches, compiled to PTX by ILGPU's PTX backend without a GPU: the same code
@@ -28,30 +29,36 @@ public static class IlgpuPtx
     /// <c>LoadAutoGroupedStreamKernel</c>: implicitly grouped). A kernel added to the backend is added here too; a test
     /// checks every <c>Ilgpu*Kernels</c> entry point named in the backend's sources is listed.
     /// </summary>
-    internal static readonly (Type Type, string Method, Func<LaunchShapes, int>? Group)[] EntryPoints =
+    internal static readonly (Type Type, string Method, Func<LaunchShapes, int>? Group, Func<LaunchShapes, int>? SharedFloats)[] EntryPoints =
     [
-        (typeof(IlgpuAttentionKernels), nameof(IlgpuAttentionKernels.Forward), s => s.AttentionQueryBlock),
-        (typeof(IlgpuAttentionKernels), nameof(IlgpuAttentionKernels.BackwardQuery), s => s.AttentionQueryBlock),
-        (typeof(IlgpuAttentionKernels), nameof(IlgpuAttentionKernels.BackwardKeyValue), s => s.AttentionQueryBlock),
-        (typeof(IlgpuCrossEntropyKernels), nameof(IlgpuCrossEntropyKernels.ForwardBackward), s => s.ReduceGroup),
-        (typeof(IlgpuMatMulKernels), nameof(IlgpuMatMulKernels.Forward), s => s.MatMulGroupX * s.MatMulGroupY),
-        (typeof(IlgpuMatMulKernels), nameof(IlgpuMatMulKernels.BackwardInput), s => s.MatMulGroupX * s.MatMulGroupY),
-        (typeof(IlgpuOptimizerKernels), nameof(IlgpuOptimizerKernels.SumOfSquares), s => s.ReduceGroup),
-        (typeof(IlgpuRmsNormKernels), nameof(IlgpuRmsNormKernels.Forward), s => s.ReduceGroup),
-        (typeof(IlgpuRmsNormKernels), nameof(IlgpuRmsNormKernels.Backward), s => s.ReduceGroup),
-        (typeof(IlgpuEmbeddingKernels), nameof(IlgpuEmbeddingKernels.Forward), null),
-        (typeof(IlgpuEmbeddingKernels), nameof(IlgpuEmbeddingKernels.ScatterRows), null),
-        (typeof(IlgpuHeadKernels), nameof(IlgpuHeadKernels.Forward), null),
-        (typeof(IlgpuHeadKernels), nameof(IlgpuHeadKernels.Backward), null),
-        (typeof(IlgpuLoraKernels), nameof(IlgpuLoraKernels.AddUpProjection), null),
-        (typeof(IlgpuLoraKernels), nameof(IlgpuLoraKernels.BackwardUp), null),
-        (typeof(IlgpuLoraKernels), nameof(IlgpuLoraKernels.BackwardDown), null),
-        (typeof(IlgpuOptimizerKernels), nameof(IlgpuOptimizerKernels.AdamW), null),
-        (typeof(IlgpuResidualKernels), nameof(IlgpuResidualKernels.Forward), null),
-        (typeof(IlgpuRopeKernels), nameof(IlgpuRopeKernels.Rotate), null),
-        (typeof(IlgpuSwiGluKernels), nameof(IlgpuSwiGluKernels.Forward), null),
-        (typeof(IlgpuSwiGluKernels), nameof(IlgpuSwiGluKernels.Backward), null),
+        (typeof(IlgpuAttentionKernels), nameof(IlgpuAttentionKernels.Forward), s => s.AttentionQueryBlock,
+            s => IlgpuAttentionKernels.SharedFloats(s.AttentionKeyBlock, HeadDim)),
+        (typeof(IlgpuAttentionKernels), nameof(IlgpuAttentionKernels.BackwardQuery), s => s.AttentionQueryBlock,
+            s => IlgpuAttentionKernels.SharedFloats(s.AttentionKeyBlock, HeadDim)),
+        (typeof(IlgpuAttentionKernels), nameof(IlgpuAttentionKernels.BackwardKeyValue), s => s.AttentionQueryBlock,
+            s => IlgpuAttentionKernels.SharedFloats(s.AttentionKeyBlock, HeadDim, keyValueBackward: true)),
+        (typeof(IlgpuCrossEntropyKernels), nameof(IlgpuCrossEntropyKernels.ForwardBackward), s => s.ReduceGroup, null),
+        (typeof(IlgpuMatMulKernels), nameof(IlgpuMatMulKernels.Forward), s => s.MatMulGroupX * s.MatMulGroupY, IlgpuMatMulKernels.SharedFloats),
+        (typeof(IlgpuMatMulKernels), nameof(IlgpuMatMulKernels.BackwardInput), s => s.MatMulGroupX * s.MatMulGroupY, IlgpuMatMulKernels.SharedFloats),
+        (typeof(IlgpuOptimizerKernels), nameof(IlgpuOptimizerKernels.SumOfSquares), s => s.ReduceGroup, null),
+        (typeof(IlgpuRmsNormKernels), nameof(IlgpuRmsNormKernels.Forward), s => s.ReduceGroup, null),
+        (typeof(IlgpuRmsNormKernels), nameof(IlgpuRmsNormKernels.Backward), s => s.ReduceGroup, null),
+        (typeof(IlgpuEmbeddingKernels), nameof(IlgpuEmbeddingKernels.Forward), null, null),
+        (typeof(IlgpuEmbeddingKernels), nameof(IlgpuEmbeddingKernels.ScatterRows), null, null),
+        (typeof(IlgpuHeadKernels), nameof(IlgpuHeadKernels.Forward), null, null),
+        (typeof(IlgpuHeadKernels), nameof(IlgpuHeadKernels.Backward), null, null),
+        (typeof(IlgpuLoraKernels), nameof(IlgpuLoraKernels.AddUpProjection), null, null),
+        (typeof(IlgpuLoraKernels), nameof(IlgpuLoraKernels.BackwardUp), null, null),
+        (typeof(IlgpuLoraKernels), nameof(IlgpuLoraKernels.BackwardDown), null, null),
+        (typeof(IlgpuOptimizerKernels), nameof(IlgpuOptimizerKernels.AdamW), null, null),
+        (typeof(IlgpuResidualKernels), nameof(IlgpuResidualKernels.Forward), null, null),
+        (typeof(IlgpuRopeKernels), nameof(IlgpuRopeKernels.Rotate), null, null),
+        (typeof(IlgpuSwiGluKernels), nameof(IlgpuSwiGluKernels.Forward), null, null),
+        (typeof(IlgpuSwiGluKernels), nameof(IlgpuSwiGluKernels.Backward), null, null),
     ];
+
+    /// <summary>The head dimension the attention kernels' shared memory is reported at: Qwen2.5-1.5B's (1,536 / 12), the larger of the two shapes (0.5B: 64).</summary>
+    public const int HeadDim = 128;
 
     /// <summary>
     /// The PTX of every entry point for <paramref name="architecture"/> and <paramref name="instructionSet"/> (default sm_90,
@@ -65,7 +72,7 @@ public static class IlgpuPtx
         using var context = ComputeDevice.CreateContext();
         using var backend = new PTXBackend(context, new CudaCapabilityContext(arch), arch, instructionSet ?? CudaInstructionSet.ISA_78, null);
         var kernels = new List<KernelPtx>();
-        foreach (var (type, name, group) in EntryPoints)
+        foreach (var (type, name, group, shared) in EntryPoints)
         {
             var method = type.GetMethod(name, BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic)
                 ?? throw new MissingMethodException(type.Name, name);
@@ -74,7 +81,8 @@ public static class IlgpuPtx
             {
                 var entry = group is null ? EntryPointDescription.FromImplicitlyGroupedKernel(instance) : EntryPointDescription.FromExplicitlyGroupedKernel(instance);
                 var compiled = (PTXCompiledKernel)backend.Compile(entry, KernelSpecialization.Empty);
-                kernels.Add(new KernelPtx($"{type.Name}.{name}{suffix}", group?.Invoke(LaunchShapes.Gpu) ?? 0, compiled.PTXAssembly));
+                kernels.Add(new KernelPtx($"{type.Name}.{name}{suffix}", group?.Invoke(LaunchShapes.Gpu) ?? 0,
+                    sizeof(float) * (shared?.Invoke(LaunchShapes.Gpu) ?? 0), compiled.PTXAssembly));
             }
         }
         return kernels;
