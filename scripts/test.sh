@@ -15,6 +15,12 @@ if pg="$(scripts/postgres.sh | tail -1)"; then
 else
   echo "test: PostgreSQL could not be started (see above); the PostgreSQL tests will skip" >&2
 fi
+# llama.cpp's prebuilt CPU build (npm) for the GGUF export's agreement test; without it that test skips and says why.
+if llama="$(scripts/llama-cpp.sh | tail -1)"; then
+  export LEADENGINE_TEST_LLAMA_CPP="$llama"
+else
+  echo "test: llama.cpp could not be installed (see above); the GGUF agreement test will skip" >&2
+fi
 status=0
 dotnet test LeadEngine.sln -c Release --nologo "$@" 2>&1 | tee "$log" || status=$?
 # The SIMD backend picks 512- or 256-bit register tiles by the CPU: run the kernel tests again with

@@ -28,6 +28,7 @@ internal static class CommandLine
             GenerateModelCommand.Definition(),
             ProfileCommand.Definition(),
             ExportOnnxCommand.Definition(),
+            ExportGgufCommand.Definition(),
             ServeCommand.Definition(),
             LoadTestCommand.Definition(),
             SimulateCommand.Definition(),

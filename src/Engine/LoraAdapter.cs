@@ -211,6 +211,22 @@ public sealed class LoraAdapter : IDisposable
         return a is null || b is null ? (ArrayView<float>.Empty, ArrayView<float>.Empty) : (Parameters.Value(a), Parameters.Value(b));
     }
 
+    /// <summary>
+    /// Adds this adapter's update for a layer's target, scale·B·A, into the host copy <paramref name="weight"/> of its
+    /// [out, in] weight (nothing when not adapted): what an export that merges the adapter writes.
+    /// </summary>
+    public void MergeInto(float[] weight, int layer, LoraTarget target, QwenConfig config)
+    {
+        if (!IsAdapted(layer, target)) return;
+        var (a, b) = Views(layer, target);
+        var (outDim, inDim) = ProjectionShape(config, target);
+        var hostA = new float[a.Length];
+        var hostB = new float[b.Length];
+        a.CopyToCPU(hostA);
+        b.CopyToCPU(hostB);
+        LoraMerge.IntoWeight(weight, hostA, hostB, outDim, inDim, Rank, Scale);
+    }
+
     /// <summary>The gradient views of A and B for a layer's target (empty when not adapted).</summary>
     public (ArrayView<float> A, ArrayView<float> B) GradientViews(int layer, LoraTarget target)
     {

@@ -122,11 +122,7 @@ public static class OnnxExport
         string module = $"model.layers.{layer}.{LoraAdapter.ModuleName(target)}";
         var (outDim, inDim) = LoraAdapter.ProjectionShape(c, target);
         var w = store.ReadFloat32(module + ".weight");
-        if (adapter is not null && adapter.IsAdapted(layer, target))
-        {
-            var (aView, bView) = adapter.Views(layer, target);
-            LoraMerge.IntoWeight(w, Read(aView), Read(bView), outDim, inDim, adapter.Rank, adapter.Scale);
-        }
+        adapter?.MergeInto(w, layer, target, c);
         string y = g.Node("MatMul", [x, g.Initializer(module + ".weight_t", [inDim, outDim], Transpose(w, outDim, inDim))]);
         return store.Contains(module + ".bias") ? g.Node("Add", [y, g.Initializer(module + ".bias", [outDim], store.ReadFloat32(module + ".bias"))]) : y;
     }

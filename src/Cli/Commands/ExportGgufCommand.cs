@@ -1,0 +1,51 @@
+using LeadEngine.Engine;
+using LeadEngine.Engine.Gguf;
+using LeadEngine.Kernels;
+using LeadEngine.Training;
+using System.CommandLine;
+using System.Diagnostics;
+using static LeadEngine.Cli.CommandLine;
+
+namespace LeadEngine.Cli;
+
+/// <summary><c>leadengine export-gguf</c>: The model (adapter merged) as a GGUF v3 file llama.cpp loads as qwen2, in f32, bf16 or q8_0.</summary>
+internal static class ExportGgufCommand
+{
+    /// <summary>The command with its options.</summary>
+    public static Command Definition() => Define("export-gguf", "The model (adapter merged) as a GGUF v3 file llama.cpp loads as qwen2, in f32, bf16 or q8_0.", Run,
+        Text("model", "model folder", required: true), Text("out", "FILE.gguf", required: true), Text("adapter", "adapter folder (LoRA merged into the weights)"),
+        Text("type", "f32, bf16 or q8_0 for the 2-D weights (default f32)"));
+
+    /// <summary>Runs the command.</summary>
+    public static int Run(CliArgs a)
+    {
+        string modelDir = RepositoryPaths.ModelOrPreset(a.Required("model")), outPath = a.Required("out");
+        var type = a.Optional("type", "f32") switch
+        {
+            "f32" => GgufWeightType.F32,
+            "bf16" => GgufWeightType.Bf16,
+            "q8_0" => GgufWeightType.Q8_0,
+            var other => throw new UsageException($"--type {other}: f32, bf16 or q8_0"),
+        };
+        string source = QwenTokenizer.ForModel(modelDir).Source;
+        var tokenizer = QwenTokenizerFiles.Load(File.Exists(source) ? Path.GetDirectoryName(source)! : source);
+        string? adapterDir = a.Optional("adapter");
+        using var device = ComputeDevice.Open(DeviceKind.Cpu);
+        LoraAdapter? adapter = null;
+        ScoreHeads? heads = null;
+        if (adapterDir is not null)
+        {
+            using var model = QwenModel.Load(modelDir, device);
+            (adapter, heads) = AdapterCheckpoint.Load(adapterDir, model);
+        }
+        using (adapter)
+        using (heads)
+        {
+            var clock = Stopwatch.StartNew();
+            GgufExport.Write(outPath, modelDir, tokenizer, type, adapter);
+            Console.WriteLine($"wrote {outPath} ({new FileInfo(outPath).Length / 1e6:F1} MB, {a.Optional("type", "f32")}) in {clock.Elapsed.TotalSeconds:F1} s" +
+                (adapter is null ? "" : "; the LoRA adapter is merged, the score heads are not part of a GGUF model"));
+        }
+        return 0;
+    }
+}
