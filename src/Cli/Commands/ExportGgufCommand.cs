@@ -31,13 +31,7 @@ internal static class ExportGgufCommand
         var tokenizer = QwenTokenizerFiles.Load(File.Exists(source) ? Path.GetDirectoryName(source)! : source);
         string? adapterDir = a.Optional("adapter");
         using var device = ComputeDevice.Open(DeviceKind.Cpu);
-        LoraAdapter? adapter = null;
-        ScoreHeads? heads = null;
-        if (adapterDir is not null)
-        {
-            using var model = QwenModel.Load(modelDir, device);
-            (adapter, heads) = AdapterCheckpoint.Load(adapterDir, model);
-        }
+        var (adapter, heads) = ExportArgs.LoadAdapter(modelDir, adapterDir, device);
         using (adapter)
         using (heads)
         {

@@ -23,13 +23,7 @@ internal static class ExportOnnxCommand
         int maxSeq = a.Int("max-seq", 2048);
         var prompts = new LeadScoring.PromptBuilder(QwenTokenizer.ForModel(modelDir));
         using var device = ComputeDevice.Open(DeviceKind.Cpu);
-        LoraAdapter? adapter = null;
-        ScoreHeads? heads = null;
-        if (adapterDir is not null)
-        {
-            using var model = QwenModel.Load(modelDir, device);
-            (adapter, heads) = AdapterCheckpoint.Load(adapterDir, model);
-        }
+        var (adapter, heads) = ExportArgs.LoadAdapter(modelDir, adapterDir, device);
         using (adapter)
         using (heads)
         {
