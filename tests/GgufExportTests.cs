@@ -45,7 +45,7 @@ public sealed class GgufExportTests(ITestOutputHelper output) : IDisposable
     public void TheFileReadsBackAsGgufV3WithQwen2Metadata()
     {
         string model = Model(), path = Path.Combine(_dir, "m.gguf");
-        GgufExport.Write(path, model, QwenTokenizerFiles.Load(QwenTokenizer.DefaultDirectory(Fixtures.RepoRoot)), GgufWeightType.Q8_0);
+        GgufExport.Write(path, model, QwenTokenizerFiles.Read(QwenTokenizer.DefaultDirectory(Fixtures.RepoRoot)), GgufWeightType.Q8_0);
         using var reader = new BinaryReader(File.OpenRead(path));
         Assert.Equal("GGUF", Encoding.ASCII.GetString(reader.ReadBytes(4)));
         Assert.Equal(3u, reader.ReadUInt32());

@@ -23,14 +23,6 @@ public sealed class QwenTokenizer
     /// <summary><c>&lt;|im_end|&gt;</c></summary>
     public const int ImEnd = 151645;
 
-    /// <summary>Special tokens of every Qwen2-family tokenizer, used when the files list none.</summary>
-    private static readonly Dictionary<string, int> DefaultSpecialTokens = new()
-    {
-        ["<|endoftext|>"] = EndOfText,
-        ["<|im_start|>"] = ImStart,
-        ["<|im_end|>"] = ImEnd,
-    };
-
     private readonly Tokenizer _tokenizer;
 
     /// <summary>Special (added) tokens by text.</summary>
@@ -54,70 +46,39 @@ public sealed class QwenTokenizer
     /// <c>LEADENGINE_TOKENIZER</c>, else the default Qwen tokenizer that <c>scripts/setup.sh</c> installs.
     /// </summary>
     /// <exception cref="FileNotFoundException">None of them has tokenizer files.</exception>
-    public static QwenTokenizer ForModel(string modelDir)
+    public static QwenTokenizer ForModel(string modelDir) => FromDirectory(DirectoryForModel(modelDir));
+
+    /// <summary>The folder whose tokenizer files <paramref name="modelDir"/> runs with (<see cref="ForModel"/>).</summary>
+    /// <exception cref="FileNotFoundException">None of them has tokenizer files.</exception>
+    public static string DirectoryForModel(string modelDir)
     {
-        if (HasFiles(modelDir)) return FromDirectory(modelDir);
+        if (HasFiles(modelDir)) return modelDir;
         string? fallback = Environment.GetEnvironmentVariable("LEADENGINE_TOKENIZER") ?? RepositoryPaths.Find(Path.Combine("weights", "qwen-tokenizer"));
         if (fallback is null || !HasFiles(fallback))
             throw new FileNotFoundException($"{modelDir}: no tokenizer.json or vocab.json + merges.txt, and no default tokenizer (run scripts/setup.sh)");
-        return FromDirectory(fallback);
+        return fallback;
     }
 
     /// <summary>True when <paramref name="directory"/> holds tokenizer files.</summary>
-    public static bool HasFiles(string directory) =>
-        File.Exists(Path.Combine(directory, "tokenizer.json")) ||
-        (File.Exists(Path.Combine(directory, "vocab.json")) && File.Exists(Path.Combine(directory, "merges.txt")));
+    public static bool HasFiles(string directory) => QwenTokenizerFiles.Exist(directory);
 
     /// <summary>Builds the tokenizer from <c>tokenizer.json</c>, else <c>vocab.json</c> + <c>merges.txt</c>, in <paramref name="directory"/>.</summary>
     /// <exception cref="FileNotFoundException">Neither set of files is present.</exception>
     public static QwenTokenizer FromDirectory(string directory)
     {
-        string tokenizerJson = Path.Combine(directory, "tokenizer.json");
-        if (File.Exists(tokenizerJson)) return FromTokenizerJson(tokenizerJson);
-        string vocab = Path.Combine(directory, "vocab.json"), merges = Path.Combine(directory, "merges.txt");
-        if (File.Exists(vocab) && File.Exists(merges)) return FromVocabAndMerges(vocab, merges);
-        throw new FileNotFoundException($"{directory}: no tokenizer.json or vocab.json + merges.txt (run scripts/setup.sh for the default Qwen tokenizer)");
-    }
-
-    private static QwenTokenizer FromTokenizerJson(string path)
-    {
-        using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
-        var root = doc.RootElement;
-        if (!root.TryGetProperty("model", out var model) || !model.TryGetProperty("vocab", out var vocabElement) || !model.TryGetProperty("merges", out var mergesElement))
-            throw new InvalidDataException($"{path}: no model.vocab / model.merges (not a BPE tokenizer.json)");
-        var vocab = vocabElement.EnumerateObject().Select(p => new KeyValuePair<string, int>(p.Name, p.Value.GetInt32())).ToList();
-        // Merges are "a b" strings in older files and ["a", "b"] pairs in newer ones.
-        var merges = mergesElement.EnumerateArray().Select(m => m.ValueKind == JsonValueKind.Array
-            ? m[0].GetString() + " " + m[1].GetString()
-            : m.GetString()!).ToList();
+        var files = QwenTokenizerFiles.Read(directory);
+        // The added tokens are special tokens to the BPE, by text (a text given twice keeps its last id).
         var special = new Dictionary<string, int>();
-        if (root.TryGetProperty("added_tokens", out var added))
+        foreach (var token in files.AddedTokens) special[token.Content] = token.Id;
+        var options = new BpeOptions(files.Vocabulary)
         {
-            foreach (var token in added.EnumerateArray())
-                special[token.GetProperty("content").GetString()!] = token.GetProperty("id").GetInt32();
-        }
-        return Build(vocab, merges, special.Count > 0 ? special : DefaultSpecialTokens, path);
-    }
-
-    private static QwenTokenizer FromVocabAndMerges(string vocabPath, string mergesPath)
-    {
-        using var doc = JsonDocument.Parse(File.ReadAllBytes(vocabPath));
-        var vocab = doc.RootElement.EnumerateObject().Select(p => new KeyValuePair<string, int>(p.Name, p.Value.GetInt32())).ToList();
-        var merges = File.ReadLines(mergesPath).Where(l => l.Length > 0 && !l.StartsWith("#version", StringComparison.Ordinal)).ToList();
-        return Build(vocab, merges, DefaultSpecialTokens, vocabPath);
-    }
-
-    private static QwenTokenizer Build(List<KeyValuePair<string, int>> vocab, List<string> merges, Dictionary<string, int> special, string source)
-    {
-        var options = new BpeOptions(vocab)
-        {
-            Merges = merges,
+            Merges = files.Merges,
             SpecialTokens = special,
             ByteLevel = true,
             Normalizer = NfcNormalizer.Instance,
             PreTokenizer = new RegexPreTokenizer(new Regex(SplitPattern, RegexOptions.Compiled), special),
         };
-        return new QwenTokenizer(BpeTokenizer.Create(options), special, source);
+        return new QwenTokenizer(BpeTokenizer.Create(options), special, files.Source);
     }
 
     /// <summary>Token ids of <paramref name="text"/>; special-token text such as <c>&lt;|im_start|&gt;</c> maps to its id.</summary>

@@ -27,8 +27,7 @@ internal static class ExportGgufCommand
             "q8_0" => GgufWeightType.Q8_0,
             var other => throw new UsageException($"--type {other}: f32, bf16 or q8_0"),
         };
-        string source = QwenTokenizer.ForModel(modelDir).Source;
-        var tokenizer = QwenTokenizerFiles.Load(File.Exists(source) ? Path.GetDirectoryName(source)! : source);
+        var tokenizer = QwenTokenizerFiles.Read(QwenTokenizer.DirectoryForModel(modelDir));
         string? adapterDir = a.Optional("adapter");
         using var device = ComputeDevice.Open(DeviceKind.Cpu);
         var (adapter, heads) = ExportArgs.LoadAdapter(modelDir, adapterDir, device);

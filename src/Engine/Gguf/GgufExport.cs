@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json;
 using LeadEngine.Engine.SafeTensors;
 using LeadEngine.Kernels;
 
@@ -39,8 +38,9 @@ public static class GgufExport
     {
         var c = QwenConfig.Load(modelDir);
         using var store = SafeTensorStore.Open(modelDir);
-        var tensors = new List<(string Name, long[] Shape, float[] Data)>();
-        void Add(string name, string source, params long[] shape) => tensors.Add((name, shape, store.ReadFloat32(source)));
+        // Each tensor is read (and merged) only when its turn to be written comes, so one tensor is in memory at a time.
+        var tensors = new List<(string Name, long[] Shape, Func<float[]> Read)>();
+        void Add(string name, string source, params long[] shape) => tensors.Add((name, shape, () => store.ReadFloat32(source)));
         Add("token_embd.weight", "model.embed_tokens.weight", c.VocabSize, c.HiddenSize);
         for (int layer = 0; layer < c.Layers; layer++)
         {
@@ -51,9 +51,13 @@ public static class GgufExport
             {
                 string module = p + LoraAdapter.ModuleName(target);
                 var (outDim, inDim) = LoraAdapter.ProjectionShape(c, target);
-                var w = store.ReadFloat32(module + ".weight");
-                adapter?.MergeInto(w, layer, target, c);
-                tensors.Add((b + name + ".weight", [outDim, inDim], w));
+                int l = layer;
+                tensors.Add((b + name + ".weight", [outDim, inDim], () =>
+                {
+                    var w = store.ReadFloat32(module + ".weight");
+                    adapter?.MergeInto(w, l, target, c);
+                    return w;
+                }));
                 if (store.Contains(module + ".bias")) Add(b + name + ".bias", module + ".bias", outDim);
             }
             Add(b + "ffn_norm.weight", p + "post_attention_layernorm.weight", c.HiddenSize);
@@ -61,7 +65,7 @@ public static class GgufExport
         Add("output_norm.weight", "model.norm.weight", c.HiddenSize);
         if (!c.TieWordEmbeddings) Add("output.weight", "lm_head.weight", c.VocabSize, c.HiddenSize);
 
-        var (tokens, types) = tokenizer.Tokens(c.VocabSize);
+        var (tokens, types) = Tokens(tokenizer, c.VocabSize);
         var keys = new List<(string Key, ValueType Type, object Value)>
         {
             ("general.architecture", ValueType.String, "qwen2"),
@@ -87,13 +91,13 @@ public static class GgufExport
             ("tokenizer.ggml.add_bos_token", ValueType.Bool, false),
         };
 
-        // Each tensor's stored type and bytes: 1-D stays f32, 2-D takes the asked type.
-        var encoded = tensors.Select(t => t.Shape.Length == 1 || type == GgufWeightType.F32 ? (TensorType.F32, F32Bytes(t.Data))
-            : type == GgufWeightType.Bf16 ? (TensorType.BF16, Bf16Bytes(t.Data)) : (TensorType.Q8_0, Q8_0Bytes(t.Data, t.Name))).ToList();
+        // Each tensor's stored type: 1-D stays f32, 2-D takes the asked type.
+        TensorType StoredType(long[] shape) => shape.Length == 1 || type == GgufWeightType.F32 ? TensorType.F32
+            : type == GgufWeightType.Bf16 ? TensorType.BF16 : TensorType.Q8_0;
 
-        using var output = new MemoryStream();
-        using (var w = new BinaryWriter(output, Encoding.UTF8, leaveOpen: true))
+        AtomicFile.Write(path, output =>
         {
+            using var w = new BinaryWriter(output, Encoding.UTF8, leaveOpen: true);
             w.Write(0x46554747u); // "GGUF"
             w.Write(3u);
             w.Write((ulong)tensors.Count);
@@ -105,23 +109,47 @@ public static class GgufExport
                 WriteValue(w, valueType, value);
             }
             ulong offset = 0;
-            for (int i = 0; i < tensors.Count; i++)
+            foreach (var (name, shape, _) in tensors)
             {
-                WriteString(w, tensors[i].Name);
-                w.Write((uint)tensors[i].Shape.Length);
-                foreach (long dim in tensors[i].Shape.Reverse()) w.Write((ulong)dim);
-                w.Write((uint)encoded[i].Item1);
+                WriteString(w, name);
+                w.Write((uint)shape.Length);
+                foreach (long dim in shape.Reverse()) w.Write((ulong)dim);
+                var stored = StoredType(shape);
+                w.Write((uint)stored);
                 w.Write(offset);
-                offset += Aligned((ulong)encoded[i].Item2.Length);
+                offset += Aligned((ulong)ByteCount(stored, shape.Aggregate(1L, (n, d) => n * d)));
             }
             Pad(w);
-            foreach (var (_, bytes) in encoded)
+            foreach (var (name, shape, read) in tensors)
             {
-                w.Write(bytes);
+                var data = read();
+                w.Write(StoredType(shape) switch { TensorType.F32 => F32Bytes(data), TensorType.BF16 => Bf16Bytes(data), _ => Q8_0Bytes(data, name) });
                 Pad(w);
             }
-        }
-        AtomicFile.WriteAllBytes(path, output.ToArray());
+        });
+    }
+
+    /// <summary>Bytes of <paramref name="count"/> values stored as <paramref name="type"/> (Q8_0: 34 per block of 32).</summary>
+    private static long ByteCount(TensorType type, long count) => type switch { TensorType.F32 => 4 * count, TensorType.BF16 => 2 * count, _ => count / 32 * 34 };
+
+    /// <summary>
+    /// Every id's token text and GGUF token type for a vocabulary of <paramref name="size"/>: 1 normal, 3 control (added
+    /// tokens that are special or look it, <c>&lt;|…|&gt;</c>: Qwen marks <c>&lt;|fim_prefix|&gt;</c> and the like as not
+    /// special, llama.cpp treats them as control), 4 user-defined (other added tokens), 5 unused (<c>[PAD{id}]</c> for ids
+    /// the tokenizer does not have).
+    /// </summary>
+    private static (IReadOnlyList<string> Tokens, IReadOnlyList<int> Types) Tokens(QwenTokenizerFiles tokenizer, int size)
+    {
+        var tokens = new string[size];
+        var types = new int[size];
+        for (int id = 0; id < size; id++) (tokens[id], types[id]) = ($"[PAD{id}]", 5);
+        foreach (var (text, id) in tokenizer.Vocabulary)
+            if (id < size) (tokens[id], types[id]) = (text, 1);
+        foreach (var added in tokenizer.AddedTokens)
+            if (added.Id < size)
+                (tokens[added.Id], types[added.Id]) = (added.Content,
+                    added.Special || added.Content.StartsWith("<|", StringComparison.Ordinal) && added.Content.EndsWith("|>", StringComparison.Ordinal) ? 3 : 4);
+        return (tokens, types);
     }
 
     private static ulong Aligned(ulong n) => (n + Alignment - 1) / Alignment * Alignment;
@@ -192,59 +220,5 @@ public static class GgufExport
             for (int i = 0; i < 32; i++) bytes[block * 34 + 2 + i] = unchecked((byte)(sbyte)Math.Round(values[i] * inverse, MidpointRounding.AwayFromZero));
         }
         return bytes;
-    }
-}
-
-/// <summary>
-/// A Qwen tokenizer's files as GGUF wants them: <c>tokenizer.json</c>'s byte-level vocabulary, merges and added tokens.
-/// </summary>
-public sealed class QwenTokenizerFiles
-{
-    private readonly Dictionary<int, string> _vocab = [];
-    private readonly Dictionary<int, (string Text, bool Special)> _added = [];
-
-    /// <summary>The merges, one "left right" string each, in rank order.</summary>
-    public IReadOnlyList<string> Merges { get; }
-
-    private QwenTokenizerFiles(List<string> merges) => Merges = merges;
-
-    /// <summary>Reads <c>tokenizer.json</c> from <paramref name="directory"/>.</summary>
-    public static QwenTokenizerFiles Load(string directory)
-    {
-        string path = Path.Combine(directory, "tokenizer.json");
-        using var json = JsonDocument.Parse(File.ReadAllText(path));
-        var model = json.RootElement.GetProperty("model");
-        // Merges are "a b" strings in older files and ["a", "b"] pairs in newer ones.
-        var merges = model.GetProperty("merges").EnumerateArray()
-            .Select(m => m.ValueKind == JsonValueKind.String ? m.GetString()! : $"{m[0].GetString()} {m[1].GetString()}").ToList();
-        var files = new QwenTokenizerFiles(merges);
-        foreach (var entry in model.GetProperty("vocab").EnumerateObject()) files._vocab[entry.Value.GetInt32()] = entry.Name;
-        if (json.RootElement.TryGetProperty("added_tokens", out var added))
-            foreach (var token in added.EnumerateArray())
-            {
-                string content = token.GetProperty("content").GetString()!;
-                // Qwen marks <|fim_prefix|> and the like as not special; llama.cpp treats every <|…|> token as control.
-                bool control = token.TryGetProperty("special", out var s) && s.GetBoolean() || content.StartsWith("<|", StringComparison.Ordinal) && content.EndsWith("|>", StringComparison.Ordinal);
-                files._added[token.GetProperty("id").GetInt32()] = (content, control);
-            }
-        return files;
-    }
-
-    /// <summary>
-    /// Every id's token text and GGUF token type for a vocabulary of <paramref name="size"/>: 1 normal, 3 control (added
-    /// tokens that are special or look it, <c>&lt;|…|&gt;</c>), 4 user-defined (other added tokens), 5 unused
-    /// (<c>[PAD{id}]</c> for ids the tokenizer does not have).
-    /// </summary>
-    public (IReadOnlyList<string> Tokens, IReadOnlyList<int> Types) Tokens(int size)
-    {
-        var tokens = new string[size];
-        var types = new int[size];
-        for (int id = 0; id < size; id++)
-        {
-            if (_added.TryGetValue(id, out var added)) (tokens[id], types[id]) = (added.Text, added.Special ? 3 : 4);
-            else if (_vocab.TryGetValue(id, out var text)) (tokens[id], types[id]) = (text, 1);
-            else (tokens[id], types[id]) = ($"[PAD{id}]", 5);
-        }
-        return (tokens, types);
     }
 }
