@@ -85,11 +85,13 @@ public static class OffPolicy
     /// </summary>
     public static PolicyEstimate Bounded(IReadOnlyList<LoggedList> lists)
     {
-        static double SupportedIps(LoggedList l) => l.Items.Where(i => Supported(i.LoggedPropensity, i.TargetPropensity)).Sum(i => Weight(i) * i.Reward);
-        var point = Bootstrap(lists, sample => sample.Average(l => SupportedIps(l) + (l.Unsupported?.ModelValue ?? 0)));
-        var low = Bootstrap(lists, sample => sample.Average(l => SupportedIps(l) + (l.Unsupported?.Low ?? 0)));
-        var high = Bootstrap(lists, sample => sample.Average(l => SupportedIps(l) + (l.Unsupported?.High ?? 0)));
-        return new PolicyEstimate(point.Value, low.Low, high.High);
+        if (lists.Count == 0) return new PolicyEstimate(double.NaN, double.NaN, double.NaN);
+        // Each list's values once; the bootstrap resamples lists, so it resamples these.
+        var supported = lists.Select(l => l.Items.Where(i => Supported(i.LoggedPropensity, i.TargetPropensity)).Sum(i => Weight(i) * i.Reward)).ToArray();
+        double[] With(Func<UnsupportedPart, double> part) => lists.Select((l, k) => supported[k] + (l.Unsupported is { } u ? part(u) : 0)).ToArray();
+        var low = Bootstrap(With(u => u.Low), sample => sample.Average());
+        var high = Bootstrap(With(u => u.High), sample => sample.Average());
+        return new PolicyEstimate(With(u => u.ModelValue).Average(), low.Low, high.High);
     }
 
     /// <summary>The share of the target's inclusion (in absolute value, over all lists) that falls on candidates the logs cannot weigh.</summary>
