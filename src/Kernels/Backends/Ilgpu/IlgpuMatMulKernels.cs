@@ -50,7 +50,6 @@ internal static class IlgpuMatMulKernels
         int tx = Group.IdxX, ty = Group.IdxY, gx = Group.DimX, gy = Group.DimY;
         int bm = gy * RegM, bn = gx * RegN;
         int row0 = Grid.IdxY * bm, col0 = Grid.IdxX * bn;
-        int nTotal = a.N + a.LoraRank;
         int tid = ty * gx + tx, threads = gx * gy;
         int xsBase = 0, wsBase = TileK * bm;
 
@@ -66,14 +65,7 @@ internal static class IlgpuMatMulKernels
             for (int i = tid; i < TileK * bn; i += threads)
             {
                 int c = i / TileK, kk = i - c * TileK;
-                int n = col0 + c, k = k0 + kk;
-                float v = 0f;
-                if (k < a.K)
-                {
-                    if (n < a.N) v = w[(long)n * a.K + k].ToFloat();
-                    else if (n < nTotal) v = loraA[(long)(n - a.N) * a.K + k];
-                }
-                shared[wsBase + kk * bn + c] = v;
+                shared[wsBase + kk * bn + c] = WeightOrAdapter(w, loraA, col0 + c, k0 + kk, a);
             }
             Group.Barrier();
             tile.Accumulate(shared, xsBase + ty * RegM, bm, wsBase + tx * RegN, bn, TileK);
@@ -81,6 +73,13 @@ internal static class IlgpuMatMulKernels
         }
         tile.Store(new ForwardSink<TW>(y, bias, loraU, a), row0 + ty * RegM, col0 + tx * RegN);
     }
+
+    /// <summary>
+    /// Element (n, k) of the rows both passes reduce with: W[n, k] for n &lt; N, the adapter's A[n − N, k] for the LoRA
+    /// rows N ≤ n &lt; N + r, and 0 outside (a tile's edge).
+    /// </summary>
+    private static float WeightOrAdapter<TW>(ArrayView<TW> w, ArrayView<float> loraA, int n, int k, MatMulArgs a) where TW : unmanaged, IWeight =>
+        k >= a.K ? 0f : n < a.N ? w[(long)n * a.K + k].ToFloat() : n < a.N + a.LoraRank ? loraA[(long)(n - a.N) * a.K + k] : 0f;
 
     /// <summary>
     /// Kernel: the input gradient of <see cref="Forward{TW}"/>,
@@ -117,14 +116,7 @@ internal static class IlgpuMatMulKernels
             for (int i = tid; i < TileK * bn; i += threads)
             {
                 int nn = i / bn, c = i - nn * bn;
-                int n = n0 + nn, k = col0 + c;
-                float v = 0f;
-                if (k < a.K)
-                {
-                    if (n < a.N) v = w[(long)n * a.K + k].ToFloat();
-                    else if (n < nTotal) v = loraA[(long)(n - a.N) * a.K + k];
-                }
-                shared[wBase + nn * bn + c] = v;
+                shared[wBase + nn * bn + c] = WeightOrAdapter(w, loraA, n0 + nn, col0 + c, a);
             }
             Group.Barrier();
             tile.Accumulate(shared, dyBase + ty * RegM, bm, wBase + tx * RegN, bn, TileK);
