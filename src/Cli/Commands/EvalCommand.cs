@@ -27,11 +27,10 @@ internal static class EvalCommand
         bool skip = a.Flag("skip-bad-rows");
         var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
         var (train, test, _) = LeadPipeline.LoadAndSplit(data, funnel, skip, columns);
-        // Checked before the scoring: a window the file cannot have is a usage error, not minutes later.
-        _ = RankingWindows.Of(test, a.Optional("window"), a.Double("capacity", RankingWindows.DefaultCapacityShare));
+        // Cut before the scoring: a window the file cannot have is a usage error, not minutes later.
+        var windows = RankingWindows.Of(test, a.Optional("window"), a.Double("capacity", RankingWindows.DefaultCapacityShare));
         using var device = ComputeDevice.Open(kind);
         var scores = LeadPipeline.Score(modelDir, adapterDir, QwenTokenizer.ForModel(modelDir), device, test);
-        var windows = RankingWindows.Of(test, a.Optional("window"), a.Double("capacity", RankingWindows.DefaultCapacityShare));
         var result = ModelComparison.Evaluate([Adapter(adapterDir, scores)], train, test, funnel, report, windows);
         ConsoleTables.Metrics(result);
         Console.WriteLine($"report: {Path.Combine(report, "report.md")} (gains, lift, calibration and distribution as PNG and SVG, report.json)");
