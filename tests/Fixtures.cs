@@ -72,6 +72,8 @@ public static class Fixtures
         "ilgpu-odd-shapes" => LazyOddShapes.Value,
         "cuda" => LazyCuda.Value,
         "opencl" => LazyOpenCl.Value,
+        "ilgpu-tensor-cores" => LazyTensorCoreEmulation.Value,
+        "cuda-tensor-cores" => LazyCudaTensorCores.Value,
         _ => throw new ArgumentException($"LEADENGINE_TEST_DEVICES: unknown device '{name}' (expected ilgpu, ilgpu-odd-shapes, simd, cuda or opencl)"),
     };
 
@@ -81,6 +83,8 @@ public static class Fixtures
         ComputeDevice.Open(DeviceKind.IlgpuCpu, new LaunchShapes(ReduceGroup: 8, MatMulGroupX: 2, MatMulGroupY: 8, AttentionQueryBlock: 5, AttentionKeyBlock: 3, ElementwiseGroup: 16)));
     private static readonly Lazy<ComputeDevice> LazyCuda = new(() => ComputeDevice.Open(DeviceKind.Cuda));
     private static readonly Lazy<ComputeDevice> LazyOpenCl = new(() => ComputeDevice.Open(DeviceKind.OpenCL));
+    private static readonly Lazy<ComputeDevice> LazyTensorCoreEmulation = new(() => ComputeDevice.Open(DeviceKind.IlgpuCpu, tensorCores: true));
+    private static readonly Lazy<ComputeDevice> LazyCudaTensorCores = new(() => ComputeDevice.Open(DeviceKind.Cuda, tensorCores: true));
 
     private static string FindRoot()
     {

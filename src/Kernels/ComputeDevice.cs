@@ -76,11 +76,20 @@ public sealed class ComputeDevice : IDisposable
     /// <summary>Total milliseconds spent compiling kernels so far.</summary>
     public double CompileMilliseconds { get; private set; }
 
-    private ComputeDevice(Context context, Accelerator accelerator, DeviceKind kind, LaunchShapes? shapes)
+    /// <summary>
+    /// True when the projections' forward pass and the attention forward run on the BF16 tensor-core kernels
+    /// (<see cref="IlgpuTensorCoreKernels"/>: bf16 operands, f32 accumulation) instead of the f32 kernels. Off by
+    /// default until a GPU run has checked them (<c>LEADENGINE_TENSOR_CORES=1</c> or <see cref="Open"/>); on ILGPU's CPU
+    /// accelerator the tensor-core instruction is emulated, for tests.
+    /// </summary>
+    public bool TensorCores { get; }
+
+    private ComputeDevice(Context context, Accelerator accelerator, DeviceKind kind, LaunchShapes? shapes, bool tensorCores = false)
     {
         _context = context;
         Accelerator = accelerator;
         Kind = kind;
+        TensorCores = tensorCores;
         Shapes = shapes ?? (kind is DeviceKind.Cpu or DeviceKind.IlgpuCpu ? LaunchShapes.Cpu : LaunchShapes.Gpu);
         Backend = kind == DeviceKind.Cpu ? new SimdBackend(this) : new IlgpuBackend(this);
     }
@@ -95,8 +104,12 @@ public sealed class ComputeDevice : IDisposable
     /// <summary>Opens a device. <see cref="DeviceKind.Auto"/> prefers CUDA, then OpenCL, then the SIMD CPU backend.</summary>
     /// <param name="kind">The backend to use.</param>
     /// <param name="shapes">Group shapes; the backend's default when null.</param>
+    /// <param name="tensorCores">
+    /// <see cref="TensorCores"/> on CUDA, or with the instruction emulated on <see cref="DeviceKind.IlgpuCpu"/>; when null,
+    /// on CUDA if <c>LEADENGINE_TENSOR_CORES=1</c>.
+    /// </param>
     /// <exception cref="InvalidOperationException">The requested backend has no usable device.</exception>
-    public static ComputeDevice Open(DeviceKind kind = DeviceKind.Auto, LaunchShapes? shapes = null)
+    public static ComputeDevice Open(DeviceKind kind = DeviceKind.Auto, LaunchShapes? shapes = null, bool? tensorCores = null)
     {
         var context = CreateContext();
         try
@@ -105,7 +118,8 @@ public sealed class ComputeDevice : IDisposable
             {
                 var cuda = context.GetCudaDevices();
                 if (cuda.Count > 0)
-                    return new ComputeDevice(context, cuda[0].CreateAccelerator(context), DeviceKind.Cuda, shapes);
+                    return new ComputeDevice(context, cuda[0].CreateAccelerator(context), DeviceKind.Cuda, shapes,
+                        tensorCores ?? Environment.GetEnvironmentVariable("LEADENGINE_TENSOR_CORES") == "1");
                 if (kind == DeviceKind.Cuda)
                     throw new InvalidOperationException("--device cuda: no CUDA device found (is the NVIDIA driver installed?).");
             }
@@ -119,6 +133,12 @@ public sealed class ComputeDevice : IDisposable
                 }
                 if (kind == DeviceKind.OpenCL)
                     throw new InvalidOperationException("--device opencl: no OpenCL device with generic address space support found.");
+            }
+            if (kind == DeviceKind.IlgpuCpu && tensorCores == true)
+            {
+                // The tensor-core kernels' groups are 128 threads (four warps); the default CPU device allows 16.
+                var wide = new CPUDevice(numThreadsPerWarp: 4, numWarpsPerMultiprocessor: IlgpuTensorCoreKernels.MatMulGroup / 4, numMultiprocessors: 1);
+                return new ComputeDevice(context, wide.CreateAccelerator(context), DeviceKind.IlgpuCpu, shapes, tensorCores: true);
             }
             var cpu = context.GetCPUDevices()[0];
             return new ComputeDevice(context, cpu.CreateAccelerator(context), kind == DeviceKind.IlgpuCpu ? DeviceKind.IlgpuCpu : DeviceKind.Cpu, shapes);

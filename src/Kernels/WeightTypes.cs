@@ -27,10 +27,10 @@ public readonly struct Bf16 : IWeight
     /// <inheritdoc />
     public float ToFloat() => Interop.IntAsFloat((uint)Bits << 16);
 
-    /// <summary>Rounds an fp32 to the nearest bf16 (ties to even), as torch does.</summary>
+    /// <summary>Rounds an fp32 to the nearest bf16 (ties to even), as torch does; kernels call it too.</summary>
     public static Bf16 FromFloat(float value)
     {
-        uint bits = BitConverter.SingleToUInt32Bits(value);
+        uint bits = Interop.FloatAsInt(value);
         if (float.IsNaN(value)) return new Bf16(0x7FC0);
         uint rounding = 0x7FFF + ((bits >> 16) & 1);
         return new Bf16((ushort)((bits + rounding) >> 16));

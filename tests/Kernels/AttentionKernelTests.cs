@@ -5,8 +5,11 @@ namespace LeadEngine.Tests.Kernels;
 /// <summary>Causal GQA attention against a plain C# softmax(QKᵀ/√d)·V with the full T×T matrix.</summary>
 public class AttentionKernelTests
 {
-    /// <summary>Reference: explicit scores and softmax per (sequence, head, query); rows past the length are zero.</summary>
-    public static float[] Reference(float[] q, float[] k, float[] v, int[] lengths, int seqLen, int heads, int kvHeads, int d)
+    /// <summary>
+    /// Reference: explicit scores and softmax per (sequence, head, query); rows past the length are zero. With
+    /// <paramref name="lse"/> ([B·T, heads]), also the log-sum-exp of each row's scaled scores.
+    /// </summary>
+    public static float[] Reference(float[] q, float[] k, float[] v, int[] lengths, int seqLen, int heads, int kvHeads, int d, float[]? lse = null)
     {
         int batch = lengths.Length;
         var o = new float[batch * seqLen * heads * d];
@@ -25,6 +28,7 @@ public class AttentionKernelTests
                         scores[j] = s / Math.Sqrt(d);
                     }
                     double max = scores.Max(), sum = scores.Sum(s => Math.Exp(s - max));
+                    if (lse is not null) lse[(b * seqLen + t) * heads + h] = (float)(max + Math.Log(sum));
                     for (int c = 0; c < d; c++)
                     {
                         double acc = 0;
@@ -68,6 +72,14 @@ public class AttentionKernelTests
 
     private static void Run(ComputeDevice device, int[] lengths, int seqLen, int heads, int kvHeads, int d, int seed, float scale = 1f)
     {
+        var run = Launch(device, lengths, seqLen, heads, kvHeads, d, seed, scale);
+        Close.Check(Reference(run.Q, run.K, run.V, lengths, seqLen, heads, kvHeads, d), run.O, 1e-5, "attention");
+    }
+
+    /// <summary>Seeded q, k, v (q and k times <paramref name="scale"/>) and the device's output and log-sum-exp for them.</summary>
+    internal static (float[] Q, float[] K, float[] V, float[] O, float[] Lse) Launch(
+        ComputeDevice device, int[] lengths, int seqLen, int heads, int kvHeads, int d, int seed, float scale)
+    {
         int rows = lengths.Length * seqLen;
         var q = KernelTestData.Random(rows * heads * d, seed, scale);
         var k = KernelTestData.Random(rows * kvHeads * d, seed + 100, scale);
@@ -77,7 +89,8 @@ public class AttentionKernelTests
         using var vb = device.Accelerator.Allocate1D(v);
         using var lb = device.Accelerator.Allocate1D(lengths);
         using var ob = device.Accelerator.Allocate1D<float>(q.Length);
-        AttentionKernels.LaunchForward(device, qb.View, kb.View, vb.View, lb.View, ob.View, ArrayView<float>.Empty, lengths.Length, seqLen, heads, kvHeads, d);
-        Close.Check(Reference(q, k, v, lengths, seqLen, heads, kvHeads, d), ob.GetAsArray1D(), 1e-5, "attention");
+        using var lseb = device.Accelerator.Allocate1D<float>(rows * heads);
+        AttentionKernels.LaunchForward(device, qb.View, kb.View, vb.View, lb.View, ob.View, lseb.View, lengths.Length, seqLen, heads, kvHeads, d);
+        return (q, k, v, ob.GetAsArray1D(), lseb.GetAsArray1D());
     }
 }

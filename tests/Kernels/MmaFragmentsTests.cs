@@ -32,6 +32,35 @@ public sealed class MmaFragmentsTests
         Assert.Equal((9, 3), MmaFragments.C(5, 3));
     }
 
+    /// <summary>
+    /// The register-level maps the kernels load with agree with the element maps (register j holds elements 2j and 2j + 1,
+    /// the low one at the even column), and the inverse maps the emulation gathers with invert them.
+    /// </summary>
+    [Fact]
+    public void RegisterAndInverseMapsAgreeWithTheElementMaps()
+    {
+        for (int lane = 0; lane < MmaFragments.Lanes; lane++)
+        {
+            for (int i = 0; i < 8; i++)
+            {
+                var (r, c) = MmaFragments.A(lane, i);
+                Assert.Equal(r, MmaFragments.ARow(lane, i >> 1));
+                Assert.Equal(c, 2 * MmaFragments.AWord(lane, i >> 1) + (i & 1));
+                Assert.Equal(lane, MmaFragments.ALane(r, c));
+                Assert.Equal(i, MmaFragments.AElement(r, c));
+            }
+            for (int i = 0; i < 4; i++)
+            {
+                var (k, n) = MmaFragments.B(lane, i);
+                Assert.Equal(n, MmaFragments.BColumn(lane));
+                Assert.Equal(k, 2 * MmaFragments.BWord(lane, i >> 1) + (i & 1));
+                Assert.Equal(lane, MmaFragments.BLane(k, n));
+                Assert.Equal(i, MmaFragments.BElement(k));
+                Assert.Equal(MmaFragments.C(lane, i), (MmaFragments.CRow(lane, i), MmaFragments.CColumn(lane, i)));
+            }
+        }
+    }
+
     /// <summary>One warp's D = A·B + C through the maps equals a plain matmul, for bf16-valued inputs.</summary>
     [Fact]
     public void AWarpsTileThroughTheMapsIsAPlainMatmul()

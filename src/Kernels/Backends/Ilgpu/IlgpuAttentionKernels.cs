@@ -271,6 +271,11 @@ internal sealed partial class IlgpuBackend
         int batch, int seqLen, int heads, int kvHeads, int headDim)
     {
         var (args, bq) = IlgpuAttentionKernels.Shape(_device, seqLen, heads, kvHeads, headDim);
+        if (_device.TensorCores && headDim % 16 == 0 && headDim <= IlgpuTensorCoreKernels.AttentionMaxHeadDim)
+        {
+            TensorCoreAttentionForward(q, k, v, lengths, o, lse, batch, args);
+            return;
+        }
         var kernel = _device.GetKernel("attention.fwd", acc =>
             acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, AttentionArgs>(IlgpuAttentionKernels.Forward));
         var config = new KernelConfig(new Index3D((seqLen + bq - 1) / bq, heads, batch), new Index3D(bq, 1, 1),

@@ -78,7 +78,7 @@ internal static class IlgpuMatMulKernels
     /// Element (n, k) of the rows both passes reduce with: W[n, k] for n &lt; N, the adapter's A[n − N, k] for the LoRA
     /// rows N ≤ n &lt; N + r, and 0 outside (a tile's edge).
     /// </summary>
-    private static float WeightOrAdapter<TW>(ArrayView<TW> w, ArrayView<float> loraA, int n, int k, MatMulArgs a) where TW : unmanaged, IWeight =>
+    internal static float WeightOrAdapter<TW>(ArrayView<TW> w, ArrayView<float> loraA, int n, int k, MatMulArgs a) where TW : unmanaged, IWeight =>
         k >= a.K ? 0f : n < a.N ? w[(long)n * a.K + k].ToFloat() : n < a.N + a.LoraRank ? loraA[(long)(n - a.N) * a.K + k] : 0f;
 
     /// <summary>
@@ -126,13 +126,13 @@ internal static class IlgpuMatMulKernels
     }
 
     /// <summary>Where a register tile's values go.</summary>
-    private interface ITileSink
+    internal interface ITileSink
     {
         void Store(int m, int n, float value);
     }
 
     /// <summary>Forward outputs: y with bias for n &lt; N, the LoRA down projection u for N ≤ n &lt; N+r.</summary>
-    private readonly struct ForwardSink<TW>(ArrayView<float> y, ArrayView<TW> bias, ArrayView<float> loraU, MatMulArgs a) : ITileSink
+    internal readonly struct ForwardSink<TW>(ArrayView<float> y, ArrayView<TW> bias, ArrayView<float> loraU, MatMulArgs a) : ITileSink
         where TW : unmanaged, IWeight
     {
         public void Store(int m, int n, float value)
@@ -195,6 +195,12 @@ internal sealed partial class IlgpuBackend
     public void MatMulForward<TW>(ArrayView<float> x, ArrayView<TW> w, ArrayView<TW> bias, ArrayView<float> loraA, ArrayView<float> y, ArrayView<float> loraU,
         int m, int n, int k, int loraRank, bool frozenWeights, ArrayView<float> loraB, float loraScale, long loraFoldId) where TW : unmanaged, IWeight
     {
+        if (_device.TensorCores)
+        {
+            TensorCoreMatMulForward(x, w, bias, loraA, y, loraU, m, n, k, loraRank);
+            if (loraRank > 0 && loraB.Length > 0) LoraAddUpProjection(y, loraU, loraB, m, n, loraRank, loraScale);
+            return;
+        }
         var kernel = _device.GetKernel($"matmul.fwd.{typeof(TW).Name}", acc =>
             acc.LoadStreamKernel<ArrayView<float>, ArrayView<TW>, ArrayView<TW>, ArrayView<float>,
                 ArrayView<float>, ArrayView<float>, MatMulArgs>(IlgpuMatMulKernels.Forward));

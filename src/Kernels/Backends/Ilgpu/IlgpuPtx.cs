@@ -55,6 +55,10 @@ public static class IlgpuPtx
         (typeof(IlgpuRopeKernels), nameof(IlgpuRopeKernels.Rotate), null, null),
         (typeof(IlgpuSwiGluKernels), nameof(IlgpuSwiGluKernels.Forward), null, null),
         (typeof(IlgpuSwiGluKernels), nameof(IlgpuSwiGluKernels.Backward), null, null),
+        (typeof(IlgpuTensorCoreKernels), nameof(IlgpuTensorCoreKernels.MatMulForward), _ => IlgpuTensorCoreKernels.MatMulGroup,
+            _ => IlgpuTensorCoreKernels.MatMulSharedWords(default(PtxMma).ScratchWordsPerWarp)),
+        (typeof(IlgpuTensorCoreKernels), nameof(IlgpuTensorCoreKernels.AttentionForward), _ => IlgpuTensorCoreKernels.AttentionGroup,
+            _ => IlgpuTensorCoreKernels.AttentionSharedWords(HeadDim, default(PtxMma).ScratchWordsPerWarp)),
     ];
 
     /// <summary>The head dimension the attention kernels' shared memory is reported at: Qwen2.5-1.5B's (1,536 / 12), the larger of the two shapes (0.5B: 64).</summary>
@@ -76,8 +80,7 @@ public static class IlgpuPtx
         {
             var method = type.GetMethod(name, BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic)
                 ?? throw new MissingMethodException(type.Name, name);
-            var instances = method.IsGenericMethodDefinition ? WeightTypes.Select(w => (method.MakeGenericMethod(w), $".{w.Name}")) : [(method, "")];
-            foreach (var (instance, suffix) in instances)
+            foreach (var (instance, suffix) in Instances(method))
             {
                 var entry = group is null ? EntryPointDescription.FromImplicitlyGroupedKernel(instance) : EntryPointDescription.FromExplicitlyGroupedKernel(instance);
                 var compiled = (PTXCompiledKernel)backend.Compile(entry, KernelSpecialization.Empty);
@@ -86,5 +89,27 @@ public static class IlgpuPtx
             }
         }
         return kernels;
+    }
+
+    /// <summary>
+    /// The specialisations of an entry point the backend launches: a weight type parameter (<c>TW</c>) takes every
+    /// weight type, and an <see cref="IWarpMma"/> parameter the tensor-core instruction itself (<see cref="PtxMma"/>).
+    /// </summary>
+    private static IEnumerable<(MethodInfo Method, string Suffix)> Instances(MethodInfo method)
+    {
+        if (!method.IsGenericMethodDefinition)
+        {
+            yield return (method, "");
+            yield break;
+        }
+        var parameters = method.GetGenericArguments();
+        Type[] weights = parameters.Any(p => p.Name == "TW") ? WeightTypes : [typeof(F32)];
+        foreach (var weight in weights)
+        {
+            var arguments = parameters.Select(p => p.Name == "TW" ? weight
+                : p.GetGenericParameterConstraints().Contains(typeof(IWarpMma)) ? typeof(PtxMma)
+                : throw new NotSupportedException($"{method.DeclaringType?.Name}.{method.Name}: no specialisation for type parameter {p.Name}")).ToArray();
+            yield return (method.MakeGenericMethod(arguments), parameters.Any(p => p.Name == "TW") ? $".{weight.Name}" : "");
+        }
     }
 }

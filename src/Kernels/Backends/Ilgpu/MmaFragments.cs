@@ -28,6 +28,43 @@ public static class MmaFragments
     /// <summary>The (row, column) of C (and D) element c<paramref name="i"/> (0..3) held by <paramref name="lane"/>.</summary>
     public static (int Row, int Col) C(int lane, int i) => (lane / 4 + 8 * (i >> 1), 2 * (lane % 4) + (i & 1));
 
+    // The kernels load fragments as 32-bit registers, each a pair of bf16 along k (the low half first), from tiles staged
+    // in shared memory as such pairs ("words": word w of a row holds columns 2w and 2w + 1). These are the maps above,
+    // one register at a time; the tests check them against the element maps.
+
+    /// <summary>The row of A's register <paramref name="register"/> (0..3; elements a[2·register], a[2·register + 1]) held by <paramref name="lane"/>.</summary>
+    public static int ARow(int lane, int register) => (lane >> 2) + 8 * (register & 1);
+
+    /// <summary>The k word (column pair) of A's register <paramref name="register"/> held by <paramref name="lane"/>.</summary>
+    public static int AWord(int lane, int register) => (lane & 3) + 4 * (register >> 1);
+
+    /// <summary>The column n of every B element <paramref name="lane"/> holds: B is staged as rows of n, words along k.</summary>
+    public static int BColumn(int lane) => lane >> 2;
+
+    /// <summary>The k word of B's register <paramref name="register"/> (0..1) held by <paramref name="lane"/>.</summary>
+    public static int BWord(int lane, int register) => (lane & 3) + 4 * register;
+
+    /// <summary>The row of C element <paramref name="i"/> (0..3) held by <paramref name="lane"/>.</summary>
+    public static int CRow(int lane, int i) => (lane >> 2) + 8 * (i >> 1);
+
+    /// <summary>The column of C element <paramref name="i"/> (0..3) held by <paramref name="lane"/>.</summary>
+    public static int CColumn(int lane, int i) => 2 * (lane & 3) + (i & 1);
+
+    // The inverse maps: which lane, and which element of its registers, holds a given element. The software mma of
+    // the CPU emulation gathers a warp's tiles through them.
+
+    /// <summary>The lane holding A[row, col].</summary>
+    public static int ALane(int row, int col) => 4 * (row & 7) + ((col & 7) >> 1);
+
+    /// <summary>The element index a_i (0..7) of A[row, col] in its lane.</summary>
+    public static int AElement(int row, int col) => (col & 1) + 2 * (row >> 3) + 4 * (col >> 3);
+
+    /// <summary>The lane holding B[row k, column n].</summary>
+    public static int BLane(int row, int col) => 4 * col + ((row & 7) >> 1);
+
+    /// <summary>The element index b_i (0..3) of B[row k, column n] in its lane.</summary>
+    public static int BElement(int row) => (row & 1) + 2 * (row >> 3);
+
     /// <summary>
     /// D = A·B + C for one m16n8k16 tile, the way a warp computes it: each lane loads its fragments through <see cref="A"/>,
     /// <see cref="B"/> and <see cref="C"/>, the instruction combines the warp's fragments, and each lane stores its d0..d3
