@@ -1,5 +1,8 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
 using LeadEngine.Engine;
+using LeadEngine.Engine.Gguf;
 using LeadEngine.Engine.Onnx;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -7,10 +10,13 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 namespace LeadEngine.Bench;
 
 /// <summary>
-/// End-to-end scoring throughput, LeadEngine beside ONNX Runtime on the same weights in one process:
+/// End-to-end scoring throughput, LeadEngine beside its peers on the same weights in one process:
 /// <c>bench e2e [--model tiny|qwen2.5-0.5b|qwen2.5-1.5b|DIR] [--seq 256,512,2000] [--batch 1,8,32]
-/// [--max-gflop G] [--seconds S]</c>. Both score a LoRA-adapted model with heads (ONNX with the
-/// adapter merged) on identical random token ids; outputs are checked to agree before timing.
+/// [--peers onnxruntime,llama.cpp] [--llama-types f32,bf16,q8_0] [--threads N] [--max-gflop G] [--seconds S] [--json FILE]</c>.
+/// Every engine scores a LoRA-adapted model (ONNX Runtime and llama.cpp with the adapter merged into their export) on
+/// identical random token ids, with the same thread count; outputs are checked against LeadEngine's before timing, and
+/// the engines are timed in alternating rounds. llama.cpp (<see cref="LlamaCppPeer"/>) is skipped, saying so, where
+/// <c>scripts/llama-cpp.sh</c> has not installed it.
 /// </summary>
 public static class EndToEndBenchmark
 {
@@ -20,12 +26,17 @@ public static class EndToEndBenchmark
         string modelName = options.GetValueOrDefault("model", "tiny");
         var seqs = Ints(options.GetValueOrDefault("seq", "256,512,2000"));
         var batches = Ints(options.GetValueOrDefault("batch", "1,8,32"));
-        double seconds = double.Parse(options.GetValueOrDefault("seconds", "3"), System.Globalization.CultureInfo.InvariantCulture);
+        double seconds = double.Parse(options.GetValueOrDefault("seconds", "3"), CultureInfo.InvariantCulture);
+        var peers = Names(options.GetValueOrDefault("peers", "onnxruntime,llama.cpp"), "peer", "onnxruntime", "llama.cpp");
+        var llamaTypes = Names(options.GetValueOrDefault("llama-types", "f32,bf16,q8_0"), "llama.cpp type", "f32", "bf16", "q8_0");
+        int threads = int.Parse(options.GetValueOrDefault("threads", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+        if (threads != Environment.ProcessorCount)
+            throw new ArgumentException($"e2e: --threads {threads}, but LeadEngine uses every core .NET sees ({Environment.ProcessorCount}): run with DOTNET_PROCESSOR_COUNT={threads}");
         var device = KernelBenchmark.Device;
-        // ONNX Runtime always runs on the CPU here (no GPU package is served), and billion-parameter shapes
-        // take minutes per large batch there: cap the work per call by the core count unless asked.
+        // The peers run on the CPU here, and billion-parameter shapes take minutes per large batch there:
+        // cap the work per call by the core count unless asked.
         double maxGflop = options.TryGetValue("max-gflop", out var cap)
-            ? double.Parse(cap, System.Globalization.CultureInfo.InvariantCulture)
+            ? double.Parse(cap, CultureInfo.InvariantCulture)
             : 500.0 * Environment.ProcessorCount;
 
         string modelDir = modelName == "tiny" ? RepositoryPaths.DefaultModel() : RepositoryPaths.ModelOrPreset(modelName);
@@ -36,63 +47,214 @@ public static class EndToEndBenchmark
         using var heads = ScoreHeads.Create(config, device, seed: 1);
         int[] answers = config.BenchmarkAnswerTokenIds();
 
-        string onnxPath = Path.Combine(Path.GetTempPath(), $"leadengine-e2e-{Path.GetFileName(Path.GetFullPath(modelDir))}.onnx");
-        var clock = Stopwatch.StartNew();
-        OnnxExport.Write(onnxPath, modelDir, answers, adapter, heads, maxSequence: Math.Max(64, seqs.Max()));
-        adapter.Freeze(); // scoring only, as the export merges it: the CPU backend folds it into its packed weights too
-        Console.WriteLine($"exported {onnxPath} in {clock.Elapsed.TotalSeconds:F1} s");
-        using var sessionOptions = new SessionOptions
+        var contenders = new List<Contender> { new LeadEngineContender(model, new ForwardOptions { Adapter = adapter, Heads = heads, LogitTokenIds = answers }) };
+        string exportStem = Path.Combine(Path.GetTempPath(), $"leadengine-e2e-{Path.GetFileName(Path.GetFullPath(modelDir))}");
+        try
         {
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            IntraOpNumThreads = Environment.ProcessorCount,
-        };
-        using var session = new InferenceSession(onnxPath, sessionOptions);
-
-        Console.WriteLine($"model {modelName} ({config.Layers} layers, hidden {config.HiddenSize}, heads {config.Heads}/{config.KvHeads}), " +
-            $"LeadEngine on {device.Kind} ({device.Accelerator.Name}) vs ONNX Runtime {OrtEnv.Instance().GetVersionString()} CPU, {Environment.ProcessorCount} threads each");
-        Console.WriteLine();
-        Console.WriteLine("| seq | batch | LeadEngine ms | ORT ms | LeadEngine leads/s | ORT leads/s | LeadEngine tokens/s | ORT tokens/s | ratio (LeadEngine/ORT) | max rel. diff |");
-        Console.WriteLine("|----:|------:|--------------:|-------:|-------------------:|------------:|--------------------:|-------------:|-----------------------:|--------------:|");
-        foreach (int seq in seqs)
-            foreach (int batch in batches)
+            if (peers.Contains("onnxruntime")) contenders.Add(new OrtContender(exportStem + ".onnx", modelDir, answers, adapter, heads, Math.Max(64, seqs.Max()), threads));
+            if (peers.Contains("llama.cpp"))
             {
-                double gflop = ForwardGflop(config, batch, seq);
-                if (gflop > maxGflop)
+                if (LlamaCppPeer.FindLibraries() is not { } libraries)
+                    Console.WriteLine("llama.cpp: not installed (scripts/llama-cpp.sh installs its prebuilt CPU build); no llama.cpp rows");
+                else
                 {
-                    Console.WriteLine($"| {seq} | {batch} | skipped: {gflop:F0} GFLOP per call > --max-gflop {maxGflop} | | | | | | | |");
-                    continue;
+                    var tokenizer = QwenTokenizerFiles.Read(QwenTokenizer.DirectoryForModel(modelDir));
+                    foreach (string type in llamaTypes)
+                    {
+                        try
+                        {
+                            contenders.Add(new LlamaCppContender(libraries, $"{exportStem}-{type}.gguf", modelDir, tokenizer, type, adapter, answers, threads));
+                        }
+                        catch (ArgumentException e)
+                        {
+                            Console.WriteLine($"llama.cpp {type}: no rows: {e.Message}");
+                        }
+                    }
                 }
-                var rng = new Random(seq * 31 + batch);
-                var sequences = Enumerable.Range(0, batch).Select(_ => Enumerable.Range(0, seq).Select(_ => rng.Next(config.VocabSize)).ToArray()).ToArray();
-                var forward = new ForwardOptions { Adapter = adapter, Heads = heads, LogitTokenIds = answers };
-                ForwardResult ours = model.Forward(sequences, forward);
-
-                var ids = new DenseTensor<long>(sequences.SelectMany(s => s.Select(t => (long)t)).ToArray(), [batch, seq]);
-                var lengths = new DenseTensor<long>(Enumerable.Repeat((long)seq, batch).ToArray(), [batch]);
-                var inputs = new[] { NamedOnnxValue.CreateFromTensor("input_ids", ids), NamedOnnxValue.CreateFromTensor("lengths", lengths) };
-                float[] ortLogits = [], ortScores = [];
-                void RunOrt()
-                {
-                    using var results = session.Run(inputs);
-                    ortLogits = results.First(r => r.Name == "answer_logits").AsEnumerable<float>().ToArray();
-                    ortScores = results.First(r => r.Name == "scores").AsEnumerable<float>().ToArray();
-                }
-                RunOrt();
-                var (oursMs, ortMs, ratio) = TimeInterleaved(() => ours = model.Forward(sequences, forward), RunOrt, seconds);
-
-                double diff = 0;
-                for (int b = 0; b < batch; b++)
-                {
-                    diff = Math.Max(diff, RelDiff(ours.LastLogits[b][0], ortLogits[2 * b]));
-                    diff = Math.Max(diff, RelDiff(ours.LastLogits[b][1], ortLogits[2 * b + 1]));
-                    diff = Math.Max(diff, RelDiff(ours.Heads!.PointwiseLogits[b], ortScores[2 * b]));
-                    diff = Math.Max(diff, RelDiff(ours.Heads!.PairwiseScores[b], ortScores[2 * b + 1]));
-                }
-                string agree = diff <= 1e-3 ? $"{diff:E1}" : $"{diff:E1} MISMATCH";
-                Console.WriteLine($"| {seq} | {batch} | {oursMs:F1} | {ortMs:F1} | {batch * 1000 / oursMs:F1} | {batch * 1000 / ortMs:F1} | " +
-                    $"{(double)batch * seq * 1000 / oursMs:F0} | {(double)batch * seq * 1000 / ortMs:F0} | {ratio:F2}x | {agree} |");
             }
+            adapter.Freeze(); // scoring only, as the exports merge it: the CPU backend folds it into its packed weights too
+
+            Console.WriteLine($"model {modelName} ({config.Layers} layers, hidden {config.HiddenSize}, heads {config.Heads}/{config.KvHeads}), " +
+                $"LeadEngine on {device.Kind} ({device.Accelerator.Name}), {threads} threads for every engine; " +
+                string.Join(", ", contenders.Skip(1).Select(c => c.Describe()).Distinct()));
+            Console.WriteLine();
+            Console.WriteLine("| seq | batch | engine | precision | ms per call | leads/s | tokens/s | LeadEngine speed-up | max rel. diff to LeadEngine |");
+            Console.WriteLine("|----:|------:|--------|-----------|------------:|--------:|---------:|--------------------:|----------------------------:|");
+            var rows = new List<Dictionary<string, object>>();
+            foreach (int seq in seqs)
+                foreach (int batch in batches)
+                {
+                    double gflop = ForwardGflop(config, batch, seq);
+                    if (gflop > maxGflop)
+                    {
+                        Console.WriteLine($"| {seq} | {batch} | skipped: {gflop:F0} GFLOP per call > --max-gflop {maxGflop} | | | | | | |");
+                        continue;
+                    }
+                    var rng = new Random(seq * 31 + batch);
+                    var sequences = Enumerable.Range(0, batch).Select(_ => Enumerable.Range(0, seq).Select(_ => rng.Next(config.VocabSize)).ToArray()).ToArray();
+                    var diffs = new double[contenders.Count];
+                    foreach (var contender in contenders) contender.Prepare(sequences);
+                    var reference = contenders[0].Outputs();
+                    for (int i = 1; i < contenders.Count; i++) diffs[i] = MaxRelDiff(reference, contenders[i].Outputs());
+                    var (ms, speedups) = TimeInterleaved(contenders.Select(c => (Action)c.Call).ToArray(), seconds);
+                    for (int i = 0; i < contenders.Count; i++)
+                    {
+                        var c = contenders[i];
+                        double tokensPerSecond = (double)batch * seq * 1000 / ms[i];
+                        // f32 engines must agree; reduced precision reports its error.
+                        string agree = i == 0 ? "" : c.Precision == "f32" && diffs[i] > 1e-3 ? $"{diffs[i]:E1} MISMATCH" : $"{diffs[i]:E1}";
+                        Console.WriteLine($"| {seq} | {batch} | {c.Engine} | {c.Precision} | {ms[i]:F1} | {batch * 1000 / ms[i]:F1} | {tokensPerSecond:F0} | {speedups[i]:F2}x | {agree} |");
+                        rows.Add(new Dictionary<string, object>
+                        {
+                            ["engine"] = c.Engine, ["precision"] = c.Precision, ["seq"] = seq, ["batch"] = batch,
+                            ["tokens_per_s"] = Math.Round(tokensPerSecond, 1), ["ms_per_call"] = Math.Round(ms[i], 2),
+                            ["leadengine_speedup"] = Math.Round(speedups[i], 3), ["max_rel_diff"] = diffs[i],
+                        });
+                    }
+                }
+            if (options.TryGetValue("json", out var jsonPath))
+            {
+                var document = new Dictionary<string, object> { ["model"] = modelName, ["threads"] = threads, ["rows"] = rows };
+                File.WriteAllText(jsonPath, JsonSerializer.Serialize(document, new JsonSerializerOptions { WriteIndented = true }));
+                Console.WriteLine($"wrote {jsonPath}");
+            }
+        }
+        finally
+        {
+            foreach (var contender in contenders) contender.Dispose();
+        }
         return 0;
+    }
+
+    /// <summary>An engine in the race: made ready for a batch's shape, then called; its outputs are compared with LeadEngine's.</summary>
+    private abstract class Contender(string engine, string precision) : IDisposable
+    {
+        public string Engine { get; } = engine;
+        public string Precision { get; } = precision;
+
+        /// <summary>Makes the engine ready for <paramref name="sequences"/> and runs it once (the outputs compared).</summary>
+        public abstract void Prepare(int[][] sequences);
+
+        /// <summary>One timed call on the prepared batch.</summary>
+        public abstract void Call();
+
+        /// <summary>The answer tokens' logits per sequence ([b·answers]), and the two heads' outputs ([b·2]) where the engine has them.</summary>
+        public abstract (float[] Answers, float[]? Scores) Outputs();
+
+        /// <summary>The engine and its version, for the header.</summary>
+        public virtual string Describe() => Engine;
+
+        public virtual void Dispose() { }
+    }
+
+    private sealed class LeadEngineContender(QwenModel model, ForwardOptions forward) : Contender("leadengine", "f32")
+    {
+        private int[][] _sequences = [];
+        private ForwardResult? _result;
+
+        public override void Prepare(int[][] sequences)
+        {
+            _sequences = sequences;
+            Call();
+        }
+
+        public override void Call() => _result = model.Forward(_sequences, forward);
+
+        public override (float[] Answers, float[]? Scores) Outputs() =>
+            (_result!.LastLogits.SelectMany(l => l).ToArray(),
+             Enumerable.Range(0, _sequences.Length).SelectMany(b => new[] { _result.Heads!.PointwiseLogits[b], _result.Heads.PairwiseScores[b] }).ToArray());
+    }
+
+    private sealed class OrtContender : Contender
+    {
+        private readonly SessionOptions _options;
+        private readonly InferenceSession _session;
+        private NamedOnnxValue[] _inputs = [];
+        private float[] _answers = [], _scores = [];
+
+        public OrtContender(string path, string modelDir, int[] answers, LoraAdapter adapter, ScoreHeads heads, int maxSequence, int threads) : base("onnxruntime", "f32")
+        {
+            var clock = Stopwatch.StartNew();
+            OnnxExport.Write(path, modelDir, answers, adapter, heads, maxSequence);
+            Console.WriteLine($"exported {path} in {clock.Elapsed.TotalSeconds:F1} s");
+            _options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = threads };
+            _session = new InferenceSession(path, _options);
+        }
+
+        public override string Describe() => $"ONNX Runtime {OrtEnv.Instance().GetVersionString()} CPU";
+
+        public override void Prepare(int[][] sequences)
+        {
+            int batch = sequences.Length, seq = sequences[0].Length;
+            var ids = new DenseTensor<long>(sequences.SelectMany(s => s.Select(t => (long)t)).ToArray(), [batch, seq]);
+            var lengths = new DenseTensor<long>(Enumerable.Repeat((long)seq, batch).ToArray(), [batch]);
+            _inputs = [NamedOnnxValue.CreateFromTensor("input_ids", ids), NamedOnnxValue.CreateFromTensor("lengths", lengths)];
+            Call();
+        }
+
+        public override void Call()
+        {
+            using var results = _session.Run(_inputs);
+            _answers = results.First(r => r.Name == "answer_logits").AsEnumerable<float>().ToArray();
+            _scores = results.First(r => r.Name == "scores").AsEnumerable<float>().ToArray();
+        }
+
+        public override (float[] Answers, float[]? Scores) Outputs() => (_answers, _scores);
+
+        public override void Dispose()
+        {
+            _session.Dispose();
+            _options.Dispose();
+        }
+    }
+
+    /// <summary>llama.cpp on a GGUF export of the same merged weights; q8_0 is reported as precision int8.</summary>
+    private sealed class LlamaCppContender : Contender
+    {
+        private readonly LlamaCppPeer _peer;
+        private readonly int[] _answers;
+        private int[][] _sequences = [];
+        private (int Batch, int Length) _shape;
+
+        public LlamaCppContender(string libraries, string path, string modelDir, QwenTokenizerFiles tokenizer, string type, LoraAdapter adapter, int[] answers, int threads)
+            : base("llama.cpp", type == "q8_0" ? "int8" : type)
+        {
+            var clock = Stopwatch.StartNew();
+            var weightType = type switch { "f32" => GgufWeightType.F32, "bf16" => GgufWeightType.Bf16, _ => GgufWeightType.Q8_0 };
+            GgufExport.Write(path, modelDir, tokenizer, weightType, adapter);
+            Console.WriteLine($"exported {path} in {clock.Elapsed.TotalSeconds:F1} s");
+            // The f32 row keeps an f32 key/value cache, so that it is an f32 engine end to end.
+            _peer = new LlamaCppPeer(libraries, path, threads, f32Cache: type == "f32");
+            _answers = answers;
+        }
+
+        public override string Describe() => "llama.cpp (node-llama-cpp's prebuilt CPU build)";
+
+        public override void Prepare(int[][] sequences)
+        {
+            var shape = (sequences.Length, sequences.Max(s => s.Length));
+            if (shape != _shape) _peer.Prepare(shape.Item1, shape.Item2);
+            _shape = shape;
+            _sequences = sequences;
+            Call();
+        }
+
+        public override void Call() => _peer.Decode(_sequences);
+
+        public override (float[] Answers, float[]? Scores) Outputs() =>
+            (Enumerable.Range(0, _sequences.Length).SelectMany(b => _peer.LastLogits(b, _answers)).ToArray(), null);
+
+        public override void Dispose() => _peer.Dispose();
+    }
+
+    /// <summary>The largest <see cref="RelDiff"/> between two engines' outputs (the heads where both have them).</summary>
+    private static double MaxRelDiff((float[] Answers, float[]? Scores) reference, (float[] Answers, float[]? Scores) other)
+    {
+        double diff = 0;
+        for (int i = 0; i < reference.Answers.Length; i++) diff = Math.Max(diff, RelDiff(reference.Answers[i], other.Answers[i]));
+        if (reference.Scores is { } a && other.Scores is { } b)
+            for (int i = 0; i < a.Length; i++) diff = Math.Max(diff, RelDiff(a[i], b[i]));
+        return diff;
     }
 
     /// <summary>Forward FLOPs of a batch in GFLOP: the layers' projections and the causal attention products.</summary>
@@ -103,24 +265,24 @@ public static class EndToEndBenchmark
     }
 
     /// <summary>
-    /// Times the two engines in alternating rounds (at least three, about <paramref name="seconds"/> per
-    /// engine in all): in each round an engine makes one untimed call, then timed calls for at least a
-    /// quarter second. Returns the median over rounds of each engine's ms per call and of the rounds'
-    /// ratios (ORT ms / ours). Shared VMs drift by ±20% over seconds, and alternating puts both engines
-    /// under the same drift; the untimed call keeps out the other engine's idle threads, which both
-    /// runtimes let spin for a few ms after a call.
+    /// Times the engines in alternating rounds (at least three, about <paramref name="seconds"/> per engine in all): in
+    /// each round every engine makes one untimed call, then timed calls for at least a quarter second. Returns the
+    /// median over rounds of each engine's ms per call, and of the rounds' ratios to the first engine (its ms / the
+    /// first's: LeadEngine's speed-up over it). Shared VMs drift by ±20% over seconds, and alternating puts all engines
+    /// under the same drift; the untimed call keeps out another engine's idle threads, which the runtimes let spin for a
+    /// few ms after a call.
     /// </summary>
-    private static (double OursMs, double OrtMs, double Ratio) TimeInterleaved(Action ours, Action ort, double seconds)
+    private static (double[] Ms, double[] Speedups) TimeInterleaved(Action[] engines, double seconds)
     {
-        var (oursMs, ortMs, ratios) = (new List<double>(), new List<double>(), new List<double>());
+        var ms = engines.Select(_ => new List<double>()).ToArray();
+        var ratios = engines.Select(_ => new List<double>()).ToArray();
         var total = Stopwatch.StartNew();
-        while (ratios.Count < 3 || total.Elapsed.TotalSeconds < 2 * seconds)
+        while (ratios[0].Count < 3 || total.Elapsed.TotalSeconds < engines.Length * seconds)
         {
-            oursMs.Add(Round(ours));
-            ortMs.Add(Round(ort));
-            ratios.Add(ortMs[^1] / oursMs[^1]);
+            for (int i = 0; i < engines.Length; i++) ms[i].Add(Round(engines[i]));
+            for (int i = 0; i < engines.Length; i++) ratios[i].Add(ms[i][^1] / ms[0][^1]);
         }
-        return (Median(oursMs), Median(ortMs), Median(ratios));
+        return (ms.Select(Median).ToArray(), ratios.Select(Median).ToArray());
 
         static double Round(Action action)
         {
@@ -170,4 +332,13 @@ public static class EndToEndBenchmark
     }
 
     private static int[] Ints(string text) => text.Split(',').Select(int.Parse).ToArray();
+
+    /// <summary>A comma list of names, each one of <paramref name="allowed"/>.</summary>
+    private static string[] Names(string text, string what, params string[] allowed)
+    {
+        var names = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var name in names)
+            if (!allowed.Contains(name)) throw new ArgumentException($"e2e: unknown {what} '{name}' (expected {string.Join(", ", allowed)})");
+        return names;
+    }
 }

@@ -41,6 +41,17 @@ public sealed class GgufExportTests(ITestOutputHelper output) : IDisposable
         Assert.Throws<ArgumentException>(() => GgufExport.Q8_0Bytes(new float[33]));
     }
 
+    /// <summary>llama.cpp refuses Q8_0 rows that are not whole blocks; the export says so, naming the tensor, instead of writing such a file.</summary>
+    [Fact]
+    public void Q8_0RefusesRowsThatAreNotWholeBlocks()
+    {
+        string tiny = RepositoryPaths.DefaultModel(); // intermediate size 176
+        var error = Assert.Throws<ArgumentException>(() => GgufExport.Write(Path.Combine(_dir, "ragged.gguf"), tiny,
+            QwenTokenizerFiles.Read(QwenTokenizer.DefaultDirectory(Fixtures.RepoRoot)), GgufWeightType.Q8_0));
+        Assert.Contains("blk.0.ffn_down.weight has rows of 176", error.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir, "ragged.gguf")));
+    }
+
     [Fact]
     public void TheFileReadsBackAsGgufV3WithQwen2Metadata()
     {

@@ -65,6 +65,9 @@ public static class GgufExport
         Add("output_norm.weight", "model.norm.weight", c.HiddenSize);
         if (!c.TieWordEmbeddings) Add("output.weight", "lm_head.weight", c.VocabSize, c.HiddenSize);
 
+        // ggml quantizes along a row: llama.cpp refuses a Q8_0 tensor whose rows are not whole blocks.
+        if (type == GgufWeightType.Q8_0 && tensors.FirstOrDefault(t => t.Shape.Length == 2 && t.Shape[1] % 32 != 0) is { Name: not null } ragged)
+            throw new ArgumentException($"{modelDir}: q8_0 quantizes rows in blocks of 32 values, and {ragged.Name} has rows of {ragged.Shape[1]}; export it as f32 or bf16");
         var (tokens, types) = Tokens(tokenizer, c.VocabSize);
         var keys = new List<(string Key, ValueType Type, object Value)>
         {
