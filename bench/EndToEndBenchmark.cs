@@ -4,6 +4,7 @@ using System.Text.Json;
 using LeadEngine.Engine;
 using LeadEngine.Engine.Gguf;
 using LeadEngine.Engine.Onnx;
+using LeadEngine.Kernels;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
@@ -12,7 +13,7 @@ namespace LeadEngine.Bench;
 /// <summary>
 /// End-to-end scoring throughput, LeadEngine beside its peers on the same weights in one process:
 /// <c>bench e2e [--model tiny|qwen2.5-0.5b|qwen2.5-1.5b|DIR] [--seq 256,512,2000] [--batch 1,8,32]
-/// [--peers onnxruntime,llama.cpp] [--llama-types f32,bf16,q8_0] [--threads N] [--max-gflop G] [--seconds S] [--json FILE]</c>.
+/// [--precisions f32,bf16] [--peers onnxruntime,llama.cpp] [--llama-types f32,bf16,q8_0] [--threads N] [--max-gflop G] [--seconds S] [--json FILE]</c>.
 /// Every engine scores a LoRA-adapted model (ONNX Runtime and llama.cpp with the adapter merged into their export) on
 /// identical random token ids, with the same thread count; outputs are checked against LeadEngine's before timing, and
 /// the engines are timed in alternating rounds. llama.cpp (<see cref="LlamaCppPeer"/>) is skipped, saying so, where
@@ -28,6 +29,7 @@ public static class EndToEndBenchmark
         var batches = Ints(options.GetValueOrDefault("batch", "1,8,32"));
         double seconds = double.Parse(options.GetValueOrDefault("seconds", "3"), CultureInfo.InvariantCulture);
         var peers = Names(options.GetValueOrDefault("peers", "onnxruntime,llama.cpp"), "peer", "onnxruntime", "llama.cpp");
+        var ourPrecisions = Names(options.GetValueOrDefault("precisions", "f32,bf16"), "precision", "f32", "bf16");
         var llamaTypes = Names(options.GetValueOrDefault("llama-types", "f32,bf16,q8_0"), "llama.cpp type", "f32", "bf16", "q8_0");
         int threads = int.Parse(options.GetValueOrDefault("threads", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
         if (threads != Environment.ProcessorCount)
@@ -47,7 +49,11 @@ public static class EndToEndBenchmark
         using var heads = ScoreHeads.Create(config, device, seed: 1);
         int[] answers = config.BenchmarkAnswerTokenIds();
 
-        var contenders = new List<Contender> { new LeadEngineContender(model, new ForwardOptions { Adapter = adapter, Heads = heads, LogitTokenIds = answers }) };
+        var forward = new ForwardOptions { Adapter = adapter, Heads = heads, LogitTokenIds = answers };
+        // LeadEngine's f32 row comes first: the others are compared with it and timed against it.
+        var contenders = new List<Contender> { new LeadEngineContender(model, forward, device, Precision.F32) };
+        foreach (string precision in ourPrecisions.Where(p => p != "f32"))
+            contenders.Add(new LeadEngineContender(model, forward, device, ComputeDevice.ParsePrecision(precision)));
         string exportStem = Path.Combine(Path.GetTempPath(), $"leadengine-e2e-{Path.GetFileName(Path.GetFullPath(modelDir))}");
         try
         {
@@ -147,7 +153,9 @@ public static class EndToEndBenchmark
         public virtual void Dispose() { }
     }
 
-    private sealed class LeadEngineContender(QwenModel model, ForwardOptions forward) : Contender("leadengine", "f32")
+    /// <summary>LeadEngine at one precision: the device's precision is set per call, and each precision keeps its own packed weights.</summary>
+    private sealed class LeadEngineContender(QwenModel model, ForwardOptions forward, ComputeDevice device, Precision precision)
+        : Contender("leadengine", precision.ToString().ToLowerInvariant())
     {
         private int[][] _sequences = [];
         private ForwardResult? _result;
@@ -158,7 +166,11 @@ public static class EndToEndBenchmark
             Call();
         }
 
-        public override void Call() => _result = model.Forward(_sequences, forward);
+        public override void Call()
+        {
+            device.Precision = precision;
+            _result = model.Forward(_sequences, forward);
+        }
 
         public override (float[] Answers, float[]? Scores) Outputs() =>
             (_result!.LastLogits.SelectMany(l => l).ToArray(),

@@ -1,3 +1,4 @@
+using LeadEngine.Kernels;
 using System.CommandLine;
 
 namespace LeadEngine.Cli;
@@ -65,6 +66,18 @@ internal static class CommandLine
         new("--" + name) { Description = description, Required = required, AllowMultipleArgumentsPerToken = false };
 
     internal static Option<string> Device() => Text("device", "auto, cpu (SIMD), ilgpu-cpu, cuda or opencl (default auto)");
+
+    /// <summary>The device that --device and --precision name, opened.</summary>
+    internal static ComputeDevice OpenDevice(CliArgs a)
+    {
+        var precision = ComputeDevice.ParsePrecision(a.Optional("precision", "f32")!);
+        var device = ComputeDevice.Open(ComputeDevice.ParseKind(a.Optional("device", "auto")!));
+        device.Precision = precision;
+        return device;
+    }
+
+    internal static Option<string> PrecisionOption() =>
+        Text("precision", "f32 or bf16 (default f32): the weights' format when scoring; bf16 packs half the memory and, on CPUs with AVX-512 BF16, runs vdpbf16ps");
 
     internal static Option<string> Model() => Text("model", "model folder (default: the adapter's, else the built-in default)");
 

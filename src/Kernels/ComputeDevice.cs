@@ -27,6 +27,18 @@ public enum DeviceKind
     OpenCL,
 }
 
+/// <summary>The number format of the weights in scoring's projections.</summary>
+public enum Precision
+{
+    /// <summary>fp32 weights and activations (the reference).</summary>
+    F32,
+    /// <summary>
+    /// bf16 weights (a packed bf16 copy: half the memory of fp32) and activations rounded to bf16 at each projection,
+    /// products summed in fp32: AVX-512 BF16's <c>vdpbf16ps</c> on the SIMD CPU backend where the CPU has it.
+    /// </summary>
+    Bf16,
+}
+
 /// <summary>
 /// Group shapes per backend. On ILGPU's CPU accelerator every group barrier costs about 8 µs
 /// per thread in the group (threads are OS threads), so groups are small there; GPUs get large
@@ -83,6 +95,21 @@ public sealed class ComputeDevice : IDisposable
     /// accelerator the tensor-core instruction is emulated, for tests.
     /// </summary>
     public bool TensorCores { get; }
+
+    /// <summary>
+    /// The weights' number format in the projections of frozen weights (scoring): <see cref="Precision.F32"/> unless
+    /// set. Training's trainable products stay fp32. Used by the SIMD CPU backend; the ILGPU backends compute in fp32
+    /// (or on tensor cores, <see cref="TensorCores"/>).
+    /// </summary>
+    public Precision Precision { get; set; }
+
+    /// <summary>Parses <c>f32|bf16</c>.</summary>
+    public static Precision ParsePrecision(string text) => text.ToLowerInvariant() switch
+    {
+        "f32" => Precision.F32,
+        "bf16" => Precision.Bf16,
+        _ => throw new ArgumentException($"unknown precision '{text}' (expected f32 or bf16)"),
+    };
 
     private ComputeDevice(Context context, Accelerator accelerator, DeviceKind kind, LaunchShapes? shapes, bool tensorCores = false)
     {

@@ -14,7 +14,7 @@ internal static class ProfileCommand
     /// <summary>The command with its options.</summary>
     public static Command Definition() => Define("profile", "Per-kernel table (calls, ms, % of step, GFLOP/s, GB/s) of a scoring forward or a training step.", Run,
         Text("model", "model folder or qwen2.5-0.5b, qwen2.5-1.5b, qwen1.5-1.8b (random weights)", required: true), Switch("train", "profile a training step"),
-            Int("batch", "default 8"), Int("seq", "default 256"), Int("steps", "default 3"), Int("rank", "default 8"), Device());
+            Int("batch", "default 8"), Int("seq", "default 256"), Int("steps", "default 3"), Int("rank", "default 8"), Device(), PrecisionOption());
 
     /// <summary>Runs the command.</summary>
     public static int Run(CliArgs a)
@@ -22,11 +22,10 @@ internal static class ProfileCommand
         string modelDir = RepositoryPaths.ModelOrPreset(a.Required("model"));
         int batch = a.Int("batch", 8), seqLen = a.Int("seq", 256), steps = a.Int("steps", 3), rank = a.Int("rank", 8);
         bool train = a.Flag("train");
-        var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
         if (batch < (train ? 2 : 1) || seqLen < 1 || steps < 1)
             throw new UsageException($"--batch must be at least {(train ? "2 (HPRO needs a pair)" : "1")}, --seq and --steps at least 1");
 
-        using var device = ComputeDevice.Open(kind);
+        using var device = OpenDevice(a);
         using var model = QwenModel.Load(modelDir, device);
         var c = model.Config;
         using var adapter = LoraAdapter.Create(c, device, rank, 2f * rank, LoraAdapter.AllTargets, seed: 1);

@@ -16,9 +16,18 @@ internal sealed partial class SimdBackend
         var x = Strided<float>.RowMajor(Host(xView), k);
         var y = Host(yView);
         var w = Strided<TW>.Transposed(Host(wView), k);
+        if (_device.Precision == Precision.Bf16 && frozen && (loraFoldId != 0 || rank == 0))
+        {
+            var weights = PackedBf16Weights(wView, () => loraFoldId != 0
+                ? WithFolded(wView, aView, loraB, n, k, rank, loraScale, merged => Bf16Gemm.PackAll(merged, n, k))
+                : Bf16Gemm.PackAll(w, n, k), loraFoldId);
+            Bf16Gemm.Multiply(x.Data, weights, y, m, n, k);
+            AddBias(biasView, y, m, n);
+            return;
+        }
         if (loraFoldId != 0)
         {
-            var folded = PackedWeights(wView, transposed: true, () => PackFolded(wView, aView, loraB, n, k, rank, loraScale), loraFoldId);
+            var folded = PackedWeights(wView, transposed: true, () => WithFolded(wView, aView, loraB, n, k, rank, loraScale, merged => SimdGemm.PackAll(merged, n, k)), loraFoldId);
             SimdGemm.Multiply(x, w, y, 0, n, m, n, k, 1f, accumulate: false, packed: folded);
             AddBias(biasView, y, m, n);
             return;
@@ -45,9 +54,12 @@ internal sealed partial class SimdBackend
         });
     }
 
-    /// <summary>W + scale·B·A in fp32 ([n, k], W widened), packed for x·(…)ᵀ: a frozen adapter folded into its base weight.</summary>
-    private static PackedPanels PackFolded<TW>(ArrayView<TW> wView, ArrayView<float> aView, ArrayView<float> bView,
-        int n, int k, int rank, float scale)
+    /// <summary>
+    /// W + scale·B·A in fp32 ([n, k], W widened) handed to <paramref name="pack"/> as the operand of x·(…)ᵀ: a frozen
+    /// adapter folded into its base weight, packed in the precision's format.
+    /// </summary>
+    private static TPacked WithFolded<TW, TPacked>(ArrayView<TW> wView, ArrayView<float> aView, ArrayView<float> bView,
+        int n, int k, int rank, float scale, Func<Strided<F32>, TPacked> pack)
         where TW : unmanaged, IWeight
     {
         var merged = GC.AllocateUninitializedArray<float>(n * k, pinned: true);
@@ -58,7 +70,7 @@ internal sealed partial class SimdBackend
             for (int row = first; row < first + count; row++) WeightRows.Widen(weights, (long)row * k, mergedFloats.Slice((long)row * k, k));
         });
         LoraMerge.IntoWeight(merged, Host(aView).Slice(0, rank * k).ToArray(), Host(bView).Slice(0, n * rank).ToArray(), n, k, rank, scale);
-        var packed = SimdGemm.PackAll(Strided<F32>.Transposed(mergedFloats.As<F32>(), k), n, k);
+        var packed = pack(Strided<F32>.Transposed(mergedFloats.As<F32>(), k));
         GC.KeepAlive(merged);
         return packed;
     }

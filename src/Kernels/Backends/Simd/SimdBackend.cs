@@ -26,6 +26,12 @@ internal sealed partial class SimdBackend(ComputeDevice device) : IKernelBackend
     private PackedPanels PackedWeights<T>(ArrayView<T> view, bool transposed, Func<PackedPanels> pack, long foldId = 0) where T : unmanaged =>
         _packedWeights.GetOrAdd(((nint)view.LoadEffectiveAddressAsPtr(), view.Length, transposed, foldId), _ => pack());
 
+    private readonly ConcurrentDictionary<(nint Address, long Length, long FoldId), PackedBf16Panels> _packedBf16 = new();
+
+    /// <summary>The packed bf16 copy of a frozen weight matrix for x·Wᵀ (<see cref="Precision.Bf16"/>), kept as <see cref="PackedWeights{T}"/> keeps the fp32 one.</summary>
+    private PackedBf16Panels PackedBf16Weights<T>(ArrayView<T> view, Func<PackedBf16Panels> pack, long foldId) where T : unmanaged =>
+        _packedBf16.GetOrAdd(((nint)view.LoadEffectiveAddressAsPtr(), view.Length, foldId), _ => pack());
+
     public bool FoldsFrozenAdapters => true;
 
     public void ReleasePackedWeights(long? foldId)
@@ -33,9 +39,12 @@ internal sealed partial class SimdBackend(ComputeDevice device) : IKernelBackend
         if (foldId is null)
         {
             _packedWeights.Clear();
+            _packedBf16.Clear();
             return;
         }
         foreach (var key in _packedWeights.Keys)
             if (key.FoldId == foldId) _packedWeights.TryRemove(key, out _);
+        foreach (var key in _packedBf16.Keys)
+            if (key.FoldId == foldId) _packedBf16.TryRemove(key, out _);
     }
 }
