@@ -16,6 +16,7 @@ public sealed class ModelFollower : IAsyncDisposable
 {
     private readonly FeedbackStore _store;
     private readonly DeviceKind _kind;
+    private readonly Precision _precision;
     private readonly int _batchSize;
     private readonly Action<string> _log;
     private readonly Dictionary<LeadScorer, ComputeDevice> _owned = [];
@@ -24,9 +25,9 @@ public sealed class ModelFollower : IAsyncDisposable
     private LeadServer? _server;
     private Task _loop = Task.CompletedTask;
 
-    private ModelFollower(FeedbackStore store, string cacheDir, string modelDir, QwenTokenizer tokenizer, DeviceKind kind, int batchSize, Action<string> log)
+    private ModelFollower(FeedbackStore store, string cacheDir, string modelDir, QwenTokenizer tokenizer, DeviceKind kind, Precision precision, int batchSize, Action<string> log)
     {
-        (_store, CacheDir, ModelDir, Tokenizer, _kind, _batchSize, _log) = (store, cacheDir, modelDir, tokenizer, kind, batchSize, log);
+        (_store, CacheDir, ModelDir, Tokenizer, _kind, _precision, _batchSize, _log) = (store, cacheDir, modelDir, tokenizer, kind, precision, batchSize, log);
     }
 
     /// <summary>The base model every version is loaded on.</summary>
@@ -51,14 +52,15 @@ public sealed class ModelFollower : IAsyncDisposable
     /// <param name="kind">The kind of device each loaded scorer opens.</param>
     /// <param name="batchSize">Leads per forward pass.</param>
     /// <param name="log">Where each change is written.</param>
+    /// <param name="precision">The weights' format each loaded scorer scores in (<see cref="ComputeDevice.Precision"/>).</param>
     /// <param name="cancel">Cancels the load.</param>
     public static async Task<ModelFollower> OpenAsync(FeedbackStore store, string cacheDir, string? modelDir, DeviceKind kind, int batchSize,
-        Action<string> log, CancellationToken cancel = default)
+        Action<string> log, Precision precision = Precision.F32, CancellationToken cancel = default)
     {
         var versions = await ModelVersions.OpenAsync(store, cacheDir, cancel);
         string dir = await versions.DirectoryAsync(versions.Current, cancel);
         modelDir ??= LeadScorer.ModelFor(dir);
-        var follower = new ModelFollower(store, cacheDir, modelDir, QwenTokenizer.ForModel(modelDir), kind, batchSize, log);
+        var follower = new ModelFollower(store, cacheDir, modelDir, QwenTokenizer.ForModel(modelDir), kind, precision, batchSize, log);
         follower.First = follower.Load(dir);
         follower.FirstVersionId = versions.Current;
         return follower;
@@ -67,6 +69,7 @@ public sealed class ModelFollower : IAsyncDisposable
     private LeadScorer Load(string adapterDir)
     {
         var device = ComputeDevice.Open(_kind);
+        device.Precision = _precision;
         try
         {
             var scorer = LeadScorer.Load(ModelDir, adapterDir, Tokenizer, device: device, batchSize: _batchSize);

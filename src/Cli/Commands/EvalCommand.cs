@@ -16,7 +16,7 @@ internal static class EvalCommand
         [Text("adapter", "the adapter folder", required: true), Text("data", "the lead file", required: true),
             Text("report", "report folder (default ADAPTER/report)"),
             Text("window", "rank within windows of: day, week or N leads (default: day when the leads have dates, else 500 leads)"),
-            Number("capacity", "share of each window's leads called, for P@capacity/window (default 0.1)"), Model(), .. Mapping(), SkipBadRows(), Device()]);
+            Number("capacity", "share of each window's leads called, for P@capacity/window (default 0.1)"), Model(), .. Mapping(), SkipBadRows(), Device(), PrecisionOption()]);
 
     /// <summary>Runs the command.</summary>
     public static int Run(CliArgs a)
@@ -25,11 +25,10 @@ internal static class EvalCommand
         string report = a.Optional("report", Path.Combine(adapterDir, "report"))!;
         var (modelDir, funnel, columns) = FromAdapter(a, adapterDir);
         bool skip = a.Flag("skip-bad-rows");
-        var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
         var (train, test, _) = LeadPipeline.LoadAndSplit(data, funnel, skip, columns);
         // Cut before the scoring: a window the file cannot have is a usage error, not minutes later.
         var windows = RankingWindows.Of(test, a.Optional("window"), a.Double("capacity", RankingWindows.DefaultCapacityShare));
-        using var device = ComputeDevice.Open(kind);
+        using var device = OpenDevice(a);
         var scores = LeadPipeline.Score(modelDir, adapterDir, QwenTokenizer.ForModel(modelDir), device, test);
         var result = ModelComparison.Evaluate([Adapter(adapterDir, scores)], train, test, funnel, report, windows);
         ConsoleTables.Metrics(result);

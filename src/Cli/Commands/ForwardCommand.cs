@@ -13,7 +13,7 @@ internal static class ForwardCommand
     /// <summary>The command with its options.</summary>
     public static Command Definition() => Define("forward", "Final-norm hidden state and full logits at each sequence's last token (one right-padded batch).", Run,
         Text("model", "model folder", required: true), Many("ids", "token ids, space separated (repeatable: one sequence each)"),
-            Many("text", "text to tokenize (repeatable)"), Switch("json", "JSON output"), Device());
+            Many("text", "text to tokenize (repeatable)"), Switch("json", "JSON output"), Device(), PrecisionOption());
 
     /// <summary>Runs the command.</summary>
     public static int Run(CliArgs a)
@@ -22,7 +22,6 @@ internal static class ForwardCommand
         var idTexts = a.All("ids");
         var texts = a.All("text");
         bool json = a.Flag("json");
-        var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
         if (idTexts.Count + texts.Count == 0) throw new UsageException("forward needs at least one --ids or --text");
         var sequences = idTexts.Select(ParseIds).ToList();
         if (texts.Count > 0)
@@ -30,7 +29,7 @@ internal static class ForwardCommand
             var tokenizer = QwenTokenizer.ForModel(modelDir);
             sequences.AddRange(texts.Select(t => tokenizer.Encode(t).ToArray()));
         }
-        using var device = ComputeDevice.Open(kind);
+        using var device = OpenDevice(a);
         using var model = QwenModel.Load(modelDir, device);
         var result = model.Forward(sequences);
         if (json)

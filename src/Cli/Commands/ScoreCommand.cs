@@ -16,7 +16,7 @@ internal static class ScoreCommand
     public static Command Definition() => Define("score", "Score a lead file with an adapter; model, column mapping and funnel come from the adapter folder.", Run,
         [Text("adapter", "the adapter folder", required: true), Text("data", "the lead file", required: true),
             Text("out", "scores.csv to write", required: true), Model(), .. Mapping(),
-            Switch("explain", "add reasons_up / reasons_down: the top 5 columns and dialogue sentences each way, by occlusion"), SkipBadRows(), Device()]);
+            Switch("explain", "add reasons_up / reasons_down: the top 5 columns and dialogue sentences each way, by occlusion"), SkipBadRows(), Device(), PrecisionOption()]);
 
     /// <summary>Runs the command.</summary>
     public static int Run(CliArgs a)
@@ -24,9 +24,8 @@ internal static class ScoreCommand
         string adapterDir = a.Required("adapter"), data = a.Required("data"), outPath = a.Required("out");
         var (modelDir, funnel, columns) = FromAdapter(a, adapterDir);
         bool skip = a.Flag("skip-bad-rows"), explain = a.Flag("explain");
-        var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
         var leads = LeadDataReader.Read(data, funnel, requireOutcome: false, skip, columns);
-        using var device = ComputeDevice.Open(kind);
+        using var device = OpenDevice(a);
         using var scorer = LeadScorer.Load(modelDir, adapterDir, QwenTokenizer.ForModel(modelDir), device: device);
         var clock = Stopwatch.StartNew();
         int done = 0;

@@ -26,7 +26,7 @@ internal static class ServeCommand
             Switch("create-db", "create the SQLite store named by --db (or --home) when it does not exist; without it a missing one is an error"),
             Int("batch-size", "default 16"), Int("queue", "leads waiting at most (default 1024)"), Int("max-body-kb", "default 1024"),
             Number("cooldown-hours", "a called lead stays off the call list this long (default 20)"),
-            Text("policy", "greedy, epsilon-greedy[:0.1], softmax[:0.05] or thompson (default greedy)"), Number("update-every-hours", "scheduled updates of the store's model history (hosts on one store take turns)"), Device());
+            Text("policy", "greedy, epsilon-greedy[:0.1], softmax[:0.05] or thompson (default greedy)"), Number("update-every-hours", "scheduled updates of the store's model history (hosts on one store take turns)"), Device(), PrecisionOption());
 
     /// <summary>Runs the command.</summary>
     public static int Run(CliArgs a)
@@ -52,6 +52,7 @@ internal static class ServeCommand
         double? updateHours = a.Has("update-every-hours") ? a.Double("update-every-hours", 24) : null;
         var poll = TimeSpan.FromSeconds(a.Double("poll-seconds", 5));
         var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
+        var precision = ComputeDevice.ParsePrecision(a.Optional("precision", "f32")!);
         if (updateHours is <= 0) throw new UsageException("--update-every-hours must be positive");
         if (poll <= TimeSpan.Zero) throw new UsageException("--poll-seconds must be positive");
         if (options.Port is < 0 or > 65535) throw new UsageException($"--port must be 0..65535, got {options.Port}");
@@ -67,12 +68,12 @@ internal static class ServeCommand
             create = true;
         }
         var settings = new Settings(options, target, create, CacheDir(target, home),
-            adapterDir, modelDir, kind, batchSize, poll, updateHours is { } hours ? TimeSpan.FromHours(hours) : null, home);
+            adapterDir, modelDir, kind, precision, batchSize, poll, updateHours is { } hours ? TimeSpan.FromHours(hours) : null, home);
         return Run(settings).GetAwaiter().GetResult();
     }
 
     private sealed record Settings(ServeOptions Options, string Db, bool Create, string CacheDir, string? Adapter, string? ModelDir,
-        DeviceKind Kind, int BatchSize, TimeSpan Poll, TimeSpan? UpdateEvery, string? HomeDir);
+        DeviceKind Kind, Precision Precision, int BatchSize, TimeSpan Poll, TimeSpan? UpdateEvery, string? HomeDir);
 
     private static void Log(string line) => Console.WriteLine($"[{DateTimeOffset.UtcNow:u}] {line}");
 
@@ -88,8 +89,9 @@ internal static class ServeCommand
             throw new UsageException($"{store.Description} has a model history: serve its version in force by dropping --adapter, or give --db another store");
         if (!history && (s.UpdateEvery is not null || s.HomeDir is not null && s.Adapter is null))
             throw new UsageException($"{store.Description} has no model history to {(s.UpdateEvery is null ? "serve" : "update")}: {StartHistoryHint(s.Db, s.HomeDir)}");
-        await using var follower = history ? await ModelFollower.OpenAsync(store, s.CacheDir, s.ModelDir, s.Kind, s.BatchSize, Log) : null;
+        await using var follower = history ? await ModelFollower.OpenAsync(store, s.CacheDir, s.ModelDir, s.Kind, s.BatchSize, Log, s.Precision) : null;
         using var device = follower is null ? ComputeDevice.Open(s.Kind) : null;
+        if (device is not null) device.Precision = s.Precision;
         string modelDir, adapterDir;
         if (follower is not null) (modelDir, adapterDir) = (follower.ModelDir, $"version {follower.FirstVersionId} of the store's model history");
         else if (s.Adapter is null) (modelDir, adapterDir) = ConsoleProgress.Run(progress => BuiltInModel.EnsureAdapter(device!, progress.Line, progress.Report));
