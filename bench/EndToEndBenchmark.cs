@@ -84,7 +84,7 @@ public static class EndToEndBenchmark
                 $"LeadEngine on {device.Kind} ({device.Accelerator.Name}), {threads} threads for every engine; " +
                 string.Join(", ", contenders.Skip(1).Select(c => c.Describe()).Distinct()));
             Console.WriteLine();
-            Console.WriteLine("| seq | batch | engine | precision | ms per call | leads/s | tokens/s | LeadEngine speed-up | max rel. diff to LeadEngine |");
+            Console.WriteLine("| seq | batch | engine | precision | ms per call | leads/s | tokens/s | its time ÷ LeadEngine f32's | max rel. diff to LeadEngine f32 |");
             Console.WriteLine("|----:|------:|--------|-----------|------------:|--------:|---------:|--------------------:|----------------------------:|");
             var rows = new List<Dictionary<string, object>>();
             foreach (int seq in seqs)
