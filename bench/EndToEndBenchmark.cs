@@ -82,7 +82,7 @@ public static class EndToEndBenchmark
 
             Console.WriteLine($"model {modelName} ({config.Layers} layers, hidden {config.HiddenSize}, heads {config.Heads}/{config.KvHeads}), " +
                 $"LeadEngine on {device.Kind} ({device.Accelerator.Name}), {threads} threads for every engine; " +
-                string.Join(", ", contenders.Skip(1).Select(c => c.Describe()).Distinct()));
+                string.Join(", ", contenders.Where(c => c is not LeadEngineContender).Select(c => c.Describe()).Distinct()));
             Console.WriteLine();
             Console.WriteLine("| seq | batch | engine | precision | ms per call | leads/s | tokens/s | its time ÷ LeadEngine f32's | max rel. diff to LeadEngine f32 |");
             Console.WriteLine("|----:|------:|--------|-----------|------------:|--------:|---------:|--------------------:|----------------------------:|");
