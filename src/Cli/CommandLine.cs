@@ -73,7 +73,16 @@ internal static class CommandLine
         var precision = ComputeDevice.ParsePrecision(a.Optional("precision", "f32")!);
         var device = ComputeDevice.Open(ComputeDevice.ParseKind(a.Optional("device", "auto")!));
         device.Precision = precision;
+        WarnIfPrecisionIgnored(device);
         return device;
+    }
+
+    /// <summary>Says so on standard error when the device computes in f32 whatever --precision asked (only the SIMD CPU backend has the bf16 path).</summary>
+    internal static void WarnIfPrecisionIgnored(ComputeDevice device)
+    {
+        if (device.Precision != Precision.F32 && !device.UsesSimd)
+            Console.Error.WriteLine($"--precision {device.Precision.ToString().ToLowerInvariant()}: the {device.Kind} backend computes in f32 " +
+                "(bf16 runs on the CPU backend, --device cpu; on CUDA, LEADENGINE_TENSOR_CORES=1 puts the projections on bf16 tensor cores)");
     }
 
     internal static Option<string> PrecisionOption() =>

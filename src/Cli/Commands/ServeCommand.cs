@@ -91,7 +91,11 @@ internal static class ServeCommand
             throw new UsageException($"{store.Description} has no model history to {(s.UpdateEvery is null ? "serve" : "update")}: {StartHistoryHint(s.Db, s.HomeDir)}");
         await using var follower = history ? await ModelFollower.OpenAsync(store, s.CacheDir, s.ModelDir, s.Kind, s.BatchSize, Log, s.Precision) : null;
         using var device = follower is null ? ComputeDevice.Open(s.Kind) : null;
-        if (device is not null) device.Precision = s.Precision;
+        if (device is not null)
+        {
+            device.Precision = s.Precision;
+            WarnIfPrecisionIgnored(device);
+        }
         string modelDir, adapterDir;
         if (follower is not null) (modelDir, adapterDir) = (follower.ModelDir, $"version {follower.FirstVersionId} of the store's model history");
         else if (s.Adapter is null) (modelDir, adapterDir) = ConsoleProgress.Run(progress => BuiltInModel.EnsureAdapter(device!, progress.Line, progress.Report));
