@@ -27,6 +27,12 @@ public readonly struct Bf16 : IWeight
     /// <inheritdoc />
     public float ToFloat() => Interop.IntAsFloat((uint)Bits << 16);
 
+    /// <summary>
+    /// Two floats rounded to bf16 as one 32-bit pair, <paramref name="low"/> in the low half: the operand format of
+    /// <c>vdpbf16ps</c> and of the tensor cores' bf16 <c>mma</c> (the lower k first). Kernels call it too.
+    /// </summary>
+    public static uint Pair(float low, float high) => FromFloat(low).Bits | ((uint)FromFloat(high).Bits << 16);
+
     /// <summary>Rounds an fp32 to the nearest bf16 (ties to even), as torch does; kernels call it too.</summary>
     public static Bf16 FromFloat(float value)
     {

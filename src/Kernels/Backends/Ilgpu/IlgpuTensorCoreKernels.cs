@@ -115,9 +115,6 @@ internal static class IlgpuTensorCoreKernels
     /// <summary>Words per staged row of Vᵀ (one head dimension, its keys in pairs): 16 pairs plus 4 of padding.</summary>
     private const int ValueStride = AttentionKeyBlock / 2 + 4;
 
-    /// <summary>Packs two floats, rounded to bf16, into one register word: <paramref name="low"/> is the lower k.</summary>
-    private static uint Pack(float low, float high) => Bf16.FromFloat(low).Bits | ((uint)Bf16.FromFloat(high).Bits << 16);
-
     /// <summary>Dynamic shared memory of a matmul group, in 32-bit words: the x and W slices and the mma's scratch.</summary>
     public static int MatMulSharedWords(int scratchWordsPerWarp) => 2 * MatMulBlock * MatMulStride + MatMulGroup / MmaFragments.Lanes * scratchWordsPerWarp;
 
@@ -149,10 +146,10 @@ internal static class IlgpuTensorCoreKernels
                 int r = i / (MatMulDepth / 2), pair = i - r * (MatMulDepth / 2);
                 int m = row0 + r, k = k0 + 2 * pair;
                 long at = (long)m * a.K + k;
-                shared[xsBase + r * MatMulStride + pair] = Pack(
+                shared[xsBase + r * MatMulStride + pair] = Bf16.Pair(
                     m < a.M && k < a.K ? x[at] : 0f, m < a.M && k + 1 < a.K ? x[at + 1] : 0f);
                 int n = col0 + r;
-                shared[wsBase + r * MatMulStride + pair] = Pack(
+                shared[wsBase + r * MatMulStride + pair] = Bf16.Pair(
                     IlgpuMatMulKernels.WeightOrAdapter(w, loraA, n, k, a), IlgpuMatMulKernels.WeightOrAdapter(w, loraA, n, k + 1, a));
             }
             Group.Barrier();
@@ -172,8 +169,10 @@ internal static class IlgpuTensorCoreKernels
         public void Step<TMma>(TMma mma, ArrayView<uint> scratch, int lane, ArrayView<uint> s, int aBase, int bBase) where TMma : struct, IWarpMma
         {
             int a1Base = aBase + 16 * MatMulStride;
-            uint a00 = ARegister(s, aBase, lane, 0), a01 = ARegister(s, aBase, lane, 1), a02 = ARegister(s, aBase, lane, 2), a03 = ARegister(s, aBase, lane, 3);
-            uint a10 = ARegister(s, a1Base, lane, 0), a11 = ARegister(s, a1Base, lane, 1), a12 = ARegister(s, a1Base, lane, 2), a13 = ARegister(s, a1Base, lane, 3);
+            uint a00 = ARegister(s, aBase, MatMulStride, lane, 0), a01 = ARegister(s, aBase, MatMulStride, lane, 1);
+            uint a02 = ARegister(s, aBase, MatMulStride, lane, 2), a03 = ARegister(s, aBase, MatMulStride, lane, 3);
+            uint a10 = ARegister(s, a1Base, MatMulStride, lane, 0), a11 = ARegister(s, a1Base, MatMulStride, lane, 1);
+            uint a12 = ARegister(s, a1Base, MatMulStride, lane, 2), a13 = ARegister(s, a1Base, MatMulStride, lane, 3);
             for (int j = 0; j < 4; j++)
             {
                 int nBase = bBase + 8 * j * MatMulStride;
@@ -184,9 +183,6 @@ internal static class IlgpuTensorCoreKernels
                 else { mma.MultiplyAdd(scratch, lane, a00, a01, a02, a03, b0, b1, ref _c03); mma.MultiplyAdd(scratch, lane, a10, a11, a12, a13, b0, b1, ref _c13); }
             }
         }
-
-        private static uint ARegister(ArrayView<uint> s, int rowsBase, int lane, int register) =>
-            s[rowsBase + MmaFragments.ARow(lane, register) * MatMulStride + MmaFragments.AWord(lane, register)];
 
         /// <summary>Hands the warp's 32×32 values to <paramref name="sink"/>, rows from <paramref name="m0"/>, columns from <paramref name="n0"/>.</summary>
         public readonly void Store<TSink>(TSink sink, int lane, int m0, int n0) where TSink : struct, IlgpuMatMulKernels.ITileSink
@@ -200,6 +196,10 @@ internal static class IlgpuTensorCoreKernels
             for (int i = 0; i < 4; i++) sink.Store(m0 + MmaFragments.CRow(lane, i), n0 + MmaFragments.CColumn(lane, i), c.Get(i));
         }
     }
+
+    /// <summary>A register <paramref name="register"/> of this lane from rows at <paramref name="rowsBase"/> (row stride <paramref name="stride"/> words).</summary>
+    private static uint ARegister(ArrayView<uint> s, int rowsBase, int stride, int lane, int register) =>
+        s[rowsBase + MmaFragments.ARow(lane, register) * stride + MmaFragments.AWord(lane, register)];
 
     /// <summary>B register <paramref name="register"/> of this lane from n-rows at <paramref name="rowsBase"/> (row stride <paramref name="stride"/> words).</summary>
     private static uint BRegister(ArrayView<uint> s, int rowsBase, int stride, int lane, int register) =>
@@ -241,7 +241,7 @@ internal static class IlgpuTensorCoreKernels
         {
             int r = i / pairs, pair = i - r * pairs, t = q0 + r;
             long at = (((long)batch * a.SeqLen + t) * a.Heads + head) * d + 2 * pair;
-            shared[qsBase + r * stride + pair] = t < len ? Pack(q[at], q[at + 1]) : 0u;
+            shared[qsBase + r * stride + pair] = t < len ? Bf16.Pair(q[at], q[at + 1]) : 0u;
         }
         // Output accumulators: lane-private, tile-major, so a warp's 32 lanes hit 32 banks.
         for (int tile = 0; tile < tiles; tile++)
@@ -258,7 +258,7 @@ internal static class IlgpuTensorCoreKernels
             {
                 int r = i / pairs, pair = i - r * pairs, key = k0 + r;
                 long at = (((long)batch * a.SeqLen + key) * a.KvHeads + kvHead) * d + 2 * pair;
-                shared[ksBase + r * stride + pair] = key < len ? Pack(k[at], k[at + 1]) : 0u;
+                shared[ksBase + r * stride + pair] = key < len ? Bf16.Pair(k[at], k[at + 1]) : 0u;
             }
             // Vᵀ: row c holds the block's keys in pairs for head dimension c; consecutive threads read consecutive c.
             for (int i = tid; i < AttentionKeyBlock / 2 * d; i += AttentionGroup)
@@ -266,7 +266,7 @@ internal static class IlgpuTensorCoreKernels
                 int pair = i / d, c = i - pair * d, key = k0 + 2 * pair;
                 long at = (((long)batch * a.SeqLen + key) * a.KvHeads + kvHead) * d + c;
                 long next = at + (long)a.KvHeads * d;
-                shared[vtBase + c * ValueStride + pair] = Pack(key < len ? v[at] : 0f, key + 1 < len ? v[next] : 0f);
+                shared[vtBase + c * ValueStride + pair] = Bf16.Pair(key < len ? v[at] : 0f, key + 1 < len ? v[next] : 0f);
             }
             Group.Barrier();
 
@@ -274,8 +274,8 @@ internal static class IlgpuTensorCoreKernels
             for (int word = 0; word < pairs; word += 8)
             {
                 int qBase = qsBase + warpRows * stride + word;
-                uint a0 = QueryRegister(shared, qBase, stride, lane, 0), a1 = QueryRegister(shared, qBase, stride, lane, 1);
-                uint a2 = QueryRegister(shared, qBase, stride, lane, 2), a3 = QueryRegister(shared, qBase, stride, lane, 3);
+                uint a0 = ARegister(shared, qBase, stride, lane, 0), a1 = ARegister(shared, qBase, stride, lane, 1);
+                uint a2 = ARegister(shared, qBase, stride, lane, 2), a3 = ARegister(shared, qBase, stride, lane, 3);
                 int kBase = ksBase + word;
                 mma.MultiplyAdd(scratch, lane, a0, a1, a2, a3, BRegister(shared, kBase, stride, lane, 0), BRegister(shared, kBase, stride, lane, 1), ref s0);
                 kBase += 8 * stride;
@@ -300,8 +300,8 @@ internal static class IlgpuTensorCoreKernels
             sum1 = sum1 * scale1 + s0.E2 + s0.E3 + s1.E2 + s1.E3 + s2.E2 + s2.E3 + s3.E2 + s3.E3;
 
             // P as A fragments of the two 16-key steps: registers (row g, keys 2t..), (row g + 8, keys 2t..), then the same 8 keys on.
-            uint p00 = Pack(s0.E0, s0.E1), p01 = Pack(s0.E2, s0.E3), p02 = Pack(s1.E0, s1.E1), p03 = Pack(s1.E2, s1.E3);
-            uint p10 = Pack(s2.E0, s2.E1), p11 = Pack(s2.E2, s2.E3), p12 = Pack(s3.E0, s3.E1), p13 = Pack(s3.E2, s3.E3);
+            uint p00 = Bf16.Pair(s0.E0, s0.E1), p01 = Bf16.Pair(s0.E2, s0.E3), p02 = Bf16.Pair(s1.E0, s1.E1), p03 = Bf16.Pair(s1.E2, s1.E3);
+            uint p10 = Bf16.Pair(s2.E0, s2.E1), p11 = Bf16.Pair(s2.E2, s2.E3), p12 = Bf16.Pair(s3.E0, s3.E1), p13 = Bf16.Pair(s3.E2, s3.E3);
             for (int tile = 0; tile < tiles; tile++)
             {
                 int accAt = accBase + tile * 4 * MmaFragments.Lanes + lane;
@@ -338,9 +338,6 @@ internal static class IlgpuTensorCoreKernels
             if (row1 < a.SeqLen) lse[((long)batch * a.SeqLen + row1) * a.Heads + head] = row1 < len ? max1 + MathF.Log(total1) : 0f;
         }
     }
-
-    private static uint QueryRegister(ArrayView<uint> s, int rowsBase, int stride, int lane, int register) =>
-        s[rowsBase + MmaFragments.ARow(lane, register) * stride + MmaFragments.AWord(lane, register)];
 
     /// <summary>Scales a score tile (keys from <paramref name="key0"/>) and sets −∞ where the key is in the future or past the length.</summary>
     private static void MaskAndScale(ref Fragment4 s, int lane, int key0, int row0, int len, float scale)

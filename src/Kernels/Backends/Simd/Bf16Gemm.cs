@@ -164,9 +164,6 @@ internal static unsafe class Bf16Gemm
         static Vector512<uint> Round(Vector512<uint> b) => (b + Vector512.Create(0x7FFFu) + ((b >> 16) & Vector512<uint>.One)) >> 16;
     }
 
-    /// <summary>Two floats rounded to bf16 as one pair, <paramref name="low"/> in the low half.</summary>
-    private static uint Pair(float low, float high) => Bf16.FromFloat(low).Bits | ((uint)Bf16.FromFloat(high).Bits << 16);
-
     /// <summary>Packs every panel of a K×N operand B (stored weights, rounded to bf16) for <see cref="Multiply"/>.</summary>
     public static PackedBf16Panels PackAll<TW>(Strided<TW> b, int n, int k) where TW : unmanaged, IWeight
     {
@@ -186,7 +183,7 @@ internal static unsafe class Bf16Gemm
                 else for (int p = 0; p < depth; p++) column[p] = b.Data[b.Offset + (k0 + p) * b.RowStride + (j0 + j) * b.ColumnStride].ToFloat();
                 column[depth] = 0f; // an odd depth's last pair
                 int strip = at + j / StripColumns * panelPairs * StripColumns + j % StripColumns;
-                for (int p = 0; p < (depth + 1) / 2; p++) data[strip + p * StripColumns] = Pair(column[2 * p], column[2 * p + 1]);
+                for (int p = 0; p < (depth + 1) / 2; p++) data[strip + p * StripColumns] = Bf16.Pair(column[2 * p], column[2 * p + 1]);
             }
         });
         return layout with { Data = data };
