@@ -67,12 +67,15 @@ internal static class CommandLine
 
     internal static Option<string> Device() => Text("device", "auto, cpu (SIMD), ilgpu-cpu, cuda or opencl (default auto)");
 
+    /// <summary>The device kind and precision that --device and --precision name.</summary>
+    internal static (DeviceKind Kind, Precision Precision) DeviceChoice(CliArgs a) =>
+        (ComputeDevice.ParseKind(a.Optional("device", "auto")!), ComputeDevice.ParsePrecision(a.Optional("precision", "f32")!));
+
     /// <summary>The device that --device and --precision name, opened.</summary>
     internal static ComputeDevice OpenDevice(CliArgs a)
     {
-        var precision = ComputeDevice.ParsePrecision(a.Optional("precision", "f32")!);
-        var device = ComputeDevice.Open(ComputeDevice.ParseKind(a.Optional("device", "auto")!));
-        device.Precision = precision;
+        var (kind, precision) = DeviceChoice(a);
+        var device = ComputeDevice.Open(kind, precision: precision);
         WarnIfPrecisionIgnored(device);
         return device;
     }

@@ -135,8 +135,16 @@ public sealed class ComputeDevice : IDisposable
     /// <see cref="TensorCores"/> on CUDA, or with the instruction emulated on <see cref="DeviceKind.IlgpuCpu"/>; when null,
     /// on CUDA if <c>LEADENGINE_TENSOR_CORES=1</c>.
     /// </param>
+    /// <param name="precision">The weights' format in scoring's projections (<see cref="Precision"/>).</param>
     /// <exception cref="InvalidOperationException">The requested backend has no usable device.</exception>
-    public static ComputeDevice Open(DeviceKind kind = DeviceKind.Auto, LaunchShapes? shapes = null, bool? tensorCores = null)
+    public static ComputeDevice Open(DeviceKind kind = DeviceKind.Auto, LaunchShapes? shapes = null, bool? tensorCores = null, Precision precision = Precision.F32)
+    {
+        var device = OpenBackend(kind, shapes, tensorCores);
+        device.Precision = precision;
+        return device;
+    }
+
+    private static ComputeDevice OpenBackend(DeviceKind kind, LaunchShapes? shapes, bool? tensorCores)
     {
         var context = CreateContext();
         try

@@ -68,8 +68,7 @@ public sealed class ModelFollower : IAsyncDisposable
 
     private LeadScorer Load(string adapterDir)
     {
-        var device = ComputeDevice.Open(_kind);
-        device.Precision = _precision;
+        var device = ComputeDevice.Open(_kind, precision: _precision);
         try
         {
             var scorer = LeadScorer.Load(ModelDir, adapterDir, Tokenizer, device: device, batchSize: _batchSize);

@@ -51,8 +51,7 @@ internal static class ServeCommand
         int batchSize = a.Int("batch-size", 16);
         double? updateHours = a.Has("update-every-hours") ? a.Double("update-every-hours", 24) : null;
         var poll = TimeSpan.FromSeconds(a.Double("poll-seconds", 5));
-        var kind = ComputeDevice.ParseKind(a.Optional("device", "auto")!);
-        var precision = ComputeDevice.ParsePrecision(a.Optional("precision", "f32")!);
+        var (kind, precision) = DeviceChoice(a);
         if (updateHours is <= 0) throw new UsageException("--update-every-hours must be positive");
         if (poll <= TimeSpan.Zero) throw new UsageException("--poll-seconds must be positive");
         if (options.Port is < 0 or > 65535) throw new UsageException($"--port must be 0..65535, got {options.Port}");
@@ -90,12 +89,8 @@ internal static class ServeCommand
         if (!history && (s.UpdateEvery is not null || s.HomeDir is not null && s.Adapter is null))
             throw new UsageException($"{store.Description} has no model history to {(s.UpdateEvery is null ? "serve" : "update")}: {StartHistoryHint(s.Db, s.HomeDir)}");
         await using var follower = history ? await ModelFollower.OpenAsync(store, s.CacheDir, s.ModelDir, s.Kind, s.BatchSize, Log, s.Precision) : null;
-        using var device = follower is null ? ComputeDevice.Open(s.Kind) : null;
-        if (device is not null)
-        {
-            device.Precision = s.Precision;
-            WarnIfPrecisionIgnored(device);
-        }
+        using var device = follower is null ? ComputeDevice.Open(s.Kind, precision: s.Precision) : null;
+        if (device is not null) WarnIfPrecisionIgnored(device);
         string modelDir, adapterDir;
         if (follower is not null) (modelDir, adapterDir) = (follower.ModelDir, $"version {follower.FirstVersionId} of the store's model history");
         else if (s.Adapter is null) (modelDir, adapterDir) = ConsoleProgress.Run(progress => BuiltInModel.EnsureAdapter(device!, progress.Line, progress.Report));
