@@ -12,7 +12,8 @@ namespace LeadEngine.Kernels;
 internal sealed partial class SimdBackend(ComputeDevice device) : IKernelBackend
 {
     private readonly ComputeDevice _device = device;
-    private readonly ConcurrentDictionary<(nint Address, long Length, bool Transposed, long FoldId), PackedPanels> _packedWeights = new();
+    // Packed copies of frozen weights, each in its layout's and precision's format (PackedPanels, PackedBf16Panels).
+    private readonly ConcurrentDictionary<(nint Address, long Length, bool Transposed, long FoldId, Precision Precision), object> _packedWeights = new();
 
     /// <summary>Host access to a buffer (the CPU accelerator's memory is on the host).</summary>
     private static HostSpan<T> Host<T>(ArrayView<T> view) where T : unmanaged => new(view);
@@ -24,13 +25,15 @@ internal sealed partial class SimdBackend(ComputeDevice device) : IKernelBackend
     /// nonzero <paramref name="foldId"/> names a frozen LoRA adapter folded into this copy.
     /// </summary>
     private PackedPanels PackedWeights<T>(ArrayView<T> view, bool transposed, Func<PackedPanels> pack, long foldId = 0) where T : unmanaged =>
-        _packedWeights.GetOrAdd(((nint)view.LoadEffectiveAddressAsPtr(), view.Length, transposed, foldId), _ => pack());
-
-    private readonly ConcurrentDictionary<(nint Address, long Length, long FoldId), PackedBf16Panels> _packedBf16 = new();
+        Packed(view, transposed, foldId, Precision.F32, pack);
 
     /// <summary>The packed bf16 copy of a frozen weight matrix for x·Wᵀ (<see cref="Precision.Bf16"/>), kept as <see cref="PackedWeights{T}"/> keeps the fp32 one.</summary>
     private PackedBf16Panels PackedBf16Weights<T>(ArrayView<T> view, Func<PackedBf16Panels> pack, long foldId) where T : unmanaged =>
-        _packedBf16.GetOrAdd(((nint)view.LoadEffectiveAddressAsPtr(), view.Length, foldId), _ => pack());
+        Packed(view, transposed: true, foldId, Precision.Bf16, pack);
+
+    private TPacked Packed<T, TPacked>(ArrayView<T> view, bool transposed, long foldId, Precision precision, Func<TPacked> pack)
+        where T : unmanaged where TPacked : class =>
+        (TPacked)_packedWeights.GetOrAdd(((nint)view.LoadEffectiveAddressAsPtr(), view.Length, transposed, foldId, precision), _ => pack());
 
     public bool FoldsFrozenAdapters => true;
 
@@ -39,12 +42,9 @@ internal sealed partial class SimdBackend(ComputeDevice device) : IKernelBackend
         if (foldId is null)
         {
             _packedWeights.Clear();
-            _packedBf16.Clear();
             return;
         }
         foreach (var key in _packedWeights.Keys)
             if (key.FoldId == foldId) _packedWeights.TryRemove(key, out _);
-        foreach (var key in _packedBf16.Keys)
-            if (key.FoldId == foldId) _packedBf16.TryRemove(key, out _);
     }
 }
