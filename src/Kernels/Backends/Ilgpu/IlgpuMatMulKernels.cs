@@ -195,21 +195,22 @@ internal sealed partial class IlgpuBackend
     public void MatMulForward<TW>(ArrayView<float> x, ArrayView<TW> w, ArrayView<TW> bias, ArrayView<float> loraA, ArrayView<float> y, ArrayView<float> loraU,
         int m, int n, int k, int loraRank, bool frozenWeights, ArrayView<float> loraB, float loraScale, long loraFoldId) where TW : unmanaged, IWeight
     {
+        var args = new MatMulArgs { M = m, N = n, K = k, LoraRank = loraRank, HasBias = bias.Length > 0 ? 1 : 0 };
         if (_device.TensorCores)
         {
-            TensorCoreMatMulForward(x, w, bias, loraA, y, loraU, m, n, k, loraRank);
-            if (loraRank > 0 && loraB.Length > 0) LoraAddUpProjection(y, loraU, loraB, m, n, loraRank, loraScale);
-            return;
+            TensorCoreMatMulForward(x, w, bias, loraA, y, loraU, args);
         }
-        var kernel = _device.GetKernel($"matmul.fwd.{typeof(TW).Name}", acc =>
-            acc.LoadStreamKernel<ArrayView<float>, ArrayView<TW>, ArrayView<TW>, ArrayView<float>,
-                ArrayView<float>, ArrayView<float>, MatMulArgs>(IlgpuMatMulKernels.Forward));
-        int gx = _device.Shapes.MatMulGroupX, gy = _device.Shapes.MatMulGroupY;
-        int bm = gy * IlgpuMatMulKernels.RegM, bn = gx * IlgpuMatMulKernels.RegN;
-        var args = new MatMulArgs { M = m, N = n, K = k, LoraRank = loraRank, HasBias = bias.Length > 0 ? 1 : 0 };
-        var grid = new Index2D((n + loraRank + bn - 1) / bn, (m + bm - 1) / bm);
-        var config = new KernelConfig(grid, new Index2D(gx, gy), SharedMemoryConfig.RequestDynamic<float>(IlgpuMatMulKernels.SharedFloats(_device.Shapes)));
-        kernel(config, x, w, bias, loraA, y, loraU, args);
+        else
+        {
+            var kernel = _device.GetKernel($"matmul.fwd.{typeof(TW).Name}", acc =>
+                acc.LoadStreamKernel<ArrayView<float>, ArrayView<TW>, ArrayView<TW>, ArrayView<float>,
+                    ArrayView<float>, ArrayView<float>, MatMulArgs>(IlgpuMatMulKernels.Forward));
+            int gx = _device.Shapes.MatMulGroupX, gy = _device.Shapes.MatMulGroupY;
+            int bm = gy * IlgpuMatMulKernels.RegM, bn = gx * IlgpuMatMulKernels.RegN;
+            var grid = new Index2D((n + loraRank + bn - 1) / bn, (m + bm - 1) / bm);
+            var config = new KernelConfig(grid, new Index2D(gx, gy), SharedMemoryConfig.RequestDynamic<float>(IlgpuMatMulKernels.SharedFloats(_device.Shapes)));
+            kernel(config, x, w, bias, loraA, y, loraU, args);
+        }
         // The up projection is a second kernel here (the SIMD backend sums it into the same product).
         if (loraRank > 0 && loraB.Length > 0) LoraAddUpProjection(y, loraU, loraB, m, n, loraRank, loraScale);
     }

@@ -374,9 +374,8 @@ internal sealed partial class IlgpuBackend
 {
     /// <summary>The tensor-core projection: the instruction on CUDA, emulated elsewhere.</summary>
     private void TensorCoreMatMulForward<TW>(ArrayView<float> x, ArrayView<TW> w, ArrayView<TW> bias, ArrayView<float> loraA, ArrayView<float> y,
-        ArrayView<float> loraU, int m, int n, int k, int loraRank) where TW : unmanaged, IWeight
+        ArrayView<float> loraU, MatMulArgs args) where TW : unmanaged, IWeight
     {
-        var args = new MatMulArgs { M = m, N = n, K = k, LoraRank = loraRank, HasBias = bias.Length > 0 ? 1 : 0 };
         if (_device.Kind == DeviceKind.Cuda) TensorCoreMatMulForward<TW, PtxMma>(x, w, bias, loraA, y, loraU, args);
         else TensorCoreMatMulForward<TW, EmulatedMma>(x, w, bias, loraA, y, loraU, args);
     }
