@@ -232,8 +232,7 @@ public static class EndToEndBenchmark
             : base("llama.cpp", type == "q8_0" ? "int8" : type)
         {
             var clock = Stopwatch.StartNew();
-            var weightType = type switch { "f32" => GgufWeightType.F32, "bf16" => GgufWeightType.Bf16, _ => GgufWeightType.Q8_0 };
-            GgufExport.Write(path, modelDir, tokenizer, weightType, adapter);
+            GgufExport.Write(path, modelDir, tokenizer, GgufExport.ParseType(type) ?? throw new ArgumentException($"llama.cpp type {type}"), adapter);
             Console.WriteLine($"exported {path} in {clock.Elapsed.TotalSeconds:F1} s");
             // The f32 row keeps an f32 key/value cache, so that it is an f32 engine end to end.
             _peer = new LlamaCppPeer(libraries, path, threads, f32Cache: type == "f32");

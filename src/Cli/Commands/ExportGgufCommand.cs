@@ -20,13 +20,8 @@ internal static class ExportGgufCommand
     public static int Run(CliArgs a)
     {
         string modelDir = RepositoryPaths.ModelOrPreset(a.Required("model")), outPath = a.Required("out");
-        var type = a.Optional("type", "f32") switch
-        {
-            "f32" => GgufWeightType.F32,
-            "bf16" => GgufWeightType.Bf16,
-            "q8_0" => GgufWeightType.Q8_0,
-            var other => throw new UsageException($"--type {other}: f32, bf16 or q8_0"),
-        };
+        string typeName = a.Optional("type", "f32")!;
+        var type = GgufExport.ParseType(typeName) ?? throw new UsageException($"--type {typeName}: f32, bf16 or q8_0");
         var tokenizer = QwenTokenizerFiles.Read(QwenTokenizer.DirectoryForModel(modelDir));
         string? adapterDir = a.Optional("adapter");
         using var device = ComputeDevice.Open(DeviceKind.Cpu);
@@ -36,7 +31,7 @@ internal static class ExportGgufCommand
         {
             var clock = Stopwatch.StartNew();
             GgufExport.Write(outPath, modelDir, tokenizer, type, adapter);
-            Console.WriteLine($"wrote {outPath} ({new FileInfo(outPath).Length / 1e6:F1} MB, {a.Optional("type", "f32")}) in {clock.Elapsed.TotalSeconds:F1} s" +
+            Console.WriteLine($"wrote {outPath} ({new FileInfo(outPath).Length / 1e6:F1} MB, {typeName}) in {clock.Elapsed.TotalSeconds:F1} s" +
                 (adapter is null ? "" : "; the LoRA adapter is merged, the score heads are not part of a GGUF model"));
         }
         return 0;

@@ -25,6 +25,15 @@ public enum GgufWeightType
 /// </summary>
 public static class GgufExport
 {
+    /// <summary>The weight type named <c>f32</c>, <c>bf16</c> or <c>q8_0</c> (llama.cpp's names), or null for another name.</summary>
+    public static GgufWeightType? ParseType(string name) => name switch
+    {
+        "f32" => GgufWeightType.F32,
+        "bf16" => GgufWeightType.Bf16,
+        "q8_0" => GgufWeightType.Q8_0,
+        _ => null,
+    };
+
     /// <summary>Alignment of the data section and of every tensor in it.</summary>
     public const int Alignment = 32;
 
