@@ -215,9 +215,7 @@ internal static unsafe class Bf16Gemm
         });
 
         int columnBlocks = (n + BlockColumns - 1) / BlockColumns, tiles = paddedRows / TileRows;
-        int rowChunks = Math.Clamp((4 * Environment.ProcessorCount + columnBlocks - 1) / columnBlocks, 1, tiles);
-        int chunkTiles = (tiles + rowChunks - 1) / rowChunks;
-        rowChunks = (tiles + chunkTiles - 1) / chunkTiles;
+        var (rowChunks, chunkTiles) = SimdGemm.RowChunks(columnBlocks, tiles);
         int panelPairs = b.PanelPairs, depthBlocks = b.DepthBlocks;
         float* output = (float*)Unsafe.AsPointer(ref c[0]);
         CoreTeam.For(columnBlocks * rowChunks, task =>

@@ -66,9 +66,8 @@ internal static class SimdGemm
         // Products under ~1 MFLOP run on one core (measured: a lower bar did not speed up the tiny model).
         parallel &= (double)m * n * k > 1 << 19;
         int columnBlocks = (n + BlockColumns - 1) / BlockColumns;
-        int rowChunks = parallel ? Math.Clamp((4 * Environment.ProcessorCount + columnBlocks - 1) / columnBlocks, 1, (m + TileRows - 1) / TileRows) : 1;
-        int chunkRows = ((m + rowChunks - 1) / rowChunks + TileRows - 1) / TileRows * TileRows;
-        rowChunks = (m + chunkRows - 1) / chunkRows;
+        var (rowChunks, chunkTiles) = RowChunks(columnBlocks, (m + TileRows - 1) / TileRows, parallel);
+        int chunkRows = chunkTiles * TileRows;
         int depthBlocks = (k + BlockDepth - 1) / BlockDepth, cores = Environment.ProcessorCount;
         if (parallel && packed is null && extra is null && columnBlocks * rowChunks < 4 * cores && depthBlocks >= 4 * cores && (long)m * n <= 1 << 16)
         {
@@ -124,6 +123,18 @@ internal static class SimdGemm
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// How a product's rows split among tasks that each own a column block: enough row chunks for about four tasks per
+    /// core (one when not <paramref name="parallel"/>), each a whole number of register tiles; <paramref name="tiles"/>
+    /// is the rows' count in tiles. The bf16 product splits its rows the same way.
+    /// </summary>
+    internal static (int Chunks, int TilesPerChunk) RowChunks(int columnBlocks, int tiles, bool parallel = true)
+    {
+        int chunks = parallel ? Math.Clamp((4 * Environment.ProcessorCount + columnBlocks - 1) / columnBlocks, 1, tiles) : 1;
+        int perChunk = (tiles + chunks - 1) / chunks;
+        return ((tiles + perChunk - 1) / perChunk, perChunk);
     }
 
     /// <summary>
