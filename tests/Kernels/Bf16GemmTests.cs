@@ -10,8 +10,6 @@ namespace LeadEngine.Tests.Kernels;
 /// </summary>
 public sealed class Bf16GemmTests(ITestOutputHelper output)
 {
-    private static float[] RoundToBf16(float[] values) => values.Select(v => Bf16.FromFloat(v).ToFloat()).ToArray();
-
     /// <summary>Ragged rows (not a multiple of 6), columns over two panels and an edge strip, an odd depth over two pair blocks.</summary>
     [Theory]
     [InlineData(true)]
@@ -30,15 +28,14 @@ public sealed class Bf16GemmTests(ITestOutputHelper output)
         Assert.Equal((n + 63) / 64 * 2 * 128 * 64, packed.Data.Length); // half the 4-byte panels' footprint: pairs, not floats
         var c = GC.AllocateArray<float>(m * n, pinned: true);
         Bf16Gemm.Multiply(HostSpan<float>.Pinned(a), packed, HostSpan<float>.Pinned(c), m, n, k, instruction);
-        Close.Check(MatMulKernelTests.Reference(RoundToBf16(a), RoundToBf16(w), null, null, null, 0, m, n, k, 0), c, 1e-5, "bf16 product");
+        Close.Check(MatMulKernelTests.Reference(KernelTestData.RoundToBf16(a), KernelTestData.RoundToBf16(w), null, null, null, 0, m, n, k, 0), c, 1e-5, "bf16 product");
     }
 
     /// <summary>Through the op layer on a device set to bf16: stored bf16 weights with a bias, and a frozen adapter folded in.</summary>
     [Fact]
     public void FrozenProjectionsRunInBf16WithBiasAndFoldedAdapter()
     {
-        using var device = ComputeDevice.Open(DeviceKind.Cpu);
-        device.Precision = Precision.Bf16;
+        using var device = ComputeDevice.Open(DeviceKind.Cpu, precision: Precision.Bf16);
         int m = 9, n = 40, k = 48, rank = 4;
         float scale = 0.5f;
         var x = KernelTestData.Random(m * k, 53);
@@ -53,7 +50,7 @@ public sealed class Bf16GemmTests(ITestOutputHelper output)
         using var lb = device.Accelerator.Allocate1D(loraB);
         using var ub = device.Accelerator.Allocate1D<float>(m * rank);
         using var yb = device.Accelerator.Allocate1D<float>(m * n);
-        var xr = RoundToBf16(x);
+        var xr = KernelTestData.RoundToBf16(x);
 
         MatMulKernels.LaunchForward<Bf16>(device, xb.View, wb.View, bb.View, ArrayView<float>.Empty, yb.View, ArrayView<float>.Empty, m, n, k, 0, frozenWeights: true);
         Close.Check(MatMulKernelTests.Reference(xr, wf, biasF, null, null, 0, m, n, k, 0), yb.GetAsArray1D(), 1e-5, "bf16 projection");
@@ -69,7 +66,7 @@ public sealed class Bf16GemmTests(ITestOutputHelper output)
                 merged[o * k + c] = (float)sum;
             }
         // The folded weight is rounded to bf16 once, as the packed copy holds it.
-        Close.Check(MatMulKernelTests.Reference(xr, RoundToBf16(merged), biasF, null, null, 0, m, n, k, 0), yb.GetAsArray1D(), 1e-5, "bf16 projection with folded adapter");
+        Close.Check(MatMulKernelTests.Reference(xr, KernelTestData.RoundToBf16(merged), biasF, null, null, 0, m, n, k, 0), yb.GetAsArray1D(), 1e-5, "bf16 projection with folded adapter");
     }
 
     /// <summary>The reference models' forward in bf16: the golden last hidden state to bf16 accuracy.</summary>
@@ -77,14 +74,8 @@ public sealed class Bf16GemmTests(ITestOutputHelper output)
     [MemberData(nameof(Models))]
     public void ReferenceModelsForwardWithinBf16OfGolden(string model)
     {
-        using var device = ComputeDevice.Open(DeviceKind.Cpu);
-        device.Precision = Precision.Bf16;
-        var golden = Fixtures.Golden(model);
-        using var qwen = QwenModel.Load(Fixtures.ModelDir(model), device);
-        var result = qwen.Forward(Fixtures.Sequences(golden));
-        var hidden = Fixtures.Rows(golden.GetProperty("base").GetProperty("last_hidden"));
-        double worst = 0;
-        for (int b = 0; b < hidden.Length; b++) worst = Math.Max(worst, Close.Check(hidden[b], result.LastHidden[b], 2e-2, $"{model} last_hidden[{b}] in bf16"));
+        using var device = ComputeDevice.Open(DeviceKind.Cpu, precision: Precision.Bf16);
+        double worst = KernelTestData.GoldenLastHiddenError(model, device, 2e-2, "in bf16");
         output.WriteLine($"{model}: worst relative error {worst:E2} in bf16");
     }
 

@@ -28,6 +28,24 @@ public static class KernelTestData
         return values;
     }
 
+    /// <summary>Each value rounded to bf16 and widened back: what a bf16 path computes with.</summary>
+    public static float[] RoundToBf16(float[] values) => values.Select(v => Bf16.FromFloat(v).ToFloat()).ToArray();
+
+    /// <summary>
+    /// The reference model <paramref name="model"/>'s forward on <paramref name="device"/>: the last hidden state of each
+    /// golden sequence against golden.json within <paramref name="tolerance"/> (relative); returns the worst error.
+    /// </summary>
+    public static double GoldenLastHiddenError(string model, ComputeDevice device, double tolerance, string what)
+    {
+        var golden = Fixtures.Golden(model);
+        using var qwen = LeadEngine.Engine.QwenModel.Load(Fixtures.ModelDir(model), device);
+        var result = qwen.Forward(Fixtures.Sequences(golden));
+        var hidden = Fixtures.Rows(golden.GetProperty("base").GetProperty("last_hidden"));
+        double worst = 0;
+        for (int b = 0; b < hidden.Length; b++) worst = Math.Max(worst, Close.Check(hidden[b], result.LastHidden[b], tolerance, $"{model} last_hidden[{b}] {what}"));
+        return worst;
+    }
+
     /// <summary>Values rounded to bf16, as stored weights, and their fp32 widening.</summary>
     public static (Bf16[] Stored, float[] Widened) RandomBf16(int count, int seed, float scale = 1f)
     {

@@ -18,8 +18,6 @@ public sealed class TensorCoreKernelTests
         if (Fixtures.TestDevices.Contains("cuda")) yield return ["cuda-tensor-cores"];
     }
 
-    private static float[] RoundToBf16(float[] values) => values.Select(v => Bf16.FromFloat(v).ToFloat()).ToArray();
-
     /// <summary>Two blocks each way with ragged edges, a bias, and LoRA rows: y and the down projection u both checked.</summary>
     [Theory]
     [MemberData(nameof(Devices))]
@@ -39,9 +37,9 @@ public sealed class TensorCoreKernelTests
         using var ub = device.Accelerator.Allocate1D<float>(m * rank);
         MatMulKernels.LaunchForward<Bf16>(device, xb.View, wb.View, bb.View, ab.View, yb.View, ub.View, m, n, k, rank);
 
-        var xr = RoundToBf16(x);
+        var xr = KernelTestData.RoundToBf16(x);
         Close.Check(MatMulKernelTests.Reference(xr, wf, biasF, null, null, 0, m, n, k, 0), yb.GetAsArray1D(), 1e-5, "tensor-core projection");
-        Close.Check(MatMulKernelTests.Reference(xr, RoundToBf16(loraA), null, null, null, 0, m, rank, k, 0), ub.GetAsArray1D(), 1e-5, "tensor-core LoRA down projection");
+        Close.Check(MatMulKernelTests.Reference(xr, KernelTestData.RoundToBf16(loraA), null, null, null, 0, m, rank, k, 0), ub.GetAsArray1D(), 1e-5, "tensor-core LoRA down projection");
     }
 
     /// <summary>Causal GQA over two query blocks and two key blocks, a sequence ending inside a block, rows past the length zero.</summary>
@@ -61,13 +59,7 @@ public sealed class TensorCoreKernelTests
     [Theory]
     [MemberData(nameof(ModelCases))]
     public void ReferenceModelsForwardWithinBf16OfGolden(string model, string deviceName)
-    {
-        var golden = Fixtures.Golden(model);
-        using var qwen = QwenModel.Load(Fixtures.ModelDir(model), Fixtures.Backend(deviceName));
-        var result = qwen.Forward(Fixtures.Sequences(golden));
-        var hidden = Fixtures.Rows(golden.GetProperty("base").GetProperty("last_hidden"));
-        for (int b = 0; b < hidden.Length; b++) Close.Check(hidden[b], result.LastHidden[b], 2e-2, $"{model} last_hidden[{b}] on tensor cores");
-    }
+        => KernelTestData.GoldenLastHiddenError(model, Fixtures.Backend(deviceName), 2e-2, "on tensor cores");
 
     /// <summary>The reference models on each tensor-core device.</summary>
     public static IEnumerable<object[]> ModelCases() => Devices().SelectMany(d => Fixtures.Models.Select(m => new object[] { m, d[0] }));
@@ -76,7 +68,7 @@ public sealed class TensorCoreKernelTests
     {
         var run = AttentionKernelTests.Launch(device, lengths, seqLen, heads, kvHeads, d, seed, scale);
         var lse = new float[lengths.Length * seqLen * heads];
-        var expected = AttentionKernelTests.Reference(RoundToBf16(run.Q), RoundToBf16(run.K), RoundToBf16(run.V), lengths, seqLen, heads, kvHeads, d, lse);
+        var expected = AttentionKernelTests.Reference(KernelTestData.RoundToBf16(run.Q), KernelTestData.RoundToBf16(run.K), KernelTestData.RoundToBf16(run.V), lengths, seqLen, heads, kvHeads, d, lse);
         Close.Check(expected, run.O, 4e-3, "tensor-core attention");
         Close.Check(lse, run.Lse, 1e-5, "tensor-core attention log-sum-exp");
     }
