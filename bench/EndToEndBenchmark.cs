@@ -13,7 +13,7 @@ namespace LeadEngine.Bench;
 /// <summary>
 /// End-to-end scoring throughput, LeadEngine beside its peers on the same weights in one process:
 /// <c>bench e2e [--model tiny|qwen2.5-0.5b|qwen2.5-1.5b|DIR] [--seq 256,512,2000] [--batch 1,8,32]
-/// [--precisions f32,bf16] [--peers onnxruntime,llama.cpp] [--llama-types f32,bf16,q8_0] [--threads N] [--max-gflop G] [--seconds S] [--json FILE]</c>.
+/// [--precisions f32,bf16,int8] [--peers onnxruntime,llama.cpp] [--llama-types f32,bf16,q8_0] [--threads N] [--max-gflop G] [--seconds S] [--json FILE]</c>.
 /// Every engine scores a LoRA-adapted model (ONNX Runtime and llama.cpp with the adapter merged into their export) on
 /// identical random token ids, with the same thread count; outputs are checked against LeadEngine's before timing, and
 /// the engines are timed in alternating rounds. llama.cpp (<see cref="LlamaCppPeer"/>) is skipped, saying so, where
@@ -29,7 +29,7 @@ public static class EndToEndBenchmark
         var batches = Ints(options.GetValueOrDefault("batch", "1,8,32"));
         double seconds = double.Parse(options.GetValueOrDefault("seconds", "3"), CultureInfo.InvariantCulture);
         var peers = Names(options.GetValueOrDefault("peers", "onnxruntime,llama.cpp"), "peer", "onnxruntime", "llama.cpp");
-        var ourPrecisions = Names(options.GetValueOrDefault("precisions", "f32,bf16"), "precision", "f32", "bf16");
+        var ourPrecisions = Names(options.GetValueOrDefault("precisions", "f32,bf16,int8"), "precision", "f32", "bf16", "int8");
         var llamaTypes = Names(options.GetValueOrDefault("llama-types", "f32,bf16,q8_0"), "llama.cpp type", "f32", "bf16", "q8_0");
         int threads = int.Parse(options.GetValueOrDefault("threads", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
         if (threads != Environment.ProcessorCount)

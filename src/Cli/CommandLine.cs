@@ -80,16 +80,16 @@ internal static class CommandLine
         return device;
     }
 
-    /// <summary>Says so on standard error when the device computes in f32 whatever --precision asked (only the SIMD CPU backend has the bf16 path).</summary>
+    /// <summary>Says so on standard error when the device computes in f32 whatever --precision asked (only the SIMD CPU backend has the bf16 and int8 paths).</summary>
     internal static void WarnIfPrecisionIgnored(ComputeDevice device)
     {
         if (device.Precision != Precision.F32 && !device.UsesSimd)
             Console.Error.WriteLine($"--precision {device.Precision.ToString().ToLowerInvariant()}: the {device.Kind} backend computes in f32 " +
-                "(bf16 runs on the CPU backend, --device cpu; on CUDA, LEADENGINE_TENSOR_CORES=1 puts the projections on bf16 tensor cores)");
+                "(bf16 and int8 run on the CPU backend, --device cpu; on CUDA, LEADENGINE_TENSOR_CORES=1 puts the projections on bf16 tensor cores)");
     }
 
     internal static Option<string> PrecisionOption() =>
-        Text("precision", "f32 or bf16 (default f32): the weights' format when scoring; bf16 packs half the memory and, on CPUs with AVX-512 BF16, runs vdpbf16ps");
+        Text("precision", "f32, bf16 or int8 (default f32): the weights' format when scoring; bf16 packs half the memory and, on CPUs with AVX-512 BF16, runs vdpbf16ps; int8 a quarter, quantizes activations per row and runs vpdpbusd (AVX-512 VNNI)");
 
     internal static Option<string> Model() => Text("model", "model folder (default: the adapter's, else the built-in default)");
 

@@ -37,6 +37,12 @@ public enum Precision
     /// products summed in fp32: AVX-512 BF16's <c>vdpbf16ps</c> on the SIMD CPU backend where the CPU has it.
     /// </summary>
     Bf16,
+    /// <summary>
+    /// int8 weights per output column (a packed copy: a quarter of fp32's memory) and activations quantized to int8 per
+    /// row and 512-deep block at each projection, integer sums scaled back to fp32: AVX-512 VNNI's <c>vpdpbusd</c> on
+    /// the SIMD CPU backend where the CPU has it.
+    /// </summary>
+    Int8,
 }
 
 /// <summary>
@@ -103,12 +109,13 @@ public sealed class ComputeDevice : IDisposable
     /// </summary>
     public Precision Precision { get; set; }
 
-    /// <summary>Parses <c>f32|bf16</c>.</summary>
+    /// <summary>Parses <c>f32|bf16|int8</c>.</summary>
     public static Precision ParsePrecision(string text) => text.ToLowerInvariant() switch
     {
         "f32" => Precision.F32,
         "bf16" => Precision.Bf16,
-        _ => throw new ArgumentException($"unknown precision '{text}' (expected f32 or bf16)"),
+        "int8" => Precision.Int8,
+        _ => throw new ArgumentException($"unknown precision '{text}' (expected f32, bf16 or int8)"),
     };
 
     private ComputeDevice(Context context, Accelerator accelerator, DeviceKind kind, LaunchShapes? shapes, bool tensorCores = false)

@@ -16,12 +16,12 @@ internal sealed partial class SimdBackend
         var x = Strided<float>.RowMajor(Host(xView), k);
         var y = Host(yView);
         var w = Strided<TW>.Transposed(Host(wView), k);
-        if (_device.Precision == Precision.Bf16 && frozen && (loraFoldId != 0 || rank == 0))
+        if (_device.Precision is var precision and not Precision.F32 && frozen && (loraFoldId != 0 || rank == 0))
         {
-            var weights = PackedBf16Weights(wView, () => loraFoldId != 0
-                ? WithFolded(wView, aView, loraB, n, k, rank, loraScale, merged => Bf16Gemm.PackAll(merged, n, k))
-                : Bf16Gemm.PackAll(w, n, k), loraFoldId);
-            Bf16Gemm.Multiply(x.Data, weights, y, m, n, k);
+            var weights = PackedReducedWeights(wView, precision, () => loraFoldId != 0
+                ? WithFolded(wView, aView, loraB, n, k, rank, loraScale, merged => ReducedGemm.PackAll(merged, n, k, precision))
+                : ReducedGemm.PackAll(w, n, k, precision), loraFoldId);
+            ReducedGemm.Multiply(x.Data, weights, y, m, n, k);
             AddBias(biasView, y, m, n);
             return;
         }

@@ -12,7 +12,7 @@ namespace LeadEngine.Kernels;
 internal sealed partial class SimdBackend(ComputeDevice device) : IKernelBackend
 {
     private readonly ComputeDevice _device = device;
-    // Packed copies of frozen weights, each in its layout's and precision's format (PackedPanels, PackedBf16Panels).
+    // Packed copies of frozen weights, each in its layout's and precision's format (PackedPanels, PackedReducedPanels).
     private readonly ConcurrentDictionary<(nint Address, long Length, bool Transposed, long FoldId, Precision Precision), object> _packedWeights = new();
 
     /// <summary>Host access to a buffer (the CPU accelerator's memory is on the host).</summary>
@@ -27,9 +27,9 @@ internal sealed partial class SimdBackend(ComputeDevice device) : IKernelBackend
     private PackedPanels PackedWeights<T>(ArrayView<T> view, bool transposed, Func<PackedPanels> pack, long foldId = 0) where T : unmanaged =>
         Packed(view, transposed, foldId, Precision.F32, pack);
 
-    /// <summary>The packed bf16 copy of a frozen weight matrix for x·Wᵀ (<see cref="Precision.Bf16"/>), kept as <see cref="PackedWeights{T}"/> keeps the fp32 one.</summary>
-    private PackedBf16Panels PackedBf16Weights<T>(ArrayView<T> view, Func<PackedBf16Panels> pack, long foldId) where T : unmanaged =>
-        Packed(view, transposed: true, foldId, Precision.Bf16, pack);
+    /// <summary>The packed bf16 or int8 copy of a frozen weight matrix for x·Wᵀ (<see cref="ReducedGemm"/>), kept as <see cref="PackedWeights{T}"/> keeps the fp32 one.</summary>
+    private PackedReducedPanels PackedReducedWeights<T>(ArrayView<T> view, Precision precision, Func<PackedReducedPanels> pack, long foldId) where T : unmanaged =>
+        Packed(view, transposed: true, foldId, precision, pack);
 
     private TPacked Packed<T, TPacked>(ArrayView<T> view, bool transposed, long foldId, Precision precision, Func<TPacked> pack)
         where T : unmanaged where TPacked : class =>
