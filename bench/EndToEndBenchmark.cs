@@ -41,9 +41,17 @@ public static class EndToEndBenchmark
             ? double.Parse(cap, CultureInfo.InvariantCulture)
             : 500.0 * Environment.ProcessorCount;
 
+        // --only ENGINE:PRECISION: that engine alone, one call per shape, then its peak resident memory (what --memory,
+        // on by default, runs in a child process per engine and shape after the race).
+        string? only = options.GetValueOrDefault("only");
+        bool memory = only is null && options.GetValueOrDefault("memory", "true") != "false";
+        bool Wanted(string engine, string precision) => only is null || only == $"{engine}:{precision}";
+
         string modelDir = modelName == "tiny" ? RepositoryPaths.DefaultModel() : RepositoryPaths.ModelOrPreset(modelName);
         var config = QwenConfig.Load(modelDir);
-        using var model = QwenModel.Load(modelDir, device);
+        // The instruction mixes' ceilings first, on idle cores.
+        var peaks = only is not null ? [] : Enum.GetValues<InstructionMix>().ToDictionary(mix => mix, mix => InstructionPeak.Measure(mix, threads));
+        using var model = only is null || only.StartsWith("leadengine:", StringComparison.Ordinal) ? QwenModel.Load(modelDir, device) : null;
         using var adapter = LoraAdapter.Create(config, device, rank: 8, alpha: 16, LoraAdapter.AllTargets, seed: 1);
         RandomizeLoraB(adapter);
         using var heads = ScoreHeads.Create(config, device, seed: 1);
@@ -51,13 +59,18 @@ public static class EndToEndBenchmark
 
         var forward = new ForwardOptions { Adapter = adapter, Heads = heads, LogitTokenIds = answers };
         // LeadEngine's f32 row comes first: the others are compared with it and timed against it.
-        var contenders = new List<Contender> { new LeadEngineContender(model, forward, device, Precision.F32) };
-        foreach (string precision in ourPrecisions.Where(p => p != "f32"))
-            contenders.Add(new LeadEngineContender(model, forward, device, ComputeDevice.ParsePrecision(precision)));
+        var contenders = new List<Contender>();
+        foreach (string precision in ourPrecisions.Where(p => p != "f32").Prepend("f32").Where(p => Wanted("leadengine", p)))
+            contenders.Add(new LeadEngineContender(model!, forward, device, ComputeDevice.ParsePrecision(precision)));
         string exportStem = Path.Combine(Path.GetTempPath(), $"leadengine-e2e-{Path.GetFileName(Path.GetFullPath(modelDir))}");
         try
         {
-            if (peers.Contains("onnxruntime")) contenders.Add(new OrtContender(exportStem + ".onnx", modelDir, answers, adapter, heads, Math.Max(64, seqs.Max()), threads));
+            if (peers.Contains("onnxruntime") && Wanted("onnxruntime", "f32"))
+            {
+                string path = exportStem + ".onnx";
+                Exported(path, () => OnnxExport.Write(path, modelDir, answers, adapter, heads, Math.Max(64, seqs.Max())), reuse: only is not null);
+                contenders.Add(new OrtContender(path, threads));
+            }
             if (peers.Contains("llama.cpp"))
             {
                 if (LlamaCppPeer.FindLibraries() is not { } libraries)
@@ -65,11 +78,14 @@ public static class EndToEndBenchmark
                 else
                 {
                     var tokenizer = QwenTokenizerFiles.Read(QwenTokenizer.DirectoryForModel(modelDir));
-                    foreach (string type in llamaTypes)
+                    foreach (string type in llamaTypes.Where(t => Wanted("llama.cpp", LlamaCppContender.PrecisionOf(t))))
                     {
                         try
                         {
-                            contenders.Add(new LlamaCppContender(libraries, $"{exportStem}-{type}.gguf", modelDir, tokenizer, type, adapter, answers, threads));
+                            string path = $"{exportStem}-{type}.gguf";
+                            var format = GgufExport.ParseType(type) ?? throw new ArgumentException($"llama.cpp type {type}");
+                            Exported(path, () => GgufExport.Write(path, modelDir, tokenizer, format, adapter), reuse: only is not null);
+                            contenders.Add(new LlamaCppContender(libraries, path, type, answers, threads));
                         }
                         catch (ArgumentException e)
                         {
@@ -79,13 +95,16 @@ public static class EndToEndBenchmark
                 }
             }
             adapter.Freeze(); // scoring only, as the exports merge it: the CPU backend folds it into its packed weights too
+            if (only is not null) return PeakMemory(contenders, only, config, seqs, batches, maxGflop);
 
             Console.WriteLine($"model {modelName} ({config.Layers} layers, hidden {config.HiddenSize}, heads {config.Heads}/{config.KvHeads}), " +
                 $"LeadEngine on {device.Kind} ({device.Accelerator.Name}), {threads} threads for every engine; " +
                 string.Join(", ", contenders.Where(c => c is not LeadEngineContender).Select(c => c.Describe()).Distinct()));
+            Console.WriteLine("measured peaks on " + threads + " threads (an unrolled loop of the instruction, no memory): " +
+                string.Join(", ", peaks.Select(p => $"{p.Key} {(p.Value is { } v ? $"{v:F0} GFLOP/s" : "n/a")}")));
             Console.WriteLine();
-            Console.WriteLine("| seq | batch | engine | precision | ms per call | leads/s | tokens/s | its time ÷ LeadEngine f32's | max rel. diff to LeadEngine f32 |");
-            Console.WriteLine("|----:|------:|--------|-----------|------------:|--------:|---------:|--------------------:|----------------------------:|");
+            Console.WriteLine("| seq | batch | engine | precision | ms per call | leads/s | tokens/s | its time ÷ LeadEngine f32's | max rel. diff to LeadEngine f32 | GFLOP/s | % of its mix's peak |");
+            Console.WriteLine("|----:|------:|--------|-----------|------------:|--------:|---------:|--------------------:|----------------------------:|--------:|------:|");
             var rows = new List<Dictionary<string, object>>();
             foreach (int seq in seqs)
                 foreach (int batch in batches)
@@ -109,15 +128,20 @@ public static class EndToEndBenchmark
                         double tokensPerSecond = (double)batch * seq * 1000 / ms[i];
                         // f32 engines must agree; reduced precision reports its error.
                         string agree = i == 0 ? "" : c.Precision == "f32" && diffs[i] > 1e-3 ? $"{diffs[i]:E1} MISMATCH" : $"{diffs[i]:E1}";
-                        Console.WriteLine($"| {seq} | {batch} | {c.Engine} | {c.Precision} | {ms[i]:F1} | {batch * 1000 / ms[i]:F1} | {tokensPerSecond:F0} | {speedups[i]:F2}x | {agree} |");
+                        double gflops = gflop * 1000 / ms[i];
+                        double? peak = peaks[InstructionPeak.Of(c.Precision)], share = peak is { } p ? 100 * gflops / p : null;
+                        Console.WriteLine($"| {seq} | {batch} | {c.Engine} | {c.Precision} | {ms[i]:F1} | {batch * 1000 / ms[i]:F1} | {tokensPerSecond:F0} | {speedups[i]:F2}x | {agree} | {gflops:F0} | {(share is { } x ? $"{x:F0}%" : "n/a")} |");
                         rows.Add(new Dictionary<string, object>
                         {
                             ["engine"] = c.Engine, ["precision"] = c.Precision, ["seq"] = seq, ["batch"] = batch,
                             ["tokens_per_s"] = Math.Round(tokensPerSecond, 1), ["ms_per_call"] = Math.Round(ms[i], 2),
                             ["leadengine_speedup"] = Math.Round(speedups[i], 3), ["max_rel_diff"] = diffs[i],
+                            ["gflop_per_s"] = Math.Round(gflops, 1), ["peak_gflop_per_s"] = peak is { } q ? Math.Round(q, 1) : null!,
+                            ["pct_of_peak"] = share is { } r ? Math.Round(r, 1) : null!,
                         });
                     }
                 }
+            if (memory) ChildPeakMemory(rows, modelName, threads, maxGflop);
             if (options.TryGetValue("json", out var jsonPath))
             {
                 var document = new Dictionary<string, object> { ["model"] = modelName, ["threads"] = threads, ["rows"] = rows };
@@ -184,11 +208,8 @@ public static class EndToEndBenchmark
         private NamedOnnxValue[] _inputs = [];
         private float[] _answers = [], _scores = [];
 
-        public OrtContender(string path, string modelDir, int[] answers, LoraAdapter adapter, ScoreHeads heads, int maxSequence, int threads) : base("onnxruntime", "f32")
+        public OrtContender(string path, int threads) : base("onnxruntime", "f32")
         {
-            var clock = Stopwatch.StartNew();
-            OnnxExport.Write(path, modelDir, answers, adapter, heads, maxSequence);
-            Console.WriteLine($"exported {path} in {clock.Elapsed.TotalSeconds:F1} s");
             _options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = threads };
             _session = new InferenceSession(path, _options);
         }
@@ -228,16 +249,16 @@ public static class EndToEndBenchmark
         private int[][] _sequences = [];
         private (int Batch, int Length) _shape;
 
-        public LlamaCppContender(string libraries, string path, string modelDir, QwenTokenizerFiles tokenizer, string type, LoraAdapter adapter, int[] answers, int threads)
-            : base("llama.cpp", type == "q8_0" ? "int8" : type)
+        public LlamaCppContender(string libraries, string path, string type, int[] answers, int threads)
+            : base("llama.cpp", PrecisionOf(type))
         {
-            var clock = Stopwatch.StartNew();
-            GgufExport.Write(path, modelDir, tokenizer, GgufExport.ParseType(type) ?? throw new ArgumentException($"llama.cpp type {type}"), adapter);
-            Console.WriteLine($"exported {path} in {clock.Elapsed.TotalSeconds:F1} s");
             // The f32 row keeps an f32 key/value cache, so that it is an f32 engine end to end.
             _peer = new LlamaCppPeer(libraries, path, threads, f32Cache: type == "f32");
             _answers = answers;
         }
+
+        /// <summary>The precision a llama.cpp weight type is reported as: q8_0 is int8.</summary>
+        public static string PrecisionOf(string type) => type == "q8_0" ? "int8" : type;
 
         public override string Describe() => "llama.cpp (node-llama-cpp's prebuilt CPU build)";
 
@@ -256,6 +277,66 @@ public static class EndToEndBenchmark
             (Enumerable.Range(0, _sequences.Length).SelectMany(b => _peer.LastLogits(b, _answers)).ToArray(), null);
 
         public override void Dispose() => _peer.Dispose();
+    }
+
+    /// <summary>Writes a peer's export, saying how long it took (or, with <paramref name="reuse"/>, keeps one already written).</summary>
+    private static void Exported(string path, Action write, bool reuse)
+    {
+        if (reuse && File.Exists(path)) return;
+        var clock = Stopwatch.StartNew();
+        write();
+        Console.WriteLine($"exported {path} in {clock.Elapsed.TotalSeconds:F1} s");
+    }
+
+    private const string PeakLine = "peak resident MB: ";
+
+    /// <summary>
+    /// The --only mode: one engine makes one call per shape, then the process's peak resident set (VmHWM) is printed.
+    /// In a process of its own, with the peers' exports already written (the race writes them) and LeadEngine's model
+    /// loaded only for LeadEngine, that peak is the engine's own: weights as it holds them, packed copies, buffers.
+    /// </summary>
+    private static int PeakMemory(List<Contender> contenders, string only, QwenConfig config, int[] seqs, int[] batches, double maxGflop)
+    {
+        var contender = contenders.SingleOrDefault() ?? throw new ArgumentException($"e2e: --only {only} names no engine of this run");
+        foreach (int seq in seqs)
+            foreach (int batch in batches.Where(b => ForwardGflop(config, b, seq) <= maxGflop))
+            {
+                var rng = new Random(seq * 31 + batch);
+                contender.Prepare(Enumerable.Range(0, batch).Select(_ => Enumerable.Range(0, seq).Select(_ => rng.Next(config.VocabSize)).ToArray()).ToArray());
+            }
+        var status = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        double kb = double.Parse(status.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+        Console.WriteLine(PeakLine + Math.Round(kb / 1024).ToString(CultureInfo.InvariantCulture));
+        return 0;
+    }
+
+    /// <summary>
+    /// Each raced engine's peak resident memory at each shape, from a child process per engine and shape (<see cref="PeakMemory"/>),
+    /// after the race so that the children disturb no timing; printed as a table and added to the rows as <c>peak_rss_mb</c>.
+    /// </summary>
+    private static void ChildPeakMemory(List<Dictionary<string, object>> rows, string modelName, int threads, double maxGflop)
+    {
+        string self = Environment.ProcessPath ?? throw new InvalidOperationException("e2e: no process path to start children with");
+        // Under `dotnet bench.dll` the process is the host: the child needs the assembly as its first argument.
+        string prefix = Path.GetFileNameWithoutExtension(self) == "dotnet" ? $"\"{typeof(EndToEndBenchmark).Assembly.Location}\" " : "";
+        Console.WriteLine();
+        Console.WriteLine("| seq | batch | engine | precision | peak resident MB (a process of its own, one call) |");
+        Console.WriteLine("|----:|------:|--------|-----------|------:|");
+        foreach (var row in rows)
+        {
+            string arguments = prefix + string.Create(CultureInfo.InvariantCulture,
+                $"e2e --model {modelName} --seq {row["seq"]} --batch {row["batch"]} --threads {threads} --max-gflop {maxGflop} --only {row["engine"]}:{row["precision"]}");
+            using var child = Process.Start(new ProcessStartInfo(self, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            var stderr = child.StandardError.ReadToEndAsync();
+            string output = child.StandardOutput.ReadToEnd();
+            child.WaitForExit();
+            string? line = output.Split('\n').FirstOrDefault(l => l.StartsWith(PeakLine, StringComparison.Ordinal));
+            if (child.ExitCode != 0 || line is null)
+                throw new InvalidOperationException($"e2e: the memory run of {row["engine"]} {row["precision"]} failed ({child.ExitCode}): {stderr.Result}{output}");
+            double mb = double.Parse(line[PeakLine.Length..], CultureInfo.InvariantCulture);
+            row["peak_rss_mb"] = mb;
+            Console.WriteLine($"| {row["seq"]} | {row["batch"]} | {row["engine"]} | {row["precision"]} | {mb:F0} |");
+        }
     }
 
     /// <summary>The largest <see cref="RelDiff"/> between two engines' outputs (the heads where both have them).</summary>

@@ -85,6 +85,10 @@ public class MatMulBenchmark : KernelBenchmark
     [Benchmark]
     public void FrozenBf16() => Frozen(Precision.Bf16);
 
+    /// <summary>Scoring's projection in int8 (<see cref="Precision.Int8"/>: int8 panels, vpdpbusd on the SIMD backend); r &gt; 0 runs as fp32.</summary>
+    [Benchmark]
+    public void FrozenInt8() => Frozen(Precision.Int8);
+
     private void Frozen(Precision precision)
     {
         int r = Shape.Dims[3];

@@ -337,18 +337,21 @@ public sealed class LeadCliTests : IDisposable
         Assert.Equal(21, rows.Length);
         Assert.Contains(rows.Skip(1), r => System.Text.RegularExpressions.Regex.IsMatch(r, @"[a-z_.]+=[^;,]* [+-]\d\.\d{3}"));
         Assert.Equal(lines[1].Split(',')[..6], rows[1].Split(',')[..6]);
-        // --precision bf16: the same leads with bf16 weights and activations in the projections; the probabilities move by rounding only.
-        string bf16Scores = Path.Combine(_dir, "scores-bf16.csv");
-        (code, stdout, stderr) = CliRunner.Run("score", "--adapter", adapter, "--data", data, "--out", bf16Scores, "--device", "cpu", "--precision", "bf16");
-        Assert.True(code == 0, stderr + stdout);
+        // --precision bf16 and int8: the same leads with reduced weights and activations in the projections; the probabilities move by rounding only.
         static double[] Probabilities(IEnumerable<string> csv) =>
             csv.Skip(1).Select(l => double.Parse(l.Split(',')[1], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-        var shifts = Probabilities(lines).Zip(Probabilities(File.ReadAllLines(bf16Scores)), (f, b) => Math.Abs(f - b)).Order().ToArray();
-        Assert.True(shifts[shifts.Length / 2] < 0.01 && shifts.Average() < 0.02,
-            $"bf16 moved probabilities by {shifts.Average():F4} on average (median {shifts[shifts.Length / 2]:F4}, max {shifts[^1]:F4})");
-        (code, _, stderr) = CliRunner.Run("score", "--adapter", adapter, "--data", few, "--out", bf16Scores, "--device", "cpu", "--precision", "fp8");
+        string reducedScores = Path.Combine(_dir, "scores-reduced.csv");
+        foreach (var precision in new[] { "bf16", "int8" })
+        {
+            (code, stdout, stderr) = CliRunner.Run("score", "--adapter", adapter, "--data", data, "--out", reducedScores, "--device", "cpu", "--precision", precision);
+            Assert.True(code == 0, stderr + stdout);
+            var shifts = Probabilities(lines).Zip(Probabilities(File.ReadAllLines(reducedScores)), (f, b) => Math.Abs(f - b)).Order().ToArray();
+            Assert.True(shifts[shifts.Length / 2] < 0.01 && shifts.Average() < 0.02,
+                $"{precision} moved probabilities by {shifts.Average():F4} on average (median {shifts[shifts.Length / 2]:F4}, max {shifts[^1]:F4})");
+        }
+        (code, _, stderr) = CliRunner.Run("score", "--adapter", adapter, "--data", few, "--out", reducedScores, "--device", "cpu", "--precision", "fp8");
         Assert.Equal(1, code);
-        Assert.Contains("unknown precision 'fp8' (expected f32 or bf16)", stderr);
+        Assert.Contains("unknown precision 'fp8' (expected f32, bf16 or int8)", stderr);
         (code, stdout, stderr) = CliRunner.Run("eval", "--adapter", adapter, "--data", data, "--device", "cpu");
         Assert.True(code == 0, stderr + stdout);
         Assert.Contains(record.Scorer switch
