@@ -13,10 +13,12 @@ namespace LeadEngine.Bench;
 /// <summary>
 /// End-to-end scoring throughput, LeadEngine beside its peers on the same weights in one process:
 /// <c>bench e2e [--model tiny|qwen2.5-0.5b|qwen2.5-1.5b|DIR] [--seq 256,512,2000] [--batch 1,8,32]
-/// [--precisions f32,bf16,int8] [--peers onnxruntime,llama.cpp] [--llama-types f32,bf16,q8_0] [--threads N] [--max-gflop G] [--seconds S] [--json FILE]</c>.
+/// [--precisions f32,bf16,int8] [--peers onnxruntime,llama.cpp] [--llama-types f32,bf16,q8_0] [--threads N] [--max-gflop G] [--seconds S]
+/// [--memory true|false] [--only ENGINE:PRECISION] [--json FILE]</c>.
 /// Every engine scores a LoRA-adapted model (ONNX Runtime and llama.cpp with the adapter merged into their export) on
 /// identical random token ids, with the same thread count; outputs are checked against LeadEngine's before timing, and
-/// the engines are timed in alternating rounds. llama.cpp (<see cref="LlamaCppPeer"/>) is skipped, saying so, where
+/// the engines are timed in alternating rounds. Each row has its GFLOP/s against the measured peak of its instruction
+/// mix (<see cref="InstructionPeak"/>) and, from a child process per engine and shape, its peak resident memory. llama.cpp (<see cref="LlamaCppPeer"/>) is skipped, saying so, where
 /// <c>scripts/llama-cpp.sh</c> has not installed it.
 /// </summary>
 public static class EndToEndBenchmark

@@ -38,8 +38,8 @@ public enum Precision
     /// </summary>
     Bf16,
     /// <summary>
-    /// int8 weights per output column (a packed copy: a quarter of fp32's memory) and activations quantized to int8 per
-    /// row and 512-deep block at each projection, integer sums scaled back to fp32: AVX-512 VNNI's <c>vpdpbusd</c> on
+    /// int8 weights per output column and 512-deep block (a packed copy: a quarter of fp32's memory) and activations
+    /// quantized to int8 per row and the same blocks at each projection, integer sums scaled back to fp32: AVX-512 VNNI's <c>vpdpbusd</c> on
     /// the SIMD CPU backend where the CPU has it.
     /// </summary>
     Int8,

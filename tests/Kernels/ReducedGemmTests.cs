@@ -34,7 +34,7 @@ public sealed class ReducedGemmTests(ITestOutputHelper output)
         ReducedGemm.Multiply(HostSpan<float>.Pinned(a), packed, HostSpan<float>.Pinned(c), m, n, k, instruction);
         var (ar, wr) = precision == Precision.Bf16
             ? (KernelTestData.RoundToBf16(a), KernelTestData.RoundToBf16(w))
-            : (QuantizedInt8(a, m, k, 512), QuantizedInt8(w, n, k, k));
+            : (QuantizedInt8(a, m, k, 512), QuantizedInt8(w, n, k, 512));
         Close.Check(MatMulKernelTests.Reference(ar, wr, null, null, null, 0, m, n, k, 0), c, 1e-5, $"{precision} product");
         GC.KeepAlive(a);
         GC.KeepAlive(c);
@@ -80,9 +80,9 @@ public sealed class ReducedGemmTests(ITestOutputHelper output)
         using var lb = device.Accelerator.Allocate1D(loraB);
         using var ub = device.Accelerator.Allocate1D<float>(m * rank);
         using var yb = device.Accelerator.Allocate1D<float>(m * n);
-        // Operands as the packed copy and the per-call conversion hold them: rounded to bf16, or quantized per row of x and per output column of w.
+        // Operands as the packed copy and the per-call conversion hold them: rounded to bf16, or quantized per row of x and per output column of w, in 512-deep blocks.
         float[] Activations(float[] v) => precision == Precision.Bf16 ? KernelTestData.RoundToBf16(v) : QuantizedInt8(v, m, k, 512);
-        float[] Weights(float[] v) => precision == Precision.Bf16 ? KernelTestData.RoundToBf16(v) : QuantizedInt8(v, n, k, k);
+        float[] Weights(float[] v) => precision == Precision.Bf16 ? KernelTestData.RoundToBf16(v) : QuantizedInt8(v, n, k, 512);
 
         MatMulKernels.LaunchForward<Bf16>(device, xb.View, wb.View, bb.View, ArrayView<float>.Empty, yb.View, ArrayView<float>.Empty, m, n, k, 0, frozenWeights: true);
         Close.Check(MatMulKernelTests.Reference(Activations(x), Weights(wf), biasF, null, null, 0, m, n, k, 0), yb.GetAsArray1D(), 1e-5, $"{precision} projection");

@@ -12,8 +12,8 @@ namespace LeadEngine.Kernels;
 /// B[Depth, Columns] packed by <see cref="ReducedGemm.PackAll{TW}"/> in 32-bit words along the depth: two bf16 (the low
 /// half the even k) or four int8 (the lowest byte the first k). Panels of 64 columns × up to 128 words, each two strips
 /// of 32 columns, a strip [words][32 columns]: one word step of a strip is two 512-bit vectors. Int8 words hold
-/// <c>q + 128</c> (unsigned, as <c>vpdpbusd</c> takes its vector operand) with <c>w ≈ q·ColumnScales[j]</c>, one scale per
-/// output column (padded with zeros to whole panels); bf16 has no scales.
+/// <c>q + 128</c> (unsigned, as <c>vpdpbusd</c> takes its vector operand) with <c>w ≈ q·scale</c>, one scale per output column
+/// and depth block, <c>ColumnScales[block·ScaleStride + j]</c> (padded with zeros to whole panels); bf16 has no scales.
 /// </summary>
 internal sealed record PackedReducedPanels(uint[] Data, int Depth, int Columns, Precision Precision, float[] ColumnScales)
 {
@@ -28,6 +28,9 @@ internal sealed record PackedReducedPanels(uint[] Data, int Depth, int Columns, 
 
     /// <summary>Word blocks along the depth.</summary>
     public int DepthBlocks => (Words + ReducedGemm.BlockWords - 1) / ReducedGemm.BlockWords;
+
+    /// <summary>Columns padded to whole panels: the stride of <see cref="ColumnScales"/> between depth blocks.</summary>
+    public int ScaleStride => (Columns + ReducedGemm.BlockColumns - 1) / ReducedGemm.BlockColumns * ReducedGemm.BlockColumns;
 }
 
 /// <summary>
@@ -35,8 +38,8 @@ internal sealed record PackedReducedPanels(uint[] Data, int Depth, int Columns, 
 /// converted per call, in one of two formats that share the packing, tiling and edges and differ in the word:
 /// <list type="bullet">
 /// <item><see cref="Precision.Bf16"/>: A rounded to bf16 pairs, <c>vdpbf16ps</c> (AVX-512 BF16), fp32 sums.</item>
-/// <item><see cref="Precision.Int8"/>: weights per output column in int8 (scale max|w|/127), A quantized to int8 per row
-/// and 512-deep block (scale max|x|/127, rounded to nearest even), <c>vpdpbusd</c> (AVX-512 VNNI) summing four u8×s8
+/// <item><see cref="Precision.Int8"/>: weights in int8 per output column and 512-deep block (scale max|w|/127), A quantized
+/// to int8 per row and the same blocks (scale max|x|/127, rounded to nearest even), <c>vpdpbusd</c> (AVX-512 VNNI) summing four u8×s8
 /// products per lane into exact int32. Since the weights are stored as <c>q + 128</c>, a block's sum carries
 /// <c>z_i = 128·Σq_a</c> too: the tile's epilogue makes <c>C (+)= sw_j·sa_i·float(acc − z_i)</c>, subtracting in
 /// integers, so the only rounding is fp32's and C is fp32 between blocks.</item>
@@ -306,36 +309,34 @@ internal static unsafe class ReducedGemm
     {
         int kPerWord = KPerWord(precision), blockDepth = kPerWord * BlockWords;
         int columnBlocks = (n + BlockColumns - 1) / BlockColumns;
-        var scales = new float[columnBlocks * BlockColumns];
-        if (precision == Precision.Int8)
-            CoreTeam.For(n, j =>
-            {
-                var column = t_column is { } held && held.Length >= k ? held : t_column = new float[Math.Max(k, blockDepth + kPerWord)];
-                ReadColumn(j, 0, k, column);
-                scales[j] = TensorPrimitives.MaxMagnitude(column.AsSpan(0, k)) is var max && max != 0 ? Math.Abs(max) / 127f : 0f;
-            });
-        var layout = new PackedReducedPanels([], k, n, precision, scales);
-        int panelWords = layout.PanelWords, depthBlocks = layout.DepthBlocks;
+        var layout = new PackedReducedPanels([], k, n, precision, []);
+        int panelWords = layout.PanelWords, depthBlocks = layout.DepthBlocks, scaleStride = layout.ScaleStride;
+        var scales = new float[precision == Precision.Int8 ? depthBlocks * scaleStride : 0];
         var data = GC.AllocateArray<uint>(checked(columnBlocks * depthBlocks * panelWords * BlockColumns), pinned: true);
         CoreTeam.For(columnBlocks * depthBlocks, block =>
         {
             int cb = block / depthBlocks, db = block % depthBlocks;
             int j0 = cb * BlockColumns, k0 = db * blockDepth, depth = Math.Min(blockDepth, k - k0), words = (depth + kPerWord - 1) / kPerWord;
             int at = block * panelWords * BlockColumns;
-            var column = t_column is { } held && held.Length >= blockDepth + kPerWord ? held : t_column = new float[Math.Max(k, blockDepth + kPerWord)];
+            var column = t_column ??= new float[4 * BlockWords + 4]; // the deepest block of either format, and a word's padding
             for (int j = 0; j < Math.Min(BlockColumns, n - j0); j++)
             {
                 ReadColumn(j0 + j, k0, depth, column);
                 column.AsSpan(depth, kPerWord).Clear(); // the last word's padding
                 int strip = at + j / StripColumns * panelWords * StripColumns + j % StripColumns;
-                float inverse = scales[j0 + j] > 0 ? 1f / scales[j0 + j] : 0f;
+                float inverse = 0f;
+                if (precision == Precision.Int8 && TensorPrimitives.MaxMagnitude(column.AsSpan(0, depth)) is var max && max != 0)
+                {
+                    scales[db * scaleStride + j0 + j] = Math.Abs(max) / 127f;
+                    inverse = 127f / Math.Abs(max);
+                }
                 for (int p = 0; p < words; p++)
                     data[strip + p * StripColumns] = precision == Precision.Bf16
                         ? Bf16.Pair(column[2 * p], column[2 * p + 1])
                         : WeightQuad(column.AsSpan(4 * p, 4), inverse);
             }
         });
-        return layout with { Data = data };
+        return layout with { Data = data, ColumnScales = scales };
 
         // Column j of B over k0..k0+depth, as fp32.
         void ReadColumn(int j, int k0, int depth, float[] column)
@@ -410,7 +411,7 @@ internal static unsafe class ReducedGemm
                     {
                         int j = j0 + s * StripColumns, width = Math.Min(StripColumns, cols - s * StripColumns);
                         uint* strip = panel + s * panelWords * StripColumns;
-                        float* columnScales = scaleBase + j;
+                        float* columnScales = int8 ? scaleBase + db * b.ScaleStride + j : null;
                         for (int t = firstTile; t < lastTile; t++)
                         {
                             uint* rows = aBase + (long)t * TileRows * words + q0;
