@@ -117,8 +117,7 @@ public static class EndToEndBenchmark
                         Console.WriteLine($"| {seq} | {batch} | skipped: {gflop:F0} GFLOP per call > --max-gflop {maxGflop} | | | | | | |");
                         continue;
                     }
-                    var rng = new Random(seq * 31 + batch);
-                    var sequences = Enumerable.Range(0, batch).Select(_ => Enumerable.Range(0, seq).Select(_ => rng.Next(config.VocabSize)).ToArray()).ToArray();
+                    var sequences = RandomIds(config, seq, batch);
                     var diffs = new double[contenders.Count];
                     foreach (var contender in contenders) contender.Prepare(sequences);
                     var reference = contenders[0].Outputs();
@@ -292,6 +291,13 @@ public static class EndToEndBenchmark
 
     private const string PeakLine = "peak resident MB: ";
 
+    /// <summary>The token ids every engine scores at a shape: the same for each seed, so the memory runs see the race's batches.</summary>
+    private static int[][] RandomIds(QwenConfig config, int seq, int batch)
+    {
+        var rng = new Random(seq * 31 + batch);
+        return Enumerable.Range(0, batch).Select(_ => Enumerable.Range(0, seq).Select(_ => rng.Next(config.VocabSize)).ToArray()).ToArray();
+    }
+
     /// <summary>
     /// The --only mode: one engine makes one call per shape, then the process's peak resident set (VmHWM) is printed.
     /// In a process of its own, with the peers' exports already written (the race writes them) and LeadEngine's model
@@ -303,8 +309,7 @@ public static class EndToEndBenchmark
         foreach (int seq in seqs)
             foreach (int batch in batches.Where(b => ForwardGflop(config, b, seq) <= maxGflop))
             {
-                var rng = new Random(seq * 31 + batch);
-                contender.Prepare(Enumerable.Range(0, batch).Select(_ => Enumerable.Range(0, seq).Select(_ => rng.Next(config.VocabSize)).ToArray()).ToArray());
+                contender.Prepare(RandomIds(config, seq, batch));
             }
         var status = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
         double kb = double.Parse(status.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);

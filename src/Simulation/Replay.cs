@@ -123,7 +123,7 @@ public static class Replay
         var dailyContinuous = Daily(policies.Single(p => p.Name == "continuous"));
         var uplift = Statistics.MeanInterval(dailyContinuous.Zip(dailyStatic, (c, s) => c - s).ToList());
         double staticTotal = Math.Max(1, dailyStatic.Sum());
-        var rewards = CrossFittedRewards(days, logged, funnel, options.RewardFolds);
+        var rewards = CrossFittedRewards(history, days, logged, funnel, options.RewardFolds);
         var checks = OffPolicyChecks(days, logged, staticScores, rewards, funnel, k);
         return new ReplayResult(options, history.Count, days.Count, Rate(history), Rate(days.SelectMany(d => d).ToList()), policies,
             (uplift.Mean * days.Count / staticTotal, uplift.Low * days.Count / staticTotal, uplift.High * days.Count / staticTotal), checks);
@@ -156,19 +156,20 @@ public static class Replay
 
     /// <summary>
     /// The reward model of the off-policy estimates, cross-fitted: the logged days are cut into <paramref name="folds"/>
-    /// runs of consecutive days, and each run's leads are predicted by trees trained on the logged calls of every other
-    /// run, never on outcomes of its own days. The static trees, trained on the history, miss what changed since (the
-    /// bank file's rate is 3.5% there and 14.6% after: they put the bounded estimates at 1.5 to 3.0 conversions a day
-    /// where the replay made about 6); trees on every logged call would grade the calls they learned from.
+    /// runs of consecutive days, and each run's leads are predicted by trees trained on the history and the logged calls
+    /// of every other run, never on outcomes of its own days. The static trees, trained on the history alone, miss what
+    /// changed since (the bank file's rate is 3.5% there and 14.6% after: they put the bounded estimates at 1.5 to 3.0
+    /// conversions a day where the replay made about 6); trees on every logged call would grade the calls they learned
+    /// from; trees on the other runs' calls alone know too few outcomes where conversions are rare.
     /// </summary>
-    private static double[][] CrossFittedRewards(List<List<Lead>> days, List<(int Day, CallList List)> logged, FunnelConfig funnel, int folds)
+    private static double[][] CrossFittedRewards(List<Lead> history, List<List<Lead>> days, List<(int Day, CallList List)> logged, FunnelConfig funnel, int folds)
     {
         folds = Math.Clamp(folds, 2, days.Count);
         int Fold(int day) => day * folds / days.Count;
         var predicted = new double[days.Count][];
         for (int f = 0; f < folds; f++)
         {
-            var trees = GbdtModel.Train(logged.Where(l => Fold(l.Day) != f).SelectMany(l => l.List.Chosen.Select(i => days[l.Day][i])).ToList(), funnel);
+            var trees = GbdtModel.Train(history.Concat(logged.Where(l => Fold(l.Day) != f).SelectMany(l => l.List.Chosen.Select(i => days[l.Day][i]))).ToList(), funnel);
             for (int d = 0; d < days.Count; d++)
                 if (Fold(d) == f) predicted[d] = trees.Predict(days[d]);
         }
