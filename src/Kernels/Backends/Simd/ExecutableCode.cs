@@ -5,7 +5,7 @@ namespace LeadEngine.Kernels;
 
 /// <summary>
 /// Machine code assembled at run time (Iced, a C# x86 assembler) into executable memory: the way oneDNN builds CPU
-/// kernels with Xbyak, for instructions .NET has no intrinsic for (AVX-512 BF16's <c>vdpbf16ps</c>). The memory comes
+/// kernels with Xbyak, for instructions .NET has no intrinsic for (AVX-512 BF16's <c>vdpbf16ps</c>, 512-bit <c>vpdpbusd</c>). The memory comes
 /// from libc's <c>mmap</c> (read+write), is filled, then switched to read+execute with <c>mprotect</c>; it lives as long
 /// as the process (kernels are built once). Linux x64 only: elsewhere <see cref="Create"/> returns null and callers use
 /// their managed code.
