@@ -95,7 +95,6 @@ internal static unsafe class ReducedGemm
     [ThreadStatic] private static uint[]? t_words;
     [ThreadStatic] private static float[]? t_factors;
     [ThreadStatic] private static float[]? t_column;
-    [ThreadStatic] private static uint[]? t_row;
 
     private readonly struct Tile(delegate* unmanaged[Cdecl]<uint*, long, uint*, float*, long, long, float*, float*, void> code)
     {
@@ -105,7 +104,6 @@ internal static unsafe class ReducedGemm
     /// <summary>
     /// A tile in machine code. System V arguments: rdi = A row 0, rsi = A's row stride, rdx = the panel strip, rcx = C
     /// row 0, r8 = C's row stride (both in bytes), r9 = word steps; on the stack the row factors and the column scales.
-    /// A's word steps are <see cref="TileRows"/> words apart (interleaved by <see cref="Multiply"/>, so rsi is 4).
     /// Accumulators: row r in zmm 2r (columns 0..15) and 2r + 1 (16..31); A's broadcast words in zmm 14..19. Rows 3..5 of
     /// A are addressed from r11 = rdi + 3·rsi, of C from r10 = rcx + 3·r8.
     /// </summary>
@@ -160,8 +158,8 @@ internal static unsafe class ReducedGemm
                 if (int8) c.vpdpbusd(acc[2 * r + half], weights, broadcast[r]); // u8 weights × s8 activations
                 else c.vdpbf16ps(acc[2 * r + half], weights, broadcast[r]);
             }
-        c.add(rdi, 4 * TileRows);
-        c.add(r11, 4 * TileRows);
+        c.add(rdi, 4);
+        c.add(r11, 4);
         c.add(rdx, 4 * StripColumns);
         c.dec(r9);
         c.jnz(loop);
@@ -215,8 +213,8 @@ internal static unsafe class ReducedGemm
                 for (long p = 0; p < pairs; p++)
                 {
                     var b = Vector256.Load(strip + p * StripColumns + v);
-                    sum = Vector256.FusedMultiplyAdd(Vector256.Create(Widen(row[p * TileRows] << 16)), (b << 16).AsSingle(), sum);
-                    sum = Vector256.FusedMultiplyAdd(Vector256.Create(Widen(row[p * TileRows] & 0xFFFF0000u)), (b & high).AsSingle(), sum);
+                    sum = Vector256.FusedMultiplyAdd(Vector256.Create(Widen(row[p] << 16)), (b << 16).AsSingle(), sum);
+                    sum = Vector256.FusedMultiplyAdd(Vector256.Create(Widen(row[p] & 0xFFFF0000u)), (b & high).AsSingle(), sum);
                 }
                 sum.Store(target);
             }
@@ -244,7 +242,7 @@ internal static unsafe class ReducedGemm
                 {
                     var b = Vector256.Load(strip + p * StripColumns + v);
                     for (int q = 0; q < 4; q++)
-                        sum += ((b >> (8 * q)) & low).AsInt32() * Vector256.Create((int)(sbyte)(row[p * TileRows] >> (8 * q)));
+                        sum += ((b >> (8 * q)) & low).AsInt32() * Vector256.Create((int)(sbyte)(row[p] >> (8 * q)));
                 }
                 var value = Vector256.ConvertToSingle(sum - Vector256.Create(((int*)rowFactors)[2 * r + 1])) * rowFactors[2 * r];
                 float* target = c + r * ldc + v;
@@ -378,23 +376,20 @@ internal static unsafe class ReducedGemm
         var aWords = t_words is { } held && held.Length >= paddedRows * words ? held : t_words = GC.AllocateArray<uint>(paddedRows * words, pinned: true);
         // int8: (scale, correction) per depth block and row, [block][row][2], so a tile's rows are 12 consecutive words.
         var factors = !int8 ? null : t_factors is { } f && f.Length >= depthBlocks * paddedRows * 2 ? f : t_factors = GC.AllocateArray<float>(depthBlocks * paddedRows * 2, pinned: true);
-        // A's words interleaved by tile, [tile][word][6 rows]: a word step of a tile is 24 contiguous bytes, one stream
-        // for the tile's broadcasts instead of six rows far apart.
+        var wordSpan = HostSpan<uint>.Pinned(aWords);
         CoreTeam.For(paddedRows / TileRows, tile =>
         {
-            var row = t_row is { } r && r.Length >= words ? r : t_row = new uint[words];
-            var converted = row.AsSpan(0, words);
             for (int i = tile * TileRows; i < tile * TileRows + TileRows; i++)
             {
+                var target = wordSpan.Slice((long)i * words, words);
                 if (i >= m)
                 {
-                    converted.Clear();
+                    target.Clear();
                     if (int8) for (int db = 0; db < depthBlocks; db++) factors.AsSpan((db * paddedRows + i) * 2, 2).Clear();
+                    continue;
                 }
-                else if (int8) Quantize(a.Slice((long)i * k, k), converted, factors.AsSpan(i * 2), paddedRows * 2);
-                else ToPairs(a.Slice((long)i * k, k), converted);
-                long at = (long)tile * words * TileRows + i % TileRows;
-                for (int w = 0; w < words; w++) aWords[at + (long)w * TileRows] = converted[w];
+                if (int8) Quantize(a.Slice((long)i * k, k), target, factors.AsSpan(i * 2), paddedRows * 2);
+                else ToPairs(a.Slice((long)i * k, k), target);
             }
         });
 
@@ -422,7 +417,7 @@ internal static unsafe class ReducedGemm
                         float* columnScales = int8 ? scaleBase + db * b.ScaleStride + j : null;
                         for (int t = firstTile; t < lastTile; t++)
                         {
-                            uint* rows = aBase + ((long)t * words + q0) * TileRows;
+                            uint* rows = aBase + (long)t * TileRows * words + q0;
                             int i = t * TileRows, height = Math.Min(TileRows, m - i);
                             float* rowFactors = int8 ? factorBase + (db * paddedRows + i) * 2 : null;
                             if (height == TileRows && width == StripColumns)
@@ -448,7 +443,7 @@ internal static unsafe class ReducedGemm
             void RunTile(uint* rows, uint* strip, float* target, long ldc, int steps, bool accumulate, float* rowFactors, float* columnScales)
             {
                 var code = (accumulate ? add : store).Code;
-                const long stride = sizeof(uint); // A's rows are adjacent words (interleaved)
+                long stride = (long)words * sizeof(uint);
                 if (code != null) code(rows, stride, strip, target, ldc, steps, rowFactors, columnScales);
                 else if (int8) ManagedInt8Tile(rows, stride, strip, target, ldc, steps, accumulate, rowFactors, columnScales);
                 else ManagedBf16Tile(rows, stride, strip, target, ldc, steps, accumulate);
