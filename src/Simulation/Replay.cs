@@ -29,8 +29,6 @@ public sealed record ReplayOptions
     /// (<see cref="UniformSlotsPolicy"/>), so that every day's logs support off-policy estimates of other policies.
     /// </summary>
     public double UniformShare { get; init; } = 0.025;
-    /// <summary>Runs of consecutive days the off-policy reward model is cross-fitted over (<see cref="Replay"/>).</summary>
-    public int RewardFolds { get; init; } = 5;
     /// <summary>Seed of the random and Thompson draws.</summary>
     public int Seed { get; init; } = 1;
 }
@@ -57,6 +55,9 @@ public sealed record ReplayResult(ReplayOptions Options, int HistoryLeads, int D
 /// </summary>
 public static class Replay
 {
+    /// <summary>Runs of consecutive days the off-policy reward model is cross-fitted over (<see cref="CrossFittedRewards"/>).</summary>
+    private const int RewardFolds = 5;
+
     /// <summary>Replays <paramref name="leads"/> (time-ordered, every one with its outcome).</summary>
     public static ReplayResult Run(IReadOnlyList<Lead> leads, FunnelConfig funnel, ReplayOptions options, Action<string>? log = null)
     {
@@ -123,7 +124,7 @@ public static class Replay
         var dailyContinuous = Daily(policies.Single(p => p.Name == "continuous"));
         var uplift = Statistics.MeanInterval(dailyContinuous.Zip(dailyStatic, (c, s) => c - s).ToList());
         double staticTotal = Math.Max(1, dailyStatic.Sum());
-        var rewards = CrossFittedRewards(history, days, logged, funnel, options.RewardFolds);
+        var rewards = CrossFittedRewards(history, days, logged, funnel);
         var checks = OffPolicyChecks(days, logged, staticScores, rewards, funnel, k);
         return new ReplayResult(options, history.Count, days.Count, Rate(history), Rate(days.SelectMany(d => d).ToList()), policies,
             (uplift.Mean * days.Count / staticTotal, uplift.Low * days.Count / staticTotal, uplift.High * days.Count / staticTotal), checks);
@@ -155,16 +156,16 @@ public static class Replay
     private static double Rate(IReadOnlyCollection<Lead> leads) => leads.Average(l => (double)l.Converted!.Value);
 
     /// <summary>
-    /// The reward model of the off-policy estimates, cross-fitted: the logged days are cut into <paramref name="folds"/>
+    /// The reward model of the off-policy estimates, cross-fitted: the logged days are cut into <see cref="RewardFolds"/>
     /// runs of consecutive days, and each run's leads are predicted by trees trained on the history and the logged calls
     /// of every other run, never on outcomes of its own days. The static trees, trained on the history alone, miss what
     /// changed since (the bank file's rate is 3.5% there and 14.6% after: they put the bounded estimates at 1.5 to 3.0
     /// conversions a day where the replay made about 6); trees on every logged call would grade the calls they learned
     /// from; trees on the other runs' calls alone know too few outcomes where conversions are rare.
     /// </summary>
-    private static double[][] CrossFittedRewards(List<Lead> history, List<List<Lead>> days, List<(int Day, CallList List)> logged, FunnelConfig funnel, int folds)
+    private static double[][] CrossFittedRewards(List<Lead> history, List<List<Lead>> days, List<(int Day, CallList List)> logged, FunnelConfig funnel)
     {
-        folds = Math.Clamp(folds, 2, days.Count);
+        int folds = Math.Min(RewardFolds, days.Count); // a replay has at least two days
         int Fold(int day) => day * folds / days.Count;
         var predicted = new double[days.Count][];
         for (int f = 0; f < folds; f++)
