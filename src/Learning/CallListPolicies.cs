@@ -132,36 +132,59 @@ public class UniformMixturePolicy(CallListPolicy inner, double epsilon) : CallLi
 }
 
 /// <summary>
-/// A policy that gives a share of every list's calls to leads drawn uniformly from those it did not choose: each list
-/// is <c>k − m</c> of the inner policy's choice and <c>m = max(1, round(share·k))</c> uniform ones, so every day's logs
-/// carry some exploration (a list-level mixture explores on a few days only, and estimates built on a few days are
-/// fragile). Inclusion: the inner policy's for a list of k − m, plus (1 − it)·m / (n − k + m).
+/// A policy that gives a share of every list's calls to exploration among the leads it did not choose: each list is
+/// <c>k − m</c> of the inner policy's choice and <c>m = max(1, round(share·k))</c> exploration slots, so every day's
+/// logs carry some exploration (a list-level mixture explores on a few days only, and estimates built on a few days are
+/// fragile). The unchosen leads, in the order of their expected reward, are dealt into m strata in turn (rank r to
+/// stratum r mod m, so each spans the whole ranking), and each slot draws one lead of its stratum with probability
+/// proportional to its expected reward (uniformly when they are all 0): exploration goes where a call may convert,
+/// and every lead with a chance of converting keeps a chance of a call.
+/// Measured on the replays (seeds 1–9 and 1–6), against slots drawn uniformly: the synthetic funnel's continuous
+/// policy 109.7 conversions against 108.2 (static 111), the bank file's 545.8 against 545.0 (periodic 556).
+/// Inclusion, given the inner policy's draw (what IPS needs, since the target does not depend on that draw): 1 for
+/// the inner policy's leads, the slot's draw probability for the others.
 /// </summary>
-public sealed class UniformSlotsPolicy(CallListPolicy inner, double share) : CallListPolicy
+public sealed class ExplorationSlotsPolicy(CallListPolicy inner, double share) : CallListPolicy
 {
-    /// <summary>The share of each list's calls drawn uniformly.</summary>
+    /// <summary>The share of each list's calls that explores.</summary>
     public double Share { get; } = share is > 0 and < 1 ? share : throw new ArgumentOutOfRangeException(nameof(share), "the share must be in (0, 1)");
 
     /// <inheritdoc />
-    public override string Name => $"{inner.Name}+uniform-slots({Share.ToString(System.Globalization.CultureInfo.InvariantCulture)})";
+    public override string Name => $"{inner.Name}+exploration-slots({Share.ToString(System.Globalization.CultureInfo.InvariantCulture)})";
 
     /// <inheritdoc />
     public override bool NeedsPosterior => inner.NeedsPosterior;
+
+    /// <summary>The exploration slots of a list of <paramref name="k"/> calls: max(1, round(share·k)), at most k; they come last in <see cref="CallList.Chosen"/>.</summary>
+    public int Slots(int k) => Math.Min(k, Math.Max(1, (int)Math.Round(Share * k)));
 
     /// <inheritdoc />
     public override CallList Choose(CandidateSet candidates, int k, Random rng)
     {
         int n = candidates.Count;
         k = Math.Min(k, n);
-        int m = Math.Min(k, Math.Max(1, (int)Math.Round(Share * k)));
+        int m = Slots(k);
         var own = inner.Choose(candidates, k - m, rng);
-        var chosen = own.Chosen.ToHashSet();
-        var rest = Enumerable.Range(0, n).Where(i => !chosen.Contains(i)).ToArray();
-        rng.Shuffle(rest);
-        double uniform = rest.Length == 0 ? 0 : (double)m / rest.Length;
         var inclusion = new double[n];
-        for (int i = 0; i < n; i++) inclusion[i] = own.Inclusion[i] + (1 - own.Inclusion[i]) * uniform;
-        return new CallList([.. own.Chosen, .. rest[..Math.Min(m, rest.Length)]], inclusion);
+        foreach (int i in own.Chosen) inclusion[i] = 1;
+        var rest = Enumerable.Range(0, n).Where(i => inclusion[i] == 0).OrderByDescending(i => candidates.Means[i]).ThenBy(i => i).ToArray();
+        var slots = new List<int>(m);
+        for (int stratum = 0; stratum < Math.Min(m, rest.Length); stratum++)
+        {
+            var members = rest.Where((_, rank) => rank % m == stratum).ToArray();
+            var weights = members.Select(i => Math.Max(0, candidates.Means[i])).ToArray();
+            double total = weights.Sum();
+            for (int j = 0; j < members.Length; j++) inclusion[members[j]] = total > 0 ? weights[j] / total : 1.0 / members.Length;
+            double u = rng.NextDouble() * (total > 0 ? total : members.Length);
+            int pick = members.Length - 1;
+            for (int j = 0; j < members.Length; j++)
+            {
+                u -= total > 0 ? weights[j] : 1;
+                if (u < 0) { pick = j; break; }
+            }
+            slots.Add(members[pick]);
+        }
+        return new CallList([.. own.Chosen, .. slots], inclusion);
     }
 }
 

@@ -58,7 +58,12 @@ public sealed record PolicyEstimate(double Value, double Low, double High);
 /// <list type="bullet">
 /// <item>IPS: the mean over lists of Σᵢ wᵢ·rᵢ (unbiased when the logged propensities are right and positive where the target's are);</item>
 /// <item>self-normalised IPS: IPS scaled by the mean list length over the mean of Σᵢ wᵢ per list (whose expectation is the target's list length): biased, much lower variance;</item>
-/// <item>doubly robust: the reward model's value plus the IPS-weighted residuals, Σⱼ π_target(j)·r̂(j) + Σᵢ wᵢ(rᵢ − r̂ᵢ): unbiased if either the propensities or the model are right;</item>
+/// <item>doubly robust (a switch estimator with honest bounds): the reward model's value plus the IPS-weighted
+/// residuals, Σⱼ π_target(j)·r̂(j) + Σᵢ wᵢ(rᵢ − r̂ᵢ), over the candidates whose weight stays within <see cref="MaxWeight"/>
+/// (unbiased there if either the propensities or the model are right); for the rest the reward model's value as the
+/// estimate and every value rewards in [0, 1] allow as the interval. Without the switch, a few calls of weight in
+/// the hundreds make a day bootstrap that is no interval (measured on the bank replay: static −0.84 [−7.71, 3.80]
+/// against 5.96 replayed);</item>
 /// <item>bounded (a switch estimator with honest bounds): IPS over the candidates whose weight stays within
 /// <see cref="MaxWeight"/>, and for the rest, which the logs cannot weigh, the reward model's value as the estimate and
 /// every value rewards in [0, 1] allow as the interval, so the interval widens where support is thin instead of
@@ -83,11 +88,18 @@ public static class OffPolicy
     /// <see cref="UnsupportedPart.Low"/>) to its 97.5% of their most (IPS plus <see cref="UnsupportedPart.High"/>).
     /// Lists without an <see cref="LoggedList.Unsupported"/> part count as wholly supported.
     /// </summary>
-    public static PolicyEstimate Bounded(IReadOnlyList<LoggedList> lists)
+    public static PolicyEstimate Bounded(IReadOnlyList<LoggedList> lists) =>
+        WithBounds(lists, l => l.Items.Where(i => Supported(i.LoggedPropensity, i.TargetPropensity)).Sum(i => Weight(i) * i.Reward));
+
+    /// <summary>
+    /// A switch estimate: <paramref name="supportedValue"/> of each list plus the reward model's value of its unsupported
+    /// candidates, with the interval from the bootstrap's 2.5% of the lists' least values to its 97.5% of their most.
+    /// </summary>
+    private static PolicyEstimate WithBounds(IReadOnlyList<LoggedList> lists, Func<LoggedList, double> supportedValue)
     {
         if (lists.Count == 0) return new PolicyEstimate(double.NaN, double.NaN, double.NaN);
         // Each list's values once; the bootstrap resamples lists, so it resamples these.
-        var supported = lists.Select(l => l.Items.Where(i => Supported(i.LoggedPropensity, i.TargetPropensity)).Sum(i => Weight(i) * i.Reward)).ToArray();
+        var supported = lists.Select(supportedValue).ToArray();
         double[] With(Func<UnsupportedPart, double> part) => lists.Select((l, k) => supported[k] + (l.Unsupported is { } u ? part(u) : 0)).ToArray();
         var low = Bootstrap(With(u => u.Low), sample => sample.Average());
         var high = Bootstrap(With(u => u.High), sample => sample.Average());
@@ -112,11 +124,19 @@ public static class OffPolicy
         return weights == 0 ? 0 : sample.Sum(IpsValue) * items / (weights * sample.Count);
     });
 
-    /// <summary>Doubly robust.</summary>
-    public static PolicyEstimate DoublyRobust(IReadOnlyList<LoggedList> lists) => Estimate(lists, sample => sample.Average(DoublyRobustValue));
+    /// <summary>
+    /// Doubly robust with the switch: per list, the supported part's value (<see cref="SupportedDoublyRobustValue"/>) plus the
+    /// reward model's value of the unsupported candidates; the interval runs from the bootstrap's 2.5% of the supported part
+    /// plus <see cref="UnsupportedPart.Low"/> to its 97.5% of the supported part plus <see cref="UnsupportedPart.High"/>.
+    /// </summary>
+    public static PolicyEstimate DoublyRobust(IReadOnlyList<LoggedList> lists) => WithBounds(lists, SupportedDoublyRobustValue);
 
-    /// <summary>One list's doubly robust value: Σⱼ π_target(j)·r̂(j) + Σᵢ wᵢ(rᵢ − r̂ᵢ).</summary>
-    public static double DoublyRobustValue(LoggedList list) => list.DirectValue + list.Items.Sum(i => Weight(i) * (i.Reward - i.Predicted));
+    /// <summary>
+    /// One list's doubly robust value over its supported candidates: Σⱼ π_target(j)·r̂(j) over them plus Σᵢ wᵢ(rᵢ − r̂ᵢ)
+    /// over the supported leads called (every candidate, when the list has no <see cref="LoggedList.Unsupported"/> part).
+    /// </summary>
+    private static double SupportedDoublyRobustValue(LoggedList list) => list.DirectValue - (list.Unsupported?.ModelValue ?? 0)
+        + list.Items.Where(i => Supported(i.LoggedPropensity, i.TargetPropensity)).Sum(i => Weight(i) * (i.Reward - i.Predicted));
 
     /// <summary>The mean reward per list that was actually collected (the logging policy's own value).</summary>
     public static PolicyEstimate OnPolicy(IReadOnlyList<LoggedList> lists) => Estimate(lists, sample => sample.Average(l => l.Items.Sum(i => i.Reward)));

@@ -176,8 +176,8 @@ public static class Updater
 
     /// <summary>
     /// The promotion gate: not worse on the hold-out (AUC at least the current's minus the tolerance,
-    /// Brier at most the current's plus it) and, when off-policy evaluation ran, a bounded difference
-    /// (<see cref="OffPolicy.Bounded"/>) whose 95% interval reaches above −tolerance, on logs that can weigh at least
+    /// Brier at most the current's plus it) and, when off-policy evaluation ran, a doubly robust difference
+    /// (<see cref="OffPolicy.DoublyRobust"/>, bounded where the logs cannot weigh) whose 95% interval reaches above −tolerance, on logs that can weigh at least
     /// half of where the two models' lists differ: where they cannot, the interval cannot tell, and the gate refuses.
     /// Returns the decision and its reason with the numbers.
     /// </summary>
@@ -201,7 +201,7 @@ public static class Updater
     }
 
     /// <summary>
-    /// The bounded estimate (<see cref="OffPolicy.Bounded"/>) of the reward per logged call list of the candidate's greedy
+    /// The doubly robust estimate (<see cref="OffPolicy.DoublyRobust"/>) of the reward per logged call list of the candidate's greedy
     /// list minus the current's, over each list's logged candidates (reward model: the current's probability), with the
     /// share the logs cannot weigh. Only lists whose every recommendation has settled count.
     /// </summary>
@@ -240,6 +240,6 @@ public static class Updater
             logged.Add(LoggedList.Of(candidates.Select(c => c.Propensity).ToList(), target, rewards.Keys.ToList(), i => rewards[i], currentP));
         }
         if (logged.Count < options.MinimumLists) return (null, logged.Count, 0);
-        return (OffPolicy.Bounded(logged), logged.Count, OffPolicy.UnsupportedShare(logged));
+        return (OffPolicy.DoublyRobust(logged), logged.Count, OffPolicy.UnsupportedShare(logged));
     }
 }

@@ -31,22 +31,35 @@ public sealed class PolicyTests
         Assert.Equal("thompson+uniform(0.2)", policy.Name);
     }
 
-    /// <summary>Uniform slots (the replay's logging policy): every list explores, and the propensities are exact (greedy inside) or match the draws (Thompson).</summary>
+    /// <summary>
+    /// Exploration slots (the replay's logging policy): every list explores among the leads the inner policy left, in
+    /// proportion to their expected reward within strata dealt by rank, and the propensities are exact (greedy inside)
+    /// or match the draws (Thompson).
+    /// </summary>
     [Fact]
-    public void UniformSlotsExploreInEveryList()
+    public void ExplorationSlotsExploreInEveryListWhereACallMayConvert()
     {
-        CheckPropensities(new UniformSlotsPolicy(new ThompsonPolicy(), 0.34));
-        var greedy = new UniformSlotsPolicy(new GreedyPolicy(), 0.34);
+        CheckPropensities(new ExplorationSlotsPolicy(new ThompsonPolicy(), 0.34));
+        var greedy = new ExplorationSlotsPolicy(new GreedyPolicy(), 0.34);
         CheckPropensities(greedy);
         var list = greedy.Choose(new CandidateSet(Means), 3, new Random(5));
-        Assert.Equal([0, 1], list.Chosen.Take(2));                 // k − m = 2 by the inner policy, then one uniform slot
-        Assert.Equal([1, 1, 0.2, 0.2, 0.2, 0.2, 0.2], list.Inclusion.Select(p => Math.Round(p, 12)));
-        Assert.Equal("greedy+uniform-slots(0.34)", greedy.Name);
+        Assert.Equal([0, 1], list.Chosen.Take(2));                 // k − m = 2 by the inner policy, then one slot
+        // One stratum: the five left, each in proportion to its mean over their sum, 0.42.
+        Assert.Equal(Rounded([1, 1, .. new[] { 0.24, 0.10, 0.05, 0.02, 0.01 }.Select(m => m / 0.42)]), Rounded(list.Inclusion));
+        Assert.Equal("greedy+exploration-slots(0.34)", greedy.Name);
+        // Two slots (k = 4): the five left, by rank, dealt into {2, 4, 6} (sum 0.30) and {3, 5} (sum 0.12), one draw from each.
+        var two = new ExplorationSlotsPolicy(new GreedyPolicy(), 0.5);
+        Assert.Equal(2, two.Slots(4));
+        CheckPropensities(two, K: 4);
+        var wide = two.Choose(new CandidateSet(Means), 4, new Random(5));
+        Assert.Equal(Rounded([1, 1, 0.24 / 0.30, 0.10 / 0.12, 0.05 / 0.30, 0.02 / 0.12, 0.01 / 0.30]), Rounded(wide.Inclusion));
+        Assert.Contains(wide.Chosen[2], new[] { 2, 4, 6 });
+        Assert.Contains(wide.Chosen[3], new[] { 3, 5 });
     }
 
     /// <summary>
-    /// The bounded estimate: where a target's leads have too little logged chance, the interval spans every value rewards
-    /// in [0, 1] allow there, so it holds the truth where IPS, weighing rare calls enormously, misses it.
+    /// The bounded and doubly robust estimates: where a target's leads have too little logged chance, the interval spans every
+    /// value rewards in [0, 1] allow there, so it holds the truth where IPS, weighing rare calls enormously, misses it.
     /// </summary>
     [Fact]
     public void BoundedIntervalsWidenWhereSupportIsThinAndHoldTheTruth()
@@ -69,10 +82,16 @@ public sealed class PolicyTests
         Assert.True(ips.High < 1, $"IPS {ips} should miss the true value 1 here (no call of lead 9 in 60 days)");
         Assert.True(bounded.Low <= 1 && bounded.High >= 1, $"bounded {bounded} should hold the true value 1");
         Assert.Equal(0.1, bounded.Value, 12);                      // the reward model's value where the logs say nothing
+        // Doubly robust switches the same way: without the switch it would read the reward model's 0.1 with no width at all.
+        var doublyRobust = OffPolicy.DoublyRobust(lists);
+        Assert.True(doublyRobust.Low <= 1 && doublyRobust.High >= 1, $"doubly robust {doublyRobust} should hold the true value 1");
+        Assert.Equal(0.1, doublyRobust.Value, 12);
         Assert.Equal(1, OffPolicy.UnsupportedShare(lists), 12);
         // Where every lead has its chance, the bounded estimate is IPS.
         var supported = Enumerable.Range(0, 40).Select(d => LoggedList.Of([0.5, 0.5], [1, 0], d % 2 == 0 ? [0] : [1], i => i == 0 ? 1 : 0, [0.5, 0.5])).ToList();
         Assert.Equal(OffPolicy.Ips(supported), OffPolicy.Bounded(supported));
+        // ... and doubly robust is the plain one: direct value plus weighted residuals, 0.5 + 2·(1 − 0.5) or 0.5 + 0 on alternate days.
+        Assert.Equal(1, OffPolicy.DoublyRobust(supported).Value, 12);
         Assert.Equal(0, OffPolicy.UnsupportedShare(supported));
     }
 
@@ -102,10 +121,12 @@ public sealed class PolicyTests
         Assert.False(new BaselineGuard().Earned);
     }
 
-    private static void CheckPropensities(CallListPolicy policy)
+    private static double[] Rounded(IEnumerable<double> values) => values.Select(v => Math.Round(v, 12)).ToArray();
+
+    private static void CheckPropensities(CallListPolicy policy, int K = 3)
     {
         string name = policy.Name;
-        const int K = 3, Lists = 4000;
+        const int Lists = 4000;
         var rng = new Random(11);
         var counts = new double[Means.Length];
         var reported = new double[Means.Length];

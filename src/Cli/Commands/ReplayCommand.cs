@@ -15,7 +15,7 @@ internal static class ReplayCommand
             Int("leads-per-day", "consecutive leads per day (default 400)"), Int("calls-per-day", "default 40"),
             Number("history-share", "share of the file before day 1: the static scorer's training data (default 0.3)"),
             Int("retrain-every", "days between the periodic policy's retrainings (default 10)"), Number("exploration", "Thompson draw scale (default 1)"),
-            Number("uniform-share", "share of each of the continuous policy's lists called uniformly among the leads it did not choose, the logging support of the off-policy estimates (default 0.025: one call in 40)"),
+            Number("exploration-share", "share of each of the continuous policy's lists that explores among the leads it did not choose, drawn in proportion to their probability: the logging support of the off-policy estimates (default 0.025: one call in 40)"),
             Int("seed", "default 1"), Switch("json", "JSON output"), Text("out", "report folder (default weights/demo/replay)"), SkipBadRows()]);
 
     /// <summary>Runs the command.</summary>
@@ -26,7 +26,7 @@ internal static class ReplayCommand
         {
             LeadsPerDay = a.Int("leads-per-day", 400), CallsPerDay = a.Int("calls-per-day", 40), HistoryShare = a.Double("history-share", 0.3),
             RetrainEvery = a.Int("retrain-every", 10), Exploration = a.Double("exploration", 1.0), Seed = a.Int("seed", 1),
-            UniformShare = a.Double("uniform-share", new ReplayOptions().UniformShare),
+            ExplorationShare = a.Double("exploration-share", new ReplayOptions().ExplorationShare),
         };
         bool json = a.Flag("json");
         string outDir = a.Optional("out") ?? Path.Combine(BuiltInModel.Root, "replay");
@@ -34,7 +34,7 @@ internal static class ReplayCommand
             throw new UsageException("--calls-per-day must be at least 1 and below --leads-per-day");
         if (options.HistoryShare is <= 0 or >= 1) throw new UsageException("--history-share must be between 0 and 1");
         if (options.RetrainEvery < 1 || options.Exploration < 0) throw new UsageException("--retrain-every must be 1 or more and --exploration 0 or more");
-        if (options.UniformShare is <= 0 or >= 1) throw new UsageException("--uniform-share must be in (0, 1)");
+        if (options.ExplorationShare is <= 0 or >= 1) throw new UsageException("--exploration-share must be in (0, 1)");
         var funnel = LeadFileArgs.Funnel(a);
         var read = LeadDataReader.Read(data, funnel, requireOutcome: true, a.Flag("skip-bad-rows"), LeadFileArgs.Columns(a));
         var clock = Stopwatch.StartNew();
