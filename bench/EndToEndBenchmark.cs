@@ -97,7 +97,11 @@ public static class EndToEndBenchmark
                 }
             }
             adapter.Freeze(); // scoring only, as the exports merge it: the CPU backend folds it into its packed weights too
-            if (only is not null) return PeakMemory(contenders, only, config, seqs, batches, maxGflop);
+            if (only is not null)
+            {
+                device.ScoringOnly = true; // one precision in this process: a scoring host's memory (the race shares one model among precisions)
+                return PeakMemory(contenders, only, config, seqs, batches, maxGflop);
+            }
 
             Console.WriteLine($"model {modelName} ({config.Layers} layers, hidden {config.HiddenSize}, heads {config.Heads}/{config.KvHeads}), " +
                 $"LeadEngine on {device.Kind} ({device.Accelerator.Name}), {threads} threads for every engine; " +

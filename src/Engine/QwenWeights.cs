@@ -112,6 +112,7 @@ internal sealed class QwenWeights<TW> : IDisposable where TW : unmanaged, IWeigh
             TensorDTypes.ToFloat32(info.DType, bytes, widened);
             buffer.View.AsContiguous().CopyFromCPU(MemoryMarshal.Cast<float, TW>(widened));
         }
+        file.DropResidentPages(info);
         DeviceBytes += info.ElementCount * Marshal.SizeOf<TW>();
         return buffer.View;
     }

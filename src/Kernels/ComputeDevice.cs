@@ -109,6 +109,15 @@ public sealed class ComputeDevice : IDisposable
     /// </summary>
     public Precision Precision { get; set; }
 
+    /// <summary>
+    /// For a device that only scores with one model in one precision: once the SIMD CPU backend has packed a frozen
+    /// weight, it hands the stored copy's memory back to the system and keeps only the packed copy (measured at the
+    /// Qwen2.5-0.5B shape: see the README). The stored buffer keeps its address, which keys the packed copy. Packing a
+    /// released weight again (another precision, another folded adapter, training's backward) throws instead of
+    /// reading memory that no longer holds the weight. Off by default; <see cref="Open"/>'s callers that only score set it.
+    /// </summary>
+    public bool ScoringOnly { get; set; }
+
     /// <summary>Parses <c>f32|bf16|int8</c>.</summary>
     public static Precision ParsePrecision(string text) => text.ToLowerInvariant() switch
     {

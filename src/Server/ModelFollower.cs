@@ -69,6 +69,7 @@ public sealed class ModelFollower : IAsyncDisposable
     private LeadScorer Load(string adapterDir)
     {
         var device = ComputeDevice.Open(_kind, precision: _precision);
+        device.ScoringOnly = true; // a device per scorer, which only scores (updates train on their own)
         try
         {
             var scorer = LeadScorer.Load(ModelDir, adapterDir, Tokenizer, device: device, batchSize: _batchSize);

@@ -111,6 +111,35 @@ public sealed class ReducedGemmTests(ITestOutputHelper output)
         output.WriteLine($"{model}: worst relative error {worst:E2} in {precision}");
     }
 
+    /// <summary>
+    /// A scoring-only device hands each frozen weight's stored copy back once packed: its results are those of a device
+    /// that keeps them (bit for bit, twice over, the second time from the packed copies alone), and packing a released
+    /// weight again, here for another precision, throws instead of reading the released pages.
+    /// </summary>
+    [Theory]
+    [InlineData(Precision.F32)]
+    [InlineData(Precision.Bf16)]
+    [InlineData(Precision.Int8)]
+    public void ScoringOnlyDevicesScoreAsOthersAndRefuseToRepack(Precision precision)
+    {
+        string model = Fixtures.Models.First();
+        var sequences = Fixtures.Sequences(Fixtures.Golden(model));
+        using var keeping = ComputeDevice.Open(DeviceKind.Cpu, precision: precision);
+        using var kept = LeadEngine.Engine.QwenModel.Load(Fixtures.ModelDir(model), keeping);
+        var expected = kept.Forward(sequences).LastHidden;
+        using var device = ComputeDevice.Open(DeviceKind.Cpu, precision: precision);
+        device.ScoringOnly = true;
+        using var qwen = LeadEngine.Engine.QwenModel.Load(Fixtures.ModelDir(model), device);
+        for (int pass = 0; pass < 2; pass++)
+        {
+            var hidden = qwen.Forward(sequences).LastHidden;
+            for (int b = 0; b < expected.Length; b++) Assert.Equal(expected[b], hidden[b]);
+        }
+        device.Precision = precision == Precision.F32 ? Precision.Int8 : Precision.F32;
+        var error = Assert.Throws<InvalidOperationException>(() => qwen.Forward(sequences));
+        Assert.Contains("ScoringOnly", error.Message);
+    }
+
     /// <summary>The reference models in bf16 (tolerance 2e-2) and int8 (5e-2).</summary>
     public static IEnumerable<object[]> ModelsAndPrecisions() =>
         Fixtures.Models.SelectMany(m => new[] { new object[] { m, Precision.Bf16, 2e-2 }, [m, Precision.Int8, 5e-2] });

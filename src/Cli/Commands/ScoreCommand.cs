@@ -26,6 +26,7 @@ internal static class ScoreCommand
         bool skip = a.Flag("skip-bad-rows"), explain = a.Flag("explain");
         var leads = LeadDataReader.Read(data, funnel, requireOutcome: false, skip, columns);
         using var device = OpenDevice(a);
+        device.ScoringOnly = true;
         using var scorer = LeadScorer.Load(modelDir, adapterDir, QwenTokenizer.ForModel(modelDir), device: device);
         var clock = Stopwatch.StartNew();
         int done = 0;

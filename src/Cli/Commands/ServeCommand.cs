@@ -95,6 +95,7 @@ internal static class ServeCommand
         if (follower is not null) (modelDir, adapterDir) = (follower.ModelDir, $"version {follower.FirstVersionId} of the store's model history");
         else if (s.Adapter is null) (modelDir, adapterDir) = ConsoleProgress.Run(progress => BuiltInModel.EnsureAdapter(device!, progress.Line, progress.Report));
         else (modelDir, adapterDir) = (s.ModelDir ?? BaseModel(s.Adapter), s.Adapter);
+        if (device is not null) device.ScoringOnly = true; // from here on it only scores (the built-in adapter, if trained, was trained above)
         using var ownScorer = follower is null ? LeadScorer.Load(modelDir, adapterDir, QwenTokenizer.ForModel(modelDir), device: device, batchSize: s.BatchSize) : null;
         var scorer = follower?.First ?? ownScorer!;
         await using var server = await LeadServer.StartAsync(scorer, store, s.Options, follower?.FirstVersionId);
