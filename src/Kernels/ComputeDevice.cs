@@ -114,7 +114,8 @@ public sealed class ComputeDevice : IDisposable
     /// weight, it hands the stored copy's memory back to the system and keeps only the packed copy (measured at the
     /// Qwen2.5-0.5B shape: see the README). The stored buffer keeps its address, which keys the packed copy. Packing a
     /// released weight again (another precision, another folded adapter, training's backward) throws instead of
-    /// reading memory that no longer holds the weight. Off by default; <see cref="Open"/>'s callers that only score set it.
+    /// reading memory that no longer holds the weight, and the released addresses are remembered for the device's life,
+    /// so load one model per such device. Off by default; <see cref="Open"/>'s callers that only score set it.
     /// </summary>
     public bool ScoringOnly { get; set; }
 
