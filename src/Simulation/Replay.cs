@@ -94,9 +94,9 @@ public static class Replay
         }, (_, day, called) => periodicSeen.AddRange(called.Select(i => day[i]))));
 
         // Continuous: what serve does with --update-every-hours and --policy thompson. Its trees are retrained on the
-        // history and its own calls but the exploration slots every R days (the scheduled update), and the service's Thompson posterior on their
-        // probability and the columns (fitted on the history, then its own calls) reorders their ranking once it has
-        // shown a gain (BaselineGuard).
+        // history and its own calls but the exploration slots every R days (the scheduled update), and the service's
+        // Thompson posterior on their probability and the columns (fitted on the history, then its own calls) reorders
+        // their ranking once it has shown a gain (BaselineGuard).
         var continuousSeen = new List<Lead>(history);
         var continuousTrees = trees;
         var posterior = new OutcomePosterior(LeadFeatureEncoder.Fit(history));
