@@ -89,7 +89,7 @@ public static class OffPolicy
     /// Lists without an <see cref="LoggedList.Unsupported"/> part count as wholly supported.
     /// </summary>
     public static PolicyEstimate Bounded(IReadOnlyList<LoggedList> lists) =>
-        WithBounds(lists, l => l.Items.Where(i => Supported(i.LoggedPropensity, i.TargetPropensity)).Sum(i => Weight(i) * i.Reward));
+        WithBounds(lists, l => SupportedItems(l).Sum(i => Weight(i) * i.Reward));
 
     /// <summary>
     /// A switch estimate: <paramref name="supportedValue"/> of each list plus the reward model's value of its unsupported
@@ -136,7 +136,10 @@ public static class OffPolicy
     /// over the supported leads called (every candidate, when the list has no <see cref="LoggedList.Unsupported"/> part).
     /// </summary>
     private static double SupportedDoublyRobustValue(LoggedList list) => list.DirectValue - (list.Unsupported?.ModelValue ?? 0)
-        + list.Items.Where(i => Supported(i.LoggedPropensity, i.TargetPropensity)).Sum(i => Weight(i) * (i.Reward - i.Predicted));
+        + SupportedItems(list).Sum(i => Weight(i) * (i.Reward - i.Predicted));
+
+    /// <summary>The leads a list called whose weight the logs can bear (<see cref="Supported"/>).</summary>
+    private static IEnumerable<LoggedItem> SupportedItems(LoggedList list) => list.Items.Where(i => Supported(i.LoggedPropensity, i.TargetPropensity));
 
     /// <summary>The mean reward per list that was actually collected (the logging policy's own value).</summary>
     public static PolicyEstimate OnPolicy(IReadOnlyList<LoggedList> lists) => Estimate(lists, sample => sample.Average(l => l.Items.Sum(i => i.Reward)));

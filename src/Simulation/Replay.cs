@@ -119,7 +119,7 @@ public static class Replay
             // The exploration slots are the logs' support for evaluating other rankings, not training data: trained on,
             // a day's one explored call moved the bank replay's trees enough to swing its conversions from 440 to 572 over
             // seeds (mean 507, periodic 556); kept out, 542 to 547.
-            continuousSeen.AddRange(called.Take(called.Count - thompson.Slots(k)).Select(i => day[i]));
+            continuousSeen.AddRange(called.Take(called.Count - thompson.Slots(called.Count)).Select(i => day[i]));
             if (posterior.Earned != earned)
                 log?.Invoke($"day {d + 1}: the continuous head {(earned ? "no longer shows" : "has shown")} a gain over its trees' ranking ({posterior.Evidence})");
         }));

@@ -14,6 +14,9 @@ internal sealed partial class SimdBackend(ComputeDevice device) : IKernelBackend
     private readonly ComputeDevice _device = device;
     // Packed copies of frozen weights, each in its layout's and precision's format (PackedPanels, PackedReducedPanels).
     private readonly ConcurrentDictionary<(nint Address, long Length, bool Transposed, long FoldId, Precision Precision), object> _packedWeights = new();
+    // Addresses of frozen weights whose stored copy was handed back once packed (ScoringOnly). Kept for the device's
+    // life, even when the packed copies are dropped: a later pack of such a weight must throw, not read released pages.
+    private readonly HashSet<nint> _releasedWeights = [];
 
     /// <summary>Host access to a buffer (the CPU accelerator's memory is on the host).</summary>
     private static HostSpan<T> Host<T>(ArrayView<T> view) where T : unmanaged => new(view);
@@ -34,26 +37,24 @@ internal sealed partial class SimdBackend(ComputeDevice device) : IKernelBackend
     private TPacked Packed<T, TPacked>(ArrayView<T> view, bool transposed, long foldId, Precision precision, Func<TPacked> pack)
         where T : unmanaged where TPacked : class
     {
-        var key = ((nint)view.LoadEffectiveAddressAsPtr(), view.Length, transposed, foldId, precision);
+        var address = (nint)view.LoadEffectiveAddressAsPtr();
+        var key = (address, view.Length, transposed, foldId, precision);
         if (_packedWeights.TryGetValue(key, out var packed)) return (TPacked)packed;
         // One pack at a time: a weight's stored copy may be handed back right after its pack (ScoringOnly), so no
         // second pack of it may be reading it then.
         lock (_releasedWeights)
         {
             if (_packedWeights.TryGetValue(key, out packed)) return (TPacked)packed;
-            if (_releasedWeights.Contains(key.Item1))
+            if (_releasedWeights.Contains(address))
                 throw new InvalidOperationException("a frozen weight's stored copy was handed back once packed (ComputeDevice.ScoringOnly): " +
                     "it cannot be packed again for another precision, another folded adapter or training; load the model on a device without ScoringOnly");
             packed = pack();
             _packedWeights[key] = packed;
-            if (_device.ScoringOnly && HostPages.Release(key.Item1, view.LengthInBytes)) _releasedWeights.Add(key.Item1);
+            if (_device.ScoringOnly && HostPages.Release(address, view.LengthInBytes)) _releasedWeights.Add(address);
             return (TPacked)packed;
         }
     }
 
-    // Addresses of frozen weights whose stored copy was handed back (ScoringOnly): kept for the device's life, since
-    // their packed copies' keys and a later pack of them must throw rather than read the released pages.
-    private readonly HashSet<nint> _releasedWeights = [];
 
     public bool FoldsFrozenAdapters => true;
 
