@@ -76,8 +76,8 @@ public static class LeadDataReader
     /// <summary>A label's value as 0/1: 1/0, yes/no, true/false, y/n in any case; null when it is none of them.</summary>
     public static int? ParseLabel(string text) => text.Trim().ToLowerInvariant() switch
     {
-        "1" or "yes" or "true" or "y" => 1,
-        "0" or "no" or "false" or "n" => 0,
+        "1" or "1.0" or "yes" or "true" or "y" => 1, // 1.0 and 0.0: spreadsheet exports write numbers as floats
+        "0" or "0.0" or "no" or "false" or "n" => 0,
         _ => null,
     };
 

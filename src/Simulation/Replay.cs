@@ -22,6 +22,11 @@ public sealed record ReplayOptions
     public double HistoryShare { get; init; } = 0.3;
     /// <summary>The periodic policy retrains its trees every this many days.</summary>
     public int RetrainEvery { get; init; } = 10;
+    /// <summary>
+    /// The continuous policy retrains its trees every this many days: <c>serve --update-every-hours 24</c>, which learns
+    /// each day's outcomes the next day.
+    /// </summary>
+    public int UpdateEvery { get; init; } = 1;
     /// <summary>Scale of the continuous policy's posterior draws (Thompson sampling; 0 would be greedy).</summary>
     public double Exploration { get; init; } = 1.0;
     /// <summary>
@@ -46,8 +51,8 @@ public sealed record ReplayResult(ReplayOptions Options, int HistoryLeads, int D
 /// policy calls K of them and learns only the outcomes of the leads it called (what a call centre would
 /// have seen), and a call's outcome is the one the file logged. Policies: random, Funnel+Recency, static
 /// (LightGBM over the columns and the dialogue, trained once on the history), periodic (the same trees
-/// retrained every R days on the history plus its own calls), continuous (its trees retrained the same way,
-/// and Thompson sampling over a Bayesian linear head on their probability and the encoded columns, updated
+/// retrained every R days on the history plus its own calls), continuous (its trees retrained the same way but
+/// every day by default, as a scheduled daily update would, and Thompson sampling over a Bayesian linear head on their probability and the encoded columns, updated
 /// after every day of its own calls; a share of each list explores, so that every lead that may convert keeps a
 /// logged propensity).
 /// The off-policy checks estimate the other policies' conversions per day from the continuous policy's
@@ -94,7 +99,7 @@ public static class Replay
         }, (_, day, called) => periodicSeen.AddRange(called.Select(i => day[i]))));
 
         // Continuous: what serve does with --update-every-hours and --policy thompson. Its trees are retrained on the
-        // history and its own calls but the exploration slots every R days (the scheduled update), and the service's
+        // history and its own calls but the exploration slots every UpdateEvery days (the scheduled update), and the service's
         // Thompson posterior on their probability and the columns (fitted on the history, then its own calls) reorders
         // their ranking once it has shown a gain (BaselineGuard).
         var continuousSeen = new List<Lead>(history);
@@ -107,7 +112,7 @@ public static class Replay
         var thompson = new ExplorationSlotsPolicy(new ThompsonPolicy(), options.ExplorationShare);
         policies.Add(Play("continuous", days, (d, day) =>
         {
-            if (d > 0 && d % options.RetrainEvery == 0) continuousTrees = GbdtModel.Train(continuousSeen, funnel);
+            if (d > 0 && d % options.UpdateEvery == 0) continuousTrees = GbdtModel.Train(continuousSeen, funnel);
             continuousScores[d] = continuousTrees.Predict(day);
             var list = thompson.Choose(posterior.Candidates(day.Select((l, i) => (l, continuousScores[d][i])).ToList(), options.Exploration), k, rng);
             logged.Add((d, list));
@@ -119,7 +124,7 @@ public static class Replay
             // The exploration slots are the logs' support for evaluating other rankings, not training data: trained on,
             // a day's one explored call moved the bank replay's trees enough to swing its conversions from 440 to 572 over
             // seeds (mean 507, periodic 556); kept out, 542 to 547.
-            continuousSeen.AddRange(called.Take(called.Count - thompson.Slots(called.Count)).Select(i => day[i]));
+            continuousSeen.AddRange(called.Take(called.Count - logged[d].List.Explored).Select(i => day[i]));
             if (posterior.Earned != earned)
                 log?.Invoke($"day {d + 1}: the continuous head {(earned ? "no longer shows" : "has shown")} a gain over its trees' ranking ({posterior.Evidence})");
         }));
@@ -200,7 +205,7 @@ public static class Replay
     {
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
-        sb.AppendLine(string.Create(inv, $"{r.HistoryLeads:N0} history leads ({r.HistoryRate:P2} converted), then {r.Days} days of {r.Options.LeadsPerDay} leads ({r.ReplayRate:P2} converted), {r.Options.CallsPerDay} calls a day:"));
+        sb.AppendLine(string.Create(inv, $"{r.HistoryLeads:N0} history leads ({r.HistoryRate:P2} converted), then {r.Days} days of {r.Options.LeadsPerDay} leads ({r.ReplayRate:P2} converted), {r.Options.CallsPerDay} calls a day (trees retrained {Every(r.Options.RetrainEvery)} by periodic, {Every(r.Options.UpdateEvery)} by continuous):"));
         sb.AppendLine();
         sb.Append(EvaluationReport.MarkdownTable(["policy", "calls", "conversions", "conversion rate of the calls"],
             r.Policies.Select(p => new[] { p.Name, p.Calls.ToString("N0", inv), p.Conversions.ToString("N0", inv), ((double)p.Conversions / Math.Max(1, p.Calls)).ToString("P2", inv) })));
@@ -216,10 +221,13 @@ public static class Replay
         return sb.ToString();
     }
 
+    private static string Every(int days) => days == 1 ? "every day" : $"every {days} days";
+
     /// <summary>The result as JSON (the policies with their conversions, the uplift, the off-policy checks).</summary>
     public static string Json(ReplayResult r) => JsonSerializer.Serialize(new
     {
         history_leads = r.HistoryLeads, days = r.Days, leads_per_day = r.Options.LeadsPerDay, calls_per_day = r.Options.CallsPerDay,
+        retrain_every = r.Options.RetrainEvery, update_every = r.Options.UpdateEvery, exploration_share = r.Options.ExplorationShare,
         policies = r.Policies.Select(p => new { name = p.Name, calls = p.Calls, conversions = p.Conversions }),
         uplift_vs_static = new { mean = r.UpliftVsStatic.Mean, ci_low = r.UpliftVsStatic.Low, ci_high = r.UpliftVsStatic.High },
         off_policy = r.OffPolicy.Select(c => new

@@ -51,6 +51,16 @@ public sealed class LeadDataReaderTests : IDisposable
         Assert.Equal("Wants financing.", data.Leads[1].Dialogue);
     }
 
+    /// <summary>Labels as exports write them: words, and the floats of a spreadsheet's numbers; 0.5 is no label.</summary>
+    [Theory]
+    [InlineData("1", 1)]
+    [InlineData("1.0", 1)]
+    [InlineData(" Yes ", 1)]
+    [InlineData("0.0", 0)]
+    [InlineData("false", 0)]
+    [InlineData("0.5", null)]
+    public void ReadsLabelsAsExportsWriteThem(string text, int? label) => Assert.Equal(label, LeadDataReader.ParseLabel(text));
+
     [Theory]
     [InlineData(",2024-01-01,0,lost,,,,", "lead_id", "missing lead id")]
     [InlineData("L9,01/13/2024 noon,0,lost,,,,", "created_at", "not an ISO 8601 date")]

@@ -32,29 +32,41 @@ public sealed class PolicyTests
     }
 
     /// <summary>
-    /// Exploration slots (the replay's logging policy): every list explores among the leads the inner policy left, in
-    /// proportion to their expected reward within strata dealt by rank, and the propensities are exact (greedy inside)
-    /// or match the draws (Thompson).
+    /// Exploration slots (the replay's logging policy): a list explores among the leads the inner policy left, in
+    /// proportion to their expected reward within strata dealt by rank, with share·k slots on average (rounded at
+    /// random), and the propensities are exact (greedy inside) or match the draws (Thompson).
     /// </summary>
     [Fact]
-    public void ExplorationSlotsExploreInEveryListWhereACallMayConvert()
+    public void ExplorationSlotsExploreTheirShareOfCallsWhereACallMayConvert()
     {
-        CheckPropensities(new ExplorationSlotsPolicy(new ThompsonPolicy(), 0.34));
-        var greedy = new ExplorationSlotsPolicy(new GreedyPolicy(), 0.34);
+        CheckPropensities(new ExplorationSlotsPolicy(new ThompsonPolicy(), 1.0 / 3));
+        var greedy = new ExplorationSlotsPolicy(new GreedyPolicy(), 1.0 / 3);
         CheckPropensities(greedy);
         var list = greedy.Choose(new CandidateSet(Means), 3, new Random(5));
         Assert.Equal([0, 1], list.Chosen.Take(2));                 // k − m = 2 by the inner policy, then one slot
+        Assert.Equal(1, list.Explored);
         // One stratum: the five left, each in proportion to its mean over their sum, 0.42.
-        Assert.Equal(Rounded([1, 1, .. new[] { 0.24, 0.10, 0.05, 0.02, 0.01 }.Select(m => m / 0.42)]), Rounded(list.Inclusion));
-        Assert.Equal("greedy+exploration-slots(0.34)", greedy.Name);
+        double[] oneSlot = [1, 1, .. new[] { 0.24, 0.10, 0.05, 0.02, 0.01 }.Select(m => m / 0.42)];
+        Assert.Equal(Rounded(oneSlot), Rounded(list.Inclusion));
+        Assert.Equal("greedy+exploration-slots(0.333)", new ExplorationSlotsPolicy(new GreedyPolicy(), 0.333).Name);
         // Two slots (k = 4): the five left, by rank, dealt into {2, 4, 6} (sum 0.30) and {3, 5} (sum 0.12), one draw from each.
         var two = new ExplorationSlotsPolicy(new GreedyPolicy(), 0.5);
-        Assert.Equal(2, two.Slots(4));
         CheckPropensities(two, K: 4);
         var wide = two.Choose(new CandidateSet(Means), 4, new Random(5));
+        Assert.Equal(2, wide.Explored);
         Assert.Equal(Rounded([1, 1, 0.24 / 0.30, 0.10 / 0.12, 0.05 / 0.30, 0.02 / 0.12, 0.01 / 0.30]), Rounded(wide.Inclusion));
         Assert.Contains(wide.Chosen[2], new[] { 2, 4, 6 });
         Assert.Contains(wide.Chosen[3], new[] { 3, 5 });
+        // A share of 0.1 on lists of 3: no slot with chance 0.7, one with chance 0.3; the greedy top 3 drops lead 2 for a
+        // draw over the five left (sum 0.42) when it explores.
+        var few = new ExplorationSlotsPolicy(new GreedyPolicy(), 0.1);
+        CheckPropensities(few);
+        double[] mixed = [1, 1, 0.7 + 0.3 * 0.24 / 0.42, .. new[] { 0.10, 0.05, 0.02, 0.01 }.Select(m => 0.3 * m / 0.42)];
+        var rng = new Random(7);
+        var lists = Enumerable.Range(0, 2000).Select(_ => few.Choose(new CandidateSet(Means), 3, rng)).ToList();
+        Assert.All(lists, l => Assert.Equal(Rounded(mixed), Rounded(l.Inclusion)));
+        Assert.InRange(lists.Average(l => l.Explored), 0.27, 0.33);
+        Assert.All(lists.Where(l => l.Explored == 0), l => Assert.Equal([0, 1, 2], l.Chosen));
     }
 
     /// <summary>
