@@ -59,7 +59,11 @@ public abstract class CallListPolicy
         return hits;
     }
 
-    /// <summary>A policy from its command-line name: greedy, epsilon-greedy[:ε], softmax[:τ], thompson.</summary>
+    /// <summary>
+    /// A policy from its command-line name: greedy, epsilon-greedy[:ε], softmax[:τ], thompson[:share] (Thompson sampling with
+    /// that share of the calls in exploration slots, <see cref="ExplorationSlotsPolicy.DefaultShare"/> by default: without
+    /// them a guarded head that has not earned its way lists greedily, and the logs could never weigh another ranking).
+    /// </summary>
     public static CallListPolicy Parse(string text)
     {
         var parts = text.Split(':', 2);
@@ -71,8 +75,9 @@ public abstract class CallListPolicy
             "greedy" => new GreedyPolicy(),
             "epsilon-greedy" => new EpsilonGreedyPolicy(Parameter(0.1)),
             "softmax" => new SoftmaxPolicy(Parameter(0.05)),
-            "thompson" => new ThompsonPolicy(),
-            _ => throw new ArgumentException($"unknown policy '{text}': greedy, epsilon-greedy[:EPSILON], softmax[:TEMPERATURE] or thompson"),
+            "thompson" => Parameter(ExplorationSlotsPolicy.DefaultShare) is var share && share < 1
+                ? ExplorationSlotsPolicy.Thompson(share) : throw new ArgumentException($"policy '{text}': the exploration share must be below 1"),
+            _ => throw new ArgumentException($"unknown policy '{text}': greedy, epsilon-greedy[:EPSILON], softmax[:TEMPERATURE] or thompson[:EXPLORATION_SHARE]"),
         };
     }
 }
@@ -150,6 +155,12 @@ public class UniformMixturePolicy(CallListPolicy inner, double epsilon) : CallLi
 /// </summary>
 public sealed class ExplorationSlotsPolicy(CallListPolicy inner, double share) : CallListPolicy
 {
+    /// <summary>The share of the calls that explores unless said: one call in 40.</summary>
+    public const double DefaultShare = 0.025;
+
+    /// <summary>Thompson sampling with <paramref name="share"/> of the calls exploring: <c>serve --policy thompson</c> and the replay's continuous policy.</summary>
+    public static ExplorationSlotsPolicy Thompson(double share = DefaultShare) => new(new ThompsonPolicy(), share);
+
     /// <summary>The share of the calls that explores.</summary>
     public double Share { get; } = share is > 0 and < 1 ? share : throw new ArgumentOutOfRangeException(nameof(share), "the share must be in (0, 1)");
 

@@ -33,7 +33,7 @@ public sealed record ReplayOptions
     /// Share of each of the continuous policy's lists that explores among the leads it did not choose
     /// (<see cref="ExplorationSlotsPolicy"/>), so that every day's logs support off-policy estimates of other policies.
     /// </summary>
-    public double ExplorationShare { get; init; } = 0.025;
+    public double ExplorationShare { get; init; } = ExplorationSlotsPolicy.DefaultShare;
     /// <summary>Seed of the random and Thompson draws.</summary>
     public int Seed { get; init; } = 1;
 }
@@ -109,7 +109,7 @@ public static class Replay
         foreach (var (lead, p) in history.Zip(trees.Predict(history))) posterior.Observe(lead, p, lead.Converted!.Value, judged: false);
         var logged = new List<(int Day, CallList List)>();
         var continuousScores = new double[days.Count][];
-        var thompson = new ExplorationSlotsPolicy(new ThompsonPolicy(), options.ExplorationShare);
+        var thompson = ExplorationSlotsPolicy.Thompson(options.ExplorationShare);
         policies.Add(Play("continuous", days, (d, day) =>
         {
             if (d > 0 && d % options.UpdateEvery == 0) continuousTrees = GbdtModel.Train(continuousSeen, funnel);

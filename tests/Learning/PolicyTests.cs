@@ -15,7 +15,7 @@ public sealed class PolicyTests
     }
 
     public static IEnumerable<object[]> Policies() =>
-        [["greedy"], ["epsilon-greedy:0.2"], ["softmax:0.05"], ["thompson"]];
+        [["greedy"], ["epsilon-greedy:0.2"], ["softmax:0.05"], ["thompson"], ["thompson:0.5"]];
 
     [Theory, MemberData(nameof(Policies))]
     public void PropensitiesSumToTheListLengthAndMatchEmpiricalFrequencies(string name) => CheckPropensities(CallListPolicy.Parse(name));
@@ -169,6 +169,10 @@ public sealed class PolicyTests
         Assert.Equal([0, 1], new GreedyPolicy().Choose(new CandidateSet(Means), 2, new Random(1)).Chosen);
         Assert.Throws<ArgumentException>(() => CallListPolicy.Parse("softmax:-1"));
         Assert.Throws<ArgumentException>(() => CallListPolicy.Parse("ucb"));
+        Assert.Throws<ArgumentException>(() => CallListPolicy.Parse("thompson:1"));
+        // Served Thompson sampling explores a share of its calls (one in 40 unless said), so its logs weigh other rankings.
+        Assert.Equal("thompson+exploration-slots(0.025)", CallListPolicy.Parse("thompson").Name);
+        Assert.Equal("thompson+exploration-slots(0.1)", CallListPolicy.Parse("thompson:0.1").Name);
         Assert.Throws<InvalidOperationException>(() => new ThompsonPolicy().Choose(new CandidateSet(Means), 2, new Random(1)));
     }
 }

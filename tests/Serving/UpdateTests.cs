@@ -181,7 +181,13 @@ public sealed class UpdateTests(ServingFixture fixture, ITestOutputHelper output
             await CollectOutcomesAsync(address, fixture.Leads.Take(300).ToList(), DateTimeOffset.UtcNow);
             using var http = new HttpClient { BaseAddress = address };
             var list = JsonDocument.Parse(await http.GetStringAsync("/v1/call-list?k=5")).RootElement;
-            Assert.StartsWith("thompson@", list.GetProperty("policy_version").GetString());
+            Assert.StartsWith("thompson+exploration-slots(0.025)@", list.GetProperty("policy_version").GetString());
+            // Every open lead the served ranking gives a chance keeps a logged propensity: the support update's gate weighs.
+            string listId = list.GetProperty("list_id").GetString()!;
+            await using var store = await FeedbackStore.OpenAsync(db);
+            var considered = await store.ListCandidatesAsync(listId);
+            Assert.Equal(5, considered.Sum(c => c.Propensity), 6);
+            Assert.All(considered.Where(c => c.Probability > 0), c => Assert.True(c.Propensity > 0, $"{c.LeadId}: propensity 0"));
         }
         finally
         {

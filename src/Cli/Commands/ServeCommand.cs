@@ -26,7 +26,7 @@ internal static class ServeCommand
             Switch("create-db", "create the SQLite store named by --db (or --home) when it does not exist; without it a missing one is an error"),
             Int("batch-size", "default 16"), Int("queue", "leads waiting at most (default 1024)"), Int("max-body-kb", "default 1024"),
             Number("cooldown-hours", "a called lead stays off the call list this long (default 20)"),
-            Text("policy", "greedy, epsilon-greedy[:0.1], softmax[:0.05] or thompson (default greedy)"), Number("update-every-hours", "scheduled updates of the store's model history (hosts on one store take turns)"), Device(), PrecisionOption());
+            Text("policy", "greedy, epsilon-greedy[:0.1], softmax[:0.05] or thompson[:0.025] (the share of calls that explore) (default greedy)"), Number("update-every-hours", "scheduled updates of the store's model history (hosts on one store take turns)"), Device(), PrecisionOption());
 
     /// <summary>Runs the command.</summary>
     public static int Run(CliArgs a)
