@@ -52,9 +52,9 @@ public sealed record ReplayResult(ReplayOptions Options, int HistoryLeads, int D
 /// have seen), and a call's outcome is the one the file logged. Policies: random, Funnel+Recency, static
 /// (LightGBM over the columns and the dialogue, trained once on the history), periodic (the same trees
 /// retrained every R days on the history plus its own calls), continuous (its trees retrained the same way but
-/// every day by default, as a scheduled daily update would, and Thompson sampling over a Bayesian linear head on their probability and the encoded columns, updated
-/// after every day of its own calls; a share of each list explores, so that every lead that may convert keeps a
-/// logged propensity).
+/// every day by default, as a scheduled daily update would, and Thompson sampling over a Bayesian linear head on
+/// their probability and the encoded columns, updated after every day of its own calls; a share of the calls
+/// explores, so that every lead that may convert keeps a logged propensity).
 /// The off-policy checks estimate the other policies' conversions per day from the continuous policy's
 /// logged lists and propensities alone (IPS, SNIPS, doubly robust and bounded with a cross-fitted reward
 /// model), beside their replayed value: real outcomes, where the simulator's checks use simulated ones.
