@@ -43,7 +43,17 @@ public sealed record ReplayPolicy(string Name, int Calls, int Conversions, doubl
 
 /// <summary>A replay's results: every policy, the continuous policy's uplift over static, and the off-policy checks.</summary>
 public sealed record ReplayResult(ReplayOptions Options, int HistoryLeads, int Days, double HistoryRate, double ReplayRate,
-    IReadOnlyList<ReplayPolicy> Policies, (double Mean, double Low, double High) UpliftVsStatic, IReadOnlyList<OffPolicyCheck> OffPolicy);
+    IReadOnlyList<ReplayPolicy> Policies, (double Mean, double Low, double High) UpliftVsStatic, IReadOnlyList<OffPolicyCheck> OffPolicy)
+{
+    /// <summary>Static, periodic and funnel_recency: what a continuous policy must not do worse than.</summary>
+    public static readonly string[] Alternatives = ["static", "periodic", "funnel_recency"];
+
+    /// <summary>The alternative with the most conversions (the first named on a tie).</summary>
+    public ReplayPolicy BestAlternative => Alternatives.Select(name => Policies.Single(p => p.Name == name)).MaxBy(p => p.Conversions)!;
+
+    /// <summary>Continuous's conversions over the best alternative's.</summary>
+    public double ShareOfBest => (double)Policies.Single(p => p.Name == "continuous").Conversions / Math.Max(1, BestAlternative.Conversions);
+}
 
 /// <summary>
 /// The simulator's replay mode: the same policies over a real, time-ordered lead file instead of the
@@ -211,6 +221,7 @@ public static class Replay
             r.Policies.Select(p => new[] { p.Name, p.Calls.ToString("N0", inv), p.Conversions.ToString("N0", inv), ((double)p.Conversions / Math.Max(1, p.Calls)).ToString("P2", inv) })));
         sb.AppendLine();
         sb.AppendLine(string.Create(inv, $"Continuous vs static: {r.UpliftVsStatic.Mean:+0.0%;-0.0%} conversions ({r.UpliftVsStatic.Low:+0.0%;-0.0%}, {r.UpliftVsStatic.High:+0.0%;-0.0%} over days)."));
+        sb.AppendLine(string.Create(inv, $"Continuous makes {r.ShareOfBest:P1} of the conversions of the best of static, periodic and funnel_recency ({r.BestAlternative.Name}, {r.BestAlternative.Conversions:N0})."));
         sb.AppendLine();
         sb.AppendLine("Off-policy estimates of conversions per day from the continuous policy's logged lists, beside the replayed value:");
         sb.AppendLine();
@@ -230,6 +241,7 @@ public static class Replay
         retrain_every = r.Options.RetrainEvery, update_every = r.Options.UpdateEvery, exploration_share = r.Options.ExplorationShare,
         policies = r.Policies.Select(p => new { name = p.Name, calls = p.Calls, conversions = p.Conversions }),
         uplift_vs_static = new { mean = r.UpliftVsStatic.Mean, ci_low = r.UpliftVsStatic.Low, ci_high = r.UpliftVsStatic.High },
+        best_alternative = r.BestAlternative.Name, share_of_best = r.ShareOfBest,
         off_policy = r.OffPolicy.Select(c => new
         {
             target = c.Target, replayed = c.TrueValue,

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using LeadEngine.Simulation;
 using LeadEngine.LeadScoring;
 
@@ -29,6 +30,11 @@ public sealed class ReplayTests : IDisposable
         Assert.All(result.Policies, p => Assert.InRange(p.Conversions, 0, p.Calls));
         Assert.All(result.Policies, p => Assert.Equal(p.Conversions, p.Cumulative[^1]));
         Assert.InRange(result.UpliftVsStatic.Mean, result.UpliftVsStatic.Low, result.UpliftVsStatic.High);
+        // The 98% bar's denominator: the most conversions among static, periodic and funnel_recency.
+        var best = result.BestAlternative;
+        Assert.Contains(best.Name, new[] { "static", "periodic", "funnel_recency" });
+        Assert.Equal(result.Policies.Where(p => p.Name is "static" or "periodic" or "funnel_recency").Max(p => p.Conversions), best.Conversions);
+        Assert.Equal((double)result.Policies.Single(p => p.Name == "continuous").Conversions / best.Conversions, result.ShareOfBest, 12);
 
         // Random's replayed value is exact: K/N of each day's conversions, averaged over the days.
         var replayed = leads.Skip(1800).Take(days * 200).Chunk(200).Average(d => 20.0 / 200 * d.Sum(l => l.Converted!.Value));
@@ -43,6 +49,8 @@ public sealed class ReplayTests : IDisposable
 
         Replay.Write(_dir, result);
         Assert.Contains("| continuous |", File.ReadAllText(Path.Combine(_dir, "replay.md")));
+        Assert.Contains($"of the best of static, periodic and funnel_recency ({best.Name},", File.ReadAllText(Path.Combine(_dir, "replay.md")));
+        Assert.Equal(best.Name, JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "replay.json"))).RootElement.GetProperty("best_alternative").GetString());
         Evaluation.ChartAssert.ShowsEverySeries(_dir, "cumulative", result.Policies.Select(p => p.Name));
     }
 }
