@@ -206,15 +206,13 @@ public sealed class ExplorationSlotsPolicy(CallListPolicy inner, double share) :
             var members = rest.Where((_, rank) => rank % m == stratum).ToArray();
             var weights = members.Select(i => Math.Max(0, candidates.Means[i])).ToArray();
             double total = weights.Sum();
-            for (int j = 0; j < members.Length; j++) inclusion[members[j]] += chance * (total > 0 ? weights[j] / total : 1.0 / members.Length);
+            var draw = weights.Select(w => total > 0 ? w / total : 1.0 / members.Length).ToArray();
+            for (int j = 0; j < members.Length; j++) inclusion[members[j]] += chance * draw[j];
             if (rng is null) continue;
-            double u = rng.NextDouble() * (total > 0 ? total : members.Length);
+            double u = rng.NextDouble();
             int pick = members.Length - 1;
             for (int j = 0; j < members.Length; j++)
-            {
-                u -= total > 0 ? weights[j] : 1;
-                if (u < 0) { pick = j; break; }
-            }
+                if ((u -= draw[j]) < 0) { pick = j; break; }
             slots.Add(members[pick]);
         }
         return slots;
