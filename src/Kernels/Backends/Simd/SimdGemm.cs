@@ -36,7 +36,9 @@ internal static class SimdGemm
 {
     // The panel's strip width is the register tile's: two vectors, 512-bit where the CPU has them.
     private static readonly int StripColumns = 2 * (Vector512.IsHardwareAccelerated ? Vector512<float>.Count : Vector256<float>.Count);
-    private const int TileRows = 6, BlockColumns = 64, BlockDepth = 256, RowBlock = 32 * TileRows;
+    private const int TileRows = 6, BlockColumns = 64, BlockDepth = 256;
+    /// <summary>Rows whose slices of A and C stay in L2 while they run through all of K (packed weights).</summary>
+    internal const int RowBlock = 32 * TileRows;
 
     // Packing buffers per thread: tasks never nest, so one pair per thread suffices.
     [ThreadStatic] private static float[]? t_panel, t_column, t_extraPanel;
