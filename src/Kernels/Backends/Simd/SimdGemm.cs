@@ -272,12 +272,12 @@ internal static class SimdGemm
                 float* rowTarget = full ? target : edge;
                 long stride = full ? ldc : StripColumns;
                 bool addHere = add && full;
-                L.StoreRow(rowTarget, s0, t0, alpha, addHere);
-                if (rows > 1) L.StoreRow(rowTarget + stride, s1, t1, alpha, addHere);
-                if (rows > 2) L.StoreRow(rowTarget + 2 * stride, s2, t2, alpha, addHere);
-                if (rows > 3) L.StoreRow(rowTarget + 3 * stride, s3, t3, alpha, addHere);
-                if (rows > 4) L.StoreRow(rowTarget + 4 * stride, s4, t4, alpha, addHere);
-                if (rows > 5) L.StoreRow(rowTarget + 5 * stride, s5, t5, alpha, addHere);
+                StoreRow<L, V>(rowTarget, s0, t0, alpha, addHere);
+                if (rows > 1) StoreRow<L, V>(rowTarget + stride, s1, t1, alpha, addHere);
+                if (rows > 2) StoreRow<L, V>(rowTarget + 2 * stride, s2, t2, alpha, addHere);
+                if (rows > 3) StoreRow<L, V>(rowTarget + 3 * stride, s3, t3, alpha, addHere);
+                if (rows > 4) StoreRow<L, V>(rowTarget + 4 * stride, s4, t4, alpha, addHere);
+                if (rows > 5) StoreRow<L, V>(rowTarget + 5 * stride, s5, t5, alpha, addHere);
                 if (full) continue;
                 for (int row = 0; row < rows; row++)
                 {
@@ -335,48 +335,15 @@ internal static class SimdGemm
         s5 = L.FusedMultiplyAdd(x, lo, s5); t5 = L.FusedMultiplyAdd(x, hi, t5);
     }
 
-    /// <summary>The register tile's vector operations, so one tile serves 256- and 512-bit vectors.</summary>
-    private unsafe interface ILanes<V> where V : unmanaged
+    /// <summary>Stores (or adds) α·(lo, hi): one register-tile row of 2·Count values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void StoreRow<L, V>(float* target, V lo, V hi, float alpha, bool add)
+        where L : struct, ILanes<V> where V : unmanaged
     {
-        /// <summary>Floats per vector.</summary>
-        static abstract int Count { get; }
-        static abstract V Zero { get; }
-        static abstract V Load(float* source);
-        static abstract V Broadcast(float value);
-        static abstract V FusedMultiplyAdd(V x, V y, V addend);
-        /// <summary>Stores (or adds) α·(lo, hi): one tile row of 2·Count values.</summary>
-        static abstract void StoreRow(float* target, V lo, V hi, float alpha, bool add);
-    }
-
-    private readonly unsafe struct Lanes256 : ILanes<Vector256<float>>
-    {
-        public static int Count => Vector256<float>.Count;
-        public static Vector256<float> Zero => Vector256<float>.Zero;
-        public static Vector256<float> Load(float* source) => Vector256.Load(source);
-        public static Vector256<float> Broadcast(float value) => Vector256.Create(value);
-        public static Vector256<float> FusedMultiplyAdd(Vector256<float> x, Vector256<float> y, Vector256<float> addend) => Vector256.FusedMultiplyAdd(x, y, addend);
-        public static void StoreRow(float* target, Vector256<float> lo, Vector256<float> hi, float alpha, bool add)
-        {
-            (lo, hi) = (lo * alpha, hi * alpha);
-            if (add) (lo, hi) = (lo + Vector256.Load(target), hi + Vector256.Load(target + Count));
-            lo.Store(target);
-            hi.Store(target + Count);
-        }
-    }
-
-    private readonly unsafe struct Lanes512 : ILanes<Vector512<float>>
-    {
-        public static int Count => Vector512<float>.Count;
-        public static Vector512<float> Zero => Vector512<float>.Zero;
-        public static Vector512<float> Load(float* source) => Vector512.Load(source);
-        public static Vector512<float> Broadcast(float value) => Vector512.Create(value);
-        public static Vector512<float> FusedMultiplyAdd(Vector512<float> x, Vector512<float> y, Vector512<float> addend) => Vector512.FusedMultiplyAdd(x, y, addend);
-        public static void StoreRow(float* target, Vector512<float> lo, Vector512<float> hi, float alpha, bool add)
-        {
-            (lo, hi) = (lo * alpha, hi * alpha);
-            if (add) (lo, hi) = (lo + Vector512.Load(target), hi + Vector512.Load(target + Count));
-            lo.Store(target);
-            hi.Store(target + Count);
-        }
+        var scale = L.Broadcast(alpha);
+        (lo, hi) = (L.Multiply(lo, scale), L.Multiply(hi, scale));
+        if (add) (lo, hi) = (L.Add(lo, L.Load(target)), L.Add(hi, L.Load(target + L.Count)));
+        L.Store(lo, target);
+        L.Store(hi, target + L.Count);
     }
 }

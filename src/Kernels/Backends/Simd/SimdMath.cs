@@ -17,42 +17,52 @@ internal static class SimdMath
     /// that gives 1.2e-38 instead of a denormal or 0, above it 1.65e38 instead of ∞.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Exp(Vector256<float> x)
+    public static V Exp<L, V>(V x)
+        where L : struct, ILanes<V> where V : unmanaged
     {
-        x = Vector256.Min(Vector256.Max(x, Vector256.Create(-87.33f)), Vector256.Create(88f));
+        x = L.Min(L.Max(x, L.Broadcast(-87.33f)), L.Broadcast(88f));
         // Round x·log2(e) to the nearest integer n by adding 1.5·2^23: n lands in the low mantissa bits.
-        var shifted = Vector256.FusedMultiplyAdd(x, Vector256.Create(1.44269504088896341f), Vector256.Create(12582912f));
-        var n = shifted - Vector256.Create(12582912f);
-        var r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-0.693359375f), x);
-        r = Vector256.FusedMultiplyAdd(n, Vector256.Create(2.12194440e-4f), r);
-        var p = Vector256.Create(1.9875691500e-4f);
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1.3981999507e-3f));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(8.3334519073e-3f));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(4.1665795894e-2f));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1.6666665459e-1f));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(5.0000001201e-1f));
-        p = Vector256.FusedMultiplyAdd(p, r * r, r) + Vector256<float>.One;
-        var scale = (shifted.AsInt32() + Vector256.Create(127 - 0x4B400000)) << 23;
-        return p * scale.AsSingle();
+        var shifted = L.FusedMultiplyAdd(x, L.Broadcast(1.44269504088896341f), L.Broadcast(12582912f));
+        var n = L.Subtract(shifted, L.Broadcast(12582912f));
+        var r = L.FusedMultiplyAdd(n, L.Broadcast(-0.693359375f), x);
+        r = L.FusedMultiplyAdd(n, L.Broadcast(2.12194440e-4f), r);
+        var p = L.Broadcast(1.9875691500e-4f);
+        p = L.FusedMultiplyAdd(p, r, L.Broadcast(1.3981999507e-3f));
+        p = L.FusedMultiplyAdd(p, r, L.Broadcast(8.3334519073e-3f));
+        p = L.FusedMultiplyAdd(p, r, L.Broadcast(4.1665795894e-2f));
+        p = L.FusedMultiplyAdd(p, r, L.Broadcast(1.6666665459e-1f));
+        p = L.FusedMultiplyAdd(p, r, L.Broadcast(5.0000001201e-1f));
+        p = L.Add(L.FusedMultiplyAdd(p, L.Multiply(r, r), r), L.Broadcast(1f));
+        return L.Multiply(p, L.PowerOfTwo(shifted));
     }
 
     /// <summary>e^x of one float, the same approximation as the vector form (for loop tails).</summary>
-    public static float Exp(float x) => Exp(Vector256.Create(x)).ToScalar();
+    public static float Exp(float x) => Exp<Lanes256, Vector256<float>>(Vector256.Create(x)).ToScalar();
 
-    /// <summary>values[i] = e^(values[i] − shift); returns their sum (the softmax numerator and normaliser in one pass).</summary>
-    public static float ExpShiftedSum(Span<float> values, float shift)
+    /// <summary>
+    /// values[i] = e^(values[i] − shift); returns their sum (the softmax numerator and normaliser in one pass), on
+    /// 512-bit vectors where the CPU has them.
+    /// </summary>
+    public static float ExpShiftedSum(Span<float> values, float shift) => Vector512.IsHardwareAccelerated
+        ? ExpShiftedSum<Lanes512, Vector512<float>>(values, shift)
+        : ExpShiftedSum<Lanes256, Vector256<float>>(values, shift);
+
+    private static unsafe float ExpShiftedSum<L, V>(Span<float> values, float shift)
+        where L : struct, ILanes<V> where V : unmanaged
     {
-        ref float v = ref MemoryMarshal.GetReference(values);
-        var shiftV = Vector256.Create(shift);
-        var sum = Vector256<float>.Zero;
+        var shiftV = L.Broadcast(shift);
+        var sum = L.Zero;
         int i = 0;
-        for (; i + Vector256<float>.Count <= values.Length; i += Vector256<float>.Count)
+        fixed (float* v = values)
         {
-            var e = Exp(Vector256.LoadUnsafe(ref v, (nuint)i) - shiftV);
-            e.StoreUnsafe(ref v, (nuint)i);
-            sum += e;
+            for (; i + L.Count <= values.Length; i += L.Count)
+            {
+                var e = Exp<L, V>(L.Subtract(L.Load(v + i), shiftV));
+                L.Store(e, v + i);
+                sum = L.Add(sum, e);
+            }
         }
-        float total = Vector256.Sum(sum);
+        float total = L.Sum(sum);
         for (; i < values.Length; i++) total += values[i] = Exp(values[i] - shift);
         return total;
     }
