@@ -70,15 +70,22 @@ public abstract class CallListPolicy
         double Parameter(double fallback) => parts.Length == 1 ? fallback
             : double.TryParse(parts[1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v) && v > 0
                 ? v : throw new ArgumentException($"policy '{text}': '{parts[1]}' is not a positive number");
-        return parts[0] switch
+        try
         {
-            "greedy" => new GreedyPolicy(),
-            "epsilon-greedy" => new EpsilonGreedyPolicy(Parameter(0.1)),
-            "softmax" => new SoftmaxPolicy(Parameter(0.05)),
-            "thompson" => Parameter(ExplorationSlotsPolicy.DefaultShare) is var share && share < 1
-                ? ExplorationSlotsPolicy.Thompson(share) : throw new ArgumentException($"policy '{text}': the exploration share must be below 1"),
-            _ => throw new ArgumentException($"unknown policy '{text}': greedy, epsilon-greedy[:EPSILON], softmax[:TEMPERATURE] or thompson[:EXPLORATION_SHARE]"),
-        };
+            return parts[0] switch
+            {
+                "greedy" => new GreedyPolicy(),
+                "epsilon-greedy" => new EpsilonGreedyPolicy(Parameter(0.1)),
+                "softmax" => new SoftmaxPolicy(Parameter(0.05)),
+                "thompson" => ExplorationSlotsPolicy.Thompson(Parameter(ExplorationSlotsPolicy.DefaultShare)),
+                _ => throw new ArgumentException($"unknown policy '{text}': greedy, epsilon-greedy[:EPSILON], softmax[:TEMPERATURE] or thompson[:EXPLORATION_SHARE]"),
+            };
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            // The policies check their own parameters; the message names the text the user gave.
+            throw new ArgumentException($"policy '{text}': {e.Message}", e);
+        }
     }
 }
 

@@ -170,6 +170,7 @@ public sealed class PolicyTests
         Assert.Throws<ArgumentException>(() => CallListPolicy.Parse("softmax:-1"));
         Assert.Throws<ArgumentException>(() => CallListPolicy.Parse("ucb"));
         Assert.Throws<ArgumentException>(() => CallListPolicy.Parse("thompson:1"));
+        Assert.Contains("epsilon-greedy:1.5", Assert.Throws<ArgumentException>(() => CallListPolicy.Parse("epsilon-greedy:1.5")).Message);
         // Served Thompson sampling explores a share of its calls (one in 40 unless said), so its logs weigh other rankings.
         Assert.Equal("thompson+exploration-slots(0.025)", CallListPolicy.Parse("thompson").Name);
         Assert.Equal("thompson+exploration-slots(0.1)", CallListPolicy.Parse("thompson:0.1").Name);
