@@ -27,6 +27,8 @@ dotnet test LeadEngine.sln -c Release --nologo "$@" 2>&1 | tee "$log" || status=
 # 512-bit vectors off, so the 256-bit path is tested on AVX-512 machines too.
 DOTNET_PreferredVectorBitWidth=256 dotnet test LeadEngine.sln -c Release --nologo --no-build \
     --filter "FullyQualifiedName~LeadEngine.Tests.Kernels" "$@" 2>&1 | tee -a "$log" || status=$?
+# The house style (.editorconfig): formatting that drifted fails the run, naming the file and line.
+dotnet format whitespace LeadEngine.sln --verify-no-changes 2>&1 | tee -a "$log" || status=$?
 # The packages a host references: pack them and build and run examples/ScoreLeads from the local feed.
 scripts/examples.sh 2>&1 | tee -a "$log" || status=$?
 # One plain summary line over all test assemblies: "tests: N passed, N failed, N skipped".

@@ -1,5 +1,4 @@
 using LeadEngine.Evaluation;
-using LeadEngine.LeadScoring.Evaluation;
 using Spectre.Console;
 
 namespace LeadEngine.Cli;

@@ -1,38 +1,11 @@
+using LeadEngine.Feedback;
+using LeadEngine.LeadScoring;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
-using LeadEngine.LeadScoring;
-using LeadEngine.Feedback;
 
 namespace LeadEngine.Cli;
-
-/// <summary>Settings of a load test.</summary>
-public sealed record LoadTestOptions
-{
-    /// <summary>The service; loopback only (this is a local benchmark, not a tool to load other hosts).</summary>
-    public required Uri Target { get; init; }
-    /// <summary>Clients sending requests back to back, each on its own connection.</summary>
-    public int Clients { get; init; } = 4;
-    /// <summary>How long the clients send; the test then stops by itself.</summary>
-    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
-    /// <summary>A client stops after this many requests even before <see cref="Duration"/>.</summary>
-    public int MaxRequestsPerClient { get; init; } = 100_000;
-    /// <summary>Share of requests that send an outcome event for a lead scored before; the rest score one lead.</summary>
-    public double FeedbackShare { get; init; } = 0.25;
-    /// <summary>Seed of each client's choices.</summary>
-    public int Seed { get; init; } = 1;
-}
-
-/// <summary>Latency and throughput of one request kind.</summary>
-/// <param name="Kind">score, feedback or call-list.</param>
-/// <param name="Requests">Requests answered.</param>
-/// <param name="Failures">Requests answered with another status than expected, or not answered.</param>
-/// <param name="PerSecond">Requests per second over the whole test.</param>
-/// <param name="P50Ms">Median latency.</param>
-/// <param name="P95Ms">95th percentile latency.</param>
-/// <param name="P99Ms">99th percentile latency.</param>
-public sealed record LoadTestLine(string Kind, int Requests, int Failures, double PerSecond, double P50Ms, double P95Ms, double P99Ms);
 
 /// <summary>
 /// A bounded loopback load test of the service: a few clients score leads one per request and

@@ -1,29 +1,10 @@
-using System.Text.Json;
 using ILGPU;
 using ILGPU.Runtime;
 using LeadEngine.Engine.SafeTensors;
 using LeadEngine.Kernels;
+using System.Text.Json;
 
 namespace LeadEngine.Engine;
-
-/// <summary>The projections of a Qwen layer that LoRA can adapt.</summary>
-public enum LoraTarget
-{
-    /// <summary>self_attn.q_proj</summary>
-    Q,
-    /// <summary>self_attn.k_proj</summary>
-    K,
-    /// <summary>self_attn.v_proj</summary>
-    V,
-    /// <summary>self_attn.o_proj</summary>
-    O,
-    /// <summary>mlp.gate_proj</summary>
-    Gate,
-    /// <summary>mlp.up_proj</summary>
-    Up,
-    /// <summary>mlp.down_proj</summary>
-    Down,
-}
 
 /// <summary>
 /// LoRA adapters for a Qwen model, fp32 on the device: for each adapted layer and target
@@ -174,8 +155,8 @@ public sealed class LoraAdapter : IDisposable
                 if (!hasA && !hasB) continue;
                 if (hasA != hasB) throw new SafeTensorsException(file, hasA ? bName : aName, "missing (its LoRA partner is present)");
                 var (outF, inF) = ProjectionShape(config, target);
-                Expect(file, tensors.Get(aName), [rank, inF]);
-                Expect(file, tensors.Get(bName), [outF, rank]);
+                tensors.Get(aName).ExpectShape(file, [rank, inF]);
+                tensors.Get(bName).ExpectShape(file, [outF, rank]);
                 loaded.Add((aName, [rank, inF], tensors.ReadFloat32(aName)));
                 loaded.Add((bName, [outF, rank], tensors.ReadFloat32(bName)));
             }
@@ -192,12 +173,6 @@ public sealed class LoraAdapter : IDisposable
         if (!doc.RootElement.TryGetProperty("lora_alpha", out var a) || a.ValueKind != JsonValueKind.Number)
             throw new ModelConfigException($"{configPath}: missing numeric 'lora_alpha'");
         return a.GetSingle();
-    }
-
-    internal static void Expect(string file, TensorInfo info, long[] shape)
-    {
-        if (!info.Shape.SequenceEqual(shape))
-            throw new SafeTensorsException(file, info.Name, $"shape {info.ShapeText} but the model needs [{string.Join(", ", shape)}]");
     }
 
     /// <summary>True when (layer, target) is adapted.</summary>
@@ -233,100 +208,6 @@ public sealed class LoraAdapter : IDisposable
         var a = _a[layer, (int)target];
         var b = _b[layer, (int)target];
         return a is null || b is null ? (ArrayView<float>.Empty, ArrayView<float>.Empty) : (Parameters.Gradient(a), Parameters.Gradient(b));
-    }
-
-    /// <inheritdoc />
-    public void Dispose() => Parameters.Dispose();
-}
-
-/// <summary>
-/// The pointwise and pairwise score heads: weights [2, H] on the final hidden state, biases [2] and,
-/// for wide-and-deep heads, weights [2, F] on F structured features of the lead
-/// (<c>score.features.weight</c>; row 0 pointwise, row 1 pairwise), trained at the heads' rate.
-/// </summary>
-public sealed class ScoreHeads : IDisposable
-{
-    /// <summary>Tensor names in layout order (the feature weights, when present, come last).</summary>
-    public static readonly string[] Names = ["score.pointwise.weight", "score.pairwise.weight", "score.pointwise.bias", "score.pairwise.bias"];
-
-    /// <summary>Name of the structured-feature weights [2, F].</summary>
-    public const string FeatureWeightName = "score.features.weight";
-
-    private readonly int _hidden;
-
-    /// <summary>The device tensors and their gradients.</summary>
-    public ParameterSet Parameters { get; }
-
-    /// <summary>The device holding the heads.</summary>
-    public ComputeDevice Device => Parameters.Device;
-
-    /// <summary>Structured features per lead the heads read beside the hidden state (0: none).</summary>
-    public int FeatureCount { get; }
-
-    /// <summary>Weights [2, H]: row 0 pointwise, row 1 pairwise.</summary>
-    public ArrayView<float> Weight => Parameters.Values.SubView(0, 2L * _hidden);
-
-    /// <summary>Biases [2].</summary>
-    public ArrayView<float> Bias => Parameters.Values.SubView(2L * _hidden, 2);
-
-    /// <summary>Feature weights [2, F]; empty without features.</summary>
-    public ArrayView<float> FeatureWeight => FeatureCount == 0 ? ArrayView<float>.Empty : Parameters.Values.SubView(2L * _hidden + 2, 2L * FeatureCount);
-
-    /// <summary>Gradient of <see cref="Weight"/>.</summary>
-    public ArrayView<float> WeightGradient => Parameters.Gradients.SubView(0, 2L * _hidden);
-
-    /// <summary>Gradient of <see cref="Bias"/>.</summary>
-    public ArrayView<float> BiasGradient => Parameters.Gradients.SubView(2L * _hidden, 2);
-
-    /// <summary>Gradient of <see cref="FeatureWeight"/>; empty without features.</summary>
-    public ArrayView<float> FeatureWeightGradient => FeatureCount == 0 ? ArrayView<float>.Empty : Parameters.Gradients.SubView(2L * _hidden + 2, 2L * FeatureCount);
-
-    private ScoreHeads(ComputeDevice device, int hidden, float[] pointwise, float[] pairwise, float pointwiseBias, float pairwiseBias, float[] featureWeight)
-    {
-        _hidden = hidden;
-        FeatureCount = featureWeight.Length / 2;
-        var tensors = new List<(string, long[], float[])>
-        {
-            (Names[0], [1, hidden], pointwise), (Names[1], [1, hidden], pairwise),
-            (Names[2], [1], [pointwiseBias]), (Names[3], [1], [pairwiseBias]),
-        };
-        if (FeatureCount > 0) tensors.Add((FeatureWeightName, [2, FeatureCount], featureWeight));
-        Parameters = new ParameterSet(device, ParameterGroup.Heads, tensors);
-    }
-
-    /// <summary>
-    /// Fresh heads: hidden-state weights uniform in ±1/√H (as torch's Linear), biases zero, and
-    /// <paramref name="featureCount"/> feature weights per head at zero (training starts from the LLM alone).
-    /// </summary>
-    public static ScoreHeads Create(QwenConfig config, ComputeDevice device, int seed, int featureCount = 0)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(featureCount);
-        var rng = new Random(seed);
-        int h = config.HiddenSize;
-        float bound = 1f / MathF.Sqrt(h);
-        float[] Init() => Enumerable.Range(0, h).Select(_ => (float)(rng.NextDouble() * 2 - 1) * bound).ToArray();
-        return new ScoreHeads(device, h, Init(), Init(), 0f, 0f, new float[2 * featureCount]);
-    }
-
-    /// <summary>Loads the heads from a .safetensors file, checking shapes against <paramref name="config"/>.</summary>
-    public static ScoreHeads Load(string file, QwenConfig config, ComputeDevice device)
-    {
-        using var tensors = SafeTensorFile.Open(file);
-        int h = config.HiddenSize;
-        foreach (var head in new[] { "pointwise", "pairwise" })
-        {
-            LoraAdapter.Expect(file, tensors.Get($"score.{head}.weight"), [1, h]);
-            LoraAdapter.Expect(file, tensors.Get($"score.{head}.bias"), [1]);
-        }
-        float[] featureWeight = [];
-        if (tensors.Tensors.TryGetValue(FeatureWeightName, out var info))
-        {
-            if (info.Shape.Length != 2 || info.Shape[0] != 2 || info.Shape[1] < 1)
-                throw new SafeTensorsException(file, FeatureWeightName, $"shape {info.ShapeText} but feature weights are [2, F] with F ≥ 1");
-            featureWeight = tensors.ReadFloat32(FeatureWeightName);
-        }
-        return new ScoreHeads(device, h, tensors.ReadFloat32("score.pointwise.weight"), tensors.ReadFloat32("score.pairwise.weight"),
-            tensors.ReadFloat32("score.pointwise.bias")[0], tensors.ReadFloat32("score.pairwise.bias")[0], featureWeight);
     }
 
     /// <inheritdoc />

@@ -4,25 +4,6 @@ using LeadEngine.Kernels;
 
 namespace LeadEngine.Engine;
 
-/// <summary>Which learning-rate group a trainable tensor belongs to.</summary>
-public enum ParameterGroup
-{
-    /// <summary>LoRA adapters (trained at a lower rate).</summary>
-    Lora,
-    /// <summary>The pointwise and pairwise score heads (the base rate).</summary>
-    Heads,
-}
-
-/// <summary>One named tensor inside a <see cref="ParameterSet"/>.</summary>
-/// <param name="Name">Checkpoint name (PEFT naming for LoRA, <c>score.*</c> for heads).</param>
-/// <param name="Shape">Dimensions.</param>
-/// <param name="Offset">First element in the set's flat buffer.</param>
-public sealed record ParameterEntry(string Name, long[] Shape, long Offset)
-{
-    /// <summary>Number of elements.</summary>
-    public long Length => Shape.Aggregate(1L, (a, b) => a * b);
-}
-
 /// <summary>
 /// Trainable fp32 tensors packed into one flat device buffer, with a gradient buffer of the same
 /// layout, so the optimizer and gradient-norm kernels touch every tensor of a group in one launch.

@@ -1,64 +1,12 @@
-using ILGPU;
-using ILGPU.Runtime;
 using LeadEngine.Engine.SafeTensors;
 using LeadEngine.Kernels;
 
 namespace LeadEngine.Engine;
 
-/// <summary>What a forward pass computes beyond the last hidden states and logits.</summary>
-public sealed class ForwardOptions
-{
-    /// <summary>LoRA adapters to apply; none when null.</summary>
-    public LoraAdapter? Adapter { get; init; }
-
-    /// <summary>Score heads to evaluate; none when null.</summary>
-    public ScoreHeads? Heads { get; init; }
-
-    /// <summary>Each sequence's structured features, for heads with <see cref="ScoreHeads.FeatureCount"/> &gt; 0.</summary>
-    public IReadOnlyList<float[]>? Features { get; init; }
-
-    /// <summary>LM logits for these token ids only (e.g. Yes/No); the full vocabulary when null.</summary>
-    public IReadOnlyList<int>? LogitTokenIds { get; init; }
-
-    /// <summary>Keep the residual stream after every layer and the final-norm hidden states.</summary>
-    public bool CaptureLayers { get; init; }
-}
-
-/// <summary>Outputs of a forward pass over a right-padded batch.</summary>
-public sealed class ForwardResult
-{
-    /// <summary>Padded sequence length T of the batch.</summary>
-    public required int SeqLen { get; init; }
-
-    /// <summary>Final-norm hidden state at each sequence's last real token: [batch][hidden].</summary>
-    public required float[][] LastHidden { get; init; }
-
-    /// <summary>LM logits at each sequence's last real token: [batch][vocab or token list].</summary>
-    public required float[][] LastLogits { get; init; }
-
-    /// <summary>The score heads' outputs, when heads were given.</summary>
-    public HeadOutputs? Heads { get; init; }
-
-    /// <summary>With <see cref="ForwardOptions.CaptureLayers"/>: residual stream after each layer, [layer][batch·T·hidden].</summary>
-    public float[][]? LayerResiduals { get; init; }
-
-    /// <summary>With <see cref="ForwardOptions.CaptureLayers"/>: final-norm hidden states, [batch·T·hidden].</summary>
-    public float[]? FinalHidden { get; init; }
-}
-
-/// <summary>The score heads' outputs over a batch, one entry per sequence.</summary>
-/// <param name="PointwiseLogits">Pointwise head logit per sequence.</param>
-/// <param name="PairwiseScores">Pairwise head score per sequence.</param>
-public sealed record HeadOutputs(float[] PointwiseLogits, float[] PairwiseScores)
-{
-    /// <summary>From the head kernel's [B, 2] output (pointwise, pairwise per row).</summary>
-    internal static HeadOutputs FromInterleaved(float[] scores) =>
-        new(scores.Where((_, i) => i % 2 == 0).ToArray(), scores.Where((_, i) => i % 2 == 1).ToArray());
-}
-
 /// <summary>
 /// A Qwen2-architecture model (Qwen1.5, Qwen2, Qwen2.5) loaded onto a <see cref="ComputeDevice"/>
-/// with its weights in the stored dtype. Runs the forward pass with ILGPU kernels only.
+/// with its weights in the stored dtype. Runs the forward pass through the op set (<c>LeadEngine.Kernels.Ops</c>) on the device's backend:
+/// the ILGPU kernels (CUDA, OpenCL, ILGPU's CPU accelerator) or the SIMD CPU backend, which packs copies of the frozen weights.
 /// </summary>
 public sealed class QwenModel : IDisposable
 {
@@ -123,7 +71,7 @@ public sealed class QwenModel : IDisposable
         foreach (var (name, shape) in QwenWeights<F32>.RequiredTensors(config))
         {
             var (file, info) = store.Get(name);
-            LoraAdapter.Expect(file.Path, info, shape);
+            info.ExpectShape(file.Path, shape);
             dtypes.Add(info.DType);
             parameters += info.ElementCount;
         }

@@ -1,8 +1,8 @@
-using System.Runtime.InteropServices;
 using ILGPU;
 using ILGPU.Runtime;
 using LeadEngine.Engine.SafeTensors;
 using LeadEngine.Kernels;
+using System.Runtime.InteropServices;
 
 namespace LeadEngine.Engine;
 
@@ -97,7 +97,7 @@ internal sealed class QwenWeights<TW> : IDisposable where TW : unmanaged, IWeigh
     private ArrayView<TW> Upload(SafeTensorStore store, string name, long[] shape, TensorDType storedAs, ComputeDevice device)
     {
         var (file, info) = store.Get(name);
-        LoraAdapter.Expect(file.Path, info, shape);
+        info.ExpectShape(file.Path, shape);
         var bytes = file.GetBytes(info);
         var buffer = device.Accelerator.Allocate1D<TW>(info.ElementCount);
         _buffers.Add(buffer);

@@ -12,7 +12,7 @@ namespace LeadEngine.Engine;
 public abstract class TrainingPass : IDisposable
 {
     /// <summary>The score heads' outputs per sequence.</summary>
-    public required HeadOutputs Heads { get; init; }
+    public required ScoreHeadOutputs Heads { get; init; }
 
     /// <summary>Final-norm hidden state at each sequence's last token.</summary>
     public required float[][] LastHidden { get; init; }
@@ -78,7 +78,7 @@ internal sealed class TrainingPass<TW> : TrainingPass where TW : unmanaged, IWei
 
         model.ForwardToLastHidden(_batch, _x.View, proj.View, _attnLast.View, _xLast.View, _finalHidden.View, layer => _layers[recompute ? 0 : layer],
             adapter, training: true, beforeLayer: recompute ? layer => _layerInputs[layer].View.CopyFrom(_x.View) : null);
-        Heads = model.Heads(_finalHidden.View, heads, _features, ArrayView<int>.Empty, _logits.View, _batch.Batch, training: true);
+        Heads = model.RunScoreHeads(_finalHidden.View, heads, _features, ArrayView<int>.Empty, _logits.View, _batch.Batch, training: true);
         LastHidden = Transformer<TW>.SplitRows(_finalHidden.View.GetAsArray1D(), _batch.Batch, h);
         Tokens = _batch.Lengths.Sum();
     }
@@ -140,12 +140,12 @@ internal sealed class TrainingPass<TW> : TrainingPass where TW : unmanaged, IWei
             if (_recompute)
             {
                 replay!.View.CopyFrom(_layerInputs[layer].View);
-                _model.ForwardLayer(layer, _batch, replay.View, proj!.View, _attnLast.View, _xLast.View, activations, _adapter, training: true);
+                _model.ForwardLayerOrLastTokens(layer, _batch, replay.View, proj!.View, _attnLast.View, _xLast.View, activations, _adapter, training: true);
             }
             if (layer == c.Layers - 1)
                 _model.LastTokenLayerBackward(layer, _batch, _attnLast.View, dxLast.View, dx.View, activations, _adapter, scratch);
             else
-                _model.LayerBackward(layer, _batch, dx.View, activations, _adapter, scratch);
+                _model.FullLayerBackward(layer, _batch, dx.View, activations, _adapter, scratch);
         }
         device.Synchronize();
     }

@@ -121,7 +121,7 @@ internal sealed class Transformer<TW>(QwenWeights<TW> weights, QwenConfig config
             EmbeddingKernels.LaunchForward(device, batch.Ids.View, weights.Embedding, x.View, rows, h);
             for (int layer = 0; layer < config.Layers; layer++)
             {
-                LayerForward(layer, batch, x.View, proj.View, act, options.Adapter, training: false);
+                FullLayerForward(layer, batch, x.View, proj.View, act, options.Adapter, training: false);
                 captured[layer] = x.View.GetAsArray1D();
             }
             RmsNormKernels.LaunchForward(device, x.View, weights.FinalNorm, act.Xn1, rows, h, Eps);
@@ -139,7 +139,7 @@ internal sealed class Transformer<TW>(QwenWeights<TW> weights, QwenConfig config
         using var tokenBuffer = acc.Allocate1D(tokenIds.Length > 0 ? tokenIds : [0]);
         using var logits = acc.Allocate1D<float>((long)batch.Batch * logitCount);
         using var features = HeadFeatures(options.Heads, options.Features);
-        var heads = Heads(lastHidden.View, options.Heads, features, tokenIds.Length > 0 ? tokenBuffer.View : ArrayView<int>.Empty, logits.View, batch.Batch, training: false);
+        var heads = RunScoreHeads(lastHidden.View, options.Heads, features, tokenIds.Length > 0 ? tokenBuffer.View : ArrayView<int>.Empty, logits.View, batch.Batch, training: false);
         device.Synchronize();
         return new ForwardResult
         {
@@ -168,17 +168,17 @@ internal sealed class Transformer<TW>(QwenWeights<TW> weights, QwenConfig config
         for (int layer = 0; layer < config.Layers; layer++)
         {
             beforeLayer?.Invoke(layer);
-            ForwardLayer(layer, batch, x, proj, attnLast, xLast, activations(layer), adapter, training);
+            ForwardLayerOrLastTokens(layer, batch, x, proj, attnLast, xLast, activations(layer), adapter, training);
         }
         RmsNormKernels.LaunchForward(device, xLast, weights.FinalNorm, lastHidden, batch.Batch, h, Eps);
     }
 
     /// <summary>One layer of <see cref="ForwardToLastHidden"/>: the last one on the last tokens only (into attnLast, xLast).</summary>
-    internal void ForwardLayer(int layer, DeviceBatch batch, ArrayView<float> x, ArrayView<float> proj, ArrayView<float> attnLast, ArrayView<float> xLast,
+    internal void ForwardLayerOrLastTokens(int layer, DeviceBatch batch, ArrayView<float> x, ArrayView<float> proj, ArrayView<float> attnLast, ArrayView<float> xLast,
         LayerActivations a, LoraAdapter? adapter, bool training)
     {
         if (layer < config.Layers - 1)
-            LayerForward(layer, batch, x, proj, a, adapter, training);
+            FullLayerForward(layer, batch, x, proj, a, adapter, training);
         else
             LastTokenLayerForward(layer, batch, x, attnLast, xLast, proj, a, adapter, training);
     }
@@ -187,7 +187,7 @@ internal sealed class Transformer<TW>(QwenWeights<TW> weights, QwenConfig config
     /// The heads on <paramref name="lastHidden"/> [B, hidden]: LM logits (the listed <paramref name="tokenIds"/>, or the
     /// full vocabulary when empty) into <paramref name="logits"/>, and with <paramref name="heads"/> both score heads. Training (<paramref name="training"/>) lets the SIMD backend keep a packed LM head.
     /// </summary>
-    internal HeadOutputs Heads(ArrayView<float> lastHidden, ScoreHeads? heads, MemoryBuffer1D<float, Stride1D.Dense>? features, ArrayView<int> tokenIds,
+    internal ScoreHeadOutputs RunScoreHeads(ArrayView<float> lastHidden, ScoreHeads? heads, MemoryBuffer1D<float, Stride1D.Dense>? features, ArrayView<int> tokenIds,
         ArrayView<float> logits, int batch, bool training)
     {
         using var scores = device.Accelerator.Allocate1D<float>(batch * 2);
@@ -195,7 +195,7 @@ internal sealed class Transformer<TW>(QwenWeights<TW> weights, QwenConfig config
             heads?.Weight ?? ArrayView<float>.Empty, heads?.Bias ?? ArrayView<float>.Empty,
             features?.View ?? ArrayView<float>.Empty, heads?.FeatureWeight ?? ArrayView<float>.Empty,
             logits, scores.View, batch, config.HiddenSize, config.VocabSize, frozenWeights: training);
-        return HeadOutputs.FromInterleaved(scores.GetAsArray1D());
+        return ScoreHeadOutputs.FromInterleaved(scores.GetAsArray1D());
     }
 
     /// <summary>The heads' feature rows as one [B, F] device buffer; null when the heads read none.</summary>
@@ -206,7 +206,7 @@ internal sealed class Transformer<TW>(QwenWeights<TW> weights, QwenConfig config
         new TrainingPass<TW>(this, sequences, adapter, heads, recompute, features);
 
     /// <summary>One decoder layer, updating the residual stream <paramref name="x"/> in place.</summary>
-    internal void LayerForward(int layer, DeviceBatch batch, ArrayView<float> x, ArrayView<float> proj, LayerActivations a, LoraAdapter? adapter, bool training)
+    internal void FullLayerForward(int layer, DeviceBatch batch, ArrayView<float> x, ArrayView<float> proj, LayerActivations a, LoraAdapter? adapter, bool training)
     {
         AttentionBlock(layer, batch, x, a, adapter, training);
         OutputAndMlp(layer, a.Attn, x, proj, batch.Rows, a, adapter, training);
@@ -266,7 +266,7 @@ internal sealed class Transformer<TW>(QwenWeights<TW> weights, QwenConfig config
     /// Backward through one layer. On entry <paramref name="dx"/> is dL/d(layer output); on exit
     /// dL/d(layer input). LoRA gradients accumulate into the adapter's gradient buffers.
     /// </summary>
-    internal void LayerBackward(int layer, DeviceBatch batch, ArrayView<float> dx, LayerActivations a, LoraAdapter adapter, BackwardScratch s)
+    internal void FullLayerBackward(int layer, DeviceBatch batch, ArrayView<float> dx, LayerActivations a, LoraAdapter adapter, BackwardScratch s)
     {
         OutputAndMlpBackward(layer, a.Attn, dx, s.DAttn, batch.Rows, a, adapter, s);
         AttentionBlockBackward(layer, batch, dx, a, adapter, s);

@@ -1,9 +1,5 @@
 using LeadEngine.LeadScoring;
 
-using LeadEngine.Engine;
-
-using LeadEngine.LeadScoring.Evaluation;
-
 namespace LeadEngine.Evaluation;
 
 /// <summary>

@@ -1,35 +1,10 @@
 using LeadEngine.Engine;
+using LeadEngine.LeadScoring.Metrics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
-using LeadEngine.LeadScoring.Evaluation;
-
 namespace LeadEngine.Evaluation;
-
-/// <summary>One model's scores on the test leads.</summary>
-/// <param name="Name">Model name in the report.</param>
-/// <param name="Scores">Ranking scores (higher first).</param>
-/// <param name="Probabilities">Calibrated probabilities, or null for rank-only baselines.</param>
-public sealed record ScoredModel(string Name, double[] Scores, double[]? Probabilities);
-
-/// <summary>What the report says: every model's metrics and the line that says how they were measured.</summary>
-/// <param name="Metrics">One row per model.</param>
-/// <param name="Title">The line above the table.</param>
-public sealed record EvaluationResult(IReadOnlyList<ModelMetrics> Metrics, string Title);
-
-/// <summary>The metrics of one model.</summary>
-/// <param name="Name">Model name in the report.</param>
-/// <param name="WindowAuc">Mean AUC within the ranking windows (<see cref="RankingWindows.MeanAuc"/>): what the report ranks by.</param>
-/// <param name="WindowPrecision">Mean conversion rate among each window's best-scored leads at the call capacity.</param>
-/// <param name="Auc">AUC pooled over the whole test period.</param>
-/// <param name="PrecisionAt01">Pooled precision at the top 0.1%.</param>
-/// <param name="PrecisionAt1">Pooled precision at the top 1%.</param>
-/// <param name="RecallAt5">Pooled recall at the top 5%.</param>
-/// <param name="Brier">Brier score of its probability (null without one).</param>
-/// <param name="Ece">Expected calibration error of its probability (null without one).</param>
-public sealed record ModelMetrics(string Name, double WindowAuc, double WindowPrecision, double Auc, double PrecisionAt01, double PrecisionAt1, double RecallAt5,
-    double? Brier, double? Ece);
 
 /// <summary>
 /// The eval report, per model: the mean AUC and precision at the call capacity within ranking windows (what a call

@@ -1,9 +1,6 @@
-using System.Globalization;
 using LeadEngine.LeadScoring;
-
-using LeadEngine.Engine;
-
-using LeadEngine.LeadScoring.Evaluation;
+using LeadEngine.LeadScoring.Metrics;
+using System.Globalization;
 
 namespace LeadEngine.Evaluation;
 

@@ -1,5 +1,4 @@
 using LeadEngine.LeadScoring;
-using LeadEngine.LeadScoring.Evaluation;
 
 namespace LeadEngine.Evaluation;
 

@@ -1,7 +1,6 @@
 using LeadEngine.Engine;
+using LeadEngine.LeadScoring.Metrics;
 using ScottPlot;
-
-using LeadEngine.LeadScoring.Evaluation;
 
 namespace LeadEngine.Evaluation;
 

@@ -1,71 +1,12 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using ILGPU;
-using ILGPU.Algorithms;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
 using ILGPU.Runtime.OpenCL;
+using System.Collections.Concurrent;
+using System.Diagnostics;
 
 namespace LeadEngine.Kernels;
-
-/// <summary>Which ILGPU backend runs the kernels.</summary>
-public enum DeviceKind
-{
-    /// <summary>CUDA when present, else OpenCL, else the SIMD CPU backend.</summary>
-    Auto,
-    /// <summary>
-    /// The SIMD CPU backend: multi-threaded System.Numerics.Tensors code over host buffers of ILGPU's
-    /// CPU accelerator, behind the same launchers as the kernels (for hosts without a GPU).
-    /// </summary>
-    Cpu,
-    /// <summary>The ILGPU kernels on ILGPU's CPU accelerator (a debugging backend: exact, slow); what the kernel tests run.</summary>
-    IlgpuCpu,
-    /// <summary>An NVIDIA GPU through CUDA.</summary>
-    Cuda,
-    /// <summary>An OpenCL 2.0 device with generic address space (vendor drivers; not PoCL 3.1).</summary>
-    OpenCL,
-}
-
-/// <summary>The number format of the weights in scoring's projections.</summary>
-public enum Precision
-{
-    /// <summary>fp32 weights and activations (the reference).</summary>
-    F32,
-    /// <summary>
-    /// bf16 weights (a packed bf16 copy: half the memory of fp32) and activations rounded to bf16 at each projection,
-    /// products summed in fp32: AVX-512 BF16's <c>vdpbf16ps</c> on the SIMD CPU backend where the CPU has it.
-    /// </summary>
-    Bf16,
-    /// <summary>
-    /// int8 weights per output column and 512-deep block (a packed copy: a quarter of fp32's memory) and activations
-    /// quantized to int8 per row and the same blocks at each projection, integer sums scaled back to fp32: AVX-512 VNNI's <c>vpdpbusd</c> on
-    /// the SIMD CPU backend where the CPU has it.
-    /// </summary>
-    Int8,
-}
-
-/// <summary>
-/// Group shapes per backend. On ILGPU's CPU accelerator every group barrier costs about 8 µs
-/// per thread in the group (threads are OS threads), so groups are small there; GPUs get large
-/// groups. Kernels read their shape from the launch, so one code path serves both.
-/// </summary>
-/// <param name="ReduceGroup">Threads per row for row reductions (power of two).</param>
-/// <param name="MatMulGroupX">Matmul threads along the output columns.</param>
-/// <param name="MatMulGroupY">Matmul threads along the output rows.</param>
-/// <param name="AttentionQueryBlock">Query rows per attention group (one thread each).</param>
-/// <param name="AttentionKeyBlock">Key rows staged in shared memory per attention step.</param>
-/// <param name="ElementwiseGroup">Threads per group for elementwise kernels.</param>
-public sealed record LaunchShapes(
-    int ReduceGroup, int MatMulGroupX, int MatMulGroupY,
-    int AttentionQueryBlock, int AttentionKeyBlock, int ElementwiseGroup)
-{
-    /// <summary>Small groups: cheap barriers on the CPU accelerator.</summary>
-    public static LaunchShapes Cpu { get; } = new(4, 4, 4, 8, 16, 16);
-
-    /// <summary>Large groups for GPUs.</summary>
-    public static LaunchShapes Gpu { get; } = new(256, 16, 16, 64, 32, 256);
-}
 
 /// <summary>
 /// One ILGPU context and accelerator with its compiled kernels. Kernels are compiled on first
@@ -333,23 +274,5 @@ public sealed class ComputeDevice : IDisposable
         ReleasePooledBuffers();
         Accelerator.Dispose();
         _context.Dispose();
-    }
-}
-
-/// <summary>An fp32 device buffer rented from <see cref="ComputeDevice.Rent"/>; disposing it returns it to the pool.</summary>
-public sealed class PooledBuffer : IDisposable
-{
-    private readonly ComputeDevice _device;
-    private MemoryBuffer1D<float, Stride1D.Dense>? _buffer;
-
-    internal PooledBuffer(ComputeDevice device, MemoryBuffer1D<float, Stride1D.Dense> buffer) => (_device, _buffer) = (device, buffer);
-
-    /// <summary>The whole buffer.</summary>
-    public ArrayView1D<float, Stride1D.Dense> View => (_buffer ?? throw new ObjectDisposedException(nameof(PooledBuffer))).View;
-
-    /// <inheritdoc />
-    public void Dispose()
-    {
-        if (Interlocked.Exchange(ref _buffer, null) is { } buffer) _device.Return(buffer);
     }
 }

@@ -2,21 +2,6 @@ using System.Diagnostics;
 
 namespace LeadEngine.Kernels;
 
-/// <summary>Accumulated time of one kernel (or host phase) under a <see cref="KernelProfiler"/>.</summary>
-/// <param name="Name">Kernel name, e.g. <c>matmul.forward</c>; host phases start with <c>host.</c>.</param>
-/// <param name="Calls">Launches timed.</param>
-/// <param name="Milliseconds">Total wall time of those launches.</param>
-/// <param name="Flops">Floating-point operations they did (model count, not measured).</param>
-/// <param name="Bytes">Bytes they had to move at least (model count, not measured).</param>
-public sealed record KernelTiming(string Name, int Calls, double Milliseconds, double Flops, double Bytes)
-{
-    /// <summary>Achieved GFLOP/s.</summary>
-    public double GflopsPerSecond => Milliseconds > 0 ? Flops / Milliseconds / 1e6 : 0;
-
-    /// <summary>Achieved GB/s.</summary>
-    public double GigabytesPerSecond => Milliseconds > 0 ? Bytes / Milliseconds / 1e6 : 0;
-}
-
 /// <summary>
 /// Per-kernel timing for performance work. While a profiler is attached to a
 /// <see cref="ComputeDevice"/>, every launcher synchronizes the device before and after its launch
@@ -55,32 +40,5 @@ public sealed class KernelProfiler
                     .OrderByDescending(t => t.Milliseconds).ToList();
             }
         }
-    }
-}
-
-/// <summary>
-/// Scope of one profiled launch, from <see cref="ComputeDevice.Time"/>; a no-op (default value)
-/// when no profiler is attached.
-/// </summary>
-public readonly struct KernelTimer : IDisposable
-{
-    private readonly ComputeDevice? _device;
-    private readonly string _name;
-    private readonly double _flops, _bytes;
-    private readonly long _start;
-
-    internal KernelTimer(ComputeDevice device, string name, double flops, double bytes)
-    {
-        device.Synchronize();
-        (_device, _name, _flops, _bytes) = (device, name, flops, bytes);
-        _start = Stopwatch.GetTimestamp();
-    }
-
-    /// <summary>Waits for the launch and records it.</summary>
-    public void Dispose()
-    {
-        if (_device?.Profiler is not { } profiler) return;
-        _device.Synchronize();
-        profiler.Record(_name, Stopwatch.GetTimestamp() - _start, _flops, _bytes);
     }
 }

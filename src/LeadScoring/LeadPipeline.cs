@@ -1,101 +1,9 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using LeadEngine.Engine;
-using LeadEngine.LeadScoring;
 using LeadEngine.Kernels;
-using LeadEngine.LeadScoring.Evaluation;
+using LeadEngine.LeadScoring.Metrics;
 using LeadEngine.Training;
 
 namespace LeadEngine.LeadScoring;
-
-/// <summary>Settings of a lead-scoring training run.</summary>
-public sealed record LeadTrainingOptions
-{
-    /// <summary>Passes over the training leads.</summary>
-    public int Epochs { get; init; } = 1;
-    /// <summary>Leads per batch.</summary>
-    public int BatchSize { get; init; } = 16;
-    /// <summary>Heads' learning rate; LoRA gets it divided by <see cref="LoraRateDivisor"/>.</summary>
-    public double LearningRate { get; init; } = 1e-3;
-    /// <summary>LoRA rate divisor.</summary>
-    public double LoraRateDivisor { get; init; } = 20;
-    /// <summary>LoRA rank.</summary>
-    public int Rank { get; init; } = 8;
-    /// <summary>LoRA alpha.</summary>
-    public float Alpha { get; init; } = 16;
-    /// <summary>Loss weights (HPRO off: weight 0).</summary>
-    public LossWeights Weights { get; init; } = new();
-    /// <summary>Seed of initialisation and batch order.</summary>
-    public int Seed { get; init; } = 1;
-    /// <summary>Activation recomputation.</summary>
-    public bool Recompute { get; init; }
-    /// <summary>Wide-and-deep heads: the lead's encoded columns enter the score heads beside the hidden state.</summary>
-    public bool StructuredFeatures { get; init; } = true;
-    /// <summary>Time folds of the training leads for the stacked model's out-of-fold LLM scores; the last is the validation slice.</summary>
-    public int Folds { get; init; } = 3;
-}
-
-/// <summary>One candidate's result on the temporal validation slice.</summary>
-/// <param name="Name">The candidate.</param>
-/// <param name="Auc">ROC AUC of its probability.</param>
-/// <param name="Brier">Brier score of its probability.</param>
-public sealed record ValidationResult([property: JsonPropertyName("name")] string Name, [property: JsonPropertyName("auc")] double Auc,
-    [property: JsonPropertyName("brier")] double Brier);
-
-/// <summary>
-/// How an adapter folder was trained (<see cref="FileName"/>): the objective, whether the heads read
-/// the lead's columns, which model gives the probability users get (<see cref="Scorer"/>) and why.
-/// </summary>
-public sealed record TrainingRecord
-{
-    /// <summary>File name in the adapter folder.</summary>
-    public const string FileName = "training.json";
-
-    /// <summary>The pointwise head gives the probability.</summary>
-    public const string HeadsScorer = "heads";
-
-    /// <summary>The blend of the stacked tree model and LightGBM alone gives the probability (<see cref="LeadScorer.Blend"/>).</summary>
-    public const string BlendScorer = "blend";
-
-    /// <summary>The stacked tree model alone gives the probability (adapters trained before the blend).</summary>
-    public const string StackedScorer = "stacked";
-
-    /// <summary>LightGBM over the columns and the dialogue alone gives the probability (it validated best).</summary>
-    public const string TreesScorer = "trees";
-
-    /// <summary>Loss weights: BCE, HPRO, LM.</summary>
-    [JsonPropertyName("loss_weights")] public required double[] LossWeights { get; init; }
-    /// <summary>Epochs.</summary>
-    [JsonPropertyName("epochs")] public int Epochs { get; init; }
-    /// <summary>Heads' learning rate.</summary>
-    [JsonPropertyName("learning_rate")] public double LearningRate { get; init; }
-    /// <summary>Training leads.</summary>
-    [JsonPropertyName("training_leads")] public int TrainingLeads { get; init; }
-    /// <summary>Structured features the heads read (0: none).</summary>
-    [JsonPropertyName("head_features")] public int HeadFeatures { get; init; }
-    /// <summary><see cref="HeadsScorer"/>, <see cref="BlendScorer"/>, <see cref="TreesScorer"/> (or <see cref="StackedScorer"/> in older folders).</summary>
-    [JsonPropertyName("scorer")] public required string Scorer { get; init; }
-    /// <summary>Each candidate on the validation slice (empty when none was compared).</summary>
-    [JsonPropertyName("validation")] public ValidationResult[] Validation { get; init; } = [];
-    /// <summary>Validation leads (the latest of the training period).</summary>
-    [JsonPropertyName("validation_leads")] public int ValidationLeads { get; init; }
-    /// <summary>Why <see cref="Scorer"/> was chosen, in one sentence.</summary>
-    [JsonPropertyName("reason")] public required string Reason { get; init; }
-
-    /// <summary>Whether HPRO trained the pairwise head (its loss weight was above zero); without it the head is untrained.</summary>
-    [JsonIgnore] public bool PairwiseHeadTrained => LossWeights.Length > 1 && LossWeights[1] > 0;
-
-    /// <summary>Writes the record into <paramref name="directory"/> (atomically).</summary>
-    public void Save(string directory) =>
-        AtomicFile.WriteAllText(Path.Combine(directory, FileName), JsonSerializer.Serialize(this, new JsonSerializerOptions { WriteIndented = true }));
-
-    /// <summary>The record in <paramref name="directory"/>, or null for adapters trained before records were kept.</summary>
-    public static TrainingRecord? Load(string directory)
-    {
-        string path = Path.Combine(directory, FileName);
-        return File.Exists(path) ? JsonFile.Read<TrainingRecord>(path, "training record") : null;
-    }
-}
 
 /// <summary>The lead-scoring workflow: split, train, choose, score, evaluate beside the baselines.</summary>
 public static class LeadPipeline
@@ -148,10 +56,10 @@ public static class LeadPipeline
 
     private static TrainingRecord Record(LeadTrainingOptions options, int leads, int features, string scorer, string reason,
         ValidationResult[]? validation = null, int validationLeads = 0) => new()
-    {
-        LossWeights = [options.Weights.Bce, options.Weights.Hpro, options.Weights.Lm], Epochs = options.Epochs, LearningRate = options.LearningRate,
-        TrainingLeads = leads, HeadFeatures = features, Scorer = scorer, Reason = reason, Validation = validation ?? [], ValidationLeads = validationLeads,
-    };
+        {
+            LossWeights = [options.Weights.Bce, options.Weights.Hpro, options.Weights.Lm], Epochs = options.Epochs, LearningRate = options.LearningRate,
+            TrainingLeads = leads, HeadFeatures = features, Scorer = scorer, Reason = reason, Validation = validation ?? [], ValidationLeads = validationLeads,
+        };
 
     /// <summary>
     /// Trains an adapter folder from the model folder (<see cref="Train"/>), then sets its score
@@ -212,7 +120,7 @@ public static class LeadPipeline
         if (train.Count < 10 * folds) throw new ArgumentException($"{train.Count} training leads are too few for {folds} time folds");
         var ordered = train.OrderBy(l => l.CreatedAt).ThenBy(l => l.Id, StringComparer.Ordinal).ToList();
         int[] bounds = Enumerable.Range(0, folds + 1).Select(k => (int)((long)ordered.Count * k / folds)).ToArray();
-        var outOfFold = new LeadHeadOutputs[ordered.Count];
+        var outOfFold = new LeadLlmOutputs[ordered.Count];
         string foldRoot = Path.Combine(outDir, "folds");
         using (var model = QwenModel.Load(modelDir, device))
         {
@@ -224,7 +132,7 @@ public static class LeadPipeline
                 string foldDir = Path.Combine(foldRoot, $"fold{k + 1}");
                 Train(model, tokenizer, fit, funnel, options, foldDir, progress, warmStart, columns);
                 using var scorer = LeadScorer.Load(modelDir, foldDir, tokenizer, device: device);
-                var outputs = scorer.HeadOutputs(held);
+                var outputs = scorer.LlmOutputs(held);
                 for (int i = 0; i < held.Count; i++) outOfFold[bounds[k] + i] = outputs[i];
             }
             log?.Invoke($"final LLM: training on all {ordered.Count:N0} leads");
@@ -239,9 +147,9 @@ public static class LeadPipeline
         var earlierOutputs = outOfFold[..bounds[folds - 1]];
         var validationOutputs = outOfFold[bounds[folds - 1]..];
         ValidationResult Result(string name, double[] p) => new(name, LeadMetrics.RocAuc(p, labels), LeadMetrics.Brier(p, labels));
-        var heads = Result(HeadsCandidate, validationOutputs.Select(o => 1 / (1 + Math.Exp(-o.PointwiseLogit))).ToArray());
-        var stackedValidation = GbdtModel.Train(earlier, funnel, extraInputs: LeadHeadOutputs.Names, extra: LeadHeadOutputs.InputsOf(earlierOutputs))
-            .Predict(validation, LeadHeadOutputs.InputsOf(validationOutputs));
+        var heads = Result(HeadsCandidate, validationOutputs.Select(o => Logistic.Sigmoid(o.PointwiseLogit)).ToArray());
+        var stackedValidation = GbdtModel.Train(earlier, funnel, extraInputs: LeadLlmOutputs.Names, extra: LeadLlmOutputs.InputsOf(earlierOutputs))
+            .Predict(validation, LeadLlmOutputs.InputsOf(validationOutputs));
         var treesValidation = GbdtModel.Train(earlier, funnel).Predict(validation);
         var blend = Result(BlendCandidate, stackedValidation.Zip(treesValidation, LeadScorer.Blend).ToArray());
         log?.Invoke($"validation: the stacked model alone (not a candidate: the blend bounds it) ranks AUC {LeadMetrics.RocAuc(stackedValidation, labels):F4}");
@@ -253,7 +161,7 @@ public static class LeadPipeline
         foreach (string dir in new[] { stackerDir, treesDir })
             if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
         if (winner == TrainingRecord.BlendScorer)
-            GbdtModel.Train(ordered, funnel, extraInputs: LeadHeadOutputs.Names, extra: LeadHeadOutputs.InputsOf(outOfFold)).Save(stackerDir);
+            GbdtModel.Train(ordered, funnel, extraInputs: LeadLlmOutputs.Names, extra: LeadLlmOutputs.InputsOf(outOfFold)).Save(stackerDir);
         if (winner != TrainingRecord.HeadsScorer)
             GbdtModel.Train(ordered, funnel).Save(treesDir);
         string reason = $"{chosen.Name} ranked the latest {validation.Count:N0} training leads best: AUC {chosen.Auc:F4} vs " +

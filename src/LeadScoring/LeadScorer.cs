@@ -1,42 +1,9 @@
-using System.Text.Json;
-using LeadEngine.LeadScoring;
-using LeadEngine.Kernels;
-
 using LeadEngine.Engine;
-using LeadEngine.LeadScoring.Evaluation;
+using LeadEngine.Kernels;
 using LeadEngine.Training;
+using System.Text.Json;
 
 namespace LeadEngine.LeadScoring;
-
-/// <summary>A lead's score.</summary>
-/// <param name="LeadId">The lead.</param>
-/// <param name="Probability">
-/// Calibrated conversion probability: the adapter's chosen model, either σ(pointwise head) or the
-/// stacked tree model over the columns, the dialogue and the heads' outputs. Score, grade and every
-/// reported metric come from it.
-/// </param>
-/// <param name="RankingScore">The pairwise head's score (higher ranks first).</param>
-/// <param name="Score">0–100: the probability's percentile among the training leads.</param>
-/// <param name="Grade">A–D by that percentile: A top 5%, B next 15%, C next 30%, D the rest.</param>
-/// <param name="YesProbability">The LM head's P(Yes) against P(No).</param>
-/// <param name="HeadProbability">σ(pointwise head) alone (equal to <paramref name="Probability"/> without a stacked model).</param>
-public sealed record LeadScore(string LeadId, double Probability, double RankingScore, int Score, char Grade, double YesProbability, double HeadProbability);
-
-/// <summary>What the heads give for one lead: the stacked tree model's extra inputs (<see cref="Names"/>, in <see cref="Inputs"/> order).</summary>
-/// <param name="PointwiseLogit">The pointwise head's logit.</param>
-/// <param name="PairwiseScore">The pairwise head's ranking score.</param>
-/// <param name="YesMinusNo">The LM head's Yes − No logit.</param>
-public readonly record struct LeadHeadOutputs(float PointwiseLogit, float PairwiseScore, float YesMinusNo)
-{
-    /// <summary>The stacked tree model's names for <see cref="Inputs"/>.</summary>
-    public static readonly string[] Names = ["pointwise_logit", "pairwise_score", "lm_yes_minus_no"];
-
-    /// <summary>The three values as the tree model's extra inputs.</summary>
-    public float[] Inputs => [PointwiseLogit, PairwiseScore, YesMinusNo];
-
-    /// <summary>Each lead's <see cref="Inputs"/>, for <see cref="GbdtModel"/>.</summary>
-    public static IReadOnlyList<float[]> InputsOf(IEnumerable<LeadHeadOutputs> outputs) => outputs.Select(o => o.Inputs).ToList();
-}
 
 /// <summary>
 /// The embedded scorer: loads a Qwen model, a LoRA adapter, the score heads (with their
@@ -49,7 +16,7 @@ public sealed class LeadScorer : IDisposable
     /// <summary>File beside the adapter with the training set's probability percentiles.</summary>
     public const string CalibrationFile = "score_percentiles.json";
 
-    /// <summary>Sub-folder of the adapter holding the stacked tree model (it reads <see cref="LeadHeadOutputs.Names"/>), when training chose it.</summary>
+    /// <summary>Sub-folder of the adapter holding the stacked tree model (it reads <see cref="LeadLlmOutputs.Names"/>), when training chose it.</summary>
     public const string StackerDirectory = "stacker";
 
     /// <summary>Sub-folder of the adapter holding LightGBM over the columns and the dialogue alone, when training chose it.</summary>
@@ -67,7 +34,13 @@ public sealed class LeadScorer : IDisposable
     private double[] _percentiles;
     private readonly Lock _gate = new();
 
-    /// <summary>Leads per forward pass in <see cref="ScoreBatch"/>.</summary>
+    /// <summary>Leads per forward pass unless the host says otherwise.</summary>
+    public const int DefaultBatchSize = 16;
+
+    /// <summary>
+    /// Leads per forward pass: the one decision of pass size (memory and device efficiency). <see cref="ScoreBatch"/> cuts what it
+    /// is given into passes of this size; the service's queue only chooses which waiting leads share a pass, up to this size.
+    /// </summary>
     public int BatchSize { get; }
 
     /// <summary>
@@ -112,7 +85,7 @@ public sealed class LeadScorer : IDisposable
     /// default) and that model's tokenizer. Read leads for it with <see cref="ReadLeads"/>.
     /// </summary>
     /// <exception cref="DirectoryNotFoundException">No such adapter folder.</exception>
-    public static LeadScorer Open(string adapterDir, ComputeDevice? device = null, int batchSize = 16)
+    public static LeadScorer Open(string adapterDir, ComputeDevice? device = null, int batchSize = DefaultBatchSize)
     {
         if (!Directory.Exists(adapterDir)) throw new DirectoryNotFoundException($"{adapterDir}: adapter folder not found");
         string modelDir = ModelFor(adapterDir);
@@ -133,7 +106,7 @@ public sealed class LeadScorer : IDisposable
     /// <see cref="TreesDirectory"/>) and the tokenizer.
     /// </summary>
     public static LeadScorer Load(string modelDir, string adapterDir, QwenTokenizer tokenizer, PromptOptions? prompts = null,
-        ComputeDevice? device = null, int batchSize = 16)
+        ComputeDevice? device = null, int batchSize = DefaultBatchSize)
     {
         bool owns = device is null;
         device ??= ComputeDevice.Open();
@@ -153,11 +126,11 @@ public sealed class LeadScorer : IDisposable
                 throw new InvalidDataException(features is null
                     ? $"{file}: the score heads read {heads.FeatureCount} structured features, but {adapterDir} has no {LeadFeatureEncoder.FileName}"
                     : $"{Path.Combine(adapterDir, LeadFeatureEncoder.FileName)}: encodes {features.Width} features, the score heads in {file} read {heads.FeatureCount}");
-            string stackerDir = Path.Combine(adapterDir, StackerDirectory), treesDir = Path.Combine(adapterDir, TreesDirectory);
-            var treeDirs = new[] { stackerDir, treesDir }.Where(GbdtModel.Exists).ToList();
+            var (stackerDir, treesDir) = TreeModelsOf(adapterDir);
+            var treeDirs = new[] { stackerDir, treesDir }.OfType<string>().ToList();
             return new LeadScorer(device, owns, model, adapter, heads, new PromptBuilder(tokenizer, prompts), adapterDir, percentiles, batchSize,
                 Version(file, treeDirs), LeadSchema.Load(adapterDir), features,
-                treeDirs.Contains(stackerDir) ? GbdtModel.Load(stackerDir) : null, treeDirs.Contains(treesDir) ? GbdtModel.Load(treesDir) : null);
+                stackerDir is null ? null : GbdtModel.Load(stackerDir), treesDir is null ? null : GbdtModel.Load(treesDir));
         }
         catch
         {
@@ -166,6 +139,37 @@ public sealed class LeadScorer : IDisposable
             if (owns) device.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The tree models that make the probability, as training chose and recorded them (<see cref="TrainingRecord.Scorer"/>): the
+    /// stacked model's folder for <c>blend</c> and <c>stacked</c>, LightGBM alone's for <c>blend</c> and <c>trees</c>; none for <c>heads</c>
+    /// or an adapter without a record (trained by <c>train-batches</c>). A chosen model that is missing, or a tree model beside no record, is
+    /// an error naming the folder: scoring with another model than training chose would be a silently different score.
+    /// </summary>
+    private static (string? Stacker, string? Trees) TreeModelsOf(string adapterDir)
+    {
+        string stackerDir = Path.Combine(adapterDir, StackerDirectory), treesDir = Path.Combine(adapterDir, TreesDirectory);
+        string recordPath = Path.Combine(adapterDir, TrainingRecord.FileName);
+        var record = TrainingRecord.Load(adapterDir);
+        if (record is null)
+        {
+            if (new[] { stackerDir, treesDir }.FirstOrDefault(GbdtModel.Exists) is { } orphan)
+                throw new InvalidDataException($"{orphan}: a tree model, but {recordPath} is missing, so which model makes the probability is unknown; train the adapter again");
+            return (null, null);
+        }
+        var (stacked, trees) = record.Scorer switch
+        {
+            TrainingRecord.HeadsScorer => (false, false),
+            TrainingRecord.BlendScorer => (true, true),
+            TrainingRecord.StackedScorer => (true, false),
+            TrainingRecord.TreesScorer => (false, true),
+            var other => throw new InvalidDataException($"{recordPath}: scorer '{other}' is not one of heads, blend, stacked, trees"),
+        };
+        foreach (var (needed, dir) in new[] { (stacked, stackerDir), (trees, treesDir) })
+            if (needed && !GbdtModel.Exists(dir))
+                throw new InvalidDataException($"{dir}: missing, but {recordPath} says the '{record.Scorer}' model makes the probability");
+        return (stacked ? stackerDir : null, trees ? treesDir : null);
     }
 
     /// <summary>The first 12 hex digits of the SHA-256 over the adapter file and the tree models' files.</summary>
@@ -185,16 +189,11 @@ public sealed class LeadScorer : IDisposable
     /// Scores leads with their top positive and negative reasons (<see cref="ScoreExplanations"/>: occlusion of each column and
     /// dialogue sentence); pass the leads' scores from this scorer as <paramref name="scored"/> when you have them, to skip scoring them again.
     /// </summary>
-    public IReadOnlyList<LeadExplanation> Explain(IReadOnlyList<Lead> leads, int top = 5, IReadOnlyList<LeadScore>? scored = null)
-    {
-        var occlusions = ScoreExplanations.Variants(leads);
-        // One pass over the leads themselves (unless scored) and every variant in part order.
-        var all = ScoreBatch(scored is null ? [.. leads, .. occlusions.Leads] : occlusions.Leads);
-        return ScoreExplanations.Explain(leads, scored ?? all.Take(leads.Count).ToList(), occlusions, scored is null ? all.Skip(leads.Count).ToList() : all, top);
-    }
+    public IReadOnlyList<LeadExplanation> Explain(IReadOnlyList<Lead> leads, int top = 5, IReadOnlyList<LeadScore>? scored = null) =>
+        ScoreExplanations.ExplainAsync(leads, scored, l => Task.FromResult(ScoreBatch(l)), top).GetAwaiter().GetResult();
 
     /// <summary>What the heads give for each lead (what the stacked tree model reads of them).</summary>
-    public IReadOnlyList<LeadHeadOutputs> HeadOutputs(IReadOnlyList<Lead> leads) => Forward(leads, null);
+    public IReadOnlyList<LeadLlmOutputs> LlmOutputs(IReadOnlyList<Lead> leads) => Forward(leads, null);
 
     /// <summary>Scores leads in batches of <see cref="BatchSize"/>; results in input order.</summary>
     public IReadOnlyList<LeadScore> ScoreBatch(IReadOnlyList<Lead> leads) => Score(leads, null);
@@ -210,11 +209,11 @@ public sealed class LeadScorer : IDisposable
     }
 
     /// <summary>The heads' outputs per lead, in batches of <see cref="BatchSize"/>; the hidden rows into <paramref name="hidden"/>.</summary>
-    private List<LeadHeadOutputs> Forward(IReadOnlyList<Lead> leads, List<float[]>? hidden)
+    private List<LeadLlmOutputs> Forward(IReadOnlyList<Lead> leads, List<float[]>? hidden)
     {
         var prompts = leads.Select(l => _prompts.Build(l).Ids).ToArray();
         var features = _features is null ? null : leads.Select(_features.EncodeSingle).ToArray();
-        var outputs = new List<LeadHeadOutputs>(leads.Count);
+        var outputs = new List<LeadLlmOutputs>(leads.Count);
         for (int start = 0; start < leads.Count; start += BatchSize)
         {
             int end = Math.Min(leads.Count, start + BatchSize);
@@ -236,14 +235,14 @@ public sealed class LeadScorer : IDisposable
     private List<LeadScore> Score(IReadOnlyList<Lead> leads, List<float[]>? hidden)
     {
         var outputs = Forward(leads, hidden);
-        var stacked = _stacker?.Predict(leads, LeadHeadOutputs.InputsOf(outputs));
+        var stacked = _stacker?.Predict(leads, LeadLlmOutputs.InputsOf(outputs));
         var trees = _trees?.Predict(leads);
         var results = new List<LeadScore>(leads.Count);
         for (int i = 0; i < leads.Count; i++)
         {
-            double head = 1 / (1 + Math.Exp(-outputs[i].PointwiseLogit));
+            double head = Logistic.Sigmoid(outputs[i].PointwiseLogit);
             double p = stacked is not null && trees is not null ? Blend(stacked[i], trees[i]) : stacked?[i] ?? trees?[i] ?? head;
-            double yes = 1 / (1 + Math.Exp(-outputs[i].YesMinusNo));
+            double yes = Logistic.Sigmoid(outputs[i].YesMinusNo);
             int score = Percentile(p);
             results.Add(new LeadScore(leads[i].Id, p, outputs[i].PairwiseScore, score, Grade(score), yes, head));
         }
@@ -255,14 +254,7 @@ public sealed class LeadScorer : IDisposable
     /// stacked model learns from the fold LLMs' out-of-fold outputs but reads the final LLM's when scoring;
     /// under drift those can sit at levels it never saw, and the blend halves how far that moves a score.
     /// </summary>
-    public static double Blend(double stacked, double trees) => 1 / (1 + Math.Exp(-(LogOdds(stacked) + LogOdds(trees)) / 2));
-
-    /// <summary>log(p / (1 − p)), with p kept off 0 and 1 so a saturated probability still compares.</summary>
-    public static double LogOdds(double p)
-    {
-        p = Math.Clamp(p, 1e-9, 1 - 1e-9);
-        return Math.Log(p / (1 - p));
-    }
+    public static double Blend(double stacked, double trees) => Logistic.Sigmoid((Logistic.LogOdds(stacked) + Logistic.LogOdds(trees)) / 2);
 
     /// <summary>0–100: the share of training probabilities below <paramref name="p"/> (100·p without calibration data).</summary>
     private int Percentile(double p)

@@ -1,16 +1,7 @@
+using LeadEngine.Engine;
 using System.Text.RegularExpressions;
 
 namespace LeadEngine.LeadScoring;
-
-/// <summary>One reason for a score: a feature column or a dialogue span, and how far it moved the score.</summary>
-/// <param name="Kind"><see cref="ScoreExplanations.FeatureKind"/> or <see cref="ScoreExplanations.DialogueKind"/>.</param>
-/// <param name="Name">The column's name, or the span's text.</param>
-/// <param name="Value">The lead's value of the column; null for a span.</param>
-/// <param name="Contribution">logit(p) − logit(p with this left out), p the probability users get: positive raised the score.</param>
-public sealed record ScoreReason(string Kind, string Name, string? Value, double Contribution);
-
-/// <summary>A score with its strongest reasons each way (strongest first).</summary>
-public sealed record LeadExplanation(LeadScore Score, IReadOnlyList<ScoreReason> Positive, IReadOnlyList<ScoreReason> Negative);
 
 /// <summary>
 /// Reasons by occlusion, computed on the model itself and on the score users get: each feature column and
@@ -33,13 +24,13 @@ public static partial class ScoreExplanations
     /// <summary>The leads to score for reasons: each lead once per part left out, and which part that is.</summary>
     /// <param name="Leads">The variants, in part order.</param>
     /// <param name="Parts">Per variant: the lead it comes from and the part it leaves out.</param>
-    public sealed record Occlusions(IReadOnlyList<Lead> Leads, IReadOnlyList<(int Lead, string Kind, string Name, string? Value)> Parts);
+    private sealed record Occlusions(IReadOnlyList<Lead> Leads, IReadOnlyList<(int Lead, string Kind, string Name, string? Value)> Parts);
 
     /// <summary>How many parts <see cref="Variants"/> leaves out, one forward pass each (counted without building them).</summary>
     public static int PartCount(IReadOnlyList<Lead> leads) => leads.Sum(l => l.Features.Count + Spans(l.Dialogue).Count);
 
     /// <summary>Each lead with one feature column or one dialogue sentence left out in turn (as a missing value).</summary>
-    public static Occlusions Variants(IReadOnlyList<Lead> leads)
+    private static Occlusions Variants(IReadOnlyList<Lead> leads)
     {
         var variants = new List<Lead>();
         var parts = new List<(int Lead, string Kind, string Name, string? Value)>();
@@ -62,15 +53,30 @@ public static partial class ScoreExplanations
     }
 
     /// <summary>
-    /// Each lead's up to <paramref name="top"/> positive and negative reasons from its score and its
-    /// <paramref name="occlusions"/>' scores (whoever scored them: the scorer, or the service's queue).
+    /// The one explanation flow, for the embedded scorer and the service alike: builds each lead's occlusions, has
+    /// <paramref name="score"/> score them (with the leads themselves in the same call unless <paramref name="scores"/> gives
+    /// their scores already), and returns each lead's up to <paramref name="top"/> positive and negative reasons.
     /// </summary>
-    public static IReadOnlyList<LeadExplanation> Explain(IReadOnlyList<Lead> leads, IReadOnlyList<LeadScore> scores, Occlusions occlusions,
-        IReadOnlyList<LeadScore> occludedScores, int top = 5)
+    /// <param name="leads">The leads to explain.</param>
+    /// <param name="scores">Their scores from the same model, when the caller has them; null to score them with the occlusions.</param>
+    /// <param name="score">Scores leads on the model being explained (the scorer itself, or the service's queue).</param>
+    /// <param name="top">Reasons each way per lead.</param>
+    public static async Task<IReadOnlyList<LeadExplanation>> ExplainAsync(IReadOnlyList<Lead> leads, IReadOnlyList<LeadScore>? scores,
+        Func<IReadOnlyList<Lead>, Task<IReadOnlyList<LeadScore>>> score, int top = 5)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(top);
-        if (scores.Count != leads.Count || scores.Where((s, i) => s.LeadId != leads[i].Id).Any())
+        if (scores is not null && (scores.Count != leads.Count || scores.Where((s, i) => s.LeadId != leads[i].Id).Any()))
             throw new ArgumentException($"the {scores.Count} scores given are not those of the {leads.Count} leads, in order", nameof(scores));
+        var occlusions = Variants(leads);
+        // One pass over the leads themselves (unless scored) and every variant in part order.
+        var all = await score(scores is null ? [.. leads, .. occlusions.Leads] : occlusions.Leads);
+        return Reasons(leads, scores ?? all.Take(leads.Count).ToList(), occlusions, scores is null ? all.Skip(leads.Count).ToList() : all, top);
+    }
+
+    /// <summary>Each lead's reasons from its score and its <paramref name="occlusions"/>' scores.</summary>
+    private static List<LeadExplanation> Reasons(IReadOnlyList<Lead> leads, IReadOnlyList<LeadScore> scores, Occlusions occlusions,
+        IReadOnlyList<LeadScore> occludedScores, int top)
+    {
         var results = new List<LeadExplanation>(leads.Count);
         int part = 0;
         for (int i = 0; i < leads.Count; i++)
@@ -80,7 +86,7 @@ public static partial class ScoreExplanations
             for (; part < occlusions.Parts.Count && occlusions.Parts[part].Lead == i; part++)
             {
                 var (_, kind, name, value) = occlusions.Parts[part];
-                reasons.Add(new ScoreReason(kind, name, value, LeadScorer.LogOdds(full.Probability) - LeadScorer.LogOdds(occludedScores[part].Probability)));
+                reasons.Add(new ScoreReason(kind, name, value, Logistic.LogOdds(full.Probability) - Logistic.LogOdds(occludedScores[part].Probability)));
             }
             results.Add(new LeadExplanation(full,
                 reasons.Where(r => r.Contribution > Negligible).OrderByDescending(r => r.Contribution).Take(top).ToList(),

@@ -1,7 +1,5 @@
 using LeadEngine.Engine;
 using System.Globalization;
-using System.Text;
-using LeadEngine.LeadScoring;
 
 namespace LeadEngine.LeadScoring;
 
@@ -61,13 +59,13 @@ public static class SyntheticLeads
             double z = Gaussian(rng);
             int channel = rng.Next(Channels.Length);
             z += ChannelIntent[channel] * 0.5;
-            bool prior = rng.NextDouble() < Sigmoid(0.8 * z - 2.2);
+            bool prior = rng.NextDouble() < Logistic.Sigmoid(0.8 * z - 2.2);
             string budget = (z + Gaussian(rng) * 0.8) switch { < -0.5 => "low", < 0.7 => "mid", _ => "high" };
             int age = Math.Clamp((int)(42 + 12 * Gaussian(rng)), 19, 80);
             // Stage progression: index 0 = lead, reached by everyone.
             double[] slope = [1.0, 1.1, 1.3, 1.4], offset = [0.6, -0.7, -0.9, -4.5];
             int reached = 0;
-            while (reached < 4 && rng.NextDouble() < Sigmoid(slope[reached] * z + offset[reached] + (prior ? 0.4 : 0))) reached++;
+            while (reached < 4 && rng.NextDouble() < Logistic.Sigmoid(slope[reached] * z + offset[reached] + (prior ? 0.4 : 0))) reached++;
             bool converted = reached == 4;
             string stage = !converted && rng.NextDouble() < 0.6 ? "lost" : stages[reached];
             int snapshot = Math.Min(reached, rng.NextDouble() < 0.5 ? 1 : 2);
@@ -98,7 +96,7 @@ public static class SyntheticLeads
     /// positive with probability σ(1.2z − 0.4), else neutral or negative at even odds.
     /// </summary>
     public static string Dialogue(double intent, int phraseCount, Random rng) => string.Join(" ", Enumerable.Range(0, phraseCount).Select(_ =>
-        rng.NextDouble() < Sigmoid(1.2 * intent - 0.4) ? Positive[rng.Next(Positive.Length)]
+        rng.NextDouble() < Logistic.Sigmoid(1.2 * intent - 0.4) ? Positive[rng.Next(Positive.Length)]
         : rng.NextDouble() < 0.5 ? Neutral[rng.Next(Neutral.Length)] : Negative[rng.Next(Negative.Length)]));
 
     /// <summary>A standard normal draw (Box–Muller).</summary>
@@ -106,5 +104,4 @@ public static class SyntheticLeads
 
     private static string Quote(string text) => "\"" + text.Replace("\"", "\"\"") + "\"";
 
-    private static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
 }

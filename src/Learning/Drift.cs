@@ -1,22 +1,7 @@
 using LeadEngine.Feedback;
-using LeadEngine.LeadScoring.Evaluation;
+using LeadEngine.LeadScoring.Metrics;
 
 namespace LeadEngine.Learning;
-
-/// <summary>How one window of served scores compares with a reference window.</summary>
-/// <param name="ReferenceScores">Scores served in the reference window.</param>
-/// <param name="CurrentScores">Scores served in the current window.</param>
-/// <param name="Psi">Population stability index of the probabilities (below 0.1 stable, 0.1–0.25 moderate, above 0.25 a major shift).</param>
-/// <param name="ReferenceCalibration">Calibration of the reference window's closed leads (null without any).</param>
-/// <param name="CurrentCalibration">Calibration of the current window's closed leads (null without any).</param>
-public sealed record DriftReport(int ReferenceScores, int CurrentScores, double Psi, WindowCalibration? ReferenceCalibration, WindowCalibration? CurrentCalibration);
-
-/// <summary>Predicted against observed conversion over the leads of a window whose outcome is final.</summary>
-/// <param name="Leads">Leads with a final outcome (converted or lost).</param>
-/// <param name="MeanPredicted">Mean probability served for them.</param>
-/// <param name="ObservedRate">Share that converted.</param>
-/// <param name="Ece">Expected calibration error over 10 bins.</param>
-public sealed record WindowCalibration(int Leads, double MeanPredicted, double ObservedRate, double Ece);
 
 /// <summary>Drift of the served score distribution and of its calibration between two time windows.</summary>
 public static class Drift

@@ -1,56 +1,5 @@
 namespace LeadEngine.Learning;
 
-/// <summary>One logged call-list lead: the logging policy's propensity, the target policy's, the reward, the reward model's prediction.</summary>
-/// <param name="LoggedPropensity">P(on the list) under the policy that made the list (&gt; 0).</param>
-/// <param name="TargetPropensity">P(on the list) under the policy being evaluated.</param>
-/// <param name="Reward">The reward observed.</param>
-/// <param name="Predicted">The reward model's prediction for this lead (doubly robust only).</param>
-public sealed record LoggedItem(double LoggedPropensity, double TargetPropensity, double Reward, double Predicted = 0);
-
-/// <summary>
-/// One logged list (a day's calls): its leads, and the reward model's value of the target policy
-/// over every candidate of that day, Σⱼ π_target(j)·r̂(j) (doubly robust only).
-/// </summary>
-/// <param name="Items">The leads called.</param>
-/// <param name="DirectValue">Σⱼ π_target(j)·r̂(j) over every candidate.</param>
-/// <param name="Unsupported">The candidates the logging policy gave too little chance to be weighed (<see cref="OffPolicy.Bounded"/>); null: none known.</param>
-public sealed record LoggedList(IReadOnlyList<LoggedItem> Items, double DirectValue = 0, UnsupportedPart? Unsupported = null)
-{
-    /// <summary>
-    /// A list from every candidate's inclusion under the logging and the target policy (the target's may be a signed
-    /// difference of two policies), the leads called, their rewards, and the reward model's predictions.
-    /// </summary>
-    public static LoggedList Of(IReadOnlyList<double> logged, IReadOnlyList<double> target, IReadOnlyList<int> chosen, Func<int, double> reward,
-        IReadOnlyList<double> predicted)
-    {
-        double low = 0, high = 0, model = 0, direct = 0, mass = 0;
-        for (int j = 0; j < target.Count; j++)
-        {
-            direct += target[j] * predicted[j];
-            mass += Math.Abs(target[j]);
-            if (OffPolicy.Supported(logged[j], target[j])) continue;
-            low += Math.Min(0, target[j]);
-            high += Math.Max(0, target[j]);
-            model += target[j] * predicted[j];
-        }
-        return new LoggedList(chosen.Select(i => new LoggedItem(logged[i], target[i], reward(i), predicted[i])).ToList(), direct,
-            new UnsupportedPart(low, high, model, mass));
-    }
-}
-
-/// <summary>
-/// The part of a target's value a list's logs cannot weigh: over the candidates with too little logged chance, the
-/// least and the most it can be with rewards in [0, 1] (Σ min(0, π), Σ max(0, π)), and the reward model's value there.
-/// </summary>
-/// <param name="Low">Σ min(0, π_target) over the unsupported candidates.</param>
-/// <param name="High">Σ max(0, π_target) over them.</param>
-/// <param name="ModelValue">Σ π_target·r̂ over them.</param>
-/// <param name="TargetMass">Σ |π_target| over every candidate of the list, so that (High − Low) / TargetMass is the share the logs cannot weigh.</param>
-public sealed record UnsupportedPart(double Low, double High, double ModelValue, double TargetMass);
-
-/// <summary>An estimate of a policy's value per list with a 95% interval.</summary>
-public sealed record PolicyEstimate(double Value, double Low, double High);
-
 /// <summary>
 /// Off-policy estimates of the reward a target policy would collect per list, from lists logged
 /// by another policy with its propensities. A list's reward is the sum of its leads' rewards, so

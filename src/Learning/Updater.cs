@@ -1,55 +1,12 @@
-using System.Globalization;
 using LeadEngine.Engine;
-using LeadEngine.LeadScoring;
 using LeadEngine.Feedback;
 using LeadEngine.Kernels;
+using LeadEngine.LeadScoring;
+using LeadEngine.LeadScoring.Metrics;
 using LeadEngine.Training;
-using LeadEngine.LeadScoring.Evaluation;
+using System.Globalization;
 
 namespace LeadEngine.Learning;
-
-/// <summary>Settings of <c>leadengine update</c>.</summary>
-public sealed record UpdateOptions
-{
-    /// <summary>The latest share of the outcomes, by time, kept out of training to judge the candidate.</summary>
-    public double HoldoutFraction { get; init; } = 0.2;
-    /// <summary>Passes over the new outcomes and the replay sample.</summary>
-    public int Epochs { get; init; } = 1;
-    /// <summary>Heads' learning rate (LoRA gets it divided by 20), lower than a first training: the candidate starts from the current version.</summary>
-    public double LearningRate { get; init; } = 1e-3;
-    /// <summary>Older outcomes replayed per new one (so the candidate does not forget what it knew).</summary>
-    public double ReplayRatio { get; init; } = 1.0;
-    /// <summary>How long after a call list its outcomes are attributed to it.</summary>
-    public TimeSpan AttributionWindow { get; init; } = TimeSpan.FromDays(14);
-    /// <summary>How much worse the candidate may look (AUC, Brier, reward per list) and still count as not worse.</summary>
-    public double Tolerance { get; init; } = 0.01;
-    /// <summary>Call lists with settled outcomes needed before off-policy evaluation is used (fewer give intervals too rough to trust).</summary>
-    public int MinimumLists { get; init; } = 20;
-    /// <summary>Seed of the replay sample and of training.</summary>
-    public int Seed { get; init; } = 1;
-    /// <summary>No candidate when a version was made less than this long ago (several hosts on one schedule then make one version per period); null: always.</summary>
-    public TimeSpan? NotWithin { get; init; }
-}
-
-/// <summary>A model's performance on the temporal hold-out.</summary>
-/// <param name="Auc">AUC of its probability for conversion (for responded-or-better when the hold-out has no conversion).</param>
-/// <param name="Brier">Brier score of its probability against conversion.</param>
-public sealed record HoldoutMetrics(double Auc, double Brier);
-
-/// <summary>What an update did.</summary>
-/// <param name="Version">The candidate's version id; null when there was nothing new to learn from.</param>
-/// <param name="Promoted">Whether the candidate became current.</param>
-/// <param name="Reason">Why, with the numbers.</param>
-/// <param name="NewOutcomes">Leads with outcomes newer than the current version's training, trained on.</param>
-/// <param name="Replay">Older outcomes replayed.</param>
-/// <param name="Holdout">Leads in the temporal hold-out.</param>
-/// <param name="Current">The current version on the hold-out.</param>
-/// <param name="Candidate">The candidate on the hold-out.</param>
-/// <param name="OffPolicyDifference">Doubly robust reward per call list, candidate minus current, on the logged lists (null with too few).</param>
-/// <param name="Lists">Logged call lists with settled outcomes used for it.</param>
-/// <param name="UnsupportedShare">The share of where the two models' lists differ that the logs give too little chance to weigh.</param>
-public sealed record UpdateResult(string? Version, bool Promoted, string Reason, int NewOutcomes, int Replay, int Holdout, HoldoutMetrics? Current,
-    HoldoutMetrics? Candidate, PolicyEstimate? OffPolicyDifference, int Lists, double UnsupportedShare = 0);
 
 /// <summary>
 /// One update of the served model from the outcomes in the feedback store:
@@ -124,7 +81,9 @@ public static class Updater
         var training = fresh.Concat(replay).Select(e => e.Lead).ToList();
         var trainingOptions = BuiltInModel.TrainingOptions(options.Epochs, trainedAs is null ? null : new LossWeights(trainedAs.LossWeights[0], trainedAs.LossWeights[1], trainedAs.LossWeights[2])) with
         {
-            LearningRate = options.LearningRate, Seed = options.Seed, BatchSize = Math.Min(16, training.Count),
+            LearningRate = options.LearningRate,
+            Seed = options.Seed,
+            BatchSize = Math.Min(16, training.Count),
         };
         bool compare = trainedAs is { Validation.Length: > 0 };
         if (compare && training.Count < 10 * trainingOptions.Folds)

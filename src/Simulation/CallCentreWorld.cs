@@ -1,10 +1,8 @@
-using System.Globalization;
-using LeadEngine.LeadScoring;
+using LeadEngine.Engine;
 using LeadEngine.Feedback;
-
+using LeadEngine.LeadScoring;
 using LeadEngine.Learning;
-
-using LeadEngine.Evaluation;
+using System.Globalization;
 
 namespace LeadEngine.Simulation;
 
@@ -49,7 +47,7 @@ public sealed class CallCentreWorld(int days, double drift)
 
     /// <summary>Probability that calling <paramref name="lead"/> on <paramref name="day"/> converts it.</summary>
     public double ConversionProbability(SimulatedLead lead, int day) =>
-        Sigmoid(1.3 * lead.Intent + ChannelEffect(lead.Channel, day) - 0.15 * (day - lead.Day) - 3.4);
+        Logistic.Sigmoid(1.3 * lead.Intent + ChannelEffect(lead.Channel, day) - 0.15 * (day - lead.Day) - 3.4);
 
     /// <summary>The expected reward (<see cref="Rewards"/>) of calling <paramref name="lead"/> on <paramref name="day"/>.</summary>
     public double ExpectedReward(SimulatedLead lead, int day)
@@ -58,7 +56,7 @@ public sealed class CallCentreWorld(int days, double drift)
         return convert * Rewards.Of(OutcomeKind.Converted) + (1 - convert) * RespondProbability(lead, day) * Rewards.Of(OutcomeKind.Responded);
     }
 
-    private double RespondProbability(SimulatedLead lead, int day) => Sigmoid(lead.Intent + 0.5 * ChannelEffect(lead.Channel, day) - 1);
+    private double RespondProbability(SimulatedLead lead, int day) => Logistic.Sigmoid(lead.Intent + 0.5 * ChannelEffect(lead.Channel, day) - 1);
 
     /// <summary>What a call on <paramref name="day"/> gives, the call length, and the day the CRM learns of it.</summary>
     public (OutcomeKind Kind, double CallSeconds, int ReportedOn) Call(SimulatedLead lead, int day, Random rng)
@@ -79,7 +77,7 @@ public sealed class CallCentreWorld(int days, double drift)
         {
             double z = SyntheticLeads.Gaussian(rng);
             int channel = rng.Next(channels.Count);
-            bool prior = rng.NextDouble() < Sigmoid(0.8 * z - 2.2);
+            bool prior = rng.NextDouble() < Logistic.Sigmoid(0.8 * z - 2.2);
             string budget = (z + SyntheticLeads.Gaussian(rng) * 0.8) switch { < -0.5 => "low", < 0.7 => "mid", _ => "high" };
             int age = Math.Clamp((int)(42 + 12 * SyntheticLeads.Gaussian(rng)), 19, 80);
             string stage = z + SyntheticLeads.Gaussian(rng) > 0.8 ? "telemarketing" : "lead";
@@ -100,5 +98,4 @@ public sealed class CallCentreWorld(int days, double drift)
         return leads;
     }
 
-    private static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
 }

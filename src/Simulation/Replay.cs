@@ -1,59 +1,12 @@
+using LeadEngine.Engine;
+using LeadEngine.Evaluation;
+using LeadEngine.LeadScoring;
+using LeadEngine.Learning;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using LeadEngine.Engine;
-using LeadEngine.LeadScoring;
-using LeadEngine.LeadScoring.Evaluation;
-
-using LeadEngine.Learning;
-
-using LeadEngine.Evaluation;
 
 namespace LeadEngine.Simulation;
-
-/// <summary>Settings of a replay over a real, time-ordered lead file.</summary>
-public sealed record ReplayOptions
-{
-    /// <summary>Consecutive leads (in time order) that make one day's candidates.</summary>
-    public int LeadsPerDay { get; init; } = 400;
-    /// <summary>Calls a day: the list length every policy gets.</summary>
-    public int CallsPerDay { get; init; } = 40;
-    /// <summary>Share of the file, from the start, that is history: the static scorer's training data, before day 1.</summary>
-    public double HistoryShare { get; init; } = 0.3;
-    /// <summary>The periodic policy retrains its trees every this many days.</summary>
-    public int RetrainEvery { get; init; } = 10;
-    /// <summary>
-    /// The continuous policy retrains its trees every this many days: <c>serve --update-every-hours 24</c>, which learns
-    /// each day's outcomes the next day.
-    /// </summary>
-    public int UpdateEvery { get; init; } = 1;
-    /// <summary>Scale of the continuous policy's posterior draws (Thompson sampling; 0 would be greedy).</summary>
-    public double Exploration { get; init; } = 1.0;
-    /// <summary>
-    /// Share of each of the continuous policy's lists that explores among the leads it did not choose
-    /// (<see cref="ExplorationSlotsPolicy"/>), so that every day's logs support off-policy estimates of other policies.
-    /// </summary>
-    public double ExplorationShare { get; init; } = ExplorationSlotsPolicy.DefaultShare;
-    /// <summary>Seed of the random and Thompson draws.</summary>
-    public int Seed { get; init; } = 1;
-}
-
-/// <summary>One policy over the replayed days: calls, conversions among them, and conversions by day (cumulative).</summary>
-public sealed record ReplayPolicy(string Name, int Calls, int Conversions, double[] Cumulative);
-
-/// <summary>A replay's results: every policy, the continuous policy's uplift over static, and the off-policy checks.</summary>
-public sealed record ReplayResult(ReplayOptions Options, int HistoryLeads, int Days, double HistoryRate, double ReplayRate,
-    IReadOnlyList<ReplayPolicy> Policies, (double Mean, double Low, double High) UpliftVsStatic, IReadOnlyList<OffPolicyCheck> OffPolicy)
-{
-    /// <summary>Static, periodic and funnel_recency: what a continuous policy must not do worse than.</summary>
-    public static readonly string[] Alternatives = ["static", "periodic", "funnel_recency"];
-
-    /// <summary>The alternative with the most conversions (the first named on a tie).</summary>
-    public ReplayPolicy BestAlternative => Alternatives.Select(name => Policies.Single(p => p.Name == name)).MaxBy(p => p.Conversions)!;
-
-    /// <summary>Continuous's conversions over the best alternative's.</summary>
-    public double ShareOfBest => (double)Policies.Single(p => p.Name == "continuous").Conversions / Math.Max(1, BestAlternative.Conversions);
-}
 
 /// <summary>
 /// The simulator's replay mode: the same policies over a real, time-ordered lead file instead of the

@@ -1,12 +1,9 @@
+using LeadEngine.Engine;
+using LeadEngine.Evaluation;
+using LeadEngine.Learning;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using LeadEngine.Engine;
-using LeadEngine.LeadScoring.Evaluation;
-
-using LeadEngine.Learning;
-
-using LeadEngine.Evaluation;
 
 namespace LeadEngine.Simulation;
 

@@ -1,144 +1,11 @@
-using System.Globalization;
 using LeadEngine.Engine;
-using LeadEngine.LeadScoring;
+using LeadEngine.Evaluation;
 using LeadEngine.Feedback;
 using LeadEngine.Kernels;
-using LeadEngine.Training;
-using LeadEngine.LeadScoring.Evaluation;
-
+using LeadEngine.LeadScoring;
 using LeadEngine.Learning;
 
-using LeadEngine.Evaluation;
-
 namespace LeadEngine.Simulation;
-
-/// <summary>Settings of <c>leadengine simulate</c>.</summary>
-public sealed record SimulationOptions
-{
-    /// <summary>Simulated days.</summary>
-    public int Days { get; init; } = 30;
-    /// <summary>Independent worlds (seeds), each with its own history, leads and outcomes.</summary>
-    public int Seeds { get; init; } = 3;
-    /// <summary>The first seed; seeds run FirstSeed, FirstSeed+1, …</summary>
-    public int FirstSeed { get; init; } = 1;
-    /// <summary>New leads a day.</summary>
-    public int LeadsPerDay { get; init; } = 150;
-    /// <summary>Calls a day (capacity K).</summary>
-    public int CallsPerDay { get; init; } = 30;
-    /// <summary>Days of history before the simulation, every lead called, that the first model is trained on.</summary>
-    public int HistoryDays { get; init; } = 20;
-    /// <summary>The periodic policy retrains LoRA and heads from scratch every this many days.</summary>
-    public int RetrainEvery { get; init; } = 10;
-    /// <summary>How far customer behaviour drifts over the period (<see cref="CallCentreWorld.Drift"/>).</summary>
-    public double Drift { get; init; } = 1.0;
-    /// <summary>
-    /// Spread of the continuous policy's Thompson draws, as a multiple of the posterior's (linear
-    /// Thompson sampling's v). 1 is the posterior itself; measured here it cost 20–30% of the
-    /// conversions over 30 days (with 1,400 open leads, the top 30 of each draw were mostly its
-    /// widest outliers), so the default explores at a tenth of it.
-    /// </summary>
-    public double Exploration { get; init; } = 0.1;
-    /// <summary>
-    /// Share of the continuous policy's lists drawn uniformly (<see cref="UniformMixturePolicy"/>), so that every
-    /// open lead keeps a logged propensity and the off-policy estimates of other policies have support; 0 (the
-    /// default): none. In this world 0.1 costs more conversions than it buys estimates (README, Continuous learning).
-    /// </summary>
-    public double UniformShare { get; init; }
-    /// <summary>The model folder (the built-in default when null).</summary>
-    public string? ModelDir { get; init; }
-}
-
-/// <summary>One policy's result in one world.</summary>
-/// <param name="Name">random, funnel_recency, static, periodic, continuous, oracle.</param>
-/// <param name="Conversions">Leads that converted when called.</param>
-/// <param name="ExpectedConversions">Σ of the true conversion probabilities of the leads it called.</param>
-/// <param name="Regret">Σ over days of (the best K of that day's open leads) − (its K), in expected conversions.</param>
-/// <param name="CumulativeExpected">Expected conversions up to and including each day.</param>
-public sealed record PolicyRun(string Name, int Conversions, double ExpectedConversions, double Regret, double[] CumulativeExpected);
-
-/// <summary>An off-policy estimate from one policy's logged lists, beside the target policy's true value on the same days.</summary>
-/// <param name="Target">The policy evaluated.</param>
-/// <param name="TrueValue">Its conversions per day on the logged days' candidates: the simulator's expected ones, or a replay's logged ones.</param>
-/// <param name="Ips">IPS.</param>
-/// <param name="SelfNormalizedIps">Self-normalised IPS.</param>
-/// <param name="DoublyRobust">Doubly robust (with the reward model the check was given).</param>
-/// <param name="Bounded">The bounded estimate (<see cref="OffPolicy.Bounded"/>): its interval widens where the logs give the target's leads too little chance.</param>
-/// <param name="UnsupportedShare">The share of the target's inclusion on leads the logs cannot weigh.</param>
-public sealed record OffPolicyCheck(string Target, double TrueValue, PolicyEstimate Ips, PolicyEstimate SelfNormalizedIps, PolicyEstimate DoublyRobust,
-    PolicyEstimate Bounded, double UnsupportedShare)
-{
-    /// <summary>The estimators by name, in the order the reports list them.</summary>
-    public IEnumerable<(string Name, PolicyEstimate Estimate)> Estimates =>
-        [("IPS", Ips), ("SNIPS", SelfNormalizedIps), ("doubly robust", DoublyRobust), ("bounded", Bounded)];
-
-    /// <summary>Whether <paramref name="estimate"/>'s interval holds the true value.</summary>
-    public bool Covers(PolicyEstimate estimate) => TrueValue >= estimate.Low && TrueValue <= estimate.High;
-
-    /// <summary>The Markdown table's header: target, true value, each estimator, the unsupported share.</summary>
-    public const string MarkdownHeader = "| target | true | IPS | SNIPS | doubly robust | bounded | unsupported |\n| --- | ---: | --- | --- | --- | --- | ---: |";
-
-    /// <summary>This check's row of that table (an estimate whose interval misses the true value is marked ✗).</summary>
-    public string MarkdownRow() => string.Create(CultureInfo.InvariantCulture,
-        $"| {Target} | {TrueValue:F2} | {string.Join(" | ", Estimates.Select(e => $"{e.Estimate.Value:F2} [{e.Estimate.Low:F2}, {e.Estimate.High:F2}]{(Covers(e.Estimate) ? "" : " ✗")}"))} | {UnsupportedShare:P0} |");
-
-    /// <summary>How many intervals of each estimator hold the true value, e.g. "IPS 2/3, SNIPS 1/3, doubly robust 2/3, bounded 3/3".</summary>
-    public static string Coverage(IReadOnlyCollection<OffPolicyCheck> checks) => checks.Count == 0 ? "no checks"
-        : string.Join(", ", checks.First().Estimates.Select((e, k) => $"{e.Name} {checks.Count(c => c.Covers(c.Estimates.ElementAt(k).Estimate))}/{checks.Count}"));
-
-    /// <summary>
-    /// Estimates one target from logged days and sets them beside its true value: per day, the target's inclusion
-    /// of every candidate, the candidates' true values and reward-model predictions, and the rewards of those called.
-    /// </summary>
-    public static OffPolicyCheck Of<TDay>(string target, IReadOnlyList<TDay> days, Func<TDay, CallList> logged, Func<TDay, double[]> inclusion,
-        Func<TDay, IReadOnlyList<double>> trueValue, Func<TDay, IReadOnlyList<double>> predicted, Func<TDay, int, double> reward)
-    {
-        var lists = new List<LoggedList>();
-        double truth = 0;
-        foreach (var day in days)
-        {
-            var (list, t, value, model) = (logged(day), inclusion(day), trueValue(day), predicted(day));
-            truth += t.Select((p, j) => p * value[j]).Sum();
-            lists.Add(LoggedList.Of(list.Inclusion, t, list.Chosen, i => reward(day, i), model));
-        }
-        return new OffPolicyCheck(target, truth / days.Count, OffPolicy.Ips(lists), OffPolicy.SelfNormalizedIps(lists), OffPolicy.DoublyRobust(lists),
-            OffPolicy.Bounded(lists), OffPolicy.UnsupportedShare(lists));
-    }
-}
-
-/// <summary>A two-arm test on split traffic: each arm gets half the leads and half the calls.</summary>
-/// <param name="Control">The static scorer's arm.</param>
-/// <param name="Treatment">The continuous learner's arm.</param>
-/// <param name="ControlConversions">Conversions in the control arm.</param>
-/// <param name="TreatmentConversions">Conversions in the treatment arm.</param>
-/// <param name="CallsPerArm">Calls made in each arm.</param>
-public sealed record AbTest(string Control, string Treatment, int ControlConversions, int TreatmentConversions, int CallsPerArm)
-{
-    /// <summary>Relative uplift of the treatment's conversions.</summary>
-    public double Uplift => ControlConversions == 0 ? double.NaN : (double)TreatmentConversions / ControlConversions - 1;
-
-    /// <summary>Two-proportion z statistic of conversions per call.</summary>
-    public double Z
-    {
-        get
-        {
-            double p1 = (double)ControlConversions / CallsPerArm, p2 = (double)TreatmentConversions / CallsPerArm, p = (p1 + p2) / 2;
-            double se = Math.Sqrt(2 * p * (1 - p) / CallsPerArm);
-            return se == 0 ? 0 : (p2 - p1) / se;
-        }
-    }
-
-    /// <summary>Two-sided p-value of <see cref="Z"/>.</summary>
-    public double PValue => 2 * (1 - Statistics.NormalCdf(Math.Abs(Z)));
-}
-
-/// <summary>One world's results.</summary>
-/// <param name="Seed">The world's seed.</param>
-/// <param name="Policies">Every policy's run.</param>
-/// <param name="AbTest">Static vs continuous, half the leads and calls each.</param>
-/// <param name="OffPolicy">Estimates from the continuous policy's logs (exploration that earns: little support elsewhere).</param>
-/// <param name="OffPolicyFromRandom">Estimates from the random policy's logs (every open lead has propensity K/N: an exploration budget).</param>
-public sealed record SeedResult(int Seed, IReadOnlyList<PolicyRun> Policies, AbTest AbTest, IReadOnlyList<OffPolicyCheck> OffPolicy,
-    IReadOnlyList<OffPolicyCheck> OffPolicyFromRandom);
 
 /// <summary>
 /// Runs a call centre (<see cref="CallCentreWorld"/>) for each seed and compares the policies on
@@ -285,7 +152,6 @@ public sealed class Simulator(SimulationOptions options, ComputeDevice device, A
     /// </summary>
     public static double[] DecisionFeatures(double[] lead, int daysOpen) =>
         [1, lead[0], lead[0] * daysOpen / (double)CallCentreWorld.OpenDays, .. lead.AsSpan(1)];
-
 
     /// <summary>
     /// One policy's trajectory: each morning the outcomes reported so far reach <paramref name="learn"/>,

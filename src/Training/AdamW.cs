@@ -6,61 +6,6 @@ using LeadEngine.Kernels;
 
 namespace LeadEngine.Training;
 
-/// <summary>How the learning rate moves after warmup.</summary>
-public enum DecayKind
-{
-    /// <summary>Half-cosine to zero at the last step.</summary>
-    Cosine,
-    /// <summary>Straight line to zero at the last step.</summary>
-    Linear,
-    /// <summary>No decay.</summary>
-    Constant,
-}
-
-/// <summary>Linear warmup, then cosine, linear or no decay.</summary>
-/// <param name="WarmupSteps">Steps of linear warmup from lr/warmup to lr.</param>
-/// <param name="TotalSteps">Step at which decay reaches zero.</param>
-/// <param name="Decay">Decay after warmup.</param>
-public sealed record LearningRateSchedule(int WarmupSteps, int TotalSteps, DecayKind Decay = DecayKind.Cosine)
-{
-    /// <summary>The multiplier of the base rate at 1-based <paramref name="step"/>.</summary>
-    public double Factor(int step)
-    {
-        if (WarmupSteps > 0 && step <= WarmupSteps) return (double)step / WarmupSteps;
-        if (Decay == DecayKind.Constant || TotalSteps <= WarmupSteps) return 1.0;
-        double progress = Math.Clamp((double)(step - WarmupSteps) / (TotalSteps - WarmupSteps), 0, 1);
-        return Decay == DecayKind.Cosine ? 0.5 * (1 + Math.Cos(Math.PI * progress)) : 1 - progress;
-    }
-}
-
-/// <summary>AdamW settings. LoRA tensors train at <see cref="LearningRate"/> / <see cref="LoraRateDivisor"/>.</summary>
-public sealed record AdamWOptions
-{
-    /// <summary>Base learning rate (the heads' rate).</summary>
-    public double LearningRate { get; init; } = 1e-3;
-    /// <summary>LoRA rate = base / this (the method's differential rates; default 20).</summary>
-    public double LoraRateDivisor { get; init; } = 20;
-    /// <summary>β1.</summary>
-    public double Beta1 { get; init; } = 0.9;
-    /// <summary>β2.</summary>
-    public double Beta2 { get; init; } = 0.999;
-    /// <summary>Denominator epsilon.</summary>
-    public double Eps { get; init; } = 1e-8;
-    /// <summary>Decoupled weight decay.</summary>
-    public double WeightDecay { get; init; } = 0.01;
-    /// <summary>Global gradient-norm clip; 0 or less disables.</summary>
-    public double MaxGradNorm { get; init; } = 1.0;
-    /// <summary>Learning-rate schedule.</summary>
-    public LearningRateSchedule Schedule { get; init; } = new(0, 0, DecayKind.Constant);
-}
-
-/// <summary>What one optimizer step did.</summary>
-/// <param name="Step">1-based step number.</param>
-/// <param name="GradNorm">Global L2 norm of the (accumulation-averaged) gradient before clipping.</param>
-/// <param name="HeadRate">Learning rate applied to the heads.</param>
-/// <param name="LoraRate">Learning rate applied to LoRA.</param>
-public sealed record OptimizerStep(int Step, double GradNorm, double HeadRate, double LoraRate);
-
 /// <summary>
 /// AdamW over parameter groups on the device (decoupled weight decay; heads at the base rate, LoRA
 /// at base/20), with global-norm clipping, a warmup + decay schedule and gradient accumulation.

@@ -1,38 +1,7 @@
-using System.Diagnostics;
 using LeadEngine.Engine;
+using System.Diagnostics;
 
 namespace LeadEngine.Training;
-
-/// <summary>Trainer settings.</summary>
-public sealed record TrainerOptions
-{
-    /// <summary>Optimizer steps to take (in total, counting steps of a resumed run).</summary>
-    public int Steps { get; init; } = 100;
-    /// <summary>Micro-batches accumulated per step.</summary>
-    public int Accumulate { get; init; } = 1;
-    /// <summary>Evaluate every this many steps (0: never).</summary>
-    public int EvalEvery { get; init; }
-    /// <summary>Save a checkpoint every this many steps (0: only at the end).</summary>
-    public int SaveEvery { get; init; }
-    /// <summary>Checkpoint folder; none when null.</summary>
-    public string? OutputDirectory { get; init; }
-    /// <summary>Recompute layer activations in the backward pass (long inputs).</summary>
-    public bool Recompute { get; init; }
-    /// <summary>Seed of the batch order.</summary>
-    public int Seed { get; init; } = 1;
-    /// <summary>Base model path recorded in adapter_config.json.</summary>
-    public string? BaseModel { get; init; }
-}
-
-/// <summary>One optimizer step's report.</summary>
-/// <param name="Step">1-based step.</param>
-/// <param name="TotalSteps">Steps of the run.</param>
-/// <param name="Loss">Training losses averaged over the step's micro-batches.</param>
-/// <param name="Optimizer">Gradient norm and learning rates.</param>
-/// <param name="Tokens">Tokens processed in the step.</param>
-/// <param name="Seconds">Wall time of the step.</param>
-/// <param name="Eval">Evaluation losses, on evaluation steps.</param>
-public sealed record TrainStepReport(int Step, int TotalSteps, LossTerms Loss, OptimizerStep Optimizer, int Tokens, double Seconds, LossTerms? Eval);
 
 /// <summary>
 /// Trains LoRA adapters and the score heads on a frozen backbone: cycles through the training

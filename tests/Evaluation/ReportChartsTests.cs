@@ -1,5 +1,5 @@
 using LeadEngine.Evaluation;
-using LeadEngine.LeadScoring.Evaluation;
+using LeadEngine.LeadScoring.Metrics;
 
 namespace LeadEngine.Tests.Evaluation;
 

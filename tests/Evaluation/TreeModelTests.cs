@@ -1,6 +1,6 @@
 using LeadEngine.Evaluation;
 using LeadEngine.LeadScoring;
-using LeadEngine.LeadScoring.Evaluation;
+using LeadEngine.LeadScoring.Metrics;
 
 namespace LeadEngine.Tests.Evaluation;
 

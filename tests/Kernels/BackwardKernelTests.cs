@@ -9,7 +9,7 @@ namespace LeadEngine.Tests.Kernels;
 /// </summary>
 public class BackwardKernelTests
 {
-    
+
     /// <summary>Compares <paramref name="analytic"/> with central differences of <paramref name="loss"/> at sampled coordinates of <paramref name="x"/>.</summary>
     internal static void FiniteDifference(string what, float[] x, Func<float[], double> loss, float[] analytic, int samples = 24, float eps = 1e-2f, double tolerance = 1e-2)
     {

@@ -3,7 +3,7 @@ using LeadEngine.Engine;
 using LeadEngine.LeadScoring;
 using LeadEngine.Engine.SafeTensors;
 using LeadEngine.Training;
-using LeadEngine.LeadScoring.Evaluation;
+using LeadEngine.LeadScoring.Metrics;
 
 namespace LeadEngine.Tests.Leads;
 
@@ -31,6 +31,10 @@ public sealed class LeadScorerTests : IDisposable
         using var heads = ScoreHeads.Create(model.Config, Fixtures.Simd, 1);
         AdapterCheckpoint.Save(adapterDir, adapter, heads, baseModel: recordModel ? modelDir : null);
     }
+
+    /// <summary>Records <paramref name="scorer"/> (a <see cref="TrainingRecord"/> constant) as the model training chose, as <c>train</c> does.</summary>
+    private static void RecordChoice(string adapterDir, string scorer) =>
+        new TrainingRecord { LossWeights = [1, 0.5, 0.2], Scorer = scorer, Reason = "set by the test" }.Save(adapterDir);
 
     private IReadOnlyList<Lead> Leads(int count)
     {
@@ -93,8 +97,9 @@ public sealed class LeadScorerTests : IDisposable
         SaveUntrainedAdapter(modelDir, adapterDir, rank: 2);
         var (train, test) = TemporalSplit.Split(Leads(20000));
         using (var heads = LeadScorer.Load(modelDir, adapterDir, Tokenizer.Value, device: Fixtures.Simd, batchSize: 64))
-            GbdtModel.Train(train, FunnelConfig.Automotive, extraInputs: LeadHeadOutputs.Names, extra: LeadHeadOutputs.InputsOf(heads.HeadOutputs(train)))
+            GbdtModel.Train(train, FunnelConfig.Automotive, extraInputs: LeadLlmOutputs.Names, extra: LeadLlmOutputs.InputsOf(heads.LlmOutputs(train)))
                 .Save(Path.Combine(adapterDir, LeadScorer.StackerDirectory));
+        RecordChoice(adapterDir, TrainingRecord.StackedScorer);
         using var scorer = LeadScorer.Load(modelDir, adapterDir, Tokenizer.Value, device: Fixtures.Simd, batchSize: 64);
         Assert.True(scorer.Stacked);
         var leads = test.Take(300).ToList();
@@ -145,9 +150,10 @@ public sealed class LeadScorerTests : IDisposable
     }
 
     /// <summary>
-    /// The tree models an adapter holds decide its probability: LightGBM alone in <c>trees/</c> gives exactly its
-    /// prediction; beside a stacked model in <c>stacker/</c> the two are blended (the mean of their log-odds);
-    /// an older folder with a tree model in <c>stacker/</c> alone gives that model's prediction. The version
+    /// The model training recorded as its choice decides the probability: LightGBM alone (<c>trees</c>) gives exactly its
+    /// prediction; the blend of the stacked model and LightGBM alone is the mean of their log-odds; an older folder's
+    /// <c>stacked</c> gives the stacked model's prediction. A tree model beside no record, or a chosen model that is
+    /// missing, is refused naming the folder. The version
     /// changes with the tree models.
     /// </summary>
     [Fact]
@@ -166,6 +172,8 @@ public sealed class LeadScorerTests : IDisposable
 
         var trees = GbdtModel.Train(train, FunnelConfig.Automotive);
         trees.Save(treesDir);
+        Assert.Contains("training.json is missing", Assert.Throws<InvalidDataException>(() => Scores()).Message);
+        RecordChoice(adapterDir, TrainingRecord.TreesScorer);
         var treesP = trees.Predict(test);
         var (alone, aloneVersion) = Scores();
         for (int i = 0; i < test.Count; i++) Assert.Equal(treesP[i], alone[i], 6);
@@ -173,11 +181,12 @@ public sealed class LeadScorerTests : IDisposable
         IReadOnlyList<float[]> outputs;
         using (var scorer = LeadScorer.Load(modelDir, adapterDir, Tokenizer.Value, device: Fixtures.Simd, batchSize: 64))
         {
-            var stacker = GbdtModel.Train(train, FunnelConfig.Automotive, extraInputs: LeadHeadOutputs.Names, extra: LeadHeadOutputs.InputsOf(scorer.HeadOutputs(train)));
+            var stacker = GbdtModel.Train(train, FunnelConfig.Automotive, extraInputs: LeadLlmOutputs.Names, extra: LeadLlmOutputs.InputsOf(scorer.LlmOutputs(train)));
             stacker.Save(stackerDir);
-            outputs = LeadHeadOutputs.InputsOf(scorer.HeadOutputs(test));
+            outputs = LeadLlmOutputs.InputsOf(scorer.LlmOutputs(test));
         }
         var stackedP = GbdtModel.Load(stackerDir).Predict(test, outputs);
+        RecordChoice(adapterDir, TrainingRecord.BlendScorer);
         var (blend, blendVersion) = Scores();
         static double Logit(double p) => Math.Log(p / (1 - p));
         for (int i = 0; i < test.Count; i++)
@@ -187,6 +196,8 @@ public sealed class LeadScorerTests : IDisposable
         }
 
         Directory.Delete(treesDir, recursive: true);
+        Assert.Contains(treesDir, Assert.Throws<InvalidDataException>(() => Scores()).Message);
+        RecordChoice(adapterDir, TrainingRecord.StackedScorer);
         var (stacked, _) = Scores();
         for (int i = 0; i < test.Count; i++) Assert.Equal(stackedP[i], stacked[i], 6);
         Assert.Equal(3, new[] { headsVersion, aloneVersion, blendVersion }.Distinct().Count());

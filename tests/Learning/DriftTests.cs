@@ -49,7 +49,7 @@ public sealed class DriftTests
         Assert.Equal(2, report.ReferenceScores);
         Assert.Equal(2, report.CurrentScores);
         Assert.True(report.Psi > 0.25, $"{report.Psi}");
-        Assert.Equal(new WindowCalibration(2, 0.25, 0.5, LeadEngine.LeadScoring.Evaluation.LeadMetrics.ExpectedCalibrationError([0.3, 0.2], [1, 0])),
+        Assert.Equal(new WindowCalibration(2, 0.25, 0.5, LeadEngine.LeadScoring.Metrics.LeadMetrics.ExpectedCalibrationError([0.3, 0.2], [1, 0])),
             report.ReferenceCalibration! with { MeanPredicted = Math.Round(report.ReferenceCalibration!.MeanPredicted, 12) });
         Assert.Equal(1, report.CurrentCalibration!.Leads);
         Assert.Equal(1, report.CurrentCalibration.ObservedRate);

@@ -29,8 +29,11 @@ internal static class DriftCommand
         var report = Run(db, currentFrom.AddDays(-referenceDays), currentFrom, until).GetAwaiter().GetResult();
         if (json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true,
-                NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
+            Console.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions
+            {
+                PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true,
+                NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals
+            }));
             return 0;
         }
         var c = CultureInfo.InvariantCulture;

@@ -24,7 +24,7 @@ internal static class ServeCommand
             Text("db", "SQLite path or PostgreSQL connection string (default ADAPTER/feedback.db); with a model history in it, its version in force is served and followed"),
             Number("poll-seconds", "how often the store's model history is checked for a promotion or rollback (default 5)"),
             Switch("create-db", "create the SQLite store named by --db (or --home) when it does not exist; without it a missing one is an error"),
-            Int("batch-size", "default 16"), Int("queue", "leads waiting at most (default 1024)"), Int("max-body-kb", "default 1024"),
+            Int("batch-size", $"leads per forward pass (default {LeadScorer.DefaultBatchSize})"), Int("queue", "leads waiting at most (default 1024)"), Int("max-body-kb", "default 1024"),
             Number("cooldown-hours", "a called lead stays off the call list this long (default 20)"),
             Text("policy", "greedy, epsilon-greedy[:0.1], softmax[:0.05] or thompson[:0.025] (the share of calls that explore) (default greedy)"), Number("update-every-hours", "scheduled updates of the store's model history (hosts on one store take turns)"), Device(), PrecisionOption());
 
@@ -48,7 +48,7 @@ internal static class ServeCommand
         if (options.RequestsPerSecondPerKey is { } limit && (limit <= 0 || !options.RequireKeys))
             throw new UsageException("--rate-limit needs --require-keys and a positive number of requests per second");
         options = options with { Policy = CallListPolicy.Parse(a.Optional("policy", "greedy")!) };
-        int batchSize = a.Int("batch-size", 16);
+        int batchSize = a.Int("batch-size", LeadScorer.DefaultBatchSize);
         double? updateHours = a.Has("update-every-hours") ? a.Double("update-every-hours", 24) : null;
         var poll = TimeSpan.FromSeconds(a.Double("poll-seconds", 5));
         var (kind, precision) = DeviceChoice(a);

@@ -16,7 +16,7 @@ internal static class TrainCommand
     /// <summary>The command with its options.</summary>
     public static Command Definition() => Define("train", "Train a lead scorer on the time-ordered first 70% of a lead file (CSV, Parquet or JSON Lines) and choose the default model on a temporal validation slice.", Run,
         [Text("data", "the lead file", required: true), Text("out", "the adapter folder to write", required: true), Model(), .. Mapping(),
-            Int("epochs", "default 1"), Int("batch-size", "default 16"), Int("rank", "LoRA rank (default 8)"), Int("seed", "default 1"),
+            Int("epochs", "default 1"), Int("batch-size", $"leads per training step (default {new LeadTrainingOptions().BatchSize})"), Int("rank", "LoRA rank (default 8)"), Int("seed", "default 1"),
             Number("lr", "head learning rate; LoRA 20x lower (default 3e-3)"), Int("folds", "time folds for the stacked model's out-of-fold head outputs (default 3)"),
             Text("loss-weights", "w_bce,w_hpro,w_lm (default 1,0.5,0.2)"), Switch("recompute", "recompute activations in the backward pass (less memory)"),
             Switch("heads-only", "skip the stacked model: the LLM heads' probability is the score"),
@@ -31,7 +31,7 @@ internal static class TrainCommand
         var columns = Columns(a);
         var options = new LeadTrainingOptions
         {
-            Epochs = a.Int("epochs", 1), BatchSize = a.Int("batch-size", 16), Rank = a.Int("rank", 8), Seed = a.Int("seed", 1),
+            Epochs = a.Int("epochs", 1), BatchSize = a.Int("batch-size", new LeadTrainingOptions().BatchSize), Rank = a.Int("rank", 8), Seed = a.Int("seed", 1),
             LearningRate = a.Double("lr", 3e-3), Recompute = a.Flag("recompute"), Folds = a.Int("folds", 3),
             StructuredFeatures = !a.Flag("no-head-features"),
             Weights = TrainingArgs.ParseWeights(a.Optional("loss-weights", "1,0.5,0.2")!),

@@ -1,6 +1,6 @@
-using System.Text;
 using LeadEngine.Engine.SafeTensors;
 using LeadEngine.Kernels;
+using System.Text;
 
 namespace LeadEngine.Engine.Gguf;
 
@@ -66,7 +66,8 @@ public static class GgufExport
                     var w = store.ReadFloat32(module + ".weight");
                     adapter?.MergeInto(w, l, target, c);
                     return w;
-                }));
+                }
+                ));
                 if (store.Contains(module + ".bias")) Add(b + name + ".bias", module + ".bias", outDim);
             }
             Add(b + "ffn_norm.weight", p + "post_attention_layernorm.weight", c.HiddenSize);

@@ -1,5 +1,4 @@
 using System.IO.MemoryMappedFiles;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace LeadEngine.Engine.SafeTensors;
@@ -17,6 +16,13 @@ public sealed record TensorInfo(string Name, TensorDType DType, long[] Shape, lo
 
     /// <summary>The shape as text, e.g. <c>[64, 4]</c>.</summary>
     public string ShapeText => "[" + string.Join(", ", Shape) + "]";
+
+    /// <summary>Throws, naming <paramref name="file"/> and this tensor, unless its shape is <paramref name="shape"/> (what the model or adapter needs).</summary>
+    internal void ExpectShape(string file, long[] shape)
+    {
+        if (!Shape.SequenceEqual(shape))
+            throw new SafeTensorsException(file, Name, $"shape {ShapeText} but the model needs [{string.Join(", ", shape)}]");
+    }
 }
 
 /// <summary>

@@ -1,9 +1,9 @@
+using Iced.Intel;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using Iced.Intel;
 using static Iced.Intel.AssemblerRegisters;
 
 namespace LeadEngine.Kernels;
@@ -411,39 +411,39 @@ internal static unsafe class ReducedGemm
                 // L2 (at 16,000 rows a whole chunk's slice of A is 8 MB per depth block, and the product ran at 60% of its
                 // speed at 2,000 rows); within a block, strip outer and rows inner keep the strip's panel in L1.
                 for (int firstInBlock = firstTile; firstInBlock < lastTile; firstInBlock += RowBlockTiles)
-                for (int db = 0; db < depthBlocks; db++)
-                {
-                    int q0 = db * BlockWords, steps = Math.Min(BlockWords, words - q0);
-                    bool accumulate = db > 0;
-                    uint* panel = panels + (cb * panelBlocks + db) * panelWords * BlockColumns;
-                    for (int s = 0; s * StripColumns < cols; s++)
+                    for (int db = 0; db < depthBlocks; db++)
                     {
-                        int j = j0 + s * StripColumns, width = Math.Min(StripColumns, cols - s * StripColumns);
-                        uint* strip = panel + s * panelWords * StripColumns;
-                        float* columnScales = int8 ? scaleBase + db * b.ScaleStride + j : null;
-                        for (int t = firstInBlock; t < Math.Min(lastTile, firstInBlock + RowBlockTiles); t++)
+                        int q0 = db * BlockWords, steps = Math.Min(BlockWords, words - q0);
+                        bool accumulate = db > 0;
+                        uint* panel = panels + (cb * panelBlocks + db) * panelWords * BlockColumns;
+                        for (int s = 0; s * StripColumns < cols; s++)
                         {
-                            uint* rows = aBase + (long)t * TileRows * words + q0;
-                            int i = t * TileRows, height = Math.Min(TileRows, m - i);
-                            float* rowFactors = int8 ? factorBase + (db * paddedRows + i) * 2 : null;
-                            if (height == TileRows && width == StripColumns)
+                            int j = j0 + s * StripColumns, width = Math.Min(StripColumns, cols - s * StripColumns);
+                            uint* strip = panel + s * panelWords * StripColumns;
+                            float* columnScales = int8 ? scaleBase + db * b.ScaleStride + j : null;
+                            for (int t = firstInBlock; t < Math.Min(lastTile, firstInBlock + RowBlockTiles); t++)
                             {
-                                RunTile(rows, strip, output + (long)i * n + j, (long)n * sizeof(float), steps, accumulate, rowFactors, columnScales);
-                                continue;
+                                uint* rows = aBase + (long)t * TileRows * words + q0;
+                                int i = t * TileRows, height = Math.Min(TileRows, m - i);
+                                float* rowFactors = int8 ? factorBase + (db * paddedRows + i) * 2 : null;
+                                if (height == TileRows && width == StripColumns)
+                                {
+                                    RunTile(rows, strip, output + (long)i * n + j, (long)n * sizeof(float), steps, accumulate, rowFactors, columnScales);
+                                    continue;
+                                }
+                                // A ragged edge: through a full-size buffer, then its valid part.
+                                for (int r = 0; r < TileRows; r++)
+                                {
+                                    var buffered = new Span<float>(edge + r * StripColumns, StripColumns);
+                                    buffered.Clear();
+                                    if (accumulate && r < height) new ReadOnlySpan<float>(output + (long)(i + r) * n + j, width).CopyTo(buffered);
+                                }
+                                RunTile(rows, strip, edge, StripColumns * sizeof(float), steps, accumulate: true, rowFactors, columnScales);
+                                for (int r = 0; r < height; r++)
+                                    new ReadOnlySpan<float>(edge + r * StripColumns, width).CopyTo(new Span<float>(output + (long)(i + r) * n + j, width));
                             }
-                            // A ragged edge: through a full-size buffer, then its valid part.
-                            for (int r = 0; r < TileRows; r++)
-                            {
-                                var buffered = new Span<float>(edge + r * StripColumns, StripColumns);
-                                buffered.Clear();
-                                if (accumulate && r < height) new ReadOnlySpan<float>(output + (long)(i + r) * n + j, width).CopyTo(buffered);
-                            }
-                            RunTile(rows, strip, edge, StripColumns * sizeof(float), steps, accumulate: true, rowFactors, columnScales);
-                            for (int r = 0; r < height; r++)
-                                new ReadOnlySpan<float>(edge + r * StripColumns, width).CopyTo(new Span<float>(output + (long)(i + r) * n + j, width));
                         }
                     }
-                }
             }
 
             void RunTile(uint* rows, uint* strip, float* target, long ldc, int steps, bool accumulate, float* rowFactors, float* columnScales)

@@ -24,8 +24,9 @@ internal readonly record struct ExtraProduct(Strided<float> A, Strided<F32> B, i
 internal sealed record PackedPanels(float[] Data, int Offset, int Depth, int Columns);
 
 /// <summary>
-/// The SIMD CPU backend's matrix product, <c>C[M,N] = α·A[M,K]·B[K,N] (+ C)</c>, behind every SIMD
-/// matmul and LoRA launcher. A is fp32, B is stored weights widened while packing, both strided so
+/// The SIMD CPU backend's fp32 matrix product, <c>C[M,N] = α·A[M,K]·B[K,N] (+ C)</c>, behind every fp32
+/// projection and attention product (bf16 and int8 frozen projections go through <see cref="ReducedGemm"/>, the
+/// rank-wide LoRA products through <see cref="SimdRankProducts"/>). A is fp32, B is stored weights widened while packing, both strided so
 /// that transposes cost nothing. Blocked the way BLAS is: B is packed once per (column block, K block)
 /// into a contiguous fp32 panel, and a register tile of 6 rows × two vectors (6×32 with 512-bit vectors,
 /// 6×16 with 256-bit ones; 12 accumulators, one broadcast of A and two panel loads per K step) does
@@ -40,7 +41,7 @@ internal static class SimdGemm
     /// <summary>Rows whose slices of A and C stay in L2 while they run through all of K (packed weights).</summary>
     internal const int RowBlock = 32 * TileRows;
 
-    // Packing buffers per thread: tasks never nest, so one pair per thread suffices.
+    // Packing buffers per thread: tasks never nest, so one set per thread suffices.
     [ThreadStatic] private static float[]? t_panel, t_column, t_extraPanel;
 
     /// <summary>
@@ -103,27 +104,27 @@ internal static class SimdGemm
             // 16–32 KB of panel stays in L1/L2 while the rows of A stream by.
             int outerRows = packed is null ? rows : RowBlock;
             for (int ob = 0; ob < rows; ob += outerRows)
-            for (int p0 = 0; p0 < k; p0 += BlockDepth)
-            {
-                int depth = Math.Min(BlockDepth, k - p0);
-                var (source, at, panelDepth) = (panel, 0, BlockDepth);
-                if (packed is { } pk)
-                    (source, at, panelDepth) = (pk.Data, pk.Offset + PanelIndex(j0 / BlockColumns, p0 / BlockDepth, pk.Depth), PanelDepth(pk.Depth));
-                else
-                    Pack(b, p0, j0, depth, cols, panel, 0, BlockDepth, column);
-                bool add = accumulate || p0 > 0, last = p0 + BlockDepth >= k;
-                for (int ib = ob; ib < Math.Min(rows, ob + outerRows); ib += RowBlock)
-                for (int j = 0; j < cols; j += StripColumns)
+                for (int p0 = 0; p0 < k; p0 += BlockDepth)
                 {
-                    int stripRows = Math.Min(RowBlock, Math.Min(rows, ob + outerRows) - ib), stripColumns = Math.Min(StripColumns, cols - j);
-                    long cStart = cOffset + (long)(i0 + ib) * ldc + j0 + j;
-                    var (extraA, extraDepth) = last && extra is { } x ? (x.A, x.Depth) : (default, 0);
-                    if (Vector512.IsHardwareAccelerated)
-                        Strip<Lanes512, Vector512<float>>(a, i0 + ib, stripRows, p0, depth, source, at + j / StripColumns * panelDepth * StripColumns, j, stripColumns, c, cStart, ldc, alpha, add, extraA, extraPanel, extraDepth);
+                    int depth = Math.Min(BlockDepth, k - p0);
+                    var (source, at, panelDepth) = (panel, 0, BlockDepth);
+                    if (packed is { } pk)
+                        (source, at, panelDepth) = (pk.Data, pk.Offset + PanelIndex(j0 / BlockColumns, p0 / BlockDepth, pk.Depth), PanelDepth(pk.Depth));
                     else
-                        Strip<Lanes256, Vector256<float>>(a, i0 + ib, stripRows, p0, depth, source, at + j / StripColumns * panelDepth * StripColumns, j, stripColumns, c, cStart, ldc, alpha, add, extraA, extraPanel, extraDepth);
+                        Pack(b, p0, j0, depth, cols, panel, 0, BlockDepth, column);
+                    bool add = accumulate || p0 > 0, last = p0 + BlockDepth >= k;
+                    for (int ib = ob; ib < Math.Min(rows, ob + outerRows); ib += RowBlock)
+                        for (int j = 0; j < cols; j += StripColumns)
+                        {
+                            int stripRows = Math.Min(RowBlock, Math.Min(rows, ob + outerRows) - ib), stripColumns = Math.Min(StripColumns, cols - j);
+                            long cStart = cOffset + (long)(i0 + ib) * ldc + j0 + j;
+                            var (extraA, extraDepth) = last && extra is { } x ? (x.A, x.Depth) : (default, 0);
+                            if (Vector512.IsHardwareAccelerated)
+                                Strip<Lanes512, Vector512<float>>(a, i0 + ib, stripRows, p0, depth, source, at + j / StripColumns * panelDepth * StripColumns, j, stripColumns, c, cStart, ldc, alpha, add, extraA, extraPanel, extraDepth);
+                            else
+                                Strip<Lanes256, Vector256<float>>(a, i0 + ib, stripRows, p0, depth, source, at + j / StripColumns * panelDepth * StripColumns, j, stripColumns, c, cStart, ldc, alpha, add, extraA, extraPanel, extraDepth);
+                        }
                 }
-            }
         }
     }
 

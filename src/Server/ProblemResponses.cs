@@ -1,0 +1,74 @@
+using LeadEngine.Feedback;
+using Microsoft.AspNetCore.Http;
+using System.Globalization;
+
+namespace LeadEngine.Server;
+
+/// <summary>The middleware every response passes: it names the model that answered, and turns every failure into a problem document.</summary>
+internal sealed class ProblemResponses(ServiceContext service)
+{
+    /// <summary>
+    /// Every failure becomes a problem document with its real status, inside the metrics middleware so that
+    /// <c>/metrics</c> counts it under that status: a <see cref="RequestException"/> names the field; a store that
+    /// cannot be reached or written is 503 (nothing was acknowledged); a request Kestrel gave up on keeps its status
+    /// (408, 413); anything else is 500 with a message, never an empty body.
+    /// </summary>
+    public async Task RefuseAsProblem(HttpContext context, RequestDelegate next)
+    {
+        var rejected = service.Metrics.Rejected;
+        try
+        {
+            await next(context);
+        }
+        catch (RequestException e)
+        {
+            rejected.WithLabels(e.Status.ToString(CultureInfo.InvariantCulture)).Inc();
+            await Problem(context, e.Status, e.Field, e.Message);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or FeedbackStoreException)
+        {
+            rejected.WithLabels("503").Inc();
+            await Problem(context, StatusCodes.Status503ServiceUnavailable, "$", $"the feedback store cannot be reached or written, so nothing was stored: {e.Message}");
+        }
+        catch (BadHttpRequestException e)
+        {
+            rejected.WithLabels(e.StatusCode.ToString(CultureInfo.InvariantCulture)).Inc();
+            await Problem(context, e.StatusCode, "$", e.Message);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client left: there is no one to answer.
+        }
+        catch (Exception e)
+        {
+            rejected.WithLabels("500").Inc();
+            await Problem(context, StatusCodes.Status500InternalServerError, "$", $"internal error: {e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Every response, problem documents included, says which model answered: the one serving when its headers are
+    /// sent (set then, because a problem document clears the headers set before).
+    /// </summary>
+    public Task NameTheModel(HttpContext context, RequestDelegate next)
+    {
+        context.Response.OnStarting(() =>
+        {
+            var served = service.Model.Current;
+            context.Response.Headers[LeadServer.ModelHeader] = served.Scorer.ModelVersion;
+            if (served.VersionId is { } id) context.Response.Headers[LeadServer.VersionHeader] = id;
+            return Task.CompletedTask;
+        });
+        return next(context);
+    }
+
+    private static Task Problem(HttpContext context, int status, string field, string detail)
+    {
+        if (context.Response.HasStarted) return Task.CompletedTask;
+        context.Response.Clear();
+        context.Response.StatusCode = status;
+        if (status is StatusCodes.Status503ServiceUnavailable or StatusCodes.Status429TooManyRequests) context.Response.Headers.RetryAfter = "1";
+        if (status == StatusCodes.Status401Unauthorized) context.Response.Headers.WWWAuthenticate = "Bearer";
+        return Results.Problem(detail: detail, statusCode: status, extensions: new Dictionary<string, object?> { ["field"] = field }).ExecuteAsync(context);
+    }
+}
