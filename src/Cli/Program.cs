@@ -27,7 +27,7 @@ catch (UsageException e)
     return 2;
 }
 catch (Exception e) when (e is LeadEngine.LeadScoring.LeadDataException or LeadEngine.Feedback.FeedbackStoreException or SafeTensorsException or ModelConfigException or ArgumentException or FileNotFoundException
-    or DirectoryNotFoundException or InvalidDataException or InvalidOperationException or JsonException)
+    or DirectoryNotFoundException or InvalidDataException or InvalidOperationException or JsonException or IOException)
 {
     Console.Error.WriteLine($"leadengine: error: {e.Message}");
     return 1;

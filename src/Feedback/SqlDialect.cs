@@ -64,7 +64,7 @@ internal abstract class SqlDialect : IAsyncDisposable
         /// </summary>
         public bool MayCreate { get; set; }
 
-        private long _replacementCheckedAt; // Environment.TickCount64 of the last check (0: never)
+        private FileStream? _opened; // the database file as the store first opened it (see CheckNotReplaced)
 
         public override async Task<DbConnection> OpenAsync(CancellationToken cancel)
         {
@@ -90,32 +90,34 @@ internal abstract class SqlDialect : IAsyncDisposable
         /// <summary>
         /// Another file moved to the path while serving (a restore, another store copied over it) is not seen by the
         /// pooled connections: they keep the file they opened, unlinked now, and would write there unseen, while a new
-        /// connection would read the new file through the old write-ahead log. On Linux the kernel names such a file
-        /// "PATH (deleted)" in /proc/self/fd; finding one (checked at most once a second) stops every write: the
-        /// service answers 503 and says why until it is restarted.
+        /// connection would read the new file through the old write-ahead log. The store holds the file it first opened
+        /// (<see cref="_opened"/>); on Linux the kernel names it "PATH (deleted)" in /proc/self/fd once the path names
+        /// another file. Every connection the store opens checks that one link first (one readlink), so no write is
+        /// acknowledged into a replaced file: the service answers 503 and says why until it is restarted.
         /// </summary>
         private void CheckNotReplaced()
         {
             if (!OperatingSystem.IsLinux()) return;
-            long last = Volatile.Read(ref _replacementCheckedAt);
-            if (last != 0 && Environment.TickCount64 - last < 1000) return;
-            string unlinked = path + " (deleted)";
-            foreach (string descriptor in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+            var opened = Volatile.Read(ref _opened);
+            if (opened is null)
             {
-                string? target;
-                try
-                {
-                    target = new FileInfo(descriptor).LinkTarget;
-                }
-                catch (IOException)
-                {
-                    continue; // closed meanwhile
-                }
-                if (target == unlinked)
-                    throw new FeedbackStoreException($"{Description}: the database file was replaced while in use (this service still holds the one it opened, " +
-                        "now unlinked); nothing is written: restart serve to use the file now at the path");
+                if (!File.Exists(path)) return; // about to be created: held from the next connection on
+                var first = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                if (Interlocked.CompareExchange(ref _opened, first, null) is not null) first.Dispose();
+                return;
             }
-            Volatile.Write(ref _replacementCheckedAt, Environment.TickCount64);
+            string? target;
+            try
+            {
+                target = new FileInfo($"/proc/self/fd/{opened.SafeFileHandle.DangerousGetHandle()}").LinkTarget;
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException)
+            {
+                throw new FeedbackStoreException($"{Description}: the store is closed", e);
+            }
+            if (target is null || target.EndsWith(" (deleted)", StringComparison.Ordinal))
+                throw new FeedbackStoreException($"{Description}: the database file was replaced while in use (this service still holds the one it opened, " +
+                    "now unlinked); nothing is written: restart serve to use the file now at the path");
         }
 
         public override string Sql(string template) => template
@@ -151,6 +153,7 @@ internal abstract class SqlDialect : IAsyncDisposable
             // Pooled connections keep the file (and its WAL) open; a closed store lets go of it.
             using var connection = new SqliteConnection(_connectionString);
             SqliteConnection.ClearPool(connection);
+            Interlocked.Exchange(ref _opened, null)?.Dispose();
             return ValueTask.CompletedTask;
         }
     }

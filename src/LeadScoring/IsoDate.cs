@@ -5,7 +5,7 @@ namespace LeadEngine.LeadScoring;
 
 /// <summary>
 /// Dates as lead files and the service take them: ISO 8601 with a calendar date (<c>2025-01-02</c>), optionally a
-/// time (<c>T</c> or a space, then <c>HH:mm</c>, seconds and fractions) and an offset (<c>Z</c>, <c>+01:00</c>);
+/// time (<c>T</c> or a space, then <c>HH:mm</c>, seconds and up to 12 fraction digits, kept to 100 ns) and an offset (<c>Z</c>, <c>+01:00</c>);
 /// without an offset, UTC. Years outside <see cref="MinYear"/>..<see cref="MaxYear"/> are refused as implausible:
 /// a lead from year 1 or 9999 is a typing or export error, and it would sort first or last in every time split.
 /// </summary>
@@ -22,6 +22,9 @@ public static partial class IsoDate
     {
         problem = null;
         text = text.Trim();
+        // .NET keeps time to 100 ns (7 fraction digits); Go and Java write 9, and RFC 3339 allows any: cut the rest.
+        if (Shape().Match(text) is { Success: true } shape && shape.Groups["fraction"].Length > 8)
+            text = text.Remove(shape.Groups["fraction"].Index + 8, shape.Groups["fraction"].Length - 8);
         if (!Shape().IsMatch(text) || !DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture,
                 DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var date))
         {
@@ -38,6 +41,6 @@ public static partial class IsoDate
 
     private static string Shorten(string text) => text.Length <= 64 ? text : text[..64] + "…";
 
-    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(?<fraction>\.\d{1,12})?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$", RegexOptions.CultureInvariant)]
     private static partial Regex Shape();
 }

@@ -49,9 +49,12 @@ public sealed record LeadSchema
     /// take any text (values not seen in training encode as none of the seen ones).
     /// </summary>
     public string? Refuses(string column, string value) =>
-        Numeric is not null && Array.BinarySearch(Numeric, column, StringComparer.Ordinal) >= 0 && !LeadFeatureEncoder.IsFiniteNumber(value)
+        IsNumeric(column) && !LeadFeatureEncoder.IsFiniteNumber(value)
             ? $"'{(value.Length <= 64 ? value : value[..64] + "…")}' is not a finite number; the model reads '{column}' as a number"
             : null;
+
+    /// <summary>True for a column the model read as a number in training.</summary>
+    public bool IsNumeric(string column) => Numeric is not null && Array.BinarySearch(Numeric, column, StringComparer.Ordinal) >= 0;
 
     /// <summary>The funnel of <paramref name="schema"/>, or <see cref="FunnelConfig.Default"/> without one.</summary>
     public static FunnelConfig FunnelOf(LeadSchema? schema) => schema?.Funnel ?? FunnelConfig.Default;

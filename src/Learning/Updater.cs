@@ -135,7 +135,7 @@ public static class Updater
 
     /// <summary>
     /// The promotion gate: not worse on the hold-out (AUC at least the current's minus the tolerance,
-    /// Brier at most the current's plus it) and, when off-policy evaluation ran, a doubly robust difference
+    /// Brier at most the current's plus it; a hold-out that cannot rank, all positive or all negative, cannot tell and refuses) and, when off-policy evaluation ran, a doubly robust difference
     /// (<see cref="OffPolicy.DoublyRobust"/>, bounded where the logs cannot weigh) whose 95% interval reaches above −tolerance, on logs that can weigh at least
     /// half of where the two models' lists differ: where they cannot, the interval cannot tell, and the gate refuses.
     /// Returns the decision and its reason with the numbers.
@@ -144,10 +144,13 @@ public static class Updater
         UpdateOptions options, double unsupportedShare = 0)
     {
         var c = CultureInfo.InvariantCulture;
-        bool holdoutOk = (double.IsNaN(current.Auc) || candidate.Auc >= current.Auc - options.Tolerance) && candidate.Brier <= current.Brier + options.Tolerance;
+        // A hold-out with no positives or no negatives cannot rank: its AUC is NaN, and that is "cannot tell", never "not worse".
+        bool canRank = !double.IsNaN(current.Auc) && !double.IsNaN(candidate.Auc) && !double.IsNaN(current.Brier) && !double.IsNaN(candidate.Brier);
+        bool holdoutOk = canRank && candidate.Auc >= current.Auc - options.Tolerance && candidate.Brier <= current.Brier + options.Tolerance;
         var reasons = new List<string>
         {
-            string.Create(c, $"hold-out ({holdout} leads): AUC {current.Auc:F4} → {candidate.Auc:F4}, Brier {current.Brier:F4} → {candidate.Brier:F4} ({(holdoutOk ? "not worse" : "worse")})"),
+            string.Create(c, $"hold-out ({holdout} leads): AUC {current.Auc:F4} → {candidate.Auc:F4}, Brier {current.Brier:F4} → {candidate.Brier:F4} " +
+                $"({(!canRank ? "cannot tell: the hold-out has no positives or no negatives to rank" : holdoutOk ? "not worse" : "worse")})"),
         };
         bool canTell = unsupportedShare <= MaxUnsupportedShare;
         bool offPolicyOk = difference is null || difference.High >= -options.Tolerance && canTell;

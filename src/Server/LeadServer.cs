@@ -95,7 +95,15 @@ public sealed class LeadServer : IAsyncDisposable
         try
         {
             if (server._service.Posterior is { } posterior) await posterior.FitAsync(store, cancel);
-            await server._app.StartAsync(cancel);
+            try
+            {
+                await server._app.StartAsync(cancel);
+            }
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
+            {
+                // Port in use, an address this machine does not have: one line for whoever started it, not Kestrel's stack.
+                throw new IOException($"cannot listen on {options.Host} port {options.Port}: {(e.InnerException ?? e).Message}", e);
+            }
             return server;
         }
         catch

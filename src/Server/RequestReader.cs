@@ -61,6 +61,8 @@ internal static class RequestReader
     private static void CheckText(JsonElement element, string path)
     {
         const string NotText = "not valid text: invalid UTF-8 or a lone UTF-16 surrogate";
+        // PostgreSQL's text cannot hold U+0000; refused on every store so that both behave the same.
+        const string HasNul = "holds a NUL character (\\u0000), which the feedback store cannot keep";
         switch (element.ValueKind)
         {
             case JsonValueKind.Object:
@@ -69,6 +71,7 @@ internal static class RequestReader
                     string name;
                     try { name = property.Name; }
                     catch (InvalidOperationException) { throw new RequestException(StatusCodes.Status400BadRequest, path, $"a key is {NotText}"); }
+                    if (name.Contains('\0')) throw new RequestException(StatusCodes.Status400BadRequest, path, $"a key {HasNul}");
                     CheckText(property.Value, Field(path, name));
                 }
                 break;
@@ -77,8 +80,10 @@ internal static class RequestReader
                 foreach (var item in element.EnumerateArray()) CheckText(item, $"{path}[{i++}]");
                 break;
             case JsonValueKind.String:
-                try { element.GetString(); }
+                string? text;
+                try { text = element.GetString(); }
                 catch (InvalidOperationException) { throw new RequestException(StatusCodes.Status400BadRequest, path, $"the value is {NotText}"); }
+                if (text!.Contains('\0')) throw new RequestException(StatusCodes.Status400BadRequest, path, $"the value {HasNul}");
                 break;
         }
     }
@@ -123,8 +128,13 @@ internal static class RequestReader
                 throw new RequestException(StatusCodes.Status400BadRequest, field,
                     $"unknown field '{property.Name}': the model was trained on {string.Join(", ", schema.Features)} (and lead_id, created_at, dialogue)");
             if (fields.Any(f => f.Key == property.Name)) throw new RequestException(StatusCodes.Status400BadRequest, field, $"field '{property.Name}' given twice");
+            // A CRM that sends true for a numeric column has a mapping error: read as 1 it would score silently.
+            if (property.Value.ValueKind is JsonValueKind.True or JsonValueKind.False && schema?.IsNumeric(property.Name) == true)
+                throw new RequestException(StatusCodes.Status400BadRequest, field, $"expected a number, got a boolean; the model reads '{property.Name}' as a number");
             string? text = LeadDataReader.JsonFieldText(property.Value);
             if (text is not null && schema?.Refuses(property.Name, text) is { } refused) throw new RequestException(StatusCodes.Status400BadRequest, field, refused);
+            if (property.Name == "lead_id" && text is not null && text.Trim().Length is > 0 and var trimmed && trimmed != text.Length)
+                throw new RequestException(StatusCodes.Status400BadRequest, field, "'lead_id' has leading or trailing whitespace; ids are kept exactly as sent");
             fields.Add(new(property.Name, text));
         }
         Lead lead;
@@ -173,8 +183,8 @@ internal static class RequestReader
             // A repeated key would otherwise be read as one of its values: "contacted" then "converted" closes the lead.
             if (!seen.Add(property.Name)) throw new RequestException(StatusCodes.Status400BadRequest, Field(path, property.Name), $"field '{property.Name}' given twice");
         }
-        string eventId = RequiredString(item, path, "event_id", 200);
-        string leadId = RequiredString(item, path, "lead_id", 200);
+        string eventId = RequiredString(item, path, "event_id", 200, asSent: true);
+        string leadId = RequiredString(item, path, "lead_id", 200, asSent: true);
         string kindText = RequiredString(item, path, "kind", 40);
         if (!OutcomeKinds.TryParse(kindText, out var kind))
             throw new RequestException(StatusCodes.Status400BadRequest, Field(path, "kind"), $"unknown kind '{kindText}'; one of {string.Join(", ", OutcomeKinds.Names)}");
@@ -201,13 +211,19 @@ internal static class RequestReader
         return new OutcomeEvent(eventId, leadId, kind, at, call, note);
     }
 
-    private static string RequiredString(JsonElement item, string path, string name, int maxLength)
+    /// <summary>
+    /// A required string, trimmed; an id (<paramref name="asSent"/>) is kept as sent and refused with surrounding whitespace instead,
+    /// so that <c>" e1"</c> and <c>"e1"</c> are never collapsed into one event or lead.
+    /// </summary>
+    private static string RequiredString(JsonElement item, string path, string name, int maxLength, bool asSent = false)
     {
         string field = Field(path, name);
         if (!item.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
             throw new RequestException(StatusCodes.Status400BadRequest, field, $"'{name}' is required");
         if (value.ValueKind != JsonValueKind.String) throw new RequestException(StatusCodes.Status400BadRequest, field, $"expected a string, got {Kind(value)}");
-        string text = value.GetString()!.Trim();
+        string sent = value.GetString()!, text = sent.Trim();
+        if (asSent && text.Length > 0 && text.Length != sent.Length)
+            throw new RequestException(StatusCodes.Status400BadRequest, field, $"'{name}' has leading or trailing whitespace; ids are kept exactly as sent");
         if (text.Length == 0) throw new RequestException(StatusCodes.Status400BadRequest, field, $"'{name}' is empty");
         if (text.Length > maxLength) throw new RequestException(StatusCodes.Status400BadRequest, field, $"{text.Length} characters; at most {maxLength}");
         return text;

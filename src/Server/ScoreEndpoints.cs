@@ -36,14 +36,17 @@ internal static class ScoreEndpoints
             var other => throw new RequestException(StatusCodes.Status400BadRequest, "explain", $"expected true or false, got '{other}'"),
         };
         // Counted before any work: the variants of a long dialogue take memory quadratic in its length.
-        if (explain && ScoreExplanations.PartCount(leads) is var parts && parts > options.MaxExplainParts)
+        int parts = explain ? ScoreExplanations.PartCount(leads) : 0;
+        if (parts > options.MaxExplainParts)
             throw new RequestException(StatusCodes.Status413PayloadTooLarge, "explain",
                 $"explaining these leads leaves out {parts} parts (feature columns and dialogue sentences), one forward pass each; at most {options.MaxExplainParts} per request");
-        var (scorer, scores) = await service.Model.ScoreAsync(leads, admit: true, context.RequestAborted);
+        // An explanation reserves its whole cost in the queue before any work starts, or is 503 at once.
+        using var reservation = explain ? service.Model.ReserveExplanation(leads.Count + parts) : null;
+        var (scorer, scores) = await service.Model.ScoreAsync(leads, admit: true, context.RequestAborted, reservation);
         string version = scorer.ModelVersion;
         var served = scores.Select(s => AsServed(s, version)).ToList();
         await service.Store.RecordScoresAsync(leads.Zip(served).ToList(), DateTimeOffset.UtcNow, context.RequestAborted);
-        var explained = explain ? await ExplainAsync(service, scorer, leads, scores, context.RequestAborted) : null;
+        var explained = explain ? await ExplainAsync(service, scorer, leads, scores, reservation!, context.RequestAborted) : null;
         var bodies = served.Select((s, i) => new ScoredLeadBody(ScoreFields.Of(s), scores[i].YesProbability,
             explained?[i].Positive.Select(ReasonBody.Of).ToList(), explained?[i].Negative.Select(ReasonBody.Of).ToList())).ToList();
         return isList ? TypedResults.Json(new ScoreListBody(version, bodies), ServiceContext.Json) : TypedResults.Json(bodies[0], ServiceContext.Json);
@@ -55,10 +58,10 @@ internal static class ScoreEndpoints
     /// scores are those already served.
     /// </summary>
     private static Task<IReadOnlyList<LeadExplanation>> ExplainAsync(ServiceContext service, LeadScorer scorer, IReadOnlyList<Lead> leads,
-        IReadOnlyList<LeadScore> scores, CancellationToken cancel) =>
+        IReadOnlyList<LeadScore> scores, ScoringQueue.Reservation reservation, CancellationToken cancel) =>
         ScoreExplanations.ExplainAsync(leads, scores, async variants =>
         {
-            var (variantScorer, variantScores) = await service.Model.ScoreAsync(variants, admit: false, cancel);
+            var (variantScorer, variantScores) = await service.Model.ScoreAsync(variants, admit: false, cancel, reservation);
             if (variantScorer != scorer)
                 throw new RequestException(StatusCodes.Status503ServiceUnavailable, "$", "a new model version was promoted while explaining; retry");
             return variantScores;

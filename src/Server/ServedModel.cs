@@ -47,15 +47,17 @@ internal sealed class ServedModel : IDisposable
 
     /// <summary>
     /// Scores on the current model; a request that met a model being swapped out is retried on the
-    /// new one. <paramref name="admit"/>: refuse with 503 when the queue is full (client requests), else queue regardless.
+    /// new one. <paramref name="admit"/>: refuse with 503 when the queue is full (client requests), else queue regardless;
+    /// an explanation's leads and occlusions draw on the room it reserved (<paramref name="reservation"/>) instead.
     /// </summary>
     public async Task<(LeadScorer Scorer, IReadOnlyList<LeadScore> Scores)> ScoreAsync(IReadOnlyList<Lead> leads, bool admit,
-        CancellationToken cancel = default)
+        CancellationToken cancel = default, ScoringQueue.Reservation? reservation = null)
     {
         for (int attempt = 0; ; attempt++)
         {
             var served = Current;
-            var pending = admit ? served.Queue.TryScore(leads, cancel)
+            var pending = reservation is not null && reservation.Queue == served.Queue ? served.Queue.Score(leads, reservation, cancel)
+                : admit ? served.Queue.TryScore(leads, cancel)
                 ?? throw new RequestException(StatusCodes.Status503ServiceUnavailable, "$", $"the scoring queue is full ({_options.QueueCapacity} leads waiting); retry shortly")
                 : served.Queue.Score(leads, cancel);
             try
@@ -68,6 +70,14 @@ internal sealed class ServedModel : IDisposable
             }
         }
     }
+
+    /// <summary>
+    /// Room for an explanation of <paramref name="leads"/> leads and occlusions in all on the current queue, before any work starts;
+    /// a 503 when the explanations already queued hold their share.
+    /// </summary>
+    public ScoringQueue.Reservation ReserveExplanation(int leads) => Current.Queue.TryReserveExplanation(leads)
+        ?? throw new RequestException(StatusCodes.Status503ServiceUnavailable, "explain",
+            $"explanations already hold their share of the scoring queue ({Current.Queue.ExplanationCapacity} leads and occlusions); retry shortly");
 
     /// <summary>Lets queued scoring finish and stops the engine thread.</summary>
     public void Dispose() => Current.Queue.Dispose();

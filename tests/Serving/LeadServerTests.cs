@@ -329,7 +329,7 @@ public sealed class LeadServerTests(ServingFixture fixture) : IClassFixture<Serv
         foreach (string age in new[] { "1e400", "\"NaN\"", "\"Infinity\"", "\"forty\"" })
             await Refused(await run.Http.PostAsync("/v1/score", Json(Lead($",\"age\":{age}"))), HttpStatusCode.BadRequest, "$.age", "finite number");
         // Ids the store could not serve back.
-        foreach (string id in new[] { new string('a', 10_000), "a/b", "..", "a\\u0000b", "a\\nb" })
+        foreach (string id in new[] { new string('a', 10_000), "a/b", "..", "a\\nb" })
             await Refused(await run.Http.PostAsync("/v1/score", Json($"{{\"lead_id\":\"{id}\",\"created_at\":\"2025-01-01\"}}")),
                 HttpStatusCode.BadRequest, "$.lead_id", "lead id");
 
@@ -348,6 +348,42 @@ public sealed class LeadServerTests(ServingFixture fixture) : IClassFixture<Serv
 
         using var head = await run.Http.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/healthz"));
         Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+    }
+
+    /// <summary>
+    /// What a client found the two stores treated differently, or read silently (issue 39): a NUL character is 400 on every
+    /// store (PostgreSQL's text cannot hold it: it was 503, retried forever); ids are kept as sent, so whitespace around one is
+    /// 400 instead of collapsing " e1" into "e1"; a boolean for a numeric column is 400 instead of 1; a column left out or null
+    /// is scored as missing, as in training; RFC 3339 times with 9 fraction digits (Go, Java) are taken, kept to 100 ns.
+    /// </summary>
+    [Theory, MemberData(nameof(TestDatabases.Kinds), MemberType = typeof(TestDatabases))]
+    public async Task TextEveryStoreKeepsIdsAsSentAndTypesAsTrained(string kind)
+    {
+        await using var run = await StartAsync(kind);
+        string Lead(string id, string extra) => $"{{\"lead_id\":\"{id}\",\"created_at\":\"2025-01-01\"{extra}}}";
+        await Refused(await run.Http.PostAsync("/v1/score", Json(Lead("n1", ",\"dialogue\":\"a\\u0000b\""))), HttpStatusCode.BadRequest, "$.dialogue", "NUL");
+        await Refused(await run.Http.PostAsync("/v1/score", Json(Lead("n1", ",\"channel\":\"\\u0000\""))), HttpStatusCode.BadRequest, "$.channel", "NUL");
+        await Refused(await run.Http.PostAsync("/v1/score", Json(Lead(" n1", ""))), HttpStatusCode.BadRequest, "$.lead_id", "whitespace");
+        await Refused(await run.Http.PostAsync("/v1/score", Json(Lead("n1", ",\"age\":true"))), HttpStatusCode.BadRequest, "$.age", "boolean");
+        // Left out, or null: missing, as the model saw missing values in training; the same score either way.
+        using var without = await run.Http.PostAsync("/v1/score", Json(Lead("n1", ",\"channel\":\"referral\"")));
+        using var nulls = await run.Http.PostAsync("/v1/score", Json(Lead("n2", ",\"channel\":\"referral\",\"age\":null,\"budget_band\":null")));
+        Assert.Equal(HttpStatusCode.OK, without.StatusCode);
+        Assert.Equal((await Body(without)).GetProperty("probability").GetDouble(), (await Body(nulls)).GetProperty("probability").GetDouble());
+        using var fine = await run.Http.PostAsync("/v1/score", Json(Lead("n3", "").Replace("2025-01-01", "2025-01-02T10:00:00.123456789Z")));
+        Assert.Equal(HttpStatusCode.OK, fine.StatusCode);
+
+        string Event(string id, string lead, string extra = "") =>
+            $"{{\"event_id\":\"{id}\",\"lead_id\":\"{lead}\",\"kind\":\"contacted\",\"at\":\"2025-01-02T10:00:00.123456789Z\"{extra}}}";
+        await Refused(await run.Http.PostAsync("/v1/feedback", Json(Event("e\\u0000", "n1"))), HttpStatusCode.BadRequest, "$.event_id", "NUL");
+        await Refused(await run.Http.PostAsync("/v1/feedback", Json(Event("e1", "n1", ",\"note\":\"x\\u0000\""))), HttpStatusCode.BadRequest, "$.note", "NUL");
+        await Refused(await run.Http.PostAsync("/v1/feedback", Json(Event(" e1", "n1"))), HttpStatusCode.BadRequest, "$.event_id", "whitespace");
+        await Refused(await run.Http.PostAsync("/v1/feedback", Json(Event("e1", "n1 "))), HttpStatusCode.BadRequest, "$.lead_id", "whitespace");
+        Assert.Empty(await run.Store.EventsAsync());
+        using var stored = await run.Http.PostAsync("/v1/feedback", Json(Event("e1", "n1")));
+        Assert.Equal(HttpStatusCode.Accepted, stored.StatusCode);
+        var at = Assert.Single(await run.Store.EventsAsync()).At;
+        Assert.Equal(new DateTimeOffset(2025, 1, 2, 10, 0, 0, TimeSpan.Zero).AddTicks(1_234_567), at, TimeSpan.FromTicks(10)); // the store keeps microseconds
     }
 
     /// <summary>
@@ -374,7 +410,7 @@ public sealed class LeadServerTests(ServingFixture fixture) : IClassFixture<Serv
 
     /// <summary>
     /// Another store's file moved over the database while serving (a restore gone wrong): the pooled connections would
-    /// go on writing to the unlinked file, so writes answer 503 and /healthz says the file was replaced.
+    /// go on writing to the unlinked file, so the very next write answers 503 and /healthz says the file was replaced.
     /// </summary>
     [Fact]
     public async Task AReplacedDatabaseFileIsDetected()
@@ -384,7 +420,7 @@ public sealed class LeadServerTests(ServingFixture fixture) : IClassFixture<Serv
         string other = run.Database.Target + ".other";
         await using (var store = await FeedbackStore.OpenAsync(other)) { }
         File.Move(other, run.Database.Target, overwrite: true);
-        await Task.Delay(1100); // checked at most once a second
+        // Checked on every connection the store opens: the very next write is refused, with no wait.
         var feedback = new { event_id = "e1", lead_id = fixture.Leads[0].Id, kind = "contacted", at = "2025-01-02T10:00:00Z" };
         await Refused(await run.Http.PostAsJsonAsync("/v1/feedback", feedback), HttpStatusCode.ServiceUnavailable, "$", "database file was replaced");
         await Refused(await run.Http.PostAsync("/v1/score", Json(LeadJson(1))), HttpStatusCode.ServiceUnavailable, "$", "replaced while in use");
@@ -417,6 +453,35 @@ public sealed class LeadServerTests(ServingFixture fixture) : IClassFixture<Serv
         string metrics = await slow.Http.GetStringAsync("/metrics");
         double scored = double.Parse(metrics.Split('\n').Single(l => l.StartsWith("leadengine_leads_scored_total ")).Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(scored < 9000, $"{scored} leads scored for a client that left after 3 s (of 18,120)");
+    }
+
+    /// <summary>
+    /// Explanations share the engine fairly: while a huge explanation is in the queue, a one-lead score and a list of 100 are
+    /// served in the next passes (each pass deals its leads round-robin over the waiting requests) and not after it, and a
+    /// second explanation is 503 before any work while the first holds the explanations' share of the queue. Before, the
+    /// one-lead score waited for every occlusion queued ahead of it, and explanations could fill the queue for everyone.
+    /// </summary>
+    [Fact]
+    public async Task ExplanationsShareTheEngineFairly()
+    {
+        string Sentences(int n) => string.Join(" ", Enumerable.Range(0, n).Select(i => $"Said thing {i}."));
+        string LeadWith(string id, int sentences) => $"{{\"lead_id\":\"{id}\",\"created_at\":\"2025-01-01\",\"age\":40,\"dialogue\":\"{Sentences(sentences)}\"}}";
+        await using var run = await StartAsync(options: new ServeOptions { MaxExplainParts = 100_000 }, batchSize: 2);
+        string huge = "[" + string.Join(",", Enumerable.Range(0, 60).Select(i => LeadWith($"x{i}", 300))) + "]";
+        using var leave = new CancellationTokenSource();
+        var explaining = run.Http.PostAsync("/v1/score?explain=true", Json(huge), leave.Token);
+        while ((await Body(await run.Http.GetAsync("/healthz"))).GetProperty("queued_leads").GetInt32() < 1000)
+        {
+            Assert.False(explaining.IsCompleted, "the explanation ended before its occlusions were queued");
+            await Task.Delay(20);
+        }
+        await Refused(await run.Http.PostAsync("/v1/score?explain=true", Json(LeadWith("y", 3))), HttpStatusCode.ServiceUnavailable, "explain", "share");
+        using (var one = await run.Http.PostAsync("/v1/score", Json(LeadJson(0)))) Assert.Equal(HttpStatusCode.OK, one.StatusCode);
+        string list = "[" + string.Join(",", Enumerable.Range(1, 100).Select(LeadJson)) + "]";
+        using (var many = await run.Http.PostAsync("/v1/score", Json(list))) Assert.Equal(HttpStatusCode.OK, many.StatusCode);
+        Assert.False(explaining.IsCompleted, "the other requests waited for the whole explanation");
+        leave.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => explaining);
     }
 
     /// <summary>

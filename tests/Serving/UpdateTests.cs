@@ -126,6 +126,24 @@ public sealed class UpdateTests(ServingFixture fixture, ITestOutputHelper output
     }
 
     /// <summary><c>update</c>, <c>versions</c> and <c>rollback</c> on a store's history, as an operator runs them from any host.</summary>
+    /// <summary>
+    /// A hold-out that cannot rank (no positives, no negatives: AUC NaN on both sides) is "cannot tell" and refuses, whatever the
+    /// Brier scores and the off-policy interval say; the reason says why.
+    /// </summary>
+    [Theory]
+    [InlineData(double.NaN, double.NaN)]   // every hold-out lead had the same outcome
+    [InlineData(0.7, double.NaN)]          // the candidate's probabilities could not be ranked
+    [InlineData(double.NaN, 0.7)]
+    public void GateRefusesAHoldoutThatCannotRank(double currentAuc, double candidateAuc)
+    {
+        var options = new UpdateOptions { Tolerance = 0.01 };
+        var (promote, reason) = Updater.Decide(new HoldoutMetrics(currentAuc, 0.05), new HoldoutMetrics(candidateAuc, 0.01), 40,
+            new PolicyEstimate(0.1, 0.05, 0.15), 8, options);
+        Assert.False(promote);
+        Assert.Contains("cannot tell: the hold-out has no positives or no negatives", reason);
+        Assert.StartsWith("rejected: ", reason);
+    }
+
     [Fact]
     public async Task CliUpdateVersionsAndRollbackWorkOnTheStoresHistory()
     {

@@ -37,9 +37,7 @@ internal static class ServeCommand
             MaxBodyBytes = 1024L * a.Int("max-body-kb", 1024), CallListCooldown = TimeSpan.FromHours(a.Double("cooldown-hours", 20)),
             RequireKeys = a.Flag("require-keys"),
             RequestsPerSecondPerKey = a.Has("rate-limit") ? (int)Math.Ceiling(a.Double("rate-limit", 0)) : null,
-            TlsCertificate = a.Optional("tls-cert") is { } cert
-                ? System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(cert, a.Optional("tls-key"))
-                : null,
+            TlsCertificate = a.Optional("tls-cert") is { } cert ? TlsCertificate(cert, a.Optional("tls-key")) : null,
         };
         string? adapterDir = a.Optional("adapter"), modelDir = a.Optional("model"), db = a.Optional("db"), home = a.Optional("home");
         if (home is not null) db ??= Path.Combine(home, "feedback.db");
@@ -69,6 +67,21 @@ internal static class ServeCommand
         var settings = new Settings(options, target, create, CacheDir(target, home),
             adapterDir, modelDir, kind, precision, batchSize, poll, updateHours is { } hours ? TimeSpan.FromHours(hours) : null, home);
         return Run(settings).GetAwaiter().GetResult();
+    }
+
+    /// <summary>The PEM certificate and its key (in <paramref name="keyFile"/>, or in the certificate's file without one), or one line saying why not.</summary>
+    private static System.Security.Cryptography.X509Certificates.X509Certificate2 TlsCertificate(string certFile, string? keyFile)
+    {
+        try
+        {
+            return System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(certFile, keyFile);
+        }
+        catch (System.Security.Cryptography.CryptographicException e)
+        {
+            throw new InvalidDataException(keyFile is null
+                ? $"{certFile}: no certificate with its private key in it ({e.Message.TrimEnd('.')}); give the key's file with --tls-key"
+                : $"{certFile} with {keyFile}: not a PEM certificate and its private key ({e.Message.TrimEnd('.')})");
+        }
     }
 
     private sealed record Settings(ServeOptions Options, string Db, bool Create, string CacheDir, string? Adapter, string? ModelDir,
