@@ -61,4 +61,21 @@ internal static class ServeArgs
             throw new FileNotFoundException($"{db}: no feedback store there (serve --db {db} --create-db starts one)");
         return await FeedbackStore.OpenAsync(db, create: false);
     }
+
+    /// <summary>How recently a host must have checked the history to be listed as serving.</summary>
+    private static readonly TimeSpan RecentHost = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// What each host on <paramref name="store"/> serves, from their heartbeats, beside the version in force: what
+    /// <c>update</c> and <c>rollback</c> print instead of assuming that every host serves it.
+    /// </summary>
+    internal static async Task PrintHostsAsync(FeedbackStore store, string inForce)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var beats = await store.HeartbeatsAsync(now - RecentHost);
+        Console.WriteLine($"version in force: {inForce}; {beats.Count} host{(beats.Count == 1 ? "" : "s")} on {store.Description} checked its model history in the last {RecentHost.TotalMinutes:g} minutes");
+        foreach (var beat in beats)
+            Console.WriteLine($"  {beat.HostId}: serves {beat.VersionId ?? "an adapter outside the history"} (model {beat.ModelVersion}), " +
+                $"checked {Math.Max(0, (now - beat.SeenAt).TotalSeconds):F0} s ago{(beat.VersionId == inForce ? "" : $"; serves {inForce} after its next check")}");
+    }
 }

@@ -94,5 +94,12 @@ internal static class Migrations
                 reason TEXT NOT NULL,
                 host TEXT NOT NULL);
             """),
+        new(6, "each serving host's heartbeat: the version and model it serves, and when it last checked the model history", """
+            CREATE TABLE host_heartbeats (
+                host_id TEXT PRIMARY KEY,
+                version_id TEXT,
+                model_version TEXT NOT NULL,
+                seen_at {time} NOT NULL);
+            """),
     ];
 }

@@ -10,7 +10,9 @@ namespace LeadEngine.Server;
 /// Keeps a host on the version its store's model history has in force: it loads that version to start with, then
 /// checks the store every <c>poll</c> and, when another version was promoted or rolled back to (by this host or any
 /// other), unpacks it, loads it and swaps it in. A host therefore serves the version in force at most one poll
-/// interval plus one model load after the change. Each scorer it loads has a compute device of its own.
+/// interval plus one model load after the change. Each scorer it loads has a compute device of its own. A host started
+/// before its store had a history (<see cref="ForAdapter"/>) follows it from the moment one exists. Every check leaves a
+/// heartbeat in the store (<see cref="FeedbackStore.BeatAsync"/>): what this host serves, for <c>update</c> and <c>rollback</c> to report.
 /// </summary>
 public sealed class ModelFollower : IAsyncDisposable
 {
@@ -39,11 +41,25 @@ public sealed class ModelFollower : IAsyncDisposable
     /// <summary>This host's folder of unpacked versions.</summary>
     public string CacheDir { get; }
 
-    /// <summary>The scorer of the version in force when opened: serve it first (<see cref="LeadServer.StartAsync"/>), then <see cref="Follow"/>.</summary>
-    public LeadScorer First { get; private set; } = null!;
+    /// <summary>
+    /// The scorer of the version in force when opened: serve it first (<see cref="LeadServer.StartAsync"/>), then <see cref="Follow"/>;
+    /// null for a follower of a store without a history yet (<see cref="ForAdapter"/>).
+    /// </summary>
+    public LeadScorer? First { get; private set; }
 
-    /// <summary>The version <see cref="First"/> is.</summary>
-    public string FirstVersionId { get; private set; } = "";
+    /// <summary>The version <see cref="First"/> is; null without one.</summary>
+    public string? FirstVersionId { get; private set; }
+
+    /// <summary>
+    /// A follower for a host that serves an adapter of its own because <paramref name="store"/> has no model history yet: it
+    /// checks the store every poll and serves the version in force from the moment a history exists, on <paramref name="modelDir"/>.
+    /// </summary>
+    public static ModelFollower ForAdapter(FeedbackStore store, string cacheDir, string modelDir, DeviceKind kind, int batchSize, Action<string> log,
+        Precision precision = Precision.F32) =>
+        new(store, cacheDir, modelDir, QwenTokenizer.ForModel(modelDir), kind, precision, batchSize, log);
+
+    /// <summary>This host in the store's heartbeats: machine, process and, once serving, its address.</summary>
+    private string HostId => $"{Environment.MachineName} pid {Environment.ProcessId}{(_server is { } s ? $" {s.Address}" : "")}";
 
     /// <summary>Loads the version in force in the store's model history.</summary>
     /// <param name="store">The store whose history is followed.</param>
@@ -83,12 +99,12 @@ public sealed class ModelFollower : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts checking the store every <paramref name="poll"/> for <paramref name="server"/>, which serves <see cref="First"/>.</summary>
+    /// <summary>Starts checking the store every <paramref name="poll"/> for <paramref name="server"/>, which serves <see cref="First"/> (or its own adapter).</summary>
     public void Follow(LeadServer server, TimeSpan poll)
     {
         if (_server is not null) throw new InvalidOperationException("already following a server");
         _server = server;
-        server.LastHistoryCheck = (FirstVersionId, DateTimeOffset.UtcNow, null);
+        server.LastHistoryCheck = (FirstVersionId ?? "", DateTimeOffset.UtcNow, null);
         _loop = PollAsync(poll);
     }
 
@@ -96,7 +112,7 @@ public sealed class ModelFollower : IAsyncDisposable
     {
         // The store could not be read: keep serving, say so, and check again next time.
         var last = _server!.LastHistoryCheck;
-        _server.LastHistoryCheck = (last?.InForce ?? _server.VersionId!, last?.At ?? DateTimeOffset.UtcNow, $"the store's model history could not be read: {e.Message}");
+        _server.LastHistoryCheck = (last?.InForce ?? _server.VersionId ?? "", last?.At ?? DateTimeOffset.UtcNow, $"the store's model history could not be read: {e.Message}");
     }, _stop.Token);
 
     /// <summary>
@@ -112,7 +128,8 @@ public sealed class ModelFollower : IAsyncDisposable
             var inForce = await _store.CurrentModelAsync(cancel);
             if (inForce is null || inForce.VersionId == server.VersionId)
             {
-                server.LastHistoryCheck = (inForce?.VersionId ?? server.VersionId!, DateTimeOffset.UtcNow, null);
+                server.LastHistoryCheck = (inForce?.VersionId ?? server.VersionId ?? "", DateTimeOffset.UtcNow, null);
+                await BeatAsync(server, cancel);
                 return false;
             }
             // What the store has in force is known now; /healthz shows this host behind it until the swap.
@@ -125,12 +142,14 @@ public sealed class ModelFollower : IAsyncDisposable
                 var previous = await server.SwapAsync(next, inForce.VersionId);
                 Release(previous);
                 _log($"serving {inForce.VersionId} (model {next.ModelVersion}): {inForce.Action} on {inForce.Host}: {inForce.Reason}");
+                await BeatAsync(server, cancel);
                 return true;
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 server.LastHistoryCheck = (inForce.VersionId, DateTimeOffset.UtcNow, $"{inForce.VersionId} could not be loaded: {e.Message}");
                 _log($"still serving {server.VersionId}: {inForce.VersionId} could not be loaded: {e.Message}");
+                await BeatAsync(server, cancel);
                 return false;
             }
         }
@@ -139,6 +158,9 @@ public sealed class ModelFollower : IAsyncDisposable
             _oneAtATime.Release();
         }
     }
+
+    private Task BeatAsync(LeadServer server, CancellationToken cancel) =>
+        _store.BeatAsync(new HostHeartbeat(HostId, server.VersionId, server.Scorer.ModelVersion, DateTimeOffset.UtcNow), cancel);
 
     private void Release(LeadScorer scorer)
     {

@@ -177,7 +177,8 @@ public sealed class UpdateTests(ServingFixture fixture, ITestOutputHelper output
                 "promoted: test", AdapterVariant(2), "promote");
         var (rolled, rolledOut, rolledErr) = CliRunner.Run("rollback", "--db", db, "--reason", "bad week");
         Assert.True(rolled == 0, rolledErr);
-        Assert.Contains("version in force: v0001 (bad week (was v0002))", rolledOut);
+        Assert.Contains("rolled back: bad week (was v0002)", rolledOut);
+        Assert.Contains("version in force: v0001; 0 hosts on", rolledOut); // no host serves this store: none is claimed to
         // A store with a history serves its version in force: a named adapter beside it would split the history.
         var (both, _, bothErr) = CliRunner.Run("serve", "--db", db, "--adapter", fixture.AdapterDir, "--port", "0");
         Assert.Equal(2, both);
@@ -240,12 +241,13 @@ public sealed class UpdateTests(ServingFixture fixture, ITestOutputHelper output
         {
             using var health = await http.GetAsync("/healthz");
             var history = JsonDocument.Parse(await health.Content.ReadAsStringAsync()).RootElement.GetProperty("history");
-            if (history.GetProperty("serving").GetString() == version)
+            string? serving = history.ValueKind == JsonValueKind.Null ? null : history.GetProperty("serving").GetString(); // null: not from the history
+            if (serving == version)
             {
                 Assert.Equal(version, health.Headers.GetValues(LeadServer.VersionHeader).Single());
                 return clock.Elapsed;
             }
-            Assert.True(clock.Elapsed < limit, $"still serving {history.GetProperty("serving").GetString()} after {limit}, not {version}");
+            Assert.True(clock.Elapsed < limit, $"still serving {serving ?? "an adapter outside the history"} after {limit}, not {version}");
             await Task.Delay(50);
         }
     }
@@ -262,7 +264,7 @@ public sealed class UpdateTests(ServingFixture fixture, ITestOutputHelper output
         {
             var store = await FeedbackStore.OpenAsync(db.Target);
             var follower = await ModelFollower.OpenAsync(store, Cache(name), fixture.ModelDir, LeadEngine.Kernels.DeviceKind.Cpu, 8, output.WriteLine);
-            var server = await LeadServer.StartAsync(follower.First, store, new ServeOptions { Port = 0 }, follower.FirstVersionId);
+            var server = await LeadServer.StartAsync(follower.First!, store, new ServeOptions { Port = 0 }, follower.FirstVersionId);
             follower.Follow(server, poll);
             hosts.Add((store, follower, server, new HttpClient { BaseAddress = server.Address }));
         }
@@ -302,6 +304,36 @@ public sealed class UpdateTests(ServingFixture fixture, ITestOutputHelper output
         }
     }
 
+    /// <summary>
+    /// A host started while its store had no model history (serving an adapter of its own) follows the history from the moment
+    /// one exists: it served its old model for 8 minutes and more before, while update said every host served the new one. Its
+    /// heartbeats in the store say what it serves, before and after.
+    /// </summary>
+    [Theory, MemberData(nameof(TestDatabases.Kinds), MemberType = typeof(TestDatabases))]
+    public async Task AHostStartedBeforeTheHistoryFollowsIt(string kind)
+    {
+        await using var db = await TestDatabases.CreateAsync(kind);
+        await using var store = await FeedbackStore.OpenAsync(db.Target);
+        using var own = fixture.Scorer();
+        await using var follower = ModelFollower.ForAdapter(store, Cache("late"), fixture.ModelDir, LeadEngine.Kernels.DeviceKind.Cpu, 8, output.WriteLine);
+        await using var server = await LeadServer.StartAsync(own, store, new ServeOptions { Port = 0 });
+        follower.Follow(server, TimeSpan.FromMilliseconds(200));
+        using var http = new HttpClient { BaseAddress = server.Address };
+        await follower.SyncAsync(); // a check now, as the poll makes one (the store has no history: nothing changes)
+        var before = Assert.Single(await store.HeartbeatsAsync(DateTimeOffset.UtcNow.AddMinutes(-1)));
+        Assert.Null(before.VersionId);
+        Assert.Equal(own.ModelVersion, before.ModelVersion);
+
+        await using (var other = await FeedbackStore.OpenAsync(db.Target)) // update on another host starts the history
+            await ModelVersions.ImportAsync(other, Cache("other"), AdapterVariant(3));
+        output.WriteLine($"the new history reached the host in {(await WaitForVersionAsync(http, "v0001", TimeSpan.FromSeconds(20))).TotalMilliseconds:F0} ms");
+        Assert.NotEqual(own.ModelVersion, server.Scorer.ModelVersion);
+        await follower.SyncAsync();
+        var after = Assert.Single(await store.HeartbeatsAsync(DateTimeOffset.UtcNow.AddMinutes(-1)));
+        Assert.Equal("v0001", after.VersionId);
+        Assert.Equal(server.Scorer.ModelVersion, after.ModelVersion);
+    }
+
     /// <summary>Through the service: scores the leads, hands out six call lists of 20, then reports every lead's outcome (from its funnel stage) after them, in lead order.</summary>
     private static async Task CollectOutcomesAsync(Uri server, IReadOnlyList<LeadEngine.LeadScoring.Lead> leads, DateTimeOffset start)
     {
@@ -327,7 +359,7 @@ public sealed class UpdateTests(ServingFixture fixture, ITestOutputHelper output
         await using var store = await FeedbackStore.OpenAsync(Path.Combine(_home, "feedback.db"));
         await ModelVersions.ImportAsync(store, Cache("a"), fixture.AdapterDir);
         await using var follower = await ModelFollower.OpenAsync(store, Cache("a"), fixture.ModelDir, LeadEngine.Kernels.DeviceKind.Cpu, 16, output.WriteLine);
-        var first = follower.First;
+        var first = follower.First!;
         await using var server = await LeadServer.StartAsync(first, store, new ServeOptions { Port = 0, Policy = new EpsilonGreedyPolicy(0.3), Seed = 7 }, follower.FirstVersionId);
         follower.Follow(server, TimeSpan.FromHours(1));
         await CollectOutcomesAsync(server.Address, fixture.Leads.Take(300).ToList(), DateTimeOffset.UtcNow);

@@ -9,7 +9,7 @@ namespace LeadEngine.Cli;
 internal static class RollbackCommand
 {
     /// <summary>The command with its options.</summary>
-    public static Command Definition() => Define("rollback", "Put the previous promoted version (or --to ID) back in force, for every host on the store.", Run,
+    public static Command Definition() => Define("rollback", "Put the previous promoted version (or --to ID) back in force; each host on the store serves it at its next check.", Run,
         [.. HistoryOptions(), Text("to", "version id"), Text("reason", "why, for the history (default: rolled back by hand)")]);
 
     /// <summary>Runs the command.</summary>
@@ -24,7 +24,8 @@ internal static class RollbackCommand
         await using var store = await OpenExistingAsync(db);
         var versions = await ModelVersions.OpenAsync(store, cacheDir);
         var change = await versions.RollbackAsync(to, reason);
-        Console.WriteLine($"version in force: {change.VersionId} ({change.Reason}); every host on {store.Description} serves it within its poll interval");
+        Console.WriteLine($"rolled back: {change.Reason}");
+        await PrintHostsAsync(store, change.VersionId);
         return 0;
     }
 }

@@ -111,14 +111,15 @@ internal static class ServeCommand
         if (device is not null) device.ScoringOnly = true; // from here on it only scores (the built-in adapter, if trained, was trained above)
         using var ownScorer = follower is null ? LeadScorer.Load(modelDir, adapterDir, QwenTokenizer.ForModel(modelDir), device: device, batchSize: s.BatchSize) : null;
         var scorer = follower?.First ?? ownScorer!;
+        // A store without a history now may get one (update on any host): follow it from then on, as every other host does.
+        await using var lateFollower = follower is null ? ModelFollower.ForAdapter(store, s.CacheDir, modelDir, s.Kind, s.BatchSize, Log, s.Precision) : null;
         await using var server = await LeadServer.StartAsync(scorer, store, s.Options, follower?.FirstVersionId);
         Console.WriteLine($"model {scorer.ModelVersion} ({modelDir} + {adapterDir}), policy {server.PolicyVersion}");
         Console.WriteLine($"feedback store {store.Description} (schema version {store.SchemaVersion})");
-        if (follower is not null)
-        {
-            follower.Follow(server, s.Poll);
-            Console.WriteLine($"following the store's model history: a promotion or rollback on any host is served here within {s.Poll.TotalSeconds:g} s and a model load");
-        }
+        (follower ?? lateFollower!).Follow(server, s.Poll);
+        Console.WriteLine(follower is not null
+            ? $"following the store's model history: a promotion or rollback on any host is served here within {s.Poll.TotalSeconds:g} s and a model load"
+            : $"the store has no model history yet: once update starts one (on any host), its version in force is served here within {s.Poll.TotalSeconds:g} s and a model load");
         await using var updates = s.UpdateEvery is { } every ? new ScheduledUpdates(follower!, store, s.Kind, new UpdateOptions(), every, Log) : null;
         if (s.UpdateEvery is { } on) Console.WriteLine($"updating from the store's outcomes every {on:g} (hosts on this store take turns)");
         Console.WriteLine($"listening on {server.Address}");

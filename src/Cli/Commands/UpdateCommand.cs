@@ -11,7 +11,7 @@ namespace LeadEngine.Cli;
 internal static class UpdateCommand
 {
     /// <summary>The command with its options.</summary>
-    public static Command Definition() => Define("update", "A candidate warm-started from the version in force on the store's new outcomes plus replay, promoted only if not worse on a temporal hold-out and off-policy; every host on the store serves it.", Run,
+    public static Command Definition() => Define("update", "A candidate warm-started from the version in force on the store's new outcomes plus replay, promoted only if not worse on a temporal hold-out and off-policy; each host on the store serves it at its next check (update prints what each serves).", Run,
         [.. HistoryOptions(), Text("adapter", "the first version (starts the store's model history)"), Model(), Int("epochs", "default 1"), Number("lr", "default 1e-3"),
             Number("holdout", "share of outcomes held out (default 0.2)"), Number("tolerance", "default 0.01"), Number("window-days", "default 14"), Device()]);
 
@@ -53,7 +53,7 @@ internal static class UpdateCommand
         var result = await Updater.RunAsync(store, cacheDir, modelDir, Engine.QwenTokenizer.ForModel(modelDir), device, options, DateTimeOffset.UtcNow, Console.WriteLine);
         Console.WriteLine(result.Version is null ? $"no candidate: {result.Reason}" : $"{result.Version}: {result.Reason}");
         var now = await ModelVersions.OpenAsync(store, cacheDir);
-        Console.WriteLine($"version in force: {now.Current} (every host on {store.Description} serves it within its poll interval)");
+        await PrintHostsAsync(store, now.Current);
         return 0;
     }
 }
