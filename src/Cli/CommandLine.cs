@@ -18,6 +18,7 @@ internal static class CommandLine
             SelfCheckCommand.Definition(),
             TrainCommand.Definition(),
             ScoreCommand.Definition(),
+            MergeScoresCommand.Definition(),
             EvalCommand.Definition(),
             PromptCommand.Definition(),
             GenerateLeadsCommand.Definition(),

@@ -8,5 +8,5 @@ namespace LeadEngine.Feedback;
 public sealed record ApiKey(string Name, string[] Scopes, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt)
 {
     /// <summary>Whether this key may use an endpoint that needs <paramref name="scope"/>.</summary>
-    public bool Allows(string scope) => RevokedAt is null && (Scopes.Contains(scope) || Scopes.Contains(ApiScopes.Admin));
+    public bool Allows(string scope) => RevokedAt is null && (scope == ApiScopes.AnyKey || Scopes.Contains(scope) || Scopes.Contains(ApiScopes.Admin));
 }

@@ -12,6 +12,9 @@ public static class ApiScopes
     /// <summary>Everything, including <c>GET /v1/leads/{id}</c> (a lead's personal data) and <c>/metrics</c>.</summary>
     public const string Admin = "admin";
 
+    /// <summary>Not a scope a key is given: what an endpoint needs when any valid key may call it (<c>/openapi/v1.json</c>).</summary>
+    public const string AnyKey = "any-key";
+
     /// <summary>Every scope, in the order the help lists them.</summary>
     public static readonly string[] All = [Score, CallList, Feedback, Admin];
 

@@ -17,6 +17,7 @@ internal static class FeedbackEndpoints
 
     private static async Task<JsonHttpResult<FeedbackBody>> FeedbackAsync(ServiceContext service, HttpContext context)
     {
+        RequestReader.OnlyQuery(context.Request);
         using var body = await RequestReader.ReadJsonAsync(context.Request, context.RequestAborted);
         var (items, _) = RequestReader.OneOrList(body.RootElement, "event", service.Options.MaxEventsPerRequest);
         var events = items.Select(i => RequestReader.Event(i.Item, i.Path)).ToList();

@@ -23,13 +23,17 @@ internal sealed class KeyCheck(FeedbackStore store, ServeOptions options) : IDis
         }))
         : null;
 
-    /// <summary>The scope a request's endpoint needs; null for one anyone may call (<c>/healthz</c>, unknown paths get their 404).</summary>
+    /// <summary>
+    /// The scope a request's endpoint needs; null for one anyone may call (<c>/healthz</c>, unknown paths get their 404). The
+    /// OpenAPI document needs a key (any scope): it describes what a key-holder may send, not for anyone on the network.
+    /// </summary>
     public static string? ScopeOf(PathString path) => path.Value switch
     {
         "/v1/score" => ApiScopes.Score,
         "/v1/call-list" => ApiScopes.CallList,
         "/v1/feedback" => ApiScopes.Feedback,
         "/metrics" => ApiScopes.Admin,
+        "/openapi/v1.json" => ApiScopes.AnyKey,
         var p when p?.StartsWith("/v1/leads/", StringComparison.Ordinal) == true => ApiScopes.Admin,
         _ => null,
     };

@@ -68,6 +68,7 @@ public sealed class LeadServer : IAsyncDisposable
         _app.UseHttpMetrics(o => o.SetMetricFactory(metrics.Factory));
         _app.Use(problems.NameTheModel);
         _app.Use(problems.RefuseAsProblem);
+        _app.Use(problems.NoRouteAsProblem);
         if (_keys is not null) _app.Use(_keys.InvokeAsync);
         var v1 = _app.MapGroup("/v1");
         ScoreEndpoints.Map(v1, _service);

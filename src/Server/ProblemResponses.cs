@@ -62,11 +62,31 @@ internal sealed class ProblemResponses(ServiceContext service)
         return next(context);
     }
 
-    private static Task Problem(HttpContext context, int status, string field, string detail)
+    /// <summary>
+    /// A 404 or 405 that routing left without a body (no such path; a method the path does not take) becomes a problem
+    /// document like every other refusal.
+    /// </summary>
+    public async Task NoRouteAsProblem(HttpContext context, RequestDelegate next)
+    {
+        await next(context);
+        if (context.Response.HasStarted || context.Response.ContentLength > 0) return;
+        int status = context.Response.StatusCode;
+        if (status is StatusCodes.Status404NotFound or StatusCodes.Status405MethodNotAllowed)
+            service.Metrics.Rejected.WithLabels(status.ToString(CultureInfo.InvariantCulture)).Inc();
+        string allow = context.Response.Headers.Allow.ToString();
+        if (status == StatusCodes.Status404NotFound)
+            await Problem(context, status, "$", $"no endpoint at {context.Request.Path}: the service has /v1/score, /v1/call-list, /v1/feedback, /v1/leads/{{id}}, /healthz, /metrics and /openapi/v1.json");
+        else if (status == StatusCodes.Status405MethodNotAllowed)
+            await Problem(context, status, "$", $"{context.Request.Method} is not taken at {context.Request.Path}" + (allow.Length > 0 ? $": use {allow}" : ""),
+                allow: allow);
+    }
+
+    private static Task Problem(HttpContext context, int status, string field, string detail, string? allow = null)
     {
         if (context.Response.HasStarted) return Task.CompletedTask;
         context.Response.Clear();
         context.Response.StatusCode = status;
+        if (!string.IsNullOrEmpty(allow)) context.Response.Headers.Allow = allow;
         if (status is StatusCodes.Status503ServiceUnavailable or StatusCodes.Status429TooManyRequests) context.Response.Headers.RetryAfter = "1";
         if (status == StatusCodes.Status401Unauthorized) context.Response.Headers.WWWAuthenticate = "Bearer";
         return Results.Problem(detail: detail, statusCode: status, extensions: new Dictionary<string, object?> { ["field"] = field }).ExecuteAsync(context);

@@ -229,11 +229,20 @@ internal static class RequestReader
         return text;
     }
 
+    /// <summary>Refuses any query parameter not in <paramref name="allowed"/> (a misspelt <c>?explian=true</c> would otherwise be ignored).</summary>
+    public static void OnlyQuery(HttpRequest request, params string[] allowed)
+    {
+        foreach (var key in request.Query.Keys)
+            if (!allowed.Contains(key))
+                throw new RequestException(StatusCodes.Status400BadRequest, key, allowed.Length == 0
+                    ? $"unknown query parameter '{key}'; this endpoint takes none"
+                    : $"unknown query parameter '{key}'; this endpoint takes {string.Join(", ", allowed.Select(a => $"'{a}'"))}");
+    }
+
     /// <summary>An integer query parameter in [<paramref name="min"/>, <paramref name="max"/>]; other query parameters are refused.</summary>
     public static int QueryInt(HttpRequest request, string name, int min, int max)
     {
-        foreach (var key in request.Query.Keys)
-            if (key != name) throw new RequestException(StatusCodes.Status400BadRequest, key, $"unknown query parameter '{key}'; this endpoint takes '{name}'");
+        OnlyQuery(request, name);
         var values = request.Query[name];
         if (values.Count == 0) throw new RequestException(StatusCodes.Status400BadRequest, name, $"query parameter '{name}' is required");
         if (values.Count > 1) throw new RequestException(StatusCodes.Status400BadRequest, name, $"query parameter '{name}' given {values.Count} times");

@@ -23,6 +23,7 @@ internal static class ScoreEndpoints
     private static async Task<Results<JsonHttpResult<ScoreListBody>, JsonHttpResult<ScoredLeadBody>>> ScoreAsync(ServiceContext service, HttpContext context)
     {
         var options = service.Options;
+        RequestReader.OnlyQuery(context.Request, "explain");
         using var body = await RequestReader.ReadJsonAsync(context.Request, context.RequestAborted);
         var (items, isList) = RequestReader.OneOrList(body.RootElement, "lead", options.MaxLeadsPerRequest);
         var leads = items.Select(i => RequestReader.Lead(i.Item, i.Path, service.Model.Current.Scorer.Schema)).ToList();

@@ -387,6 +387,24 @@ public sealed class LeadServerTests(ServingFixture fixture) : IClassFixture<Serv
     }
 
     /// <summary>
+    /// Refusals routing made had empty bodies, and a misspelt query parameter was ignored: now a path that is not there (404) and
+    /// a method a path does not take (405, with Allow) are problem documents, and an unknown query parameter is 400 naming it.
+    /// </summary>
+    [Fact]
+    public async Task EveryRefusalIsAProblemDocument()
+    {
+        await using var run = await StartAsync();
+        await Refused(await run.Http.GetAsync("/v1/nothing"), HttpStatusCode.NotFound, "$", "no endpoint at /v1/nothing");
+        using (var wrong = await run.Http.DeleteAsync("/v1/score"))
+        {
+            Assert.Equal("POST", wrong.Content.Headers.Allow.Single());
+            await Refused(wrong, HttpStatusCode.MethodNotAllowed, "$", "DELETE is not taken at /v1/score: use POST");
+        }
+        await Refused(await run.Http.PostAsync("/v1/score?explian=true", Json(LeadJson(0))), HttpStatusCode.BadRequest, "explian", "unknown query parameter");
+        await Refused(await run.Http.PostAsync("/v1/feedback?dry_run=1", Json("{}")), HttpStatusCode.BadRequest, "dry_run", "takes none");
+    }
+
+    /// <summary>
     /// The database file deleted while serving: writes answer 503 (nothing acknowledged that would be lost), no
     /// empty file is created in its place, /healthz says why, and /metrics counts the 503s as 503s.
     /// </summary>
@@ -515,6 +533,9 @@ public sealed class LeadServerTests(ServingFixture fixture) : IClassFixture<Serv
         await Refused(await run.Http.SendAsync(Request(HttpMethod.Get, "/metrics", lister)), HttpStatusCode.Forbidden, "Authorization", "'admin' scope");
         using (var lead = await run.Http.SendAsync(Request(HttpMethod.Get, $"/v1/leads/{fixture.Leads[0].Id}", admin))) Assert.Equal(HttpStatusCode.OK, lead.StatusCode);
         using (var health = await run.Http.GetAsync("/healthz")) Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        // The OpenAPI document needs a key, of any scope.
+        await Refused(await run.Http.GetAsync("/openapi/v1.json"), HttpStatusCode.Unauthorized, "Authorization", "API key is required");
+        using (var openApi = await run.Http.SendAsync(Request(HttpMethod.Get, "/openapi/v1.json", lister))) Assert.Equal(HttpStatusCode.OK, openApi.StatusCode);
 
         Assert.True(await run.Store.RevokeKeyAsync("scorer"));
         await Refused(await run.Http.SendAsync(Request(HttpMethod.Post, "/v1/score", scorer, LeadJson(0))), HttpStatusCode.Unauthorized, "Authorization", "was revoked");
@@ -603,7 +624,8 @@ public sealed class LeadServerTests(ServingFixture fixture) : IClassFixture<Serv
         Assert.Equal(["call-list", "feedback", "score"], lines.Select(l => l.Kind));
         Assert.All(lines, l => Assert.Equal(0, l.Failures));
         var score = lines.Single(l => l.Kind == "score");
-        Assert.True(score.Requests > 10 && score.P50Ms <= score.P95Ms && score.P95Ms <= score.P99Ms, $"{score}");
+        // How many fit in the second depends on the machine: the test asks for some, and ordered percentiles, never a rate.
+        Assert.True(score.Requests > 0 && score.P50Ms <= score.P95Ms && score.P95Ms <= score.P99Ms, $"{score}");
         await Assert.ThrowsAsync<ArgumentException>(() => LoadTest.RunAsync(new LoadTestOptions { Target = new Uri("http://192.0.2.1:80") }, fixture.Leads));
     }
 }

@@ -16,7 +16,9 @@ internal static class ScoreCommand
     public static Command Definition() => Define("score", "Score a lead file with an adapter; model, column mapping and funnel come from the adapter folder.", Run,
         [Text("adapter", "the adapter folder", required: true), Text("data", "the lead file", required: true),
             Text("out", "scores.csv to write", required: true), Model(), .. Mapping(),
-            Switch("explain", "add reasons_up / reasons_down: the top 5 columns and dialogue sentences each way, by occlusion"), SkipBadRows(), Device(), PrecisionOption()]);
+            Switch("explain", "add reasons_up / reasons_down: the top 5 columns and dialogue sentences each way, by occlusion"),
+            Text("shard", "I/N: score only the leads of shard I of N (by a hash of the lead id), for N workers; merge-scores joins their files"),
+            SkipBadRows(), Device(), PrecisionOption()]);
 
     /// <summary>Runs the command.</summary>
     public static int Run(CliArgs a)
@@ -25,6 +27,11 @@ internal static class ScoreCommand
         var (modelDir, funnel, columns) = FromAdapter(a, adapterDir);
         bool skip = a.Flag("skip-bad-rows"), explain = a.Flag("explain");
         var leads = LeadDataReader.Read(data, funnel, requireOutcome: false, skip, columns);
+        if (a.Optional("shard") is { } shardText)
+        {
+            var (index, count) = LeadShard.Parse(shardText);
+            leads = leads with { Leads = leads.Leads.Where(l => LeadShard.Of(l.Id, count) == index).ToList() };
+        }
         using var device = OpenDevice(a);
         device.ScoringOnly = true;
         using var scorer = LeadScorer.Load(modelDir, adapterDir, QwenTokenizer.ForModel(modelDir), device: device);

@@ -1,0 +1,30 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace LeadEngine.LeadScoring;
+
+/// <summary>
+/// Which of N shards a lead belongs to, by a hash of its id: stable across machines, processes and runs (unlike
+/// <see cref="string.GetHashCode()"/>), so N batch-scoring workers (a Kubernetes Indexed Job) split a lead file without
+/// talking to each other and every lead is scored exactly once.
+/// </summary>
+public static class LeadShard
+{
+    /// <summary>The shard, 0..<paramref name="shards"/>−1, of the lead <paramref name="leadId"/>: the first 8 bytes of SHA-256(id) modulo N.</summary>
+    public static int Of(string leadId, int shards)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(shards, 1);
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(Encoding.UTF8.GetBytes(leadId), hash);
+        return (int)(BitConverter.ToUInt64(hash) % (ulong)shards);
+    }
+
+    /// <summary>Parses <c>I/N</c> (0 ≤ I &lt; N), as <c>score --shard</c> takes it; throws <see cref="ArgumentException"/> naming the text.</summary>
+    public static (int Index, int Count) Parse(string text)
+    {
+        var parts = text.Split('/');
+        if (parts.Length != 2 || !int.TryParse(parts[0], out int index) || !int.TryParse(parts[1], out int count) || count < 1 || index < 0 || index >= count)
+            throw new ArgumentException($"--shard '{text}': expected I/N with 0 ≤ I < N, e.g. 0/4 (a Kubernetes Indexed Job's JOB_COMPLETION_INDEX/completions)");
+        return (index, count);
+    }
+}
