@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.OpenApi;
 
 namespace LeadEngine.Server;
 
@@ -17,7 +18,8 @@ internal static class CallListEndpoints
         var seeded = service.Options.Seed is { } seed ? new Random(seed) : null;
         v1.MapGet("/call-list", (Delegate)((HttpContext context) => CallListAsync(service, seeded, context)))
             .WithSummary("K open leads chosen and claimed by the serving policy, each with its propensity (?k=K)")
-            .Produces<CallListBody>().ProducesProblem(StatusCodes.Status400BadRequest);
+            .Produces<CallListBody>().Refusals()
+            .Query("k", JsonSchemaType.Integer, required: true, "how many leads to list");
     }
 
     /// <summary>

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.OpenApi;
 
 namespace LeadEngine.Server;
 
@@ -13,7 +14,9 @@ internal static class FeedbackEndpoints
     public static void Map(IEndpointRouteBuilder v1, ServiceContext service) =>
         v1.MapPost("/feedback", (Delegate)((HttpContext context) => FeedbackAsync(service, context)))
             .WithSummary("One outcome event (event_id, lead_id, kind, at, optional call_seconds and note) or a list: 202 once committed")
-            .Produces<FeedbackBody>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status400BadRequest);
+            .Produces<FeedbackBody>(StatusCodes.Status202Accepted)
+            .Refusals(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType)
+            .OneOrListBody("one outcome event or a list of up to 1,000", OpenApiDescriptions.Event());
 
     private static async Task<JsonHttpResult<FeedbackBody>> FeedbackAsync(ServiceContext service, HttpContext context)
     {

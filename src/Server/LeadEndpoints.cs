@@ -14,7 +14,7 @@ internal static class LeadEndpoints
     public static void Map(IEndpointRouteBuilder v1, ServiceContext service) =>
         v1.MapGet("/leads/{id}", (string id, HttpContext context) => LeadAsync(service, id, context))
             .WithSummary("A scored lead's columns, latest score, outcome events and listings")
-            .Produces<LeadBody>().ProducesProblem(StatusCodes.Status404NotFound);
+            .Produces<LeadBody>().Refusals(StatusCodes.Status404NotFound);
 
     private static async Task<JsonHttpResult<LeadBody>> LeadAsync(ServiceContext service, string id, HttpContext context)
     {

@@ -62,7 +62,7 @@ public sealed class LeadServer : IAsyncDisposable
             o.SerializerOptions.PropertyNamingPolicy = ServiceContext.Json.PropertyNamingPolicy;
             o.SerializerOptions.NumberHandling = ServiceContext.Json.NumberHandling;
         });
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(OpenApiDescriptions.DescribeProblemField);
         _app = builder.Build();
         var problems = new ProblemResponses(_service);
         _app.UseHttpMetrics(o => o.SetMetricFactory(metrics.Factory));

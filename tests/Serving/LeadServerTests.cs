@@ -597,6 +597,22 @@ public sealed class LeadServerTests(ServingFixture fixture) : IClassFixture<Serv
         Assert.Equal(Fields("EventBody"), Keys(lead.GetProperty("events")[0]));
         Assert.Equal(Fields(Schema("/healthz", "get", "200")), Keys(await Body(await run.Http.GetAsync("/healthz"))));
         Assert.Equal("number", schemas.GetProperty("ScoreFields").GetProperty("properties").GetProperty("probability").GetProperty("type").GetString());
+
+        // What the endpoints read by hand is described too: query parameters, request bodies (one or a list), every refusal as a
+        // problem document with its field.
+        JsonElement Operation(string path, string method) => doc.GetProperty("paths").GetProperty(path).GetProperty(method);
+        static IEnumerable<string> Parameters(JsonElement operation) => operation.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()!);
+        Assert.Contains("explain", Parameters(Operation("/v1/score", "post")));
+        Assert.Contains("k", Parameters(Operation("/v1/call-list", "get")));
+        foreach (string path in new[] { "/v1/score", "/v1/feedback" })
+        {
+            var body = Operation(path, "post").GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("schema");
+            Assert.Equal(2, body.GetProperty("oneOf").GetArrayLength());
+        }
+        var scoreResponses = Operation("/v1/score", "post").GetProperty("responses").EnumerateObject().Select(r => r.Name).ToHashSet();
+        Assert.Superset(new HashSet<string> { "200", "400", "401", "403", "413", "415", "429", "503" }, scoreResponses);
+        Assert.Contains("409", Operation("/v1/feedback", "post").GetProperty("responses").EnumerateObject().Select(r => r.Name));
+        Assert.True(schemas.GetProperty("ProblemDetails").GetProperty("properties").TryGetProperty("field", out _));
     }
 
     [Fact]
