@@ -2,9 +2,6 @@ using System.CommandLine;
 
 namespace LeadEngine.Cli;
 
-/// <summary>A command line's usage is wrong (beyond what the parser checks: combinations, ranges).</summary>
-public sealed class UsageException(string message) : Exception(message);
-
 /// <summary>
 /// The options one command was given, as System.CommandLine parsed and type-checked them: values by name
 /// (without the leading dashes), switches, and the command's own defaults where an option was not given.

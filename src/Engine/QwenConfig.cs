@@ -2,9 +2,6 @@ using System.Text.Json;
 
 namespace LeadEngine.Engine;
 
-/// <summary>A model folder's configuration is missing, malformed or inconsistent.</summary>
-public sealed class ModelConfigException(string message) : Exception(message);
-
 /// <summary>The Qwen2 architecture hyper-parameters from a Hugging Face <c>config.json</c>.</summary>
 public sealed record QwenConfig
 {

@@ -2,12 +2,6 @@ using System.Text.Json;
 
 namespace LeadEngine.Engine;
 
-/// <summary>One added token of a tokenizer: its id, its text and whether the file marks it special.</summary>
-/// <param name="Id">Its id.</param>
-/// <param name="Content">Its text, e.g. <c>&lt;|im_start|&gt;</c>.</param>
-/// <param name="Special">Whether the file marks it special.</param>
-public sealed record AddedToken(int Id, string Content, bool Special);
-
 /// <summary>
 /// A Qwen tokenizer's files as read: the byte-level vocabulary, the merges in rank order and the added tokens. What
 /// <see cref="QwenTokenizer"/> builds from and what the GGUF export writes, so both read the files one way.

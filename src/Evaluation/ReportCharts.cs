@@ -4,9 +4,6 @@ using ScottPlot;
 
 namespace LeadEngine.Evaluation;
 
-/// <summary>One line of a chart: a name for the legend and its points.</summary>
-public sealed record ChartSeries(string Name, IReadOnlyList<double> X, IReadOnlyList<double> Y);
-
 /// <summary>
 /// The report charts, drawn with ScottPlot and written as PNG beside SVG (atomically): cumulative gains,
 /// lift, calibration over quantile bins with the axes zoomed to where the probabilities are, and the score

@@ -9,15 +9,6 @@ using System.Text.Json.Serialization;
 
 namespace LeadEngine.LeadScoring;
 
-/// <summary>What a gradient-boosted tree model learns from and to.</summary>
-public enum GbdtObjective
-{
-    /// <summary>Binary log-loss on the converted label: calibrated probabilities.</summary>
-    Binary,
-    /// <summary>LambdaRank with the funnel as graded relevance (<see cref="GbdtModel.Relevance"/>), within groups of leads adjacent in time: scores, not probabilities.</summary>
-    LambdaRank,
-}
-
 /// <summary>
 /// Gradient-boosted trees (ML.NET LightGBM, one setting for every use: 200 trees, learning rate
 /// 0.05, 15 leaves, 20 leads per leaf) on a lead's tabular columns (numbers as numbers, missing as

@@ -4,17 +4,6 @@ using System.Text;
 
 namespace LeadEngine.Engine.Gguf;
 
-/// <summary>The type of a GGUF file's 2-D weights (1-D tensors are always f32).</summary>
-public enum GgufWeightType
-{
-    /// <summary>fp32.</summary>
-    F32,
-    /// <summary>bfloat16 (rounded to nearest, ties to even).</summary>
-    Bf16,
-    /// <summary>Blocks of 32: an fp16 scale max|x|/127 and 32 int8 values round(x / scale).</summary>
-    Q8_0,
-}
-
 /// <summary>
 /// A Qwen2 model folder (LoRA merged in when given) as a GGUF v3 file that llama.cpp loads as architecture
 /// <c>qwen2</c>: its hyper-parameters, the tokenizer (<c>gpt2</c> BPE tokens, types and merges, pre-tokenizer
