@@ -228,14 +228,37 @@ public sealed partial class FeedbackStore : IAsyncDisposable
                 ("p", r.Probability), ("at", _dialect.Time(r.At)));
             await insert.ExecuteNonQueryAsync(cancel);
         }
-        foreach (var c in candidates)
+        // Every open lead is a candidate (tens of thousands of rows under the claim's lock): one prepared statement is reused
+        // for every chunk, each of the dialect's rows per statement (PostgreSQL: a round trip per row was 8 s for 50,000).
+        int rows = _dialect.RowsPerInsert;
+        DbCommand? full = null;
+        try
         {
-            using var insert = Command(connection, transaction,
-                "INSERT INTO list_candidates (list_id, lead_id, probability, propensity) VALUES (@list, @lead, @p, @propensity)",
-                ("list", c.ListId), ("lead", c.LeadId), ("p", c.Probability), ("propensity", c.Propensity));
-            await insert.ExecuteNonQueryAsync(cancel);
+            foreach (var chunk in candidates.Chunk(rows))
+            {
+                var insert = chunk.Length == rows ? full ??= CandidateInsert(connection, transaction, rows) : CandidateInsert(connection, transaction, chunk.Length);
+                for (int i = 0; i < chunk.Length; i++)
+                {
+                    insert.Parameters[4 * i].Value = chunk[i].ListId;
+                    insert.Parameters[4 * i + 1].Value = chunk[i].LeadId;
+                    insert.Parameters[4 * i + 2].Value = chunk[i].Probability;
+                    insert.Parameters[4 * i + 3].Value = chunk[i].Propensity;
+                }
+                await insert.ExecuteNonQueryAsync(cancel);
+                if (insert != full) insert.Dispose();
+            }
+        }
+        finally
+        {
+            full?.Dispose();
         }
     }
+
+    /// <summary>An INSERT of <paramref name="rows"/> list candidates, its parameters in row order (list, lead, probability, propensity).</summary>
+    private static DbCommand CandidateInsert(DbConnection connection, DbTransaction transaction, int rows) => Command(connection, transaction,
+        "INSERT INTO list_candidates (list_id, lead_id, probability, propensity) VALUES " +
+        string.Join(", ", Enumerable.Range(0, rows).Select(i => $"(@list{i}, @lead{i}, @p{i}, @propensity{i})")),
+        [.. Enumerable.Range(0, rows).SelectMany(i => new (string, object?)[] { ($"list{i}", ""), ($"lead{i}", ""), ($"p{i}", 0.0), ($"propensity{i}", 0.0) })]);
 
     /// <summary>The open leads call list <paramref name="listId"/> was chosen from, by lead id.</summary>
     public async Task<IReadOnlyList<ListCandidate>> ListCandidatesAsync(string listId, CancellationToken cancel = default)

@@ -35,6 +35,9 @@ internal abstract class SqlDialect : IAsyncDisposable
     /// </summary>
     public abstract Task<IAsyncDisposable?> TryLockUpdatesAsync(CancellationToken cancel);
 
+    /// <summary>Rows per multi-row INSERT: over a network many (a round trip each is the cost), in process one (SQLite binds many slowly).</summary>
+    public abstract int RowsPerInsert { get; }
+
     /// <summary>A time as a parameter value.</summary>
     public abstract object Time(DateTimeOffset time);
 
@@ -120,6 +123,8 @@ internal abstract class SqlDialect : IAsyncDisposable
                     "now unlinked); nothing is written: restart serve to use the file now at the path");
         }
 
+        public override int RowsPerInsert => 1;
+
         public override string Sql(string template) => template
             .Replace("{id}", "INTEGER PRIMARY KEY AUTOINCREMENT").Replace("{time}", "TEXT").Replace("{real}", "REAL").Replace("{blob}", "BLOB");
 
@@ -173,6 +178,8 @@ internal abstract class SqlDialect : IAsyncDisposable
         }
 
         public override async Task<DbConnection> OpenAsync(CancellationToken cancel) => await _source.OpenConnectionAsync(cancel);
+
+        public override int RowsPerInsert => 1000;
 
         public override string Sql(string template) => template
             .Replace("{id}", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY").Replace("{time}", "TIMESTAMPTZ").Replace("{real}", "DOUBLE PRECISION").Replace("{blob}", "BYTEA");

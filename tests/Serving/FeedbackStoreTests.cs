@@ -149,6 +149,26 @@ public sealed class FeedbackStoreTests
         Assert.Null(await store.LeadAsync("B"));
     }
 
+    /// <summary>
+    /// A claim records every open lead as a candidate, many rows to a statement on PostgreSQL: 2,503 candidates (two full
+    /// statements and a partial one) come back exactly, with their probabilities and propensities.
+    /// </summary>
+    [Theory, MemberData(nameof(TestDatabases.Kinds), MemberType = typeof(TestDatabases))]
+    public async Task AClaimRecordsEveryCandidateAcrossStatements(string kind)
+    {
+        await using var db = await TestDatabases.CreateAsync(kind);
+        await using var store = await FeedbackStore.OpenAsync(db.Target);
+        var ids = Enumerable.Range(0, 2503).Select(i => $"L{i:D4}").ToArray();
+        await store.RecordScoresAsync(ids.Select((id, i) => (NewLead(id), Score(id, i / 2503.0))).ToList(), T0);
+        var expected = ids.Select((id, i) => new ListCandidate("big", id, i / 2503.0, i % 7 == 0 ? 0.5 : 0.01)).ToList();
+        await store.ClaimCallListAsync(T0.AddHours(-20), open =>
+        {
+            Assert.Equal(ids.Length, open.Count);
+            return ([new Recommendation("big", ids[0], 1, "greedy@v1", 1, 0, T0)], expected);
+        });
+        Assert.Equal(expected, await store.ListCandidatesAsync("big"));
+    }
+
     /// <summary>The learners' start-up read: every scored lead among the ids, with its last probability, over several batches.</summary>
     [Theory, MemberData(nameof(TestDatabases.Kinds), MemberType = typeof(TestDatabases))]
     public async Task SnapshotsReadManyLeadsInBatches(string kind)
