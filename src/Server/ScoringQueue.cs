@@ -9,8 +9,9 @@ namespace LeadEngine.Server;
 /// The service's one place for batching and concurrency: every forward pass the service runs (scores, rescoring
 /// for call lists, explanations' occlusions) goes through this queue. Requests wait in a queue bounded in leads,
 /// and one engine thread fills each forward pass with up to the scorer's batch size of leads, dealt round-robin over
-/// the waiting requests in arrival order (one lead each in turn), so a request that arrives during a long one (an
-/// explanation) is in the very next pass and a one-lead score waits at most one pass. A full queue refuses new
+/// the waiting requests in arrival order (one lead each in turn), so a request that arrives during a long one is in the
+/// very next pass. Explanations' occlusions run in the passes no ordinary request waits for, one lead each, so a
+/// one-lead score waits at most for one explanation pass of one prompt. A full queue refuses new
 /// requests instead of growing. Explanations reserve their whole cost (the leads and every occlusion) before any work
 /// starts, from at most half the capacity, so that they can never fill the queue for everyone else.
 /// </summary>
@@ -179,17 +180,28 @@ internal sealed class ScoringQueue : IDisposable
     }
 
     /// <summary>
-    /// One pass: up to the batch size of leads dealt round-robin over <paramref name="jobs"/> in arrival order, one lead each in
-    /// turn, as a contiguous slice of each job (from where its scores stop).
+    /// Leads per explanation pass: one. A dialogue's occlusions have prompts up to the token budget (2,000), so one is already a
+    /// full product for the engine, and a pass of one is the shortest an ordinary request can find in flight (the queue does not
+    /// know prompt lengths; passes sized by tokens would let short explanations batch).
+    /// </summary>
+    private const int ExplanationPassSize = 1;
+
+    /// <summary>
+    /// One pass: leads dealt round-robin over <paramref name="jobs"/> in arrival order, one lead each in turn, as a contiguous slice of
+    /// each job (from where its scores stop). Ordinary requests go first and alone, up to the batch size: a pass mixing a one-lead score
+    /// with explanation variants would cost what the variants cost (their long prompts pad it). Explanations get the passes no ordinary
+    /// request waits for, one lead each (<see cref="ExplanationPassSize"/>), so that the pass an ordinary request may find in flight is short.
     /// </summary>
     private List<(Job Job, int Start, int Count)> Deal(List<Job> jobs)
     {
+        var ordinary = jobs.Where(j => !j.Explaining).ToList();
+        (jobs, int size) = ordinary.Count > 0 ? (ordinary, _scorer.BatchSize) : (jobs, ExplanationPassSize);
         var counts = new int[jobs.Count];
         int dealt = 0;
-        for (bool any = true; any && dealt < _scorer.BatchSize;)
+        for (bool any = true; any && dealt < size;)
         {
             any = false;
-            for (int j = 0; j < jobs.Count && dealt < _scorer.BatchSize; j++)
+            for (int j = 0; j < jobs.Count && dealt < size; j++)
                 if (jobs[j].Scores.Count + counts[j] < jobs[j].Leads.Count)
                 {
                     counts[j]++;
