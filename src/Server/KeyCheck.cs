@@ -38,11 +38,15 @@ internal sealed class KeyCheck(FeedbackStore store, ServeOptions options) : IDis
         _ => null,
     };
 
+    /// <summary>The <see cref="HttpContext.Items"/> entry holding the name of the key a request came with.</summary>
+    public const string KeyNameItem = "leadengine.key";
+
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
         if (ScopeOf(context.Request.Path) is { } scope)
         {
             var key = await KeyOfAsync(context);
+            context.Items[KeyNameItem] = key.Name;
             if (!key.Allows(scope))
                 throw new RequestException(StatusCodes.Status403Forbidden, "Authorization", $"key '{key.Name}' lacks the '{scope}' scope (it has {string.Join(", ", key.Scopes)})");
             if (_limiter is not null)

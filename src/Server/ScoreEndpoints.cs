@@ -45,7 +45,8 @@ internal static class ScoreEndpoints
         if (parts > options.MaxExplainParts)
             throw new RequestException(StatusCodes.Status413PayloadTooLarge, "explain",
                 $"explaining these leads leaves out {parts} parts (feature columns and dialogue sentences), one forward pass each; at most {options.MaxExplainParts} per request");
-        // An explanation reserves its whole cost in the queue before any work starts, or is 503 at once.
+        // An explanation reserves its whole cost in the queue before any work starts, or is 503 at once; one at a time per key.
+        using var keyClaim = explain ? service.ClaimExplanation(context.Items[KeyCheck.KeyNameItem] as string) : null;
         using var reservation = explain ? service.Model.ReserveExplanation(leads.Count + parts) : null;
         var (scorer, scores) = await service.Model.ScoreAsync(leads, admit: true, context.RequestAborted, reservation);
         string version = scorer.ModelVersion;

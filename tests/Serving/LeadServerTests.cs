@@ -503,6 +503,45 @@ public sealed class LeadServerTests(ServingFixture fixture) : IClassFixture<Serv
     }
 
     /// <summary>
+    /// With keys, one explanation in flight per key: the same key's second is 429 naming the key before any work, while the
+    /// first runs; once it is answered (here: its client left), the key may explain again.
+    /// </summary>
+    [Fact]
+    public async Task OneExplanationAtATimePerKey()
+    {
+        string Sentences(int n) => string.Join(" ", Enumerable.Range(0, n).Select(i => $"Said thing {i}."));
+        string LeadWith(string id, int sentences) => $"{{\"lead_id\":\"{id}\",\"created_at\":\"2025-01-01\",\"age\":40,\"dialogue\":\"{Sentences(sentences)}\"}}";
+        await using var run = await StartAsync(options: new ServeOptions { RequireKeys = true, MaxExplainParts = 100_000 }, batchSize: 2);
+        string key = await run.Store.AddKeyAsync("crm", [ApiScopes.Score]);
+        HttpRequestMessage Explain(string body)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/v1/score?explain=true") { Content = Json(body) };
+            request.Headers.Authorization = new("Bearer", key);
+            return request;
+        }
+        string huge = "[" + string.Join(",", Enumerable.Range(0, 60).Select(i => LeadWith($"x{i}", 300))) + "]";
+        using var leave = new CancellationTokenSource();
+        var first = run.Http.SendAsync(Explain(huge), leave.Token);
+        while ((await Body(await run.Http.GetAsync("/healthz"))).GetProperty("queued_leads").GetInt32() < 1000)
+        {
+            Assert.False(first.IsCompleted, "the explanation ended before its occlusions were queued");
+            await Task.Delay(20);
+        }
+        await Refused(await run.Http.SendAsync(Explain(LeadWith("y", 3))), HttpStatusCode.TooManyRequests, "Authorization", "key 'crm' has an explanation in progress");
+        leave.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first);
+        // The claim goes when the first request's handler ends, just after its client left: wait for that, then explain again.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        HttpResponseMessage again;
+        while ((again = await run.Http.SendAsync(Explain(LeadWith("y", 3)))).StatusCode == HttpStatusCode.TooManyRequests && DateTime.UtcNow < deadline)
+        {
+            again.Dispose();
+            await Task.Delay(20);
+        }
+        using (again) Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+    }
+
+    /// <summary>
     /// <c>--require-keys</c>: every endpoint but /healthz needs a valid key with its scope (401 without or with a
     /// wrong or revoked one, 403 without the scope, as problem documents); each key has a rate limit (429).
     /// </summary>
