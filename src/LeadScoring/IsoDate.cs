@@ -22,10 +22,11 @@ public static partial class IsoDate
     {
         problem = null;
         text = text.Trim();
+        var shape = Shape().Match(text);
         // .NET keeps time to 100 ns (7 fraction digits); Go and Java write 9, and RFC 3339 allows any: cut the rest.
-        if (Shape().Match(text) is { Success: true } shape && shape.Groups["fraction"].Length > 8)
-            text = text.Remove(shape.Groups["fraction"].Index + 8, shape.Groups["fraction"].Length - 8);
-        if (!Shape().IsMatch(text) || !DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture,
+        var fraction = shape.Groups["fraction"];
+        string parsed = fraction.Length > 8 ? text.Remove(fraction.Index + 8, fraction.Length - 8) : text;
+        if (!shape.Success || !DateTimeOffset.TryParse(parsed, CultureInfo.InvariantCulture,
                 DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var date))
         {
             problem = $"'{Shorten(text)}' is not an ISO 8601 date (yyyy-MM-dd, optionally with a time and an offset)";

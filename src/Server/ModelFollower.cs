@@ -125,37 +125,43 @@ public sealed class ModelFollower : IAsyncDisposable
         await _oneAtATime.WaitAsync(cancel);
         try
         {
-            var inForce = await _store.CurrentModelAsync(cancel);
-            if (inForce is null || inForce.VersionId == server.VersionId)
-            {
-                server.LastHistoryCheck = (inForce?.VersionId ?? server.VersionId ?? "", DateTimeOffset.UtcNow, null);
-                await BeatAsync(server, cancel);
-                return false;
-            }
-            // What the store has in force is known now; /healthz shows this host behind it until the swap.
-            server.LastHistoryCheck = (inForce.VersionId, DateTimeOffset.UtcNow, null);
-            try
-            {
-                var versions = await ModelVersions.OpenAsync(_store, CacheDir, cancel);
-                string dir = await versions.DirectoryAsync(inForce.VersionId, cancel);
-                var next = await Task.Run(() => Load(dir), cancel);
-                var previous = await server.SwapAsync(next, inForce.VersionId);
-                Release(previous);
-                _log($"serving {inForce.VersionId} (model {next.ModelVersion}): {inForce.Action} on {inForce.Host}: {inForce.Reason}");
-                await BeatAsync(server, cancel);
-                return true;
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                server.LastHistoryCheck = (inForce.VersionId, DateTimeOffset.UtcNow, $"{inForce.VersionId} could not be loaded: {e.Message}");
-                _log($"still serving {server.VersionId}: {inForce.VersionId} could not be loaded: {e.Message}");
-                await BeatAsync(server, cancel);
-                return false;
-            }
+            bool swapped = await ServeInForceAsync(server, cancel);
+            // Whatever came of the check, the store hears what this host serves now.
+            await BeatAsync(server, cancel);
+            return swapped;
         }
         finally
         {
             _oneAtATime.Release();
+        }
+    }
+
+    /// <summary>Serves the version the store has in force unless it already does; whether it swapped.</summary>
+    private async Task<bool> ServeInForceAsync(LeadServer server, CancellationToken cancel)
+    {
+        var inForce = await _store.CurrentModelAsync(cancel);
+        if (inForce is null || inForce.VersionId == server.VersionId)
+        {
+            server.LastHistoryCheck = (inForce?.VersionId ?? server.VersionId ?? "", DateTimeOffset.UtcNow, null);
+            return false;
+        }
+        // What the store has in force is known now; /healthz shows this host behind it until the swap.
+        server.LastHistoryCheck = (inForce.VersionId, DateTimeOffset.UtcNow, null);
+        try
+        {
+            var versions = await ModelVersions.OpenAsync(_store, CacheDir, cancel);
+            string dir = await versions.DirectoryAsync(inForce.VersionId, cancel);
+            var next = await Task.Run(() => Load(dir), cancel);
+            var previous = await server.SwapAsync(next, inForce.VersionId);
+            Release(previous);
+            _log($"serving {inForce.VersionId} (model {next.ModelVersion}): {inForce.Action} on {inForce.Host}: {inForce.Reason}");
+            return true;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            server.LastHistoryCheck = (inForce.VersionId, DateTimeOffset.UtcNow, $"{inForce.VersionId} could not be loaded: {e.Message}");
+            _log($"still serving {server.VersionId}: {inForce.VersionId} could not be loaded: {e.Message}");
+            return false;
         }
     }
 

@@ -71,14 +71,12 @@ internal sealed class ProblemResponses(ServiceContext service)
         await next(context);
         if (context.Response.HasStarted || context.Response.ContentLength > 0) return;
         int status = context.Response.StatusCode;
-        if (status is StatusCodes.Status404NotFound or StatusCodes.Status405MethodNotAllowed)
-            service.Metrics.Rejected.WithLabels(status.ToString(CultureInfo.InvariantCulture)).Inc();
+        if (status is not (StatusCodes.Status404NotFound or StatusCodes.Status405MethodNotAllowed)) return;
+        service.Metrics.Rejected.WithLabels(status.ToString(CultureInfo.InvariantCulture)).Inc();
         string allow = context.Response.Headers.Allow.ToString();
-        if (status == StatusCodes.Status404NotFound)
-            await Problem(context, status, "$", $"no endpoint at {context.Request.Path}: the service has /v1/score, /v1/call-list, /v1/feedback, /v1/leads/{{id}}, /healthz, /metrics and /openapi/v1.json");
-        else if (status == StatusCodes.Status405MethodNotAllowed)
-            await Problem(context, status, "$", $"{context.Request.Method} is not taken at {context.Request.Path}" + (allow.Length > 0 ? $": use {allow}" : ""),
-                allow: allow);
+        await Problem(context, status, "$", status == StatusCodes.Status404NotFound
+            ? $"no endpoint at {context.Request.Path}: the service has /v1/score, /v1/call-list, /v1/feedback, /v1/leads/{{id}}, /healthz, /metrics and /openapi/v1.json"
+            : $"{context.Request.Method} is not taken at {context.Request.Path}" + (allow.Length > 0 ? $": use {allow}" : ""), allow: allow);
     }
 
     private static Task Problem(HttpContext context, int status, string field, string detail, string? allow = null)

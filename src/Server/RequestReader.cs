@@ -133,8 +133,7 @@ internal static class RequestReader
                 throw new RequestException(StatusCodes.Status400BadRequest, field, $"expected a number, got a boolean; the model reads '{property.Name}' as a number");
             string? text = LeadDataReader.JsonFieldText(property.Value);
             if (text is not null && schema?.Refuses(property.Name, text) is { } refused) throw new RequestException(StatusCodes.Status400BadRequest, field, refused);
-            if (property.Name == "lead_id" && text is not null && text.Trim().Length is > 0 and var trimmed && trimmed != text.Length)
-                throw new RequestException(StatusCodes.Status400BadRequest, field, "'lead_id' has leading or trailing whitespace; ids are kept exactly as sent");
+            if (property.Name == "lead_id" && text is not null) KeptAsSent(field, property.Name, text);
             fields.Add(new(property.Name, text));
         }
         Lead lead;
@@ -212,8 +211,7 @@ internal static class RequestReader
     }
 
     /// <summary>
-    /// A required string, trimmed; an id (<paramref name="asSent"/>) is kept as sent and refused with surrounding whitespace instead,
-    /// so that <c>" e1"</c> and <c>"e1"</c> are never collapsed into one event or lead.
+    /// A required string, trimmed; an id (<paramref name="asSent"/>) is kept as sent (<see cref="KeptAsSent"/>).
     /// </summary>
     private static string RequiredString(JsonElement item, string path, string name, int maxLength, bool asSent = false)
     {
@@ -222,11 +220,21 @@ internal static class RequestReader
             throw new RequestException(StatusCodes.Status400BadRequest, field, $"'{name}' is required");
         if (value.ValueKind != JsonValueKind.String) throw new RequestException(StatusCodes.Status400BadRequest, field, $"expected a string, got {Kind(value)}");
         string sent = value.GetString()!, text = sent.Trim();
-        if (asSent && text.Length > 0 && text.Length != sent.Length)
-            throw new RequestException(StatusCodes.Status400BadRequest, field, $"'{name}' has leading or trailing whitespace; ids are kept exactly as sent");
+        if (asSent) KeptAsSent(field, name, sent);
         if (text.Length == 0) throw new RequestException(StatusCodes.Status400BadRequest, field, $"'{name}' is empty");
         if (text.Length > maxLength) throw new RequestException(StatusCodes.Status400BadRequest, field, $"{text.Length} characters; at most {maxLength}");
         return text;
+    }
+
+    /// <summary>
+    /// Ids are kept exactly as sent: one with whitespace around it is refused rather than trimmed, so that <c>" e1"</c> and <c>"e1"</c>
+    /// never collapse into one event or lead (an id of whitespace alone is left to the empty-id check).
+    /// </summary>
+    private static void KeptAsSent(string field, string name, string id)
+    {
+        int trimmed = id.AsSpan().Trim().Length;
+        if (trimmed > 0 && trimmed != id.Length)
+            throw new RequestException(StatusCodes.Status400BadRequest, field, $"'{name}' has leading or trailing whitespace; ids are kept exactly as sent");
     }
 
     /// <summary>Refuses any query parameter not in <paramref name="allowed"/> (a misspelt <c>?explian=true</c> would otherwise be ignored).</summary>
