@@ -9,7 +9,7 @@ namespace LeadEngine.Cli;
 
 /// <summary>
 /// A bounded loopback load test of the service: a few clients score leads one per request and
-/// send outcome events for leads they scored, for a fixed time, then one call list is asked for.
+/// send outcome events for leads they scored, for a fixed time (beside them, optionally, clients asking for call lists back to back), then one call list is asked for.
 /// Reports throughput and p50/p95/p99 latency per request kind.
 /// </summary>
 public static class LoadTest
@@ -23,19 +23,16 @@ public static class LoadTest
         string run = Guid.NewGuid().ToString("N")[..8]; // event ids unique across runs against the same store
         var clock = Stopwatch.StartNew();
         var deadline = clock.Elapsed + options.Duration;
-        var runs = Enumerable.Range(0, options.Clients).Select(c => Task.Run(() => ClientAsync(options, $"{run}-{c}", c, bodies, leads, clock, deadline, cancel), cancel)).ToList();
+        var runs = Enumerable.Range(0, options.Clients).Select(c => Task.Run(() => ClientAsync(options, $"{run}-{c}", c, bodies, leads, clock, deadline, cancel), cancel))
+            .Concat(Enumerable.Range(0, options.CallListClients).Select(_ => Task.Run(() => CallListClientAsync(options, clock, deadline, cancel), cancel))).ToList();
         var samples = (await Task.WhenAll(runs)).SelectMany(s => s).ToList();
         double seconds = clock.Elapsed.TotalSeconds;
         using (var http = Client(options.Target))
-        {
-            var start = clock.Elapsed;
-            using var response = await http.GetAsync("/v1/call-list?k=100", cancel);
-            samples.Add(("call-list", (clock.Elapsed - start).TotalMilliseconds, response.StatusCode == HttpStatusCode.OK));
-        }
+            samples.Add(await CallListAsync(http, options.CallListSize, clock, cancel));
         return samples.GroupBy(s => s.Kind).Select(g =>
         {
             var ms = g.Where(s => s.Ok).Select(s => s.Ms).Order().ToArray();
-            return new LoadTestLine(g.Key, g.Count(), g.Count(s => !s.Ok), g.Key == "call-list" ? double.NaN : g.Count() / seconds,
+            return new LoadTestLine(g.Key, g.Count(), g.Count(s => !s.Ok), g.Key == "call-list" && options.CallListClients == 0 ? double.NaN : g.Count() / seconds,
                 Percentile(ms, 0.50), Percentile(ms, 0.95), Percentile(ms, 0.99));
         }).OrderBy(l => l.Kind).ToList();
     }
@@ -65,6 +62,22 @@ public static class LoadTest
             samples.Add((kind, (clock.Elapsed - start).TotalMilliseconds, ok));
         }
         return samples;
+    }
+
+    private static async Task<List<(string Kind, double Ms, bool Ok)>> CallListClientAsync(LoadTestOptions options, Stopwatch clock, TimeSpan deadline,
+        CancellationToken cancel)
+    {
+        var samples = new List<(string, double, bool)>();
+        using var http = Client(options.Target);
+        while (clock.Elapsed < deadline && !cancel.IsCancellationRequested) samples.Add(await CallListAsync(http, options.CallListSize, clock, cancel));
+        return samples;
+    }
+
+    private static async Task<(string Kind, double Ms, bool Ok)> CallListAsync(HttpClient http, int k, Stopwatch clock, CancellationToken cancel)
+    {
+        var start = clock.Elapsed;
+        using var response = await http.GetAsync($"/v1/call-list?k={k}", cancel);
+        return ("call-list", (clock.Elapsed - start).TotalMilliseconds, response.StatusCode == HttpStatusCode.OK);
     }
 
     private static async Task<bool> SendFeedbackAsync(HttpClient http, string eventId, string leadId, Random rng, CancellationToken cancel)

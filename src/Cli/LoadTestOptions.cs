@@ -13,6 +13,10 @@ public sealed record LoadTestOptions
     public int MaxRequestsPerClient { get; init; } = 100_000;
     /// <summary>Share of requests that send an outcome event for a lead scored before; the rest score one lead.</summary>
     public double FeedbackShare { get; init; } = 0.25;
+    /// <summary>Further clients asking for call lists back to back, each on its own connection (what a claim costs the other requests).</summary>
+    public int CallListClients { get; init; }
+    /// <summary>K of every call list asked for, the closing one included.</summary>
+    public int CallListSize { get; init; } = 100;
     /// <summary>Seed of each client's choices.</summary>
     public int Seed { get; init; } = 1;
 }

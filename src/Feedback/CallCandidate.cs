@@ -3,4 +3,5 @@ namespace LeadEngine.Feedback;
 /// <summary>A lead that may go on a call list: no final outcome and not handed out recently.</summary>
 /// <param name="Fields">The lead's columns as last scored (<see cref="StoredLead"/>).</param>
 /// <param name="LastScore">Its latest served score.</param>
-public sealed record CallCandidate(string Fields, ServedScore LastScore);
+/// <param name="PoolInclusion">P(the lead is in the <see cref="CallPool"/> read for a list): 1 in the pool's head, the sample's inclusion in its tail.</param>
+public sealed record CallCandidate(string Fields, ServedScore LastScore, double PoolInclusion = 1);

@@ -120,17 +120,25 @@ public sealed partial class FeedbackStore : IAsyncDisposable
     {
         await using var connection = await _dialect.OpenAsync(cancel);
         await using var transaction = await connection.BeginTransactionAsync(cancel);
+        await WriteScoresAsync(connection, transaction, scored, at, cancel);
+        await transaction.CommitAsync(cancel);
+    }
+
+    private async Task WriteScoresAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<(Lead Lead, ServedScore Score)> scored,
+        DateTimeOffset at, CancellationToken cancel)
+    {
         object time = _dialect.Time(at);
         foreach (var (lead, score) in scored)
         {
             var values = ScoreParameters(score).Append(("t", time)).ToArray();
+            // A new lead is callable, at its sampling place; scoring a known lead again changes neither.
             using (var upsert = Command(connection, transaction, """
-                INSERT INTO leads (lead_id, fields, first_seen, last_scored, model_version, probability, ranking_score, score, grade)
-                VALUES (@lead, @fields, @t, @t, @version, @p, @r, @s, @g)
+                INSERT INTO leads (lead_id, fields, first_seen, last_scored, model_version, probability, ranking_score, score, grade, sample_key)
+                VALUES (@lead, @fields, @t, @t, @version, @p, @r, @s, @g, @place)
                 ON CONFLICT (lead_id) DO UPDATE SET fields = excluded.fields, last_scored = excluded.last_scored,
                     model_version = excluded.model_version, probability = excluded.probability, ranking_score = excluded.ranking_score,
                     score = excluded.score, grade = excluded.grade
-                """, [.. values, ("fields", StoredLead.ToJson(lead))]))
+                """, [.. values, ("fields", StoredLead.ToJson(lead)), ("place", LeadShard.Position(score.LeadId))]))
                 await upsert.ExecuteNonQueryAsync(cancel);
             using var history = Command(connection, transaction, """
                 INSERT INTO scores (lead_id, at, model_version, probability, ranking_score, score, grade)
@@ -138,7 +146,6 @@ public sealed partial class FeedbackStore : IAsyncDisposable
                 """, values);
             await history.ExecuteNonQueryAsync(cancel);
         }
-        await transaction.CommitAsync(cancel);
     }
 
     private static IEnumerable<(string, object?)> ScoreParameters(ServedScore s) =>
@@ -173,6 +180,11 @@ public sealed partial class FeedbackStore : IAsyncDisposable
                 ("note", e.Note), ("received", _dialect.Time(receivedAt)));
             if (await insert.ExecuteNonQueryAsync(cancel) == 1)
             {
+                if (e.Kind.IsFinal())
+                {
+                    using var close = Command(connection, transaction, "UPDATE leads SET call_state = 2 WHERE lead_id = @lead", ("lead", e.LeadId));
+                    await close.ExecuteNonQueryAsync(cancel);
+                }
                 statuses.Add(EventStatus.Stored);
                 continue;
             }
@@ -185,8 +197,8 @@ public sealed partial class FeedbackStore : IAsyncDisposable
     }
 
     /// <summary>
-    /// Records a call list in one transaction: the leads handed out and, when given, every open lead
-    /// it was chosen from with its propensity (what off-policy evaluation of another policy needs).
+    /// Records a call list in one transaction: the leads handed out (on a list from then: out of the pool until the
+    /// cool-down ends) and, when given, the leads it was chosen from with their propensities.
     /// </summary>
     public async Task RecordRecommendationsAsync(IReadOnlyList<Recommendation> recommendations, IReadOnlyList<ListCandidate>? candidates = null,
         CancellationToken cancel = default)
@@ -200,65 +212,124 @@ public sealed partial class FeedbackStore : IAsyncDisposable
     /// <summary>
     /// Claims a call list: in one transaction that no other claim interleaves with, on this host or any other on
     /// the database (PostgreSQL: a transaction-scoped advisory lock; SQLite: the write lock its transactions take
-    /// at BEGIN), reads the leads still open (as <see cref="CallCandidatesAsync"/>), lets <paramref name="choose"/>
-    /// pick among them, and records its list and candidates before the next claim reads. A lead is therefore on at
-    /// most one list within the cool-down, and the propensities are those of a choice among the leads really open.
+    /// at BEGIN), gives back to the pool the leads listed before <paramref name="recommendedSince"/>, reads the pool
+    /// (<see cref="CallPool"/>: <paramref name="size"/>, the tail's window from <paramref name="windowStart"/> in [0, 1)),
+    /// lets <paramref name="choose"/> pick among it, and records its rescored leads (as scored <paramref name="at"/>), its list and its candidates
+    /// before the next claim reads. A lead is therefore on at most one list within the cool-down, and the propensities
+    /// are those of a choice among the leads really open. Rows read and written: O(pool + K), whatever the open leads.
     /// </summary>
-    public async Task ClaimCallListAsync(DateTimeOffset recommendedSince,
-        Func<IReadOnlySet<string>, (IReadOnlyList<Recommendation> Chosen, IReadOnlyList<ListCandidate> Candidates)> choose, CancellationToken cancel = default)
+    public async Task ClaimCallListAsync(CallPoolSize size, DateTimeOffset at, DateTimeOffset recommendedSince, double windowStart,
+        Func<CallPool, CancellationToken, Task<CallListClaim>> choose, CancellationToken cancel = default)
     {
         await using var connection = await _dialect.OpenAsync(cancel);
         await using var transaction = await connection.BeginTransactionAsync(cancel);
         if (_dialect.SerialLock(SqlDialect.SerialWork.CallListClaim) is { } lockSql) await ExecuteAsync(connection, transaction, lockSql, cancel);
-        var open = (await ReadCallCandidatesAsync(connection, transaction, recommendedSince, cancel)).Select(c => c.LastScore.LeadId).ToHashSet(StringComparer.Ordinal);
-        var (chosen, candidates) = choose(open);
-        await InsertListAsync(connection, transaction, chosen, candidates, cancel);
+        using (var release = Command(connection, transaction, "UPDATE leads SET call_state = 0 WHERE call_state = 1 AND listed_at < @since",
+            ("since", _dialect.Time(recommendedSince))))
+            await release.ExecuteNonQueryAsync(cancel);
+        var pool = await ReadPoolAsync(connection, transaction, size, windowStart, cancel);
+        var claim = await choose(pool, cancel);
+        await WriteScoresAsync(connection, transaction, claim.Rescored, at, cancel);
+        await InsertListAsync(connection, transaction, claim.Chosen, claim.Candidates, cancel);
         await transaction.CommitAsync(cancel);
+    }
+
+    private const string PoolColumns = "lead_id, fields, model_version, probability, ranking_score, score, grade, sample_key";
+
+    /// <summary>The pool (see <see cref="CallPool"/>): each read is an ordered scan of a partial index over the callable leads that stops at its limit.</summary>
+    private async Task<CallPool> ReadPoolAsync(DbConnection connection, DbTransaction transaction, CallPoolSize size, double windowStart, CancellationToken cancel)
+    {
+        var head = await ReadPoolLeadsAsync(connection, transaction, "", "probability DESC, lead_id", size.Head, [], cancel);
+        if (head.Count < size.Head || size.Tail == 0) return new CallPool(head.Select(h => h.Candidate).ToList(), head.Count);
+        // The tail: callable leads after the head's last in its order.
+        var last = head[^1].Candidate.LastScore;
+        const string belowHead = "AND (probability < @p OR (probability = @p AND lead_id > @id))";
+        (string, object?)[] bound = [("p", last.Probability), ("id", last.LeadId), ("u", windowStart)];
+        async Task<List<(CallCandidate Candidate, double Place)>> Circle(string fromStart, string wrapped, string order, int count)
+        {
+            var read = await ReadPoolLeadsAsync(connection, transaction, $"{belowHead} AND {fromStart}", order, count, bound, cancel);
+            if (read.Count < count) read.AddRange(await ReadPoolLeadsAsync(connection, transaction, $"{belowHead} AND {wrapped}", order, count - read.Count, bound, cancel));
+            return read;
+        }
+        // The window: the first Tail places at or after the start, going round past 1.
+        var window = await Circle("sample_key >= @u", "sample_key < @u", "sample_key, lead_id", size.Tail);
+        if (window.Count < size.Tail)
+            return new CallPool([.. head.Select(h => h.Candidate), .. window.Select(w => w.Candidate)], head.Count + window.Count);
+        // A lead is in the window when the start falls after the place of its Tail-th predecessor on the circle and not after its own:
+        // the Tail places before the start (going round) give each window lead's predecessor.
+        var before = await Circle("sample_key < @u", "sample_key >= @u", "sample_key DESC, lead_id DESC", size.Tail);
+        var tail = window.Select((w, j) =>
+        {
+            var predecessor = before[size.Tail - 1 - j];
+            double arc = predecessor.Candidate.LastScore.LeadId == w.Candidate.LastScore.LeadId ? 1 : ((w.Place - predecessor.Place) % 1 + 1) % 1;
+            return w.Candidate with { PoolInclusion = arc };
+        }).ToList();
+        int tailLeads = (int)Math.Round(tail.Count / tail.Average(t => t.PoolInclusion));
+        return new CallPool([.. head.Select(h => h.Candidate), .. tail], head.Count + tailLeads);
+    }
+
+    private async Task<List<(CallCandidate Candidate, double Place)>> ReadPoolLeadsAsync(DbConnection connection, DbTransaction transaction, string where,
+        string order, int limit, (string, object?)[] parameters, CancellationToken cancel)
+    {
+        using var query = Command(connection, transaction, $"SELECT {PoolColumns} FROM leads WHERE call_state = 0 {where} ORDER BY {order} LIMIT @limit",
+            [.. parameters, ("limit", limit)]);
+        await using var reader = await query.ExecuteReaderAsync(cancel);
+        var leads = new List<(CallCandidate, double)>();
+        while (await reader.ReadAsync(cancel)) leads.Add((new CallCandidate(reader.GetString(1), ReadScore(reader, 0, 2)), reader.GetDouble(7)));
+        return leads;
     }
 
     private async Task InsertListAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<Recommendation> recommendations,
         IReadOnlyList<ListCandidate> candidates, CancellationToken cancel)
     {
-        foreach (var r in recommendations)
-        {
-            using var insert = Command(connection, transaction, """
-                INSERT INTO recommendations (list_id, lead_id, rank, policy_version, propensity, probability, at)
-                VALUES (@list, @lead, @rank, @policy, @propensity, @p, @at)
-                """, ("list", r.ListId), ("lead", r.LeadId), ("rank", r.Rank), ("policy", r.PolicyVersion), ("propensity", r.Propensity),
-                ("p", r.Probability), ("at", _dialect.Time(r.At)));
-            await insert.ExecuteNonQueryAsync(cancel);
-        }
-        // Every open lead is a candidate (tens of thousands of rows under the claim's lock): one prepared statement is reused
-        // for every chunk, each of the dialect's rows per statement (PostgreSQL: a round trip per row was 8 s for 50,000).
-        int rows = _dialect.RowsPerInsert;
-        DbCommand? full = null;
-        try
-        {
-            foreach (var chunk in candidates.Chunk(rows))
+        await InsertRowsAsync(connection, transaction, "recommendations", ["list_id", "lead_id", "rank", "policy_version", "propensity", "probability", "at"],
+            recommendations.Select(r => new object[] { r.ListId, r.LeadId, r.Rank, r.PolicyVersion, r.Propensity, r.Probability, _dialect.Time(r.At) }).ToList(), cancel);
+        // Listed leads leave the pool until the cool-down ends (a closed one stays closed; a later listing is kept).
+        foreach (var (at, leads) in recommendations.GroupBy(r => r.At).Select(g => (g.Key, g.Select(r => r.LeadId).Distinct().ToArray())))
+            foreach (var chunk in leads.Chunk(SnapshotBatch))
             {
-                var insert = chunk.Length == rows ? full ??= CandidateInsert(connection, transaction, rows) : CandidateInsert(connection, transaction, chunk.Length);
-                for (int i = 0; i < chunk.Length; i++)
-                {
-                    insert.Parameters[4 * i].Value = chunk[i].ListId;
-                    insert.Parameters[4 * i + 1].Value = chunk[i].LeadId;
-                    insert.Parameters[4 * i + 2].Value = chunk[i].Probability;
-                    insert.Parameters[4 * i + 3].Value = chunk[i].Propensity;
-                }
-                await insert.ExecuteNonQueryAsync(cancel);
-                if (insert != full) insert.Dispose();
+                using var listed = Command(connection, transaction, $"""
+                    UPDATE leads SET call_state = 1, listed_at = @at
+                    WHERE lead_id IN ({string.Join(", ", chunk.Select((_, i) => $"@id{i}"))}) AND call_state <> 2 AND (listed_at IS NULL OR listed_at < @at)
+                    """, [("at", _dialect.Time(at)), .. chunk.Select((id, i) => ($"id{i}", (object?)id))]);
+                await listed.ExecuteNonQueryAsync(cancel);
             }
-        }
-        finally
+        await InsertRowsAsync(connection, transaction, "list_candidates", ["list_id", "lead_id", "probability", "propensity"],
+            candidates.Select(c => new object[] { c.ListId, c.LeadId, c.Probability, c.Propensity }).ToList(), cancel);
+    }
+
+    /// <summary>
+    /// Inserts <paramref name="rows"/> into <paramref name="table"/>: on PostgreSQL one statement with an array per column (a round trip per
+    /// row was 8 s for 50,000 candidates, a multi-row VALUES of 720 rows 20 ms to parse), on SQLite one prepared statement reused per row.
+    /// </summary>
+    private async Task InsertRowsAsync(DbConnection connection, DbTransaction transaction, string table, string[] columns, IReadOnlyList<object[]> rows,
+        CancellationToken cancel)
+    {
+        if (rows.Count == 0) return;
+        string names = string.Join(", ", columns);
+        if (_dialect.InsertsArrays)
         {
-            full?.Dispose();
+            using var insert = Command(connection, transaction, $"INSERT INTO {table} ({names}) SELECT * FROM unnest({string.Join(", ", columns.Select((_, c) => $"@c{c}"))})",
+                [.. columns.Select((_, c) => ($"c{c}", (object?)ColumnArray(rows, c)))]);
+            await insert.ExecuteNonQueryAsync(cancel);
+            return;
+        }
+        using var row = Command(connection, transaction, $"INSERT INTO {table} ({names}) VALUES ({string.Join(", ", columns.Select((_, c) => $"@c{c}"))})",
+            [.. columns.Select((_, c) => ($"c{c}", (object?)null))]);
+        foreach (var values in rows)
+        {
+            for (int c = 0; c < columns.Length; c++) row.Parameters[c].Value = values[c];
+            await row.ExecuteNonQueryAsync(cancel);
         }
     }
 
-    /// <summary>An INSERT of <paramref name="rows"/> list candidates, its parameters in row order (list, lead, probability, propensity).</summary>
-    private static DbCommand CandidateInsert(DbConnection connection, DbTransaction transaction, int rows) => Command(connection, transaction,
-        "INSERT INTO list_candidates (list_id, lead_id, probability, propensity) VALUES " +
-        string.Join(", ", Enumerable.Range(0, rows).Select(i => $"(@list{i}, @lead{i}, @p{i}, @propensity{i})")),
-        [.. Enumerable.Range(0, rows).SelectMany(i => new (string, object?)[] { ($"list{i}", ""), ($"lead{i}", ""), ($"p{i}", 0.0), ($"propensity{i}", 0.0) })]);
+    /// <summary>Column <paramref name="c"/> of <paramref name="rows"/> as an array of its values' type (what PostgreSQL binds as that type's array).</summary>
+    private static Array ColumnArray(IReadOnlyList<object[]> rows, int c)
+    {
+        var column = Array.CreateInstance(rows[0][c].GetType(), rows.Count);
+        for (int i = 0; i < rows.Count; i++) column.SetValue(rows[i][c], i);
+        return column;
+    }
 
     /// <summary>The open leads call list <paramref name="listId"/> was chosen from, by lead id.</summary>
     public async Task<IReadOnlyList<ListCandidate>> ListCandidatesAsync(string listId, CancellationToken cancel = default)
@@ -271,33 +342,6 @@ public sealed partial class FeedbackStore : IAsyncDisposable
         while (await reader.ReadAsync(cancel)) candidates.Add(new ListCandidate(listId, reader.GetString(0), reader.GetDouble(1), reader.GetDouble(2)));
         return candidates;
     }
-
-    /// <summary>
-    /// Leads that may be called: scored, without a final outcome (converted or lost), and not put
-    /// on a call list at or after <paramref name="recommendedSince"/>.
-    /// </summary>
-    public async Task<IReadOnlyList<CallCandidate>> CallCandidatesAsync(DateTimeOffset recommendedSince, CancellationToken cancel = default)
-    {
-        await using var connection = await _dialect.OpenAsync(cancel);
-        return await ReadCallCandidatesAsync(connection, null, recommendedSince, cancel);
-    }
-
-    private async Task<List<CallCandidate>> ReadCallCandidatesAsync(DbConnection connection, DbTransaction? transaction, DateTimeOffset recommendedSince,
-        CancellationToken cancel)
-    {
-        using var query = Command(connection, transaction, $"""
-            SELECT l.lead_id, l.fields, l.model_version, l.probability, l.ranking_score, l.score, l.grade FROM leads l
-            WHERE NOT EXISTS (SELECT 1 FROM outcome_events e WHERE e.lead_id = l.lead_id AND e.kind IN ({FinalKinds}))
-              AND NOT EXISTS (SELECT 1 FROM recommendations r WHERE r.lead_id = l.lead_id AND r.at >= @since)
-            ORDER BY l.lead_id
-            """, ("since", _dialect.Time(recommendedSince)));
-        await using var reader = await query.ExecuteReaderAsync(cancel);
-        var candidates = new List<CallCandidate>();
-        while (await reader.ReadAsync(cancel)) candidates.Add(new CallCandidate(reader.GetString(1), ReadScore(reader, 0, 2)));
-        return candidates;
-    }
-
-    private static readonly string FinalKinds = string.Join(", ", Enum.GetValues<OutcomeKind>().Where(k => k.IsFinal()).Select(k => $"'{k.Name()}'"));
 
     /// <summary>The lead, its latest score, its events and how often it was recommended; null when never scored.</summary>
     public async Task<LeadRecord?> LeadAsync(string leadId, CancellationToken cancel = default)

@@ -3,7 +3,7 @@ namespace LeadEngine.Feedback;
 /// <summary>
 /// The store's schema, one numbered step at a time. A database records the steps it has had in
 /// <c>schema_migrations</c>; opening it applies the missing ones in one transaction. Never edit a
-/// step that has shipped: add the next one. <c>{id}</c>, <c>{time}</c>, <c>{real}</c> and <c>{blob}</c> are
+/// step that has shipped: add the next one. <c>{id}</c>, <c>{time}</c>, <c>{real}</c>, <c>{blob}</c> and <c>{random}</c> (a uniform draw in [0, 1)) are
 /// filled in per database (<see cref="SqlDialect.Sql"/>).
 /// </summary>
 internal static class Migrations
@@ -100,6 +100,30 @@ internal static class Migrations
                 version_id TEXT,
                 model_version TEXT NOT NULL,
                 seen_at {time} NOT NULL);
+            """),
+        new(7, "each lead's call state (0 callable, 1 on a list within the cool-down, 2 closed by a final outcome), when it was last listed, " +
+            "and a sampling place; partial indexes so that a call list reads O(k log n) rows, not every open lead; list candidates without a " +
+            "foreign key (they are read from leads in the claim that writes them; PostgreSQL's key-share lock per row cost 33 ms a list)", """
+            ALTER TABLE leads ADD COLUMN call_state INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE leads ADD COLUMN listed_at {time};
+            ALTER TABLE leads ADD COLUMN sample_key {real} NOT NULL DEFAULT 0;
+            UPDATE leads SET sample_key = {random};
+            UPDATE leads SET listed_at = (SELECT MAX(r.at) FROM recommendations r WHERE r.lead_id = leads.lead_id);
+            UPDATE leads SET call_state = 1 WHERE listed_at IS NOT NULL;
+            UPDATE leads SET call_state = 2 WHERE EXISTS (SELECT 1 FROM outcome_events e WHERE e.lead_id = leads.lead_id AND e.kind IN ('converted', 'lost'));
+            CREATE INDEX leads_callable_by_probability ON leads (probability DESC, lead_id) WHERE call_state = 0;
+            CREATE INDEX leads_callable_by_sample_key ON leads (sample_key, lead_id) WHERE call_state = 0;
+            CREATE INDEX leads_listed_by_time ON leads (listed_at) WHERE call_state = 1;
+            CREATE TABLE list_candidates_unchecked (
+                list_id TEXT NOT NULL,
+                lead_id TEXT NOT NULL,
+                probability {real} NOT NULL,
+                propensity {real} NOT NULL,
+                PRIMARY KEY (list_id, lead_id));
+            INSERT INTO list_candidates_unchecked (list_id, lead_id, probability, propensity)
+                SELECT list_id, lead_id, probability, propensity FROM list_candidates;
+            DROP TABLE list_candidates;
+            ALTER TABLE list_candidates_unchecked RENAME TO list_candidates;
             """),
     ];
 }

@@ -35,8 +35,11 @@ internal abstract class SqlDialect : IAsyncDisposable
     /// </summary>
     public abstract Task<IAsyncDisposable?> TryLockUpdatesAsync(CancellationToken cancel);
 
-    /// <summary>Rows per multi-row INSERT: over a network many (a round trip each is the cost), in process one (SQLite binds many slowly).</summary>
-    public abstract int RowsPerInsert { get; }
+    /// <summary>
+    /// True when many rows go in as one array per column (PostgreSQL's <c>unnest</c>: over a network a round trip per row is the cost, and a
+    /// statement of thousands of parameters is slow to parse); false for a row at a time through one reused statement (SQLite, in process).
+    /// </summary>
+    public abstract bool InsertsArrays { get; }
 
     /// <summary>A time as a parameter value.</summary>
     public abstract object Time(DateTimeOffset time);
@@ -123,10 +126,11 @@ internal abstract class SqlDialect : IAsyncDisposable
                     "now unlinked); nothing is written: restart serve to use the file now at the path");
         }
 
-        public override int RowsPerInsert => 1;
+        public override bool InsertsArrays => false;
 
         public override string Sql(string template) => template
-            .Replace("{id}", "INTEGER PRIMARY KEY AUTOINCREMENT").Replace("{time}", "TEXT").Replace("{real}", "REAL").Replace("{blob}", "BLOB");
+            .Replace("{id}", "INTEGER PRIMARY KEY AUTOINCREMENT").Replace("{time}", "TEXT").Replace("{real}", "REAL").Replace("{blob}", "BLOB")
+            .Replace("{random}", "(((random() >> 11) & 9007199254740991) / 9007199254740992.0)");
 
         // BEGIN IMMEDIATE (Microsoft.Data.Sqlite's default transaction) already holds the write lock.
         public override string? MigrationLock => null;
@@ -179,10 +183,11 @@ internal abstract class SqlDialect : IAsyncDisposable
 
         public override async Task<DbConnection> OpenAsync(CancellationToken cancel) => await _source.OpenConnectionAsync(cancel);
 
-        public override int RowsPerInsert => 1000;
+        public override bool InsertsArrays => true;
 
         public override string Sql(string template) => template
-            .Replace("{id}", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY").Replace("{time}", "TIMESTAMPTZ").Replace("{real}", "DOUBLE PRECISION").Replace("{blob}", "BYTEA");
+            .Replace("{id}", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY").Replace("{time}", "TIMESTAMPTZ").Replace("{real}", "DOUBLE PRECISION").Replace("{blob}", "BYTEA")
+            .Replace("{random}", "random()");
 
         public override string? MigrationLock => "LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE";
 

@@ -14,9 +14,20 @@ public static class LeadShard
     public static int Of(string leadId, int shards)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(shards, 1);
+        return (int)(Hash(leadId) % (ulong)shards);
+    }
+
+    /// <summary>
+    /// The lead's place in [0, 1) by the same hash (its top 53 bits): uniform over ids, the same everywhere, so the feedback
+    /// store can sample open leads by it (a window of places from a random start) with known inclusion probabilities.
+    /// </summary>
+    public static double Position(string leadId) => (Hash(leadId) >> 11) * (1.0 / (1UL << 53));
+
+    private static ulong Hash(string leadId)
+    {
         Span<byte> hash = stackalloc byte[32];
         SHA256.HashData(Encoding.UTF8.GetBytes(leadId), hash);
-        return (int)(BitConverter.ToUInt64(hash) % (ulong)shards);
+        return BitConverter.ToUInt64(hash);
     }
 
     /// <summary>Parses <c>I/N</c> (0 ≤ I &lt; N), as <c>score --shard</c> takes it; throws <see cref="ArgumentException"/> naming the text.</summary>

@@ -23,11 +23,12 @@ internal static class CallListEndpoints
     }
 
     /// <summary>
-    /// K open leads chosen by the serving policy from their probabilities, each with its propensity
-    /// (the probability that the policy lists it), all recorded. Leads last scored by another model
-    /// version are scored again first, so the list ranks by the scores this model gives. The choice is a
-    /// claim (<see cref="FeedbackStore.ClaimCallListAsync"/>): it is made among the leads still open when no
-    /// other list is being claimed, on this host or another, so no lead goes to two reps within the cool-down.
+    /// K open leads chosen by the serving policy from their probabilities, each with its propensity (the probability that the
+    /// policy lists it), all recorded. The choice is a claim (<see cref="FeedbackStore.ClaimCallListAsync"/>) among a pool of the
+    /// open leads (<see cref="CallPool"/>: the best by last score and a sample of the rest, <see cref="CallPoolSize.For"/>), read
+    /// when no other list is being claimed, on this host or another, so no lead goes to two reps within the cool-down. Pool
+    /// leads last scored by another model version are scored again first, so the list ranks by the scores this model gives.
+    /// A lead's propensity is its chance of being in the pool times the policy's inclusion given the pool.
     /// </summary>
     private static async Task<JsonHttpResult<CallListBody>> CallListAsync(ServiceContext service, Random? seeded, HttpContext context)
     {
@@ -36,38 +37,38 @@ internal static class CallListEndpoints
         var now = DateTimeOffset.UtcNow;
         var model = service.Model.Current.Scorer;
         string policyVersion = service.Model.PolicyVersionOf(model);
-        var candidates = await service.Store.CallCandidatesAsync(now - options.CallListCooldown, context.RequestAborted);
-        var current = candidates.Where(c => c.LastScore.ModelVersion == model.ModelVersion).Select(c => c.LastScore).ToList();
-        var stale = candidates.Where(c => c.LastScore.ModelVersion != model.ModelVersion).Select(c => StoredLead.FromJson(c.Fields)).ToList();
-        if (stale.Count > 0)
-        {
-            var (scorer, scores) = await service.Model.ScoreAsync(stale, admit: false);
-            var rescored = scores.Select(s => ScoreEndpoints.AsServed(s, scorer.ModelVersion)).ToList();
-            await service.Store.RecordScoresAsync(stale.Zip(rescored).ToList(), now, context.RequestAborted);
-            current.AddRange(rescored);
-        }
-        current.Sort((a, b) => a.Probability != b.Probability ? b.Probability.CompareTo(a.Probability) : string.CompareOrdinal(a.LeadId, b.LeadId));
-        var fields = candidates.ToDictionary(c => c.LastScore.LeadId, c => c.Fields, StringComparer.Ordinal);
         string listId = Guid.NewGuid().ToString("N");
+        var rng = seeded ?? Random.Shared;
+        double windowStart;
+        lock (rng) windowStart = rng.NextDouble();
         List<(ServedScore Score, double Propensity)> chosen = [];
-        int open = 0;
-        await service.Store.ClaimCallListAsync(now - options.CallListCooldown, stillOpen =>
+        CallPool? read = null;
+        await service.Store.ClaimCallListAsync(CallPoolSize.For(k), now, now - options.CallListCooldown, windowStart, async (pool, cancel) =>
         {
-            // Leads another list claimed since they were read are not candidates any more.
-            var available = current.Where(s => stillOpen.Contains(s.LeadId)).ToList();
+            read = pool;
+            var stale = pool.Leads.Where(c => c.LastScore.ModelVersion != model.ModelVersion).Select(c => StoredLead.FromJson(c.Fields)).ToList();
+            var rescored = new Dictionary<string, ServedScore>(StringComparer.Ordinal);
+            if (stale.Count > 0)
+            {
+                var (scorer, scores) = await service.Model.ScoreAsync(stale, admit: false);
+                foreach (var s in scores) rescored[s.LeadId] = ScoreEndpoints.AsServed(s, scorer.ModelVersion);
+            }
+            var candidates = pool.Leads.Select(c => (Candidate: c, Score: rescored.GetValueOrDefault(c.LastScore.LeadId) ?? c.LastScore))
+                .OrderByDescending(c => c.Score.Probability).ThenBy(c => c.Score.LeadId, StringComparer.Ordinal).ToList();
             var probabilities = service.Posterior is null
-                ? new CandidateSet(available.Select(s => s.Probability).ToList())
-                : service.Posterior.Candidates(available.Select(s => (StoredLead.FromJson(fields[s.LeadId]), s.Probability)).ToList());
+                ? new CandidateSet(candidates.Select(c => c.Score.Probability).ToList())
+                : service.Posterior.Candidates(candidates.Select(c => (StoredLead.FromJson(c.Candidate.Fields), c.Score.Probability)).ToList());
             CallList list;
-            if (seeded is null) list = options.Policy.Choose(probabilities, k, Random.Shared);
-            else lock (seeded) list = options.Policy.Choose(probabilities, k, seeded);
-            chosen = list.Chosen.Select(i => (Score: available[i], Propensity: list.Inclusion[i])).ToList();
-            open = available.Count;
-            return (chosen.Select((c, i) => new Recommendation(listId, c.Score.LeadId, i + 1, policyVersion, c.Propensity, c.Score.Probability, now)).ToList(),
-                available.Select((s, i) => new ListCandidate(listId, s.LeadId, s.Probability, list.Inclusion[i])).ToList());
+            lock (rng) list = options.Policy.Choose(probabilities, k, rng);
+            var propensities = candidates.Select((c, i) => c.Candidate.PoolInclusion * list.Inclusion[i]).ToList();
+            chosen = list.Chosen.Select(i => (candidates[i].Score, propensities[i])).ToList();
+            return new CallListClaim(
+                chosen.Select((c, i) => new Recommendation(listId, c.Score.LeadId, i + 1, policyVersion, c.Propensity, c.Score.Probability, now)).ToList(),
+                candidates.Select((c, i) => new ListCandidate(listId, c.Score.LeadId, c.Score.Probability, propensities[i])).ToList(),
+                stale.Select(l => (l, rescored[l.Id])).ToList());
         }, context.RequestAborted);
         service.Metrics.Recommendations.Inc(chosen.Count);
-        return TypedResults.Json(new CallListBody(listId, options.Policy.Name, policyVersion, model.ModelVersion, now, k, open,
+        return TypedResults.Json(new CallListBody(listId, options.Policy.Name, policyVersion, model.ModelVersion, now, k, read!.OpenLeads, read.Leads.Count,
             chosen.Select((c, i) => new CallListEntryBody(ScoreFields.Of(c.Score), i + 1, c.Propensity, policyVersion)).ToList()), ServiceContext.Json);
     }
 }

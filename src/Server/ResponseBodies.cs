@@ -89,8 +89,17 @@ public sealed record CallListEntryBody : ScoreFields
 }
 
 /// <summary><c>GET /v1/call-list</c>.</summary>
+/// <param name="ListId">The list's id (outcomes join to it).</param>
+/// <param name="Policy">The policy's name and parameters.</param>
+/// <param name="PolicyVersion">The policy and model version that chose the list.</param>
+/// <param name="ModelVersion">The model that scored the leads.</param>
+/// <param name="GeneratedAt">When the list was claimed.</param>
+/// <param name="K">How many leads were asked for.</param>
+/// <param name="OpenLeads">Callable leads: exact up to the pool's size, beyond it the pool's head plus the tail sample's estimate.</param>
+/// <param name="Candidates">The leads of the pool the list was chosen from (logged with their propensities).</param>
+/// <param name="Leads">The listed leads, best first.</param>
 public sealed record CallListBody(string ListId, string Policy, string PolicyVersion, string ModelVersion, DateTimeOffset GeneratedAt, int K, int OpenLeads,
-    IReadOnlyList<CallListEntryBody> Leads);
+    int Candidates, IReadOnlyList<CallListEntryBody> Leads);
 
 /// <summary>An outcome event as <c>GET /v1/leads/{id}</c> returns it (and, these fields, as <c>POST /v1/feedback</c> takes it).</summary>
 /// <param name="EventId">The CRM's id of the event: sending it again is a harmless duplicate.</param>
