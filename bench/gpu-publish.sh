@@ -19,6 +19,9 @@ find "$out" -maxdepth 1 -name '*.dll' -exec sh -c 'file "$1" | grep -q "MS Windo
 for lib in libcapstone libSkiaSharp libHarfBuzzSharp libLdaNative libclrgc libclrgcexp libcoreclrtraceptprovider libmscordbi libmscordaccore; do
   rm -f "$out/$lib.so"
 done
+# OR-Tools and what it brings (68 MB): the call planner's solver, and the GPU run plans no calls.
+rm -f "$out"/google-ortools-native.so "$out"/libortools.so.* "$out"/libscip.so.* "$out"/libhighs.so.* "$out"/libCbc*.so.* "$out"/libClp*.so.* \
+  "$out"/libCgl.so.* "$out"/libCoinUtils.so.* "$out"/libOsi*.so.* "$out"/libabsl_*.so.* "$out"/libprotobuf.so.* "$out"/libre2.so.* "$out"/libutf8_validity.so.*
 tar -C artifacts/publish -cf - linux-x64 | xz -T0 -9 > artifacts/leadengine-linux-x64.tar.xz
 bytes=$(stat -c %s artifacts/leadengine-linux-x64.tar.xz)
 echo "artifacts/leadengine-linux-x64.tar.xz: $((bytes / 1048576)) MiB"

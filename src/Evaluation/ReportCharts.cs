@@ -58,6 +58,38 @@ public static class ReportCharts
         Save(plot, directory, name, HeightFor(entries));
     }
 
+    /// <summary>
+    /// Writes <paramref name="name"/>.png and .svg: a heatmap of P(answer) by weekday (rows, Monday on top) × two-hour band (columns),
+    /// each cell labelled with its percentage and, when <paramref name="counts"/> is given, the attempts observed there.
+    /// </summary>
+    public static void Heatmap(string directory, string name, string title, double[,] rates, int[,]? counts = null)
+    {
+        int days = rates.GetLength(0), bands = rates.GetLength(1);
+        var plot = new Plot();
+        plot.Title(title);
+        var map = plot.Add.Heatmap(rates);
+        map.Colormap = new ScottPlot.Colormaps.Viridis();
+        map.NaNCellColor = Colors.LightGray;
+        plot.Add.ColorBar(map).Label = "P(answer)";
+        string[] dayNames = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+        // Cells are centred on whole coordinates, row 0 (Monday) on top.
+        plot.Axes.Bottom.SetTicks(Enumerable.Range(0, bands).Select(b => (double)b).ToArray(), Enumerable.Range(0, bands).Select(b => $"{24 / bands * b:D2}").ToArray());
+        plot.Axes.Left.SetTicks(Enumerable.Range(0, days).Select(d => (double)(days - 1 - d)).ToArray(), dayNames.Take(days).ToArray());
+        plot.XLabel("hour the two-hour window starts (lead's local time)");
+        for (int d = 0; d < days; d++)
+            for (int b = 0; b < bands; b++)
+            {
+                if (double.IsNaN(rates[d, b]) && (counts is null || counts[d, b] == 0)) continue;
+                string text = double.IsNaN(rates[d, b]) ? "" : $"{100 * rates[d, b]:F0}%";
+                if (counts is not null && counts[d, b] > 0) text += $"\n{counts[d, b]}";
+                var label = plot.Add.Text(text, b, days - 1 - d);
+                label.LabelAlignment = Alignment.MiddleCenter;
+                label.LabelFontSize = 10;
+                label.LabelFontColor = rates[d, b] > 0.5 ? Colors.Black : Colors.White;
+            }
+        Save(plot, directory, name, Height);
+    }
+
     /// <summary>Writes gains, lift, calibration and distribution charts for the models into <paramref name="directory"/>.</summary>
     public static void Write(string directory, IReadOnlyList<ScoredModel> models, IReadOnlyList<int> labels)
     {

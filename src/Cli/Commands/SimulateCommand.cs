@@ -16,11 +16,14 @@ internal static class SimulateCommand
         Int("days", "default 30"), Int("seeds", "default 3"), Int("seed", "first seed (default 1)"), Int("leads-per-day", "default 150"),
             Int("calls-per-day", "default 30"), Int("history-days", "default 20"), Int("retrain-every", "default 10"), Number("drift", "default 1"),
             Number("exploration", "default 0.1"), Number("uniform-share", "share of the continuous policy's lists drawn uniformly: the off-policy estimates' support (default 0: none)"),
-            Model(), Switch("json", "JSON output"), Text("out", "report folder (default weights/demo/simulation)"), Device());
+            Model(), Switch("json", "JSON output"), Text("out", "report folder (default weights/demo/simulation)"), Device(),
+            Switch("timing", "when to call instead: uniform, best-slot, learned and oracle timing compared over seeds (defaults then: 42 days, 90 leads and 70 calls a day)"),
+            Int("capacity-per-window", "with --timing: calls the reps can make in one two-hour window (default 20)"));
 
     /// <summary>Runs the command.</summary>
     public static int Run(CliArgs a)
     {
+        if (a.Flag("timing")) return RunTiming(a);
         var options = new SimulationOptions
         {
             Days = a.Int("days", 30), Seeds = a.Int("seeds", 3), FirstSeed = a.Int("seed", 1), LeadsPerDay = a.Int("leads-per-day", 150),
@@ -49,6 +52,36 @@ internal static class SimulateCommand
             Console.Write(report.Markdown());
         }
         progress.WriteLine($"wrote {Path.Combine(outDir, "simulation.md")} (simulation.json, cumulative.png and .svg); {clock.Elapsed.TotalSeconds:F0} s");
+        return 0;
+    }
+
+    /// <summary><c>simulate --timing</c>: the timing policies over seeds, as a table or JSON, with the report and charts written.</summary>
+    private static int RunTiming(CliArgs a)
+    {
+        var defaults = new TimingOptions();
+        var options = new TimingOptions
+        {
+            Days = a.Int("days", defaults.Days), Seeds = a.Int("seeds", defaults.Seeds), FirstSeed = a.Int("seed", defaults.FirstSeed),
+            LeadsPerDay = a.Int("leads-per-day", defaults.LeadsPerDay), CallsPerDay = a.Int("calls-per-day", defaults.CallsPerDay),
+            CapacityPerWindow = a.Int("capacity-per-window", defaults.CapacityPerWindow), Drift = a.Double("drift", defaults.Drift),
+            Exploration = a.Double("exploration", defaults.Exploration),
+        };
+        if (options.Days < 7 || options.Seeds < 1 || options.LeadsPerDay < 1 || options.CallsPerDay < 1 || options.CapacityPerWindow < 1)
+            throw new UsageException("--timing needs --days 7 or more and --seeds, --leads-per-day, --calls-per-day, --capacity-per-window 1 or more");
+        if (options.Exploration is <= 0 or >= 1) throw new UsageException("--exploration must be in (0, 1) with --timing: the off-policy check weighs its calls");
+        bool json = a.Flag("json");
+        string outDir = a.Optional("out") ?? Path.Combine(BuiltInModel.Root, "simulation");
+        var clock = Stopwatch.StartNew();
+        var progress = json ? Console.Error : Console.Out;
+        var result = new TimingSimulation(options, line => progress.WriteLine($"[{clock.Elapsed:mm\\:ss}] {line}")).Run();
+        result.Write(outDir);
+        if (json) Console.WriteLine(result.Json());
+        else
+        {
+            Console.WriteLine();
+            Console.Write(result.Markdown());
+        }
+        progress.WriteLine($"wrote {Path.Combine(outDir, "timing.md")} (timing.json, timing-weekly and timing-heatmap .png and .svg); {clock.Elapsed.TotalSeconds:F0} s");
         return 0;
     }
 }
