@@ -139,7 +139,7 @@ public sealed class CliTests : IDisposable
         var (code, stdout, err) = Run("--help");
         Assert.True(code == 0, err);
         string[] commands = ["demo", "selfcheck", "train", "score", "eval", "prompt", "generate-leads", "forward", "tokenize", "inspect", "objective",
-            "train-batches", "generate-model", "profile", "export-onnx", "export-gguf", "serve", "load-test", "simulate", "drift", "update", "versions", "rollback", "keys"];
+            "train-batches", "generate-model", "profile", "export-onnx", "export-gguf", "serve", "load-test", "simulate", "drift", "update", "versions", "rollback", "keys", "timing"];
         var listed = stdout.Split('\n').Select(l => l.Trim().Split(' ')[0]).ToList();
         foreach (string c in commands) Assert.Equal(1, listed.Count(l => l == c));
 

@@ -40,6 +40,7 @@ internal static class CommandLine
             VersionsCommand.Definition(),
             RollbackCommand.Definition(),
             KeysCommand.Definition(),
+            TimingCommand.Definition(),
         ])
             root.Subcommands.Add(command);
         return root;

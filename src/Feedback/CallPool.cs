@@ -10,7 +10,8 @@ namespace LeadEngine.Feedback;
 /// <param name="Leads">The head, best first, then the tail in sampling order.</param>
 /// <param name="OpenLeads">How many callable leads there are: exact when the head and tail hold them all, else the head plus the tail's estimate
 /// (the window's length over its mean inclusion).</param>
-public sealed record CallPool(IReadOnlyList<CallCandidate> Leads, int OpenLeads)
+/// <param name="Planned">Calls already planned per window start in the horizon asked for (what capacity has left), read in the claim.</param>
+public sealed record CallPool(IReadOnlyList<CallCandidate> Leads, int OpenLeads, IReadOnlyDictionary<DateTimeOffset, int>? Planned = null)
 {
     /// <summary>True when every callable lead is in the pool (each with inclusion 1).</summary>
     public bool Whole => Leads.Count == OpenLeads && Leads.All(c => c.PoolInclusion == 1);

@@ -157,7 +157,12 @@ public sealed partial class FeedbackStore : IAsyncDisposable
     /// <see cref="EventConflictException"/>; an event about a lead never scored throws
     /// <see cref="UnknownLeadException"/>. Returns once committed.
     /// </summary>
-    public async Task<IReadOnlyList<EventStatus>> AddEventsAsync(IReadOnlyList<OutcomeEvent> events, DateTimeOffset receivedAt, CancellationToken cancel = default)
+    /// <param name="events">The events, stored all or none.</param>
+    /// <param name="receivedAt">When they arrived.</param>
+    /// <param name="cancel">Cancels before the commit.</param>
+    /// <param name="closeAfterUnanswered">When given, a lead with this many unanswered call attempts is closed: no list offers it again.</param>
+    public async Task<IReadOnlyList<EventStatus>> AddEventsAsync(IReadOnlyList<OutcomeEvent> events, DateTimeOffset receivedAt, CancellationToken cancel = default,
+        int? closeAfterUnanswered = null)
     {
         await using var connection = await _dialect.OpenAsync(cancel);
         await using var transaction = await connection.BeginTransactionAsync(cancel);
@@ -173,17 +178,25 @@ public sealed partial class FeedbackStore : IAsyncDisposable
                 knownLeads.Add(e.LeadId);
             }
             using var insert = Command(connection, transaction, """
-                INSERT INTO outcome_events (event_id, lead_id, kind, at, call_seconds, note, received_at)
-                VALUES (@id, @lead, @kind, @at, @call, @note, @received)
+                INSERT INTO outcome_events (event_id, lead_id, kind, at, call_seconds, note, received_at, answered)
+                VALUES (@id, @lead, @kind, @at, @call, @note, @received, @answered)
                 ON CONFLICT (event_id) DO NOTHING
                 """, ("id", e.EventId), ("lead", e.LeadId), ("kind", e.Kind.Name()), ("at", _dialect.Time(e.At)), ("call", e.CallSeconds),
-                ("note", e.Note), ("received", _dialect.Time(receivedAt)));
+                ("note", e.Note), ("received", _dialect.Time(receivedAt)), ("answered", e.Answered is { } a ? (a ? 1 : 0) : null));
             if (await insert.ExecuteNonQueryAsync(cancel) == 1)
             {
                 if (e.Kind.IsFinal())
                 {
                     using var close = Command(connection, transaction, "UPDATE leads SET call_state = 2 WHERE lead_id = @lead", ("lead", e.LeadId));
                     await close.ExecuteNonQueryAsync(cancel);
+                }
+                else if (e.Attempt == false && closeAfterUnanswered is { } most)
+                {
+                    using var exhausted = Command(connection, transaction, $"""
+                        UPDATE leads SET call_state = 2 WHERE lead_id = @lead AND call_state <> 2
+                            AND (SELECT COUNT(*) FROM outcome_events e WHERE e.lead_id = @lead AND {Unanswered}) >= @most
+                        """, ("lead", e.LeadId), ("most", most));
+                    await exhausted.ExecuteNonQueryAsync(cancel);
                 }
                 statuses.Add(EventStatus.Stored);
                 continue;
@@ -214,12 +227,13 @@ public sealed partial class FeedbackStore : IAsyncDisposable
     /// the database (PostgreSQL: a transaction-scoped advisory lock; SQLite: the write lock its transactions take
     /// at BEGIN), gives back to the pool the leads listed before <paramref name="recommendedSince"/>, reads the pool
     /// (<see cref="CallPool"/>: <paramref name="size"/>, the tail's window from <paramref name="windowStart"/> in [0, 1)),
+    /// with the calls already planned per window starting in <paramref name="horizon"/> when asked (<see cref="CallPool.Planned"/>),
     /// lets <paramref name="choose"/> pick among it, and records its rescored leads (as scored <paramref name="at"/>), its list and its candidates
     /// before the next claim reads. A lead is therefore on at most one list within the cool-down, and the propensities
     /// are those of a choice among the leads really open. Rows read and written: O(pool + K), whatever the open leads.
     /// </summary>
     public async Task ClaimCallListAsync(CallPoolSize size, DateTimeOffset at, DateTimeOffset recommendedSince, double windowStart,
-        Func<CallPool, CancellationToken, Task<CallListClaim>> choose, CancellationToken cancel = default)
+        Func<CallPool, CancellationToken, Task<CallListClaim>> choose, CancellationToken cancel = default, (DateTimeOffset From, DateTimeOffset Until)? horizon = null)
     {
         await using var connection = await _dialect.OpenAsync(cancel);
         await using var transaction = await connection.BeginTransactionAsync(cancel);
@@ -228,13 +242,31 @@ public sealed partial class FeedbackStore : IAsyncDisposable
             ("since", _dialect.Time(recommendedSince))))
             await release.ExecuteNonQueryAsync(cancel);
         var pool = await ReadPoolAsync(connection, transaction, size, windowStart, cancel);
+        if (horizon is { } h) pool = pool with { Planned = await PlannedAsync(connection, transaction, h.From, h.Until, cancel) };
         var claim = await choose(pool, cancel);
         await WriteScoresAsync(connection, transaction, claim.Rescored, at, cancel);
         await InsertListAsync(connection, transaction, claim.Chosen, claim.Candidates, cancel);
         await transaction.CommitAsync(cancel);
     }
 
-    private const string PoolColumns = "lead_id, fields, model_version, probability, ranking_score, score, grade, sample_key";
+    /// <summary>Calls planned per window start in [<paramref name="from"/>, <paramref name="until"/>): an index range scan of the planned windows.</summary>
+    private async Task<IReadOnlyDictionary<DateTimeOffset, int>> PlannedAsync(DbConnection connection, DbTransaction transaction, DateTimeOffset from,
+        DateTimeOffset until, CancellationToken cancel)
+    {
+        using var query = Command(connection, transaction, """
+            SELECT window_start, COUNT(*) FROM recommendations WHERE window_start IS NOT NULL AND window_start >= @from AND window_start < @until GROUP BY window_start
+            """, ("from", _dialect.Time(from)), ("until", _dialect.Time(until)));
+        await using var reader = await query.ExecuteReaderAsync(cancel);
+        var planned = new Dictionary<DateTimeOffset, int>();
+        while (await reader.ReadAsync(cancel)) planned[_dialect.ReadTime(reader, 0)] = Convert.ToInt32(reader.GetValue(1));
+        return planned;
+    }
+
+    private const string PoolColumns = "lead_id, fields, model_version, probability, ranking_score, score, grade, sample_key, " +
+        $"(SELECT MAX(e.at) FROM outcome_events e WHERE e.lead_id = leads.lead_id AND {Unanswered})";
+
+    /// <summary>An unanswered call attempt (<see cref="OutcomeEvent.Attempt"/> false): said so, or an <c>ignored</c> that did not say.</summary>
+    private const string Unanswered = "(e.answered = 0 OR (e.answered IS NULL AND e.kind = 'ignored'))";
 
     /// <summary>The pool (see <see cref="CallPool"/>): each read is an ordered scan of a partial index over the callable leads that stops at its limit.</summary>
     private async Task<CallPool> ReadPoolAsync(DbConnection connection, DbTransaction transaction, CallPoolSize size, double windowStart, CancellationToken cancel)
@@ -275,15 +307,21 @@ public sealed partial class FeedbackStore : IAsyncDisposable
             [.. parameters, ("limit", limit)]);
         await using var reader = await query.ExecuteReaderAsync(cancel);
         var leads = new List<(CallCandidate, double)>();
-        while (await reader.ReadAsync(cancel)) leads.Add((new CallCandidate(reader.GetString(1), ReadScore(reader, 0, 2)), reader.GetDouble(7)));
+        while (await reader.ReadAsync(cancel))
+            leads.Add((new CallCandidate(reader.GetString(1), ReadScore(reader, 0, 2), LastUnansweredAt: reader.IsDBNull(8) ? null : _dialect.ReadTime(reader, 8)),
+                reader.GetDouble(7)));
         return leads;
     }
 
     private async Task InsertListAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<Recommendation> recommendations,
         IReadOnlyList<ListCandidate> candidates, CancellationToken cancel)
     {
-        await InsertRowsAsync(connection, transaction, "recommendations", ["list_id", "lead_id", "rank", "policy_version", "propensity", "probability", "at"],
-            recommendations.Select(r => new object[] { r.ListId, r.LeadId, r.Rank, r.PolicyVersion, r.Propensity, r.Probability, _dialect.Time(r.At) }).ToList(), cancel);
+        var time = _dialect.Time(DateTimeOffset.UnixEpoch).GetType();
+        await InsertRowsAsync(connection, transaction, "recommendations",
+            [("list_id", typeof(string)), ("lead_id", typeof(string)), ("rank", typeof(int)), ("policy_version", typeof(string)), ("propensity", typeof(double)),
+                ("probability", typeof(double)), ("at", time), ("window_start", time), ("window_end", time), ("p_answer", typeof(double)), ("window_propensity", typeof(double))],
+            recommendations.Select(r => new object?[] { r.ListId, r.LeadId, r.Rank, r.PolicyVersion, r.Propensity, r.Probability, _dialect.Time(r.At),
+                r.Window is { } w ? _dialect.Time(w.Start) : null, r.Window is { } e ? _dialect.Time(e.End) : null, r.Window?.PAnswer, r.Window?.Propensity }).ToList(), cancel);
         // Listed leads leave the pool until the cool-down ends (a closed one stays closed; a later listing is kept).
         foreach (var (at, leads) in recommendations.GroupBy(r => r.At).Select(g => (g.Key, g.Select(r => r.LeadId).Distinct().ToArray())))
             foreach (var chunk in leads.Chunk(SnapshotBatch))
@@ -294,23 +332,24 @@ public sealed partial class FeedbackStore : IAsyncDisposable
                     """, [("at", _dialect.Time(at)), .. chunk.Select((id, i) => ($"id{i}", (object?)id))]);
                 await listed.ExecuteNonQueryAsync(cancel);
             }
-        await InsertRowsAsync(connection, transaction, "list_candidates", ["list_id", "lead_id", "probability", "propensity"],
-            candidates.Select(c => new object[] { c.ListId, c.LeadId, c.Probability, c.Propensity }).ToList(), cancel);
+        await InsertRowsAsync(connection, transaction, "list_candidates",
+            [("list_id", typeof(string)), ("lead_id", typeof(string)), ("probability", typeof(double)), ("propensity", typeof(double))],
+            candidates.Select(c => new object?[] { c.ListId, c.LeadId, c.Probability, c.Propensity }).ToList(), cancel);
     }
 
     /// <summary>
     /// Inserts <paramref name="rows"/> into <paramref name="table"/>: on PostgreSQL one statement with an array per column (a round trip per
     /// row was 8 s for 50,000 candidates, a multi-row VALUES of 720 rows 20 ms to parse), on SQLite one prepared statement reused per row.
     /// </summary>
-    private async Task InsertRowsAsync(DbConnection connection, DbTransaction transaction, string table, string[] columns, IReadOnlyList<object[]> rows,
-        CancellationToken cancel)
+    private async Task InsertRowsAsync(DbConnection connection, DbTransaction transaction, string table, (string Name, Type Type)[] columns,
+        IReadOnlyList<object?[]> rows, CancellationToken cancel)
     {
         if (rows.Count == 0) return;
-        string names = string.Join(", ", columns);
+        string names = string.Join(", ", columns.Select(c => c.Name));
         if (_dialect.InsertsArrays)
         {
             using var insert = Command(connection, transaction, $"INSERT INTO {table} ({names}) SELECT * FROM unnest({string.Join(", ", columns.Select((_, c) => $"@c{c}"))})",
-                [.. columns.Select((_, c) => ($"c{c}", (object?)ColumnArray(rows, c)))]);
+                [.. columns.Select((column, c) => ($"c{c}", (object?)ColumnArray(rows, c, column.Type)))]);
             await insert.ExecuteNonQueryAsync(cancel);
             return;
         }
@@ -318,15 +357,15 @@ public sealed partial class FeedbackStore : IAsyncDisposable
             [.. columns.Select((_, c) => ($"c{c}", (object?)null))]);
         foreach (var values in rows)
         {
-            for (int c = 0; c < columns.Length; c++) row.Parameters[c].Value = values[c];
+            for (int c = 0; c < columns.Length; c++) row.Parameters[c].Value = values[c] ?? DBNull.Value;
             await row.ExecuteNonQueryAsync(cancel);
         }
     }
 
-    /// <summary>Column <paramref name="c"/> of <paramref name="rows"/> as an array of its values' type (what PostgreSQL binds as that type's array).</summary>
-    private static Array ColumnArray(IReadOnlyList<object[]> rows, int c)
+    /// <summary>Column <paramref name="c"/> of <paramref name="rows"/> as an array of <paramref name="type"/> (nullable for a value type: what PostgreSQL binds as that type's array).</summary>
+    private static Array ColumnArray(IReadOnlyList<object?[]> rows, int c, Type type)
     {
-        var column = Array.CreateInstance(rows[0][c].GetType(), rows.Count);
+        var column = Array.CreateInstance(type.IsValueType && rows.Any(r => r[c] is null) ? typeof(Nullable<>).MakeGenericType(type) : type, rows.Count);
         for (int i = 0; i < rows.Count; i++) column.SetValue(rows[i][c], i);
         return column;
     }
@@ -362,9 +401,11 @@ public sealed partial class FeedbackStore : IAsyncDisposable
             lastScored = _dialect.ReadTime(reader, 8);
         }
         var events = await ReadEventsAsync(connection, null, "lead_id = @lead", ("lead", leadId), cancel);
-        using var count = Command(connection, null, "SELECT COUNT(*) FROM recommendations WHERE lead_id = @lead", ("lead", leadId));
-        int recommended = Convert.ToInt32(await count.ExecuteScalarAsync(cancel));
-        return new LeadRecord(leadId, fields, firstSeen, lastScored, score, events, recommended);
+        using var listings = Command(connection, null, $"SELECT {RecommendationColumns} FROM recommendations WHERE lead_id = @lead ORDER BY at, list_id", ("lead", leadId));
+        await using var rows = await listings.ExecuteReaderAsync(cancel);
+        var listed = new List<Recommendation>();
+        while (await rows.ReadAsync(cancel)) listed.Add(ReadRecommendation(rows));
+        return new LeadRecord(leadId, fields, firstSeen, lastScored, score, events, listed.Count, [.. listed.Where(r => r.Window is not null).Select(r => r.Window!)]);
     }
 
     /// <summary>Most lead ids one <see cref="LeadSnapshotsAsync"/> query names (well under SQLite's and PostgreSQL's parameter limits).</summary>
@@ -410,14 +451,18 @@ public sealed partial class FeedbackStore : IAsyncDisposable
     {
         await using var connection = await _dialect.OpenAsync(cancel);
         using var query = Command(connection, null,
-            "SELECT list_id, lead_id, rank, policy_version, propensity, probability, at FROM recommendations ORDER BY at, list_id, rank");
+            $"SELECT {RecommendationColumns} FROM recommendations ORDER BY at, list_id, rank");
         await using var reader = await query.ExecuteReaderAsync(cancel);
         var recommendations = new List<Recommendation>();
-        while (await reader.ReadAsync(cancel))
-            recommendations.Add(new Recommendation(reader.GetString(0), reader.GetString(1), Convert.ToInt32(reader.GetValue(2)), reader.GetString(3),
-                reader.GetDouble(4), reader.GetDouble(5), _dialect.ReadTime(reader, 6)));
+        while (await reader.ReadAsync(cancel)) recommendations.Add(ReadRecommendation(reader));
         return recommendations;
     }
+
+    private const string RecommendationColumns = "list_id, lead_id, rank, policy_version, propensity, probability, at, window_start, window_end, p_answer, window_propensity";
+
+    private Recommendation ReadRecommendation(DbDataReader reader) => new(reader.GetString(0), reader.GetString(1), Convert.ToInt32(reader.GetValue(2)),
+        reader.GetString(3), reader.GetDouble(4), reader.GetDouble(5), _dialect.ReadTime(reader, 6),
+        reader.IsDBNull(7) ? null : new CallWindow(_dialect.ReadTime(reader, 7), _dialect.ReadTime(reader, 8), reader.GetDouble(9), reader.GetDouble(10)));
 
     /// <summary>Every outcome event, by time then id (what the learner reads).</summary>
     public async Task<IReadOnlyList<OutcomeEvent>> EventsAsync(CancellationToken cancel = default)
@@ -430,7 +475,7 @@ public sealed partial class FeedbackStore : IAsyncDisposable
         (string, object?)? parameter, CancellationToken cancel)
     {
         using var query = Command(connection, transaction,
-            $"SELECT event_id, lead_id, kind, at, call_seconds, note FROM outcome_events WHERE {where} ORDER BY at, event_id",
+            $"SELECT event_id, lead_id, kind, at, call_seconds, note, answered FROM outcome_events WHERE {where} ORDER BY at, event_id",
             parameter is { } p ? [p] : []);
         await using var reader = await query.ExecuteReaderAsync(cancel);
         var events = new List<OutcomeEvent>();
@@ -439,7 +484,8 @@ public sealed partial class FeedbackStore : IAsyncDisposable
             if (!OutcomeKinds.TryParse(reader.GetString(2), out var kind))
                 throw new FeedbackStoreException($"{Description}: event '{reader.GetString(0)}' has unknown kind '{reader.GetString(2)}'");
             events.Add(new OutcomeEvent(reader.GetString(0), reader.GetString(1), kind, _dialect.ReadTime(reader, 3),
-                reader.IsDBNull(4) ? null : reader.GetDouble(4), reader.IsDBNull(5) ? null : reader.GetString(5)));
+                reader.IsDBNull(4) ? null : reader.GetDouble(4), reader.IsDBNull(5) ? null : reader.GetString(5),
+                reader.IsDBNull(6) ? null : Convert.ToInt32(reader.GetValue(6)) == 1));
         }
         return events;
     }

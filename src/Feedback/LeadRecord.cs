@@ -8,5 +8,6 @@ namespace LeadEngine.Feedback;
 /// <param name="LastScore">Its latest score.</param>
 /// <param name="Events">Its outcome events by time.</param>
 /// <param name="Recommendations">How often it was put on a call list.</param>
+/// <param name="Windows">The windows it was listed to be called in, by time.</param>
 public sealed record LeadRecord(string LeadId, string Fields, DateTimeOffset FirstSeen, DateTimeOffset LastScored, ServedScore LastScore,
-    IReadOnlyList<OutcomeEvent> Events, int Recommendations);
+    IReadOnlyList<OutcomeEvent> Events, int Recommendations, IReadOnlyList<CallWindow> Windows);

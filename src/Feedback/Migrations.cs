@@ -125,5 +125,14 @@ internal static class Migrations
             DROP TABLE list_candidates;
             ALTER TABLE list_candidates_unchecked RENAME TO list_candidates;
             """),
+        new(8, "when to call: whether each call attempt was answered, and each listed lead's window (its start and end, P(answer) and the " +
+            "propensity of that window's choice)", """
+            ALTER TABLE outcome_events ADD COLUMN answered INTEGER;
+            ALTER TABLE recommendations ADD COLUMN window_start {time};
+            ALTER TABLE recommendations ADD COLUMN window_end {time};
+            ALTER TABLE recommendations ADD COLUMN p_answer {real};
+            ALTER TABLE recommendations ADD COLUMN window_propensity {real};
+            CREATE INDEX recommendations_by_window ON recommendations (window_start) WHERE window_start IS NOT NULL;
+            """),
     ];
 }

@@ -8,4 +8,6 @@ namespace LeadEngine.Feedback;
 /// <param name="Propensity">Probability that the policy put this lead on the list (1 for a deterministic choice).</param>
 /// <param name="Probability">The lead's conversion probability when chosen.</param>
 /// <param name="At">When the list was made.</param>
-public sealed record Recommendation(string ListId, string LeadId, int Rank, string PolicyVersion, double Propensity, double Probability, DateTimeOffset At);
+/// <param name="Window">When to call it, where timing is on.</param>
+public sealed record Recommendation(string ListId, string LeadId, int Rank, string PolicyVersion, double Propensity, double Probability, DateTimeOffset At,
+    CallWindow? Window = null);

@@ -17,9 +17,11 @@ internal static class CallListEndpoints
         // One draw source for every list: seeded (tests, replays) or shared.
         var seeded = service.Options.Seed is { } seed ? new Random(seed) : null;
         v1.MapGet("/call-list", (Delegate)((HttpContext context) => CallListAsync(service, seeded, context)))
-            .WithSummary("K open leads chosen and claimed by the serving policy, each with its propensity (?k=K)")
+            .WithSummary("K open leads chosen and claimed by the serving policy, each with its propensity and, timing on, its call window (?k=K&from=&until=)")
             .Produces<CallListBody>().Refusals()
-            .Query("k", JsonSchemaType.Integer, required: true, "how many leads to list");
+            .Query("k", JsonSchemaType.Integer, required: true, "how many leads to list")
+            .Query("from", JsonSchemaType.String, required: false, "timing: the call windows' horizon starts here (RFC 3339; default now)")
+            .Query("until", JsonSchemaType.String, required: false, "timing: the horizon ends here (default from + 24 h)");
     }
 
     /// <summary>
@@ -28,13 +30,20 @@ internal static class CallListEndpoints
     /// open leads (<see cref="CallPool"/>: the best by last score and a sample of the rest, <see cref="CallPoolSize.For"/>), read
     /// when no other list is being claimed, on this host or another, so no lead goes to two reps within the cool-down. Pool
     /// leads last scored by another model version are scored again first, so the list ranks by the scores this model gives.
-    /// A lead's propensity is its chance of being in the pool times the policy's inclusion given the pool.
+    /// A lead's propensity is its chance of being in the pool times the policy's inclusion given the pool. With timing on, each
+    /// listed lead gets its window in the horizon [<c>from</c>, <c>until</c>) (<see cref="CallTiming"/>), planned in the same claim, so
+    /// two lists never fill one window past its capacity.
     /// </summary>
     private static async Task<JsonHttpResult<CallListBody>> CallListAsync(ServiceContext service, Random? seeded, HttpContext context)
     {
         var options = service.Options;
-        int k = RequestReader.QueryInt(context.Request, "k", 1, options.MaxCallList);
+        int k = RequestReader.QueryInt(context.Request, "k", 1, options.MaxCallList, "from", "until");
         var now = DateTimeOffset.UtcNow;
+        var timing = service.Timing;
+        var from = RequestReader.QueryTime(context.Request, "from") ?? now;
+        var until = RequestReader.QueryTime(context.Request, "until") ?? from + (timing?.Options.Horizon ?? TimeSpan.Zero);
+        if (until <= from) throw new RequestException(StatusCodes.Status400BadRequest, "until", $"the horizon ends ({until:O}) at or before it starts ({from:O})");
+        if (until - from > TimeSpan.FromDays(14)) throw new RequestException(StatusCodes.Status400BadRequest, "until", "the horizon is at most 14 days");
         var model = service.Model.Current.Scorer;
         string policyVersion = service.Model.PolicyVersionOf(model);
         string listId = Guid.NewGuid().ToString("N");
@@ -42,6 +51,7 @@ internal static class CallListEndpoints
         double windowStart;
         lock (rng) windowStart = rng.NextDouble();
         List<(ServedScore Score, double Propensity)> chosen = [];
+        IReadOnlyList<CallWindow?>? planned = null;
         CallPool? read = null;
         await service.Store.ClaimCallListAsync(CallPoolSize.For(k), now, now - options.CallListCooldown, windowStart, async (pool, cancel) =>
         {
@@ -62,13 +72,21 @@ internal static class CallListEndpoints
             lock (rng) list = options.Policy.Choose(probabilities, k, rng);
             var propensities = candidates.Select((c, i) => c.Candidate.PoolInclusion * list.Inclusion[i]).ToList();
             chosen = list.Chosen.Select(i => (candidates[i].Score, propensities[i])).ToList();
+            if (timing is not null)
+            {
+                var listed = list.Chosen.Select(i => (StoredLead.FromJson(candidates[i].Candidate.Fields), candidates[i].Score.Probability, candidates[i].Candidate.LastUnansweredAt)).ToList();
+                var windows = timing.Windows(from, until, pool.Planned ?? new Dictionary<DateTimeOffset, int>());
+                lock (rng) planned = timing.Plan(listed, windows, rng);
+            }
             return new CallListClaim(
-                chosen.Select((c, i) => new Recommendation(listId, c.Score.LeadId, i + 1, policyVersion, c.Propensity, c.Score.Probability, now)).ToList(),
+                chosen.Select((c, i) => new Recommendation(listId, c.Score.LeadId, i + 1, policyVersion, c.Propensity, c.Score.Probability, now,
+                    planned?[i])).ToList(),
                 candidates.Select((c, i) => new ListCandidate(listId, c.Score.LeadId, c.Score.Probability, propensities[i])).ToList(),
                 stale.Select(l => (l, rescored[l.Id])).ToList());
-        }, context.RequestAborted);
+        }, context.RequestAborted, timing is null ? null : (from, until));
         service.Metrics.Recommendations.Inc(chosen.Count);
         return TypedResults.Json(new CallListBody(listId, options.Policy.Name, policyVersion, model.ModelVersion, now, k, read!.OpenLeads, read.Leads.Count,
-            chosen.Select((c, i) => new CallListEntryBody(ScoreFields.Of(c.Score), i + 1, c.Propensity, policyVersion)).ToList()), ServiceContext.Json);
+            chosen.Select((c, i) => new CallListEntryBody(ScoreFields.Of(c.Score), i + 1, c.Propensity, policyVersion, CallWindowBody.Of(planned?[i]))).ToList()),
+            ServiceContext.Json);
     }
 }

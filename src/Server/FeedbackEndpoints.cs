@@ -13,7 +13,7 @@ internal static class FeedbackEndpoints
     /// <summary>Maps the resource onto the <c>/v1</c> group.</summary>
     public static void Map(IEndpointRouteBuilder v1, ServiceContext service) =>
         v1.MapPost("/feedback", (Delegate)((HttpContext context) => FeedbackAsync(service, context)))
-            .WithSummary("One outcome event (event_id, lead_id, kind, at, optional call_seconds and note) or a list: 202 once committed")
+            .WithSummary("One outcome event (event_id, lead_id, kind, at, optional call_seconds, note and answered) or a list: 202 once committed")
             .Produces<FeedbackBody>(StatusCodes.Status202Accepted)
             .Refusals(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType)
             .OneOrListBody("one outcome event or a list of up to 1,000", OpenApiDescriptions.Event());
@@ -27,7 +27,7 @@ internal static class FeedbackEndpoints
         IReadOnlyList<EventStatus> statuses;
         try
         {
-            statuses = await service.Store.AddEventsAsync(events, DateTimeOffset.UtcNow, context.RequestAborted);
+            statuses = await service.Store.AddEventsAsync(events, DateTimeOffset.UtcNow, context.RequestAborted, service.Timing?.Options.MaxUnansweredAttempts);
         }
         catch (UnknownLeadException e)
         {
@@ -37,9 +37,9 @@ internal static class FeedbackEndpoints
         {
             throw new RequestException(StatusCodes.Status409Conflict, $"{items[events.FindIndex(x => x.EventId == e.EventId)].Path}.event_id", e.Message);
         }
-        if (service.Posterior is not null)
-            await service.Posterior.LearnAsync(service.Store, events.Zip(statuses).Where(p => p.Second == EventStatus.Stored).Select(p => p.First).ToList(),
-                context.RequestAborted);
+        var newlyStored = events.Zip(statuses).Where(p => p.Second == EventStatus.Stored).Select(p => p.First).ToList();
+        if (service.Posterior is not null) await service.Posterior.LearnAsync(service.Store, newlyStored, context.RequestAborted);
+        if (service.Timing is not null) await service.Timing.LearnAsync(service.Store, newlyStored, context.RequestAborted);
         int stored = statuses.Count(s => s == EventStatus.Stored);
         service.Metrics.FeedbackEvents.WithLabels("stored").Inc(stored);
         service.Metrics.FeedbackEvents.WithLabels("duplicate").Inc(statuses.Count - stored);

@@ -42,7 +42,8 @@ public sealed class LeadServer : IAsyncDisposable
             throw new ArgumentException($"listening on {options.Host} (beyond this machine) needs API keys (--require-keys): lead data is personal data");
         var posterior = options.Policy.NeedsPosterior ? new CallListPosterior(scorer.FeatureEncoder) : null;
         var metrics = new ServerMetrics(scorer.ModelVersion, ServedModel.PolicyVersionOf(options, scorer));
-        _service = new ServiceContext(store, options, metrics, new ServedModel(scorer, versionId, metrics, options), posterior);
+        var timing = options.Timing is { } t ? new CallTiming(t, scorer.FeatureEncoder) : null;
+        _service = new ServiceContext(store, options, metrics, new ServedModel(scorer, versionId, metrics, options), posterior, timing);
         _keys = options.RequireKeys ? new KeyCheck(store, options) : null;
         var builder = WebApplication.CreateSlimBuilder();
         // Warnings only, and no request logging: lead columns and dialogue never reach a log.
@@ -96,6 +97,7 @@ public sealed class LeadServer : IAsyncDisposable
         try
         {
             if (server._service.Posterior is { } posterior) await posterior.FitAsync(store, cancel);
+            if (server._service.Timing is { } timing) await timing.FitAsync(store, cancel);
             try
             {
                 await server._app.StartAsync(cancel);
@@ -128,6 +130,9 @@ public sealed class LeadServer : IAsyncDisposable
 
     /// <summary>Final outcomes the Thompson posterior has learned; null without one.</summary>
     public int? PosteriorObservations => _service.Posterior?.Observations;
+
+    /// <summary>Call attempts the pick-up model has learned; null with timing off.</summary>
+    public int? TimingAttempts => _service.Timing?.Attempts;
 
     /// <summary>
     /// Serves <paramref name="next"/> from now on (a promoted version): new requests go to it, the

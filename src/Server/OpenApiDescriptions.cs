@@ -84,6 +84,7 @@ internal static class OpenApiDescriptions
             ["at"] = new OpenApiSchema { Type = JsonSchemaType.String, Format = "date-time", Description = "when it happened, ISO 8601" },
             ["call_seconds"] = new OpenApiSchema { Type = JsonSchemaType.Number | JsonSchemaType.Null, Description = $"0 to {RequestReader.MaxCallSeconds}" },
             ["note"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, Description = $"at most {RequestReader.MaxNoteLength} characters" },
+            ["answered"] = new OpenApiSchema { Type = JsonSchemaType.Boolean | JsonSchemaType.Null, Description = "for a call attempt: whether the lead picked up (absent: contacted and responded count as answered, ignored as not)" },
         },
         AdditionalPropertiesAllowed = false,
     };

@@ -162,7 +162,7 @@ internal static class RequestReader
         return null;
     }
 
-    private static readonly HashSet<string> EventFields = ["event_id", "lead_id", "kind", "at", "call_seconds", "note"];
+    private static readonly HashSet<string> EventFields = ["event_id", "lead_id", "kind", "at", "call_seconds", "note", "answered"];
 
     /// <summary>Longest call taken, in seconds: a day.</summary>
     public const int MaxCallSeconds = 86_400;
@@ -170,7 +170,7 @@ internal static class RequestReader
     /// <summary>Longest <c>note</c> kept, in characters.</summary>
     public const int MaxNoteLength = 4000;
 
-    /// <summary>An outcome event: <c>event_id</c>, <c>lead_id</c>, <c>kind</c>, <c>at</c> required; <c>call_seconds</c>, <c>note</c> optional.</summary>
+    /// <summary>An outcome event: <c>event_id</c>, <c>lead_id</c>, <c>kind</c>, <c>at</c> required; <c>call_seconds</c>, <c>note</c>, <c>answered</c> optional.</summary>
     public static OutcomeEvent Event(JsonElement item, string path)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -207,7 +207,15 @@ internal static class RequestReader
             note = noteValue.GetString()!;
             if (note.Length > MaxNoteLength) throw new RequestException(StatusCodes.Status400BadRequest, Field(path, "note"), $"{note.Length} characters; at most {MaxNoteLength}");
         }
-        return new OutcomeEvent(eventId, leadId, kind, at, call, note);
+        bool? answered = null;
+        if (item.TryGetProperty("answered", out var answeredValue) && answeredValue.ValueKind != JsonValueKind.Null)
+            answered = answeredValue.ValueKind switch
+            {
+                JsonValueKind.True => true,
+                JsonValueKind.False => false,
+                _ => throw new RequestException(StatusCodes.Status400BadRequest, Field(path, "answered"), $"expected true or false, got {Kind(answeredValue)}"),
+            };
+        return new OutcomeEvent(eventId, leadId, kind, at, call, note, answered);
     }
 
     /// <summary>
@@ -247,10 +255,10 @@ internal static class RequestReader
                     : $"unknown query parameter '{key}'; this endpoint takes {string.Join(", ", allowed.Select(a => $"'{a}'"))}");
     }
 
-    /// <summary>An integer query parameter in [<paramref name="min"/>, <paramref name="max"/>]; other query parameters are refused.</summary>
-    public static int QueryInt(HttpRequest request, string name, int min, int max)
+    /// <summary>An integer query parameter in [<paramref name="min"/>, <paramref name="max"/>]; query parameters other than it and <paramref name="others"/> are refused.</summary>
+    public static int QueryInt(HttpRequest request, string name, int min, int max, params string[] others)
     {
-        OnlyQuery(request, name);
+        OnlyQuery(request, [name, .. others]);
         var values = request.Query[name];
         if (values.Count == 0) throw new RequestException(StatusCodes.Status400BadRequest, name, $"query parameter '{name}' is required");
         if (values.Count > 1) throw new RequestException(StatusCodes.Status400BadRequest, name, $"query parameter '{name}' given {values.Count} times");
@@ -258,6 +266,15 @@ internal static class RequestReader
             throw new RequestException(StatusCodes.Status400BadRequest, name, $"'{values[0]}' is not an integer");
         if (n < min || n > max) throw new RequestException(StatusCodes.Status400BadRequest, name, $"{n} is outside {min}..{max}");
         return n;
+    }
+
+    /// <summary>An optional RFC 3339 time query parameter (null when absent).</summary>
+    public static DateTimeOffset? QueryTime(HttpRequest request, string name)
+    {
+        var values = request.Query[name];
+        if (values.Count == 0) return null;
+        if (values.Count > 1) throw new RequestException(StatusCodes.Status400BadRequest, name, $"query parameter '{name}' given {values.Count} times");
+        return IsoDate.Parse(values[0] ?? "", out string? problem) ?? throw new RequestException(StatusCodes.Status400BadRequest, name, problem!);
     }
 
     private static string Field(string path, string name) =>

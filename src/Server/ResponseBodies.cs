@@ -73,11 +73,12 @@ public sealed record CallListEntryBody : ScoreFields
 {
     /// <summary>The score record with what a call list adds.</summary>
     [SetsRequiredMembers]
-    public CallListEntryBody(ScoreFields score, int rank, double propensity, string policyVersion) : base(score)
+    public CallListEntryBody(ScoreFields score, int rank, double propensity, string policyVersion, CallWindowBody? callWindow = null) : base(score)
     {
         Rank = rank;
         Propensity = propensity;
         PolicyVersion = policyVersion;
+        CallWindow = callWindow;
     }
 
     /// <summary>1 for the first lead to call.</summary>
@@ -86,6 +87,19 @@ public sealed record CallListEntryBody : ScoreFields
     public double Propensity { get; }
     /// <summary>The policy and model that chose it.</summary>
     public string PolicyVersion { get; }
+    /// <summary>When to call it; null with timing off, or when the reps' capacity in the horizon had no room left.</summary>
+    public CallWindowBody? CallWindow { get; }
+}
+
+/// <summary>When to call a listed lead.</summary>
+/// <param name="Start">The window's start (UTC).</param>
+/// <param name="End">Its end.</param>
+/// <param name="PAnswer">The lead's P(answer) in the window, by the pick-up model.</param>
+/// <param name="Propensity">The chance the planner put the lead in this window.</param>
+public sealed record CallWindowBody(DateTimeOffset Start, DateTimeOffset End, double PAnswer, double Propensity)
+{
+    /// <summary>The body of a stored window.</summary>
+    public static CallWindowBody? Of(CallWindow? w) => w is null ? null : new(w.Start, w.End, w.PAnswer, w.Propensity);
 }
 
 /// <summary><c>GET /v1/call-list</c>.</summary>
@@ -108,7 +122,9 @@ public sealed record CallListBody(string ListId, string Policy, string PolicyVer
 /// <param name="At">When it happened (ISO 8601).</param>
 /// <param name="CallSeconds">The call's length, when there was one.</param>
 /// <param name="Note">Free text.</param>
-public sealed record EventBody(string EventId, string LeadId, string Kind, DateTimeOffset At, double? CallSeconds, string? Note);
+/// <param name="Answered">For a call attempt, whether the lead picked up (null when not said; in a lead's <c>attempts</c>, as the attempt is read).</param>
+public sealed record EventBody(string EventId, string LeadId, string Kind, DateTimeOffset At, double? CallSeconds, string? Note,
+    bool? Answered = null);
 
 /// <summary>One event's fate in <c>POST /v1/feedback</c>.</summary>
 /// <param name="EventId">The event.</param>
@@ -118,9 +134,9 @@ public sealed record EventStatusBody(string EventId, string Status);
 /// <summary><c>POST /v1/feedback</c>: 202 once committed.</summary>
 public sealed record FeedbackBody(int Stored, int Duplicates, IReadOnlyList<EventStatusBody> Events);
 
-/// <summary><c>GET /v1/leads/{id}</c>: the lead's columns, latest score, outcome events and how often it was listed.</summary>
+/// <summary><c>GET /v1/leads/{id}</c>: the lead's columns, latest score, outcome events, how often it was listed, the windows it was listed for, its call attempts.</summary>
 public sealed record LeadBody(string LeadId, JsonElement Fields, DateTimeOffset FirstSeen, DateTimeOffset LastScored, ScoreFields LastScore, int Recommendations,
-    IReadOnlyList<EventBody> Events);
+    IReadOnlyList<EventBody> Events, IReadOnlyList<CallWindowBody> CallWindows, IReadOnlyList<EventBody> Attempts);
 
 /// <summary><c>GET /healthz</c>: 200 when the store takes writes, else 503 saying why.</summary>
 /// <param name="Status"><c>ok</c>, or why the store cannot take writes.</param>

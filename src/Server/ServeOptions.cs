@@ -32,6 +32,8 @@ public sealed record ServeOptions
     public CallListPolicy Policy { get; init; } = new GreedyPolicy();
     /// <summary>Seed of the call-list policy's random choices; null draws them from <see cref="Random.Shared"/> (tests seed it).</summary>
     public int? Seed { get; init; }
+    /// <summary>When to call each listed lead (its <c>call_window</c>); null turns timing off.</summary>
+    public CallTimingOptions? Timing { get; init; } = new();
     /// <summary>A lead put on a call list is not put on another for this long (unless it has no outcome yet and the time has passed).</summary>
     public TimeSpan CallListCooldown { get; init; } = TimeSpan.FromHours(20);
     /// <summary>

@@ -6,7 +6,8 @@ using System.Text.Json;
 namespace LeadEngine.Server;
 
 /// <summary>What every endpoint group of <see cref="LeadServer"/> shares: the store, the settings, the metrics, the served model.</summary>
-internal sealed class ServiceContext(FeedbackStore store, ServeOptions options, ServerMetrics metrics, ServedModel model, CallListPosterior? posterior)
+internal sealed class ServiceContext(FeedbackStore store, ServeOptions options, ServerMetrics metrics, ServedModel model, CallListPosterior? posterior,
+    CallTiming? timing)
 {
     /// <summary>Every body is written with these: snake_case names, as the OpenAPI document describes them.</summary>
     public static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
@@ -17,6 +18,8 @@ internal sealed class ServiceContext(FeedbackStore store, ServeOptions options, 
     public ServedModel Model { get; } = model;
     /// <summary>Thompson sampling's posterior, when the policy draws from one.</summary>
     public CallListPosterior? Posterior { get; } = posterior;
+    /// <summary>When to call, when timing is on.</summary>
+    public CallTiming? Timing { get; } = timing;
 
     private readonly ConcurrentDictionary<string, byte> _explainingKeys = new(StringComparer.Ordinal);
 

@@ -23,6 +23,4 @@ public sealed record TimingOptions
     public int MaxAttempts { get; init; } = 3;
     /// <summary>Days a lead stays callable after it arrives.</summary>
     public int ExpiryDays { get; init; } = 10;
-    /// <summary>Further posterior draws that estimate the learned policy's window propensities.</summary>
-    public int PropensityDraws { get; init; } = 20;
 }

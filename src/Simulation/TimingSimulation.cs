@@ -9,8 +9,8 @@ namespace LeadEngine.Simulation;
 /// <list type="bullet">
 /// <item><c>uniform</c>: a uniformly random window with room;</item>
 /// <item><c>best_slot</c>: the windows of the week that answer best overall, learned by Thompson sampling over slot effects alone (no lead columns), filled in order;</item>
-/// <item><c>learned</c>: the pick-up model (<see cref="PickupModel"/>: slot effects plus slot groups × the lead's columns), one
-///   Thompson draw per day, the assignment that maximises the drawn P(answer) under capacity (<see cref="SlotAssignment"/>),
+/// <item><c>learned</c>: the service's planner (<see cref="TimingPlanner"/>) on the pick-up model (<see cref="PickupModel"/>: slot effects
+///   plus slot groups × the lead's columns): one Thompson draw per day, the assignment that maximises the drawn P(answer) under capacity,
 ///   and <see cref="TimingOptions.Exploration"/> of the calls in a uniformly random window, each window choice logged with its propensity;</item>
 /// <item><c>oracle</c>: the same assignment on the true availability.</item>
 /// </list>
@@ -104,15 +104,17 @@ public sealed class TimingSimulation(TimingOptions options, Action<string>? log 
                     windows = SlotAssignment.Assign(calls.Select(s => Enumerable.Range(0, TimingWorld.Bands).Select(b => _world.Availability(s.Lead, day, b)).ToArray()).ToList(), capacity);
                     break;
                 case "best_slot":
-                {
-                    var draw = model!.Sample(rng);
-                    var perWindow = Enumerable.Range(0, TimingWorld.Bands).Select(b => draw([], TimingWorld.Slot(day, b))).ToArray();
-                    windows = SlotAssignment.Assign(calls.Select(_ => perWindow).ToList(), capacity);
-                    break;
-                }
+                    {
+                        var draw = model!.Sample(rng);
+                        var perWindow = Enumerable.Range(0, TimingWorld.Bands).Select(b => draw([], TimingWorld.Slot(day, b))).ToArray();
+                        windows = SlotAssignment.Assign(calls.Select(_ => perWindow).ToList(), capacity);
+                        break;
+                    }
                 default:
-                    (windows, propensities) = LearnedWindows(model!, calls.Select(s => s.Lead.Visible).ToList(), day, capacity, rng);
-                    predicted = calls.Select(s => Enumerable.Range(0, TimingWorld.Bands).Select(b => model!.Probability(s.Lead.Visible, TimingWorld.Slot(day, b))).ToArray()).ToArray();
+                    var daySlots = Enumerable.Range(0, TimingWorld.Bands).Select(b => TimingWorld.Slot(day, b)).ToArray();
+                    var plan = TimingPlanner.Plan(model!, calls.Select(s => (IReadOnlyList<double>)s.Lead.Visible).ToList(), calls.Select(_ => daySlots).ToList(),
+                        calls.Select(_ => 1.0).ToList(), capacity, options.Exploration, rng);
+                    (windows, propensities, predicted) = (plan.Windows, plan.Propensities, plan.Predicted);
                     break;
             }
             int bestSlot = logged is null ? -1 : BestSlotWindow(model!, day);
@@ -167,33 +169,6 @@ public sealed class TimingSimulation(TimingOptions options, Action<string>? log 
             if (windows[i] >= 0) left[windows[i]]--;
         }
         return windows;
-    }
-
-    /// <summary>
-    /// The learned policy's windows: each call explores (a uniformly random window) with the exploration share, the rest are
-    /// assigned on one Thompson draw; each call's propensity per window is ε/windows plus (1 − ε) times the share of
-    /// <see cref="TimingOptions.PropensityDraws"/> further draws, plus the one made, that assign it there.
-    /// </summary>
-    private (int[] Windows, double[][] Propensities) LearnedWindows(PickupModel model, IReadOnlyList<double[]> leads, int day, int[] capacity, Random rng)
-    {
-        int n = leads.Count, bands = TimingWorld.Bands;
-        int[] Draw()
-        {
-            var sample = model.Sample(rng);
-            return SlotAssignment.Assign(leads.Select(l => Enumerable.Range(0, bands).Select(b => sample(l, TimingWorld.Slot(day, b))).ToArray()).ToList(), capacity);
-        }
-        var chosen = Draw();
-        var hits = new double[n][];
-        for (int i = 0; i < n; i++) hits[i] = new double[bands];
-        foreach (var assignment in new[] { chosen }.Concat(Enumerable.Range(0, options.PropensityDraws).Select(_ => Draw())))
-            for (int i = 0; i < n; i++)
-                if (assignment[i] >= 0) hits[i][assignment[i]]++;
-        double e = options.Exploration;
-        var propensities = hits.Select(h => h.Select(c => e / bands + (1 - e) * c / (options.PropensityDraws + 1)).ToArray()).ToArray();
-        var windows = (int[])chosen.Clone();
-        for (int i = 0; i < n; i++)
-            if (rng.NextDouble() < e) windows[i] = rng.Next(bands); // capacity has room for twice the day's calls: exploration never overfills it in practice
-        return (windows, propensities);
     }
 
     /// <summary>

@@ -26,7 +26,13 @@ internal static class ServeCommand
             Switch("create-db", "create the SQLite store named by --db (or --home) when it does not exist; without it a missing one is an error"),
             Int("batch-size", $"leads per forward pass (default {LeadScorer.DefaultBatchSize})"), Int("queue", "leads waiting at most (default 1024)"), Int("max-body-kb", "default 1024"),
             Number("cooldown-hours", "a called lead stays off the call list this long (default 20)"),
-            Text("policy", "greedy, epsilon-greedy[:0.1], softmax[:0.05] or thompson[:0.025] (the share of calls that explore) (default greedy)"), Number("update-every-hours", "scheduled updates of the store's model history (hosts on one store take turns)"), Device(), PrecisionOption());
+            Text("policy", "greedy, epsilon-greedy[:0.1], softmax[:0.05] or thompson[:0.025] (the share of calls that explore) (default greedy)"), Number("update-every-hours", "scheduled updates of the store's model history (hosts on one store take turns)"), Device(), PrecisionOption(),
+            Switch("no-timing", "call lists without call windows (when to call) and no pick-up model"),
+            Int("capacity-per-hour", "calls the reps can make per hour, Monday-Saturday 8-20 in --timezone (default: as many as asked)"),
+            Text("capacity-file", "CSV weekday,hour,calls (mon..sun, 0-23): the reps' capacity per hour of the week; hours not named are closed"),
+            Text("timezone", "IANA time zone of the reps, and of leads without a utc_offset or timezone column (default UTC)"),
+            Int("max-attempts", "unanswered call attempts after which a lead is closed (default 6)"),
+            Switch("retry-same-slot", "a retry after no answer may go to the same slot of the week (default: another slot)"));
 
     /// <summary>Runs the command.</summary>
     public static int Run(CliArgs a)
@@ -45,7 +51,7 @@ internal static class ServeCommand
             throw new UsageException($"--bind {options.Host} listens beyond this machine: add --require-keys (lead data is personal data)");
         if (options.RequestsPerSecondPerKey is { } limit && (limit <= 0 || !options.RequireKeys))
             throw new UsageException("--rate-limit needs --require-keys and a positive number of requests per second");
-        options = options with { Policy = CallListPolicy.Parse(a.Optional("policy", "greedy")!) };
+        options = options with { Policy = CallListPolicy.Parse(a.Optional("policy", "greedy")!), Timing = a.Flag("no-timing") ? null : TimingOptions(a) };
         int batchSize = a.Int("batch-size", LeadScorer.DefaultBatchSize);
         double? updateHours = a.Has("update-every-hours") ? a.Double("update-every-hours", 24) : null;
         var poll = TimeSpan.FromSeconds(a.Double("poll-seconds", 5));
@@ -125,5 +131,27 @@ internal static class ServeCommand
         Console.WriteLine($"listening on {server.Address}");
         await server.WaitForShutdownAsync();
         return 0;
+    }
+
+    /// <summary>When to call, from the timing flags.</summary>
+    private static CallTimingOptions TimingOptions(CliArgs a)
+    {
+        if (a.Has("capacity-per-hour") && a.Has("capacity-file")) throw new UsageException("--capacity-per-hour and --capacity-file: give one");
+        int perHour = a.Int("capacity-per-hour", CallHours.Unlimited);
+        if (perHour < 1) throw new UsageException("--capacity-per-hour must be at least 1");
+        CallHours hours;
+        try
+        {
+            hours = a.Optional("capacity-file") is { } file ? CallHours.Read(file) : CallHours.Weekly(perHour);
+        }
+        catch (Exception e) when (e is FormatException or IOException)
+        {
+            throw new UsageException($"--capacity-file: {e.Message}");
+        }
+        string zone = a.Optional("timezone", "UTC")!;
+        if (!TimeZoneInfo.TryFindSystemTimeZoneById(zone, out var timeZone)) throw new UsageException($"--timezone '{zone}' is not a time zone this machine knows (an IANA name such as Europe/Lisbon)");
+        int attempts = a.Int("max-attempts", 6);
+        if (attempts < 1) throw new UsageException("--max-attempts must be at least 1");
+        return new CallTimingOptions { Hours = hours, TimeZone = timeZone, MaxUnansweredAttempts = attempts, RetrySameSlot = a.Flag("retry-same-slot") };
     }
 }
