@@ -54,6 +54,7 @@ public sealed class LeadServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = options.MaxBodyBytes;
+            k.Limits.MaxRequestLineSize = ProblemResponses.KestrelRequestLine;
             if (options.TlsCertificate is { } certificate) k.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate);
         });
         builder.Services.AddProblemDetails();
@@ -70,6 +71,7 @@ public sealed class LeadServer : IAsyncDisposable
         _app.Use(problems.NameTheModel);
         _app.Use(problems.RefuseAsProblem);
         _app.Use(problems.NoRouteAsProblem);
+        _app.Use(problems.RefuseLongTarget);
         if (_keys is not null) _app.Use(_keys.InvokeAsync);
         var v1 = _app.MapGroup("/v1");
         ScoreEndpoints.Map(v1, _service);

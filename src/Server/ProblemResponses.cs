@@ -62,6 +62,18 @@ internal sealed class ProblemResponses(ServiceContext service)
         return next(context);
     }
 
+    /// <summary>The longest request target (path and query) served: Kestrel reads lines up to <see cref="KestrelRequestLine"/>, so a longer target still gets a problem document.</summary>
+    public const int MaxTarget = 8 * 1024, KestrelRequestLine = 64 * 1024;
+
+    /// <summary>A request target over <see cref="MaxTarget"/> characters is 414 with a problem document (Kestrel's own 414 has no body).</summary>
+    public Task RefuseLongTarget(HttpContext context, RequestDelegate next)
+    {
+        int length = (context.Request.Path.Value?.Length ?? 0) + (context.Request.QueryString.Value?.Length ?? 0);
+        if (length <= MaxTarget) return next(context);
+        service.Metrics.Rejected.WithLabels("414").Inc();
+        return Problem(context, StatusCodes.Status414UriTooLong, "$", $"the request target is {length} characters; at most {MaxTarget}");
+    }
+
     /// <summary>
     /// A 404 or 405 that routing left without a body (no such path; a method the path does not take) becomes a problem
     /// document like every other refusal.

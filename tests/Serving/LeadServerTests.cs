@@ -405,6 +405,8 @@ public sealed class LeadServerTests(ServingFixture fixture) : IClassFixture<Serv
         }
         await Refused(await run.Http.PostAsync("/v1/score?explian=true", Json(LeadJson(0))), HttpStatusCode.BadRequest, "explian", "unknown query parameter");
         await Refused(await run.Http.PostAsync("/v1/feedback?dry_run=1", Json("{}")), HttpStatusCode.BadRequest, "dry_run", "takes none");
+        // A target too long (Kestrel's own 414 had an empty body).
+        await Refused(await run.Http.GetAsync("/v1/leads/" + new string('x', 9000)), HttpStatusCode.RequestUriTooLong, "$", "at most 8192");
     }
 
     /// <summary>

@@ -45,13 +45,19 @@ internal static class SimulateCommand
         var results = new Simulator(options, device, line => progress.WriteLine($"[{clock.Elapsed:mm\\:ss}] {line}")).Run();
         var report = new SimulationReport(options, results);
         report.Write(outDir);
-        if (json) Console.WriteLine(report.Json());
+        return Print(json, report.Json(), report.Markdown(), progress, $"{Path.Combine(outDir, "simulation.md")} (simulation.json, cumulative.png and .svg)", clock);
+    }
+
+    /// <summary>The report on standard output: the JSON alone with --json (progress went to standard error), else the Markdown; then what was written.</summary>
+    private static int Print(bool json, string jsonText, string markdown, TextWriter progress, string written, Stopwatch clock)
+    {
+        if (json) Console.WriteLine(jsonText);
         else
         {
             Console.WriteLine();
-            Console.Write(report.Markdown());
+            Console.Write(markdown);
         }
-        progress.WriteLine($"wrote {Path.Combine(outDir, "simulation.md")} (simulation.json, cumulative.png and .svg); {clock.Elapsed.TotalSeconds:F0} s");
+        progress.WriteLine($"wrote {written}; {clock.Elapsed.TotalSeconds:F0} s");
         return 0;
     }
 
@@ -75,13 +81,7 @@ internal static class SimulateCommand
         var progress = json ? Console.Error : Console.Out;
         var result = new TimingSimulation(options, line => progress.WriteLine($"[{clock.Elapsed:mm\\:ss}] {line}")).Run();
         result.Write(outDir);
-        if (json) Console.WriteLine(result.Json());
-        else
-        {
-            Console.WriteLine();
-            Console.Write(result.Markdown());
-        }
-        progress.WriteLine($"wrote {Path.Combine(outDir, "timing.md")} (timing.json, timing-weekly and timing-heatmap .png and .svg); {clock.Elapsed.TotalSeconds:F0} s");
-        return 0;
+        return Print(json, result.Json(), result.Markdown(), progress,
+            $"{Path.Combine(outDir, "timing.md")} (timing.json; timing-weekly, timing-heatmap and timing-observed .png and .svg)", clock);
     }
 }
