@@ -44,11 +44,16 @@ public sealed class BayesianLinearHead
     public void Update(ReadOnlySpan<double> x, double reward)
     {
         if (x.Length != _dim) throw new ArgumentException($"{x.Length} features, the head has {_dim}");
+        // Only the non-zero features change A and the shift: O(nnz²), where one-hot features (the pick-up model's slots) are most of x.
+        Span<int> nonZero = _dim <= 1024 ? stackalloc int[_dim] : new int[_dim];
+        int count = 0;
         for (int i = 0; i < _dim; i++)
+            if (x[i] != 0) nonZero[count++] = i;
+        foreach (int i in nonZero[..count])
         {
             double xi = x[i] / _noiseVariance;
             _shift[i] += xi * reward;
-            for (int j = 0; j < _dim; j++) _precision[i * _dim + j] += xi * x[j];
+            foreach (int j in nonZero[..count]) _precision[i * _dim + j] += xi * x[j];
         }
         Observations++;
         _cholesky = null;

@@ -38,7 +38,7 @@ public sealed class PickupModel
     public int Attempts => _head.Observations;
 
     /// <summary>The model's features of a lead (encoded columns <paramref name="lead"/>) in <paramref name="slot"/>.</summary>
-    public double[] Features(IReadOnlyList<double> lead, int slot)
+    private double[] Features(IReadOnlyList<double> lead, int slot)
     {
         if (lead.Count != LeadWidth) throw new ArgumentException($"{lead.Count} lead columns, the pick-up model has {LeadWidth}");
         var x = new double[_head.Dimension];
@@ -54,7 +54,7 @@ public sealed class PickupModel
     public void Observe(IReadOnlyList<double> lead, int slot, bool answered) => _head.Update(Features(lead, slot), answered ? 1 : 0);
 
     /// <summary>The posterior mean of P(answer), clipped to [0.001, 0.999].</summary>
-    public double Probability(IReadOnlyList<double> lead, int slot) => Clip(_head.Predict(Features(lead, slot)));
+    public double Probability(IReadOnlyList<double> lead, int slot) => Clip(Dot(_head.Mean, lead, slot));
 
     /// <summary>
     /// One posterior draw of the weights, as a function of (lead, slot): Thompson sampling's view for one plan, its spread scaled by
@@ -63,11 +63,19 @@ public sealed class PickupModel
     public Func<IReadOnlyList<double>, int, double> Sample(Random rng, double scale = 1)
     {
         var w = _head.SampleWeights(rng, scale);
-        return (lead, slot) => Clip(BayesianLinearHead.Dot(w, Features(lead, slot)));
+        return (lead, slot) => Clip(Dot(w, lead, slot));
     }
 
-    /// <summary>The posterior sd of P(answer) for a lead in a slot.</summary>
-    public double Spread(IReadOnlyList<double> lead, int slot) => Math.Sqrt(_head.PredictiveVariance(Features(lead, slot)));
+    /// <summary>wᵀx for the features of (lead, slot) without building them: they are one-hot but for the lead's columns (a plan scores thousands).</summary>
+    private double Dot(IReadOnlyList<double> w, IReadOnlyList<double> lead, int slot)
+    {
+        if (lead.Count != LeadWidth) throw new ArgumentException($"{lead.Count} lead columns, the pick-up model has {LeadWidth}");
+        double sum = w[slot % CallSlots.BandsPerDay] + w[CallSlots.BandsPerDay + CallSlots.Day(slot)] + w[CallSlots.BandsPerDay + 7 + slot];
+        int offset = Shared + CallSlots.Group(slot) * LeadWidth;
+        for (int k = 0; k < LeadWidth; k++) sum += lead[k] * w[offset + k];
+        return sum;
+    }
+
 
     private static double Clip(double p) => Math.Clamp(p, 0.001, 0.999);
 }

@@ -14,25 +14,43 @@ namespace LeadEngine.Server;
 /// </summary>
 internal sealed class CallTiming(CallTimingOptions options, LeadFeatureEncoder? encoder)
 {
+    /// <summary>
+    /// How long attempts wait before the model takes them in: each change makes the next plan refactor the posterior (cubic in its
+    /// width), so while feedback streams in, the lists would pay that every time.
+    /// </summary>
+    public static readonly TimeSpan LearnEvery = TimeSpan.FromSeconds(30);
+
     private readonly PickupModel _model = new(encoder?.Width ?? 0);
     private readonly Lock _lock = new();
+    private readonly List<(double[] Columns, int Slot, bool Answered)> _pending = [];
+    private long _learnedAt = Environment.TickCount64;
 
     /// <summary>The settings.</summary>
     public CallTimingOptions Options => options;
 
-    /// <summary>Attempts learned.</summary>
-    public int Attempts { get { lock (_lock) return _model.Attempts; } }
+    /// <summary>Attempts learned, or waiting to be (at most <see cref="LearnEvery"/>).</summary>
+    public int Attempts { get { lock (_lock) return _model.Attempts + _pending.Count; } }
 
     /// <summary>Learns every call attempt the store holds (a restart refits from the store).</summary>
-    public async Task FitAsync(FeedbackStore store, CancellationToken cancel) => await LearnAsync(store, await store.EventsAsync(cancel), cancel);
+    public async Task FitAsync(FeedbackStore store, CancellationToken cancel)
+    {
+        await LearnAsync(store, await store.EventsAsync(cancel), cancel);
+        lock (_lock) TakeIn();
+    }
 
-    /// <summary>Learns the call attempts among events the store has just stored.</summary>
+    /// <summary>Learns the call attempts among events the store has just stored (taken in by the first plan <see cref="LearnEvery"/> after the last).</summary>
     public async Task LearnAsync(FeedbackStore store, IReadOnlyList<OutcomeEvent> stored, CancellationToken cancel)
     {
         var leads = await store.LeadSnapshotsAsync(stored.Where(e => e.Attempt is not null).Select(e => e.LeadId), cancel);
-        var attempts = PickupAttempts.Of(stored, leads, options.TimeZone);
-        lock (_lock)
-            foreach (var (lead, slot, answered) in attempts) _model.Observe(Columns(lead), slot, answered);
+        var attempts = PickupAttempts.Of(stored, leads, options.TimeZone).Select(a => (Columns(a.Lead), a.Slot, a.Answered)).ToList();
+        lock (_lock) _pending.AddRange(attempts);
+    }
+
+    private void TakeIn()
+    {
+        foreach (var (columns, slot, answered) in _pending) _model.Observe(columns, slot, answered);
+        _pending.Clear();
+        _learnedAt = Environment.TickCount64;
     }
 
     /// <summary>The two-hour windows starting in [<paramref name="from"/>, <paramref name="until"/>) with the room capacity leaves after <paramref name="planned"/>.</summary>
@@ -70,7 +88,10 @@ internal sealed class CallTiming(CallTimingOptions options, LeadFeatureEncoder? 
         }).ToList();
         TimingPlan plan;
         lock (_lock)
+        {
+            if (_pending.Count > 0 && Environment.TickCount64 - _learnedAt >= LearnEvery.TotalMilliseconds) TakeIn();
             plan = TimingPlanner.Plan(_model, columns, slots, leads.Select(l => l.Probability).ToList(), windows.Select(w => w.Room).ToList(), options.Exploration, rng);
+        }
         return plan.Windows.Select((j, i) => j < 0 ? null : new CallWindow(windows[j].Start, windows[j].Start.AddHours(CallSlots.BandHours),
             plan.Predicted[i][j], plan.Propensities[i][j])).ToList();
     }
