@@ -56,6 +56,16 @@ internal static class OpenApiDescriptions
             return Task.CompletedTask;
         });
 
+    /// <summary>The 200 answer is <typeparamref name="TOne"/> for one item or <typeparamref name="TList"/> for a list: both, as oneOf.</summary>
+    public static RouteHandlerBuilder OneOrListResponse<TOne, TList>(this RouteHandlerBuilder endpoint) =>
+        endpoint.Produces<TOne>().AddOpenApiOperationTransformer(async (operation, context, cancel) =>
+        {
+            if (operation.Responses?.TryGetValue("200", out var ok) != true || ok!.Content?.TryGetValue("application/json", out var media) != true) return;
+            var list = await context.GetOrCreateSchemaAsync(typeof(TList), null, cancel);
+            context.Document!.AddComponent(typeof(TList).Name, list);
+            media!.Schema = new OpenApiSchema { OneOf = [media.Schema!, new OpenApiSchemaReference(typeof(TList).Name, context.Document)] };
+        });
+
     /// <summary>A lead in the lead file schema: the id, the creation time, the dialogue, and the feature columns the adapter was trained on.</summary>
     public static OpenApiSchema Lead() => new()
     {

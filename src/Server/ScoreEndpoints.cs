@@ -18,7 +18,7 @@ internal static class ScoreEndpoints
         // an empty 415 before RequestReader can name the field in a problem document.
         v1.MapPost("/score", (Delegate)((HttpContext context) => ScoreAsync(service, context)))
             .WithSummary("Scores one lead (an object: lead_id, created_at, the feature columns, dialogue), or a list of up to 1,000 ({model_version, scores: [...]}); ?explain=true adds reasons")
-            .Produces<ScoredLeadBody>()
+            .OneOrListResponse<ScoredLeadBody, ScoreListBody>()
             .Refusals(StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType)
             .Query("explain", JsonSchemaType.Boolean, required: false, "true: add each lead's reasons_up and reasons_down (one forward pass per column and dialogue sentence)")
             .OneOrListBody("one lead, answered with its score, or a list of up to 1,000, answered with {model_version, scores}", OpenApiDescriptions.Lead());

@@ -623,11 +623,18 @@ public sealed class LeadServerTests(ServingFixture fixture) : IClassFixture<Serv
         var schemas = doc.GetProperty("components").GetProperty("schemas");
         HashSet<string> Fields(string schema) => schemas.GetProperty(schema).GetProperty("properties").EnumerateObject().Select(p => p.Name).ToHashSet();
         static HashSet<string> Keys(JsonElement body) => body.EnumerateObject().Select(p => p.Name).ToHashSet();
-        string Schema(string path, string method, string status) => doc.GetProperty("paths").GetProperty(path).GetProperty(method).GetProperty("responses")
-            .GetProperty(status).GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString()!.Split('/')[^1];
+        JsonElement Response(string path, string method, string status) => doc.GetProperty("paths").GetProperty(path).GetProperty(method).GetProperty("responses")
+            .GetProperty(status).GetProperty("content").GetProperty("application/json").GetProperty("schema");
+        static string Name(JsonElement reference) => reference.GetProperty("$ref").GetString()!.Split('/')[^1];
+        string Schema(string path, string method, string status) => Name(Response(path, method, status));
 
         var scored = await Body(await run.Http.PostAsync("/v1/score?explain=true", Json(LeadJson(0))));
-        Assert.Equal(Fields(Schema("/v1/score", "post", "200")), Keys(scored));
+        // One lead or a list: the 200 is either, and each names what is served.
+        var scoreForms = Response("/v1/score", "post", "200").GetProperty("oneOf").EnumerateArray().Select(Name).ToList();
+        Assert.Equal(["ScoredLeadBody", "ScoreListBody"], scoreForms);
+        Assert.Equal(Fields(scoreForms[0]), Keys(scored));
+        var scoredList = await Body(await run.Http.PostAsync("/v1/score", Json("[" + LeadJson(0) + "]")));
+        Assert.Equal(Fields(scoreForms[1]), Keys(scoredList));
         var list = await Body(await run.Http.GetAsync("/v1/call-list?k=1"));
         Assert.Equal(Fields(Schema("/v1/call-list", "get", "200")), Keys(list));
         Assert.Equal(Fields("CallListEntryBody"), Keys(list.GetProperty("leads")[0]));
