@@ -120,4 +120,35 @@ public sealed class TimingTests
         Assert.Equal(3, timing.GetProperty("gain_over_uniform").GetProperty("conversions").GetArrayLength());
         Assert.Equal(2 * TimingSimulation.OffPolicyTargets.Length, timing.GetProperty("off_policy").GetArrayLength());
     }
+
+    /// <summary>
+    /// Timing from logs that were not randomised: stratum A is called mostly on Mondays and converts more, so the raw Monday rate
+    /// flatters Monday; with propensities estimated within strata the "everyone on Tuesday" estimate holds its true rate.
+    /// </summary>
+    [Fact]
+    public void LoggedTimingUndoesAConfoundedChoiceOfDay()
+    {
+        var rng = new Random(4);
+        var leads = new List<LeadScoring.Lead>();
+        // True conversion: stratum A 30% on Monday, 40% on Tuesday; stratum B 5% and 10%. A is called on Monday 90% of the time, B 10%.
+        for (int i = 0; i < 20000; i++)
+        {
+            bool a = i % 2 == 0;
+            bool onMonday = rng.NextDouble() < (a ? 0.9 : 0.1);
+            double p = a ? (onMonday ? 0.3 : 0.4) : (onMonday ? 0.05 : 0.10);
+            leads.Add(new LeadScoring.Lead
+            {
+                Id = $"L{i}", CreatedAt = DateTimeOffset.UnixEpoch, Converted = rng.NextDouble() < p ? 1 : 0,
+                Features = [new("segment", a ? "A" : "B"), new("day", onMonday ? "mon" : "tue")],
+            });
+        }
+        var result = LoggedTiming.Estimate(leads, "day", ["segment"]);
+        var tuesday = result.Slots.Single(s => s.Slot == "tue");
+        var monday = result.Slots.Single(s => s.Slot == "mon");
+        Assert.True(monday.LoggedRate > tuesday.LoggedRate); // the confounded view
+        Assert.InRange(0.25, tuesday.AllCalledThen.Low, tuesday.AllCalledThen.High);   // (0.40 + 0.10) / 2
+        Assert.InRange(0.175, monday.AllCalledThen.Low, monday.AllCalledThen.High);    // (0.30 + 0.05) / 2
+        Assert.InRange(0.25, result.BestPerStratum.Low, result.BestPerStratum.High);   // Tuesday is best in both strata
+        Assert.Contains("cannot", result.Markdown());
+    }
 }

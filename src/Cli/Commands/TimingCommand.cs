@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Text.Json;
 using LeadEngine.Evaluation;
+using LeadEngine.LeadScoring;
 using LeadEngine.Learning;
+using LeadEngine.Simulation;
 using static LeadEngine.Cli.CommandLine;
 using static LeadEngine.Cli.ServeArgs;
 
@@ -14,16 +16,36 @@ internal static class TimingCommand
     public const int MaxSegments = 8;
 
     /// <summary>The command with its options.</summary>
-    public static Command Definition() => Define("timing", "When the store's leads answer: the pick-up model's P(answer) by weekday × hour beside the observed rates and attempts, overall and per segment.", Run,
-        Text("db", "the feedback store (SQLite path or PostgreSQL connection string)", required: true),
+    public static Command Definition() => Define("timing", "When the store's leads answer: the pick-up model's P(answer) by weekday × hour beside the observed rates and attempts, overall and per segment; or, with --data, what timing would have done by a lead file's logged contact times.", Run,
+        [Text("db", "the feedback store (SQLite path or PostgreSQL connection string)"),
+        Text("data", "instead of --db: a lead file that logs when each contact happened (estimated off-policy, propensities from the data)"),
+        Text("slot-column", "with --data: the column of the contact's time slot (default day_of_week)"),
+        Text("strata", "with --data: columns that steered when leads were called, comma-separated (default month,contact)"), .. Mapping(),
         Text("segment-column", "a lead column whose values are the segments (e.g. job); default: none"),
         Text("timezone", "IANA time zone of leads without a utc_offset or timezone column (default UTC)"),
-        Switch("json", "JSON output"), Text("out", "chart folder (default: beside a SQLite store, else ./timing)"));
+        Switch("json", "JSON output"), Text("out", "chart folder (default: beside a SQLite store, else ./timing)")]);
 
     /// <summary>Runs the command.</summary>
     public static int Run(CliArgs a)
     {
-        string db = a.Required("db");
+        if (a.Optional("data") is { } data)
+        {
+            var leads = LeadDataReader.Read(data, LeadFileArgs.Funnel(a), requireOutcome: true, columns: LeadFileArgs.Columns(a)).Leads;
+            var strata = a.Optional("strata", "month,contact")!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            LoggedTimingResult result;
+            try
+            {
+                result = LoggedTiming.Estimate(leads, a.Optional("slot-column", "day_of_week")!, strata);
+            }
+            catch (ArgumentException e)
+            {
+                throw new UsageException($"{data}: {e.Message}");
+            }
+            Console.WriteLine(a.Flag("json") ? JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower })
+                : result.Markdown());
+            return 0;
+        }
+        string db = a.Optional("db") ?? throw new UsageException("timing needs --db (the store's attempts) or --data (a lead file's logged contact times)");
         string zoneName = a.Optional("timezone", "UTC")!;
         if (!TimeZoneInfo.TryFindSystemTimeZoneById(zoneName, out var zone)) throw new UsageException($"--timezone '{zoneName}' is not a time zone this machine knows");
         string outDir = a.Optional("out") ?? (Feedback.FeedbackStore.IsPostgres(db) ? "timing" : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(db))!, "timing"));
