@@ -1,4 +1,5 @@
 using LeadEngine.Feedback;
+using LeadEngine.LeadScoring;
 using LeadEngine.Learning;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -40,10 +41,7 @@ internal static class CallListEndpoints
         int k = RequestReader.QueryInt(context.Request, "k", 1, options.MaxCallList, "from", "until");
         var now = DateTimeOffset.UtcNow;
         var timing = service.Timing;
-        var from = RequestReader.QueryTime(context.Request, "from") ?? now;
-        var until = RequestReader.QueryTime(context.Request, "until") ?? from + (timing?.Options.Horizon ?? TimeSpan.Zero);
-        if (until <= from) throw new RequestException(StatusCodes.Status400BadRequest, "until", $"the horizon ends ({until:O}) at or before it starts ({from:O})");
-        if (until - from > TimeSpan.FromDays(14)) throw new RequestException(StatusCodes.Status400BadRequest, "until", "the horizon is at most 14 days");
+        var horizon = timing is null ? ((DateTimeOffset, DateTimeOffset)?)null : Horizon(context.Request, now, timing.Options.Horizon);
         var model = service.Model.Current.Scorer;
         string policyVersion = service.Model.PolicyVersionOf(model);
         string listId = Guid.NewGuid().ToString("N");
@@ -65,16 +63,19 @@ internal static class CallListEndpoints
             }
             var candidates = pool.Leads.Select(c => (Candidate: c, Score: rescored.GetValueOrDefault(c.LastScore.LeadId) ?? c.LastScore))
                 .OrderByDescending(c => c.Score.Probability).ThenBy(c => c.Score.LeadId, StringComparer.Ordinal).ToList();
+            // Each candidate's columns are parsed once, and only where the posterior or the plan reads them.
+            var leads = new Lead?[candidates.Count];
+            Lead LeadAt(int i) => leads[i] ??= StoredLead.FromJson(candidates[i].Candidate.Fields);
             var probabilities = service.Posterior is null
                 ? new CandidateSet(candidates.Select(c => c.Score.Probability).ToList())
-                : service.Posterior.Candidates(candidates.Select(c => (StoredLead.FromJson(c.Candidate.Fields), c.Score.Probability)).ToList());
+                : service.Posterior.Candidates(candidates.Select((c, i) => (LeadAt(i), c.Score.Probability)).ToList());
             CallList list;
             lock (rng) list = options.Policy.Choose(probabilities, k, rng);
             var propensities = candidates.Select((c, i) => c.Candidate.PoolInclusion * list.Inclusion[i]).ToList();
             chosen = list.Chosen.Select(i => (candidates[i].Score, propensities[i])).ToList();
-            if (timing is not null)
+            if (timing is not null && horizon is var (from, until))
             {
-                var listed = list.Chosen.Select(i => (StoredLead.FromJson(candidates[i].Candidate.Fields), candidates[i].Score.Probability, candidates[i].Candidate.LastUnansweredAt)).ToList();
+                var listed = list.Chosen.Select(i => (LeadAt(i), candidates[i].Score.Probability, candidates[i].Candidate.LastUnansweredAt)).ToList();
                 var windows = timing.Windows(from, until, pool.Planned ?? new Dictionary<DateTimeOffset, int>());
                 lock (rng) planned = timing.Plan(listed, windows, rng);
             }
@@ -83,10 +84,20 @@ internal static class CallListEndpoints
                     planned?[i])).ToList(),
                 candidates.Select((c, i) => new ListCandidate(listId, c.Score.LeadId, c.Score.Probability, propensities[i])).ToList(),
                 stale.Select(l => (l, rescored[l.Id])).ToList());
-        }, context.RequestAborted, timing is null ? null : (from, until));
+        }, context.RequestAborted, horizon);
         service.Metrics.Recommendations.Inc(chosen.Count);
         return TypedResults.Json(new CallListBody(listId, options.Policy.Name, policyVersion, model.ModelVersion, now, k, read!.OpenLeads, read.Leads.Count,
             chosen.Select((c, i) => new CallListEntryBody(ScoreFields.Of(c.Score), i + 1, c.Propensity, policyVersion, CallWindowBody.Of(planned?[i]))).ToList()),
             ServiceContext.Json);
+    }
+
+    /// <summary>The windows' horizon: <c>from</c> (default now) to <c>until</c> (default <paramref name="length"/> later, at most 14 days).</summary>
+    private static (DateTimeOffset From, DateTimeOffset Until) Horizon(HttpRequest request, DateTimeOffset now, TimeSpan length)
+    {
+        var from = RequestReader.QueryTime(request, "from") ?? now;
+        var until = RequestReader.QueryTime(request, "until") ?? from + length;
+        if (until <= from) throw new RequestException(StatusCodes.Status400BadRequest, "until", $"the horizon ends ({until:O}) at or before it starts ({from:O})");
+        if (until - from > TimeSpan.FromDays(14)) throw new RequestException(StatusCodes.Status400BadRequest, "until", "the horizon is at most 14 days");
+        return (from, until);
     }
 }

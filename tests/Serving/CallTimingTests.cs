@@ -14,7 +14,7 @@ public sealed class CallTimingTests(ServingFixture fixture) : IClassFixture<Serv
     // A Monday: the horizon's windows are 08–10 and 10–12 UTC.
     private const string Monday8 = "2030-01-07T08:00:00Z", Monday12 = "2030-01-07T12:00:00Z";
 
-    private async Task<(TestDatabase Db, FeedbackStore Store, LeadServer Server, HttpClient Http)> StartAsync(string kind, CallTimingOptions timing,
+    private async Task<(TestDatabase Db, FeedbackStore Store, LeadServer Server, HttpClient Http)> StartAsync(string kind, CallTimingOptions? timing,
         TimeSpan? cooldown = null)
     {
         var db = await TestDatabases.CreateAsync(kind);
@@ -122,6 +122,25 @@ public sealed class CallTimingTests(ServingFixture fixture) : IClassFixture<Serv
             Assert.Contains(leadId, (await ListAsync(http, 10)).GetProperty("leads").EnumerateArray().Select(l => l.GetProperty("lead_id").GetString()));
             using (await http.PostAsJsonAsync("/v1/feedback", new { event_id = "a2", lead_id = leadId, kind = "ignored", at = Monday12 })) { }
             Assert.DoesNotContain(leadId, (await ListAsync(http, 10)).GetProperty("leads").EnumerateArray().Select(l => l.GetProperty("lead_id").GetString()));
+        }
+    }
+
+    /// <summary>With timing off (<c>serve --no-timing</c>) a call list needs no horizon and has no windows; no pick-up model is kept.</summary>
+    [Fact]
+    public async Task WithTimingOffListsHaveNoWindows()
+    {
+        var (db, store, server, http) = await StartAsync("sqlite", null);
+        await using (db)
+        await using (store)
+        await using (server)
+        using (http)
+        {
+            using var response = await http.GetAsync("/v1/call-list?k=3");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var leads = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("leads").EnumerateArray().ToList();
+            Assert.Equal(3, leads.Count);
+            Assert.All(leads, l => Assert.Equal(JsonValueKind.Null, l.GetProperty("call_window").ValueKind));
+            Assert.Null(server.TimingAttempts);
         }
     }
 
