@@ -241,7 +241,7 @@ public sealed partial class FeedbackStore : IAsyncDisposable
         using (var release = Command(connection, transaction, "UPDATE leads SET call_state = 0 WHERE call_state = 1 AND listed_at < @since",
             ("since", _dialect.Time(recommendedSince))))
             await release.ExecuteNonQueryAsync(cancel);
-        var pool = await ReadPoolAsync(connection, transaction, size, windowStart, cancel);
+        var pool = await ReadPoolAsync(connection, transaction, size, windowStart, lastUnanswered: horizon is not null, cancel);
         if (horizon is { } h) pool = pool with { Planned = await PlannedAsync(connection, transaction, h.From, h.Until, cancel) };
         var claim = await choose(pool, cancel);
         await WriteScoresAsync(connection, transaction, claim.Rescored, at, cancel);
@@ -262,34 +262,38 @@ public sealed partial class FeedbackStore : IAsyncDisposable
         return planned;
     }
 
-    private const string PoolColumns = "lead_id, fields, model_version, probability, ranking_score, score, grade, sample_key, " +
-        $"(SELECT MAX(e.at) FROM outcome_events e WHERE e.lead_id = leads.lead_id AND {Unanswered})";
+    private const string PoolColumns = "lead_id, fields, model_version, probability, ranking_score, score, grade, sample_key";
+
+    /// <summary>A pool lead's last unanswered attempt: a subquery per row, so read only where windows are planned, and only for leads that can be listed.</summary>
+    private const string LastUnansweredColumn = $"(SELECT MAX(e.at) FROM outcome_events e WHERE e.lead_id = leads.lead_id AND {Unanswered})";
 
     /// <summary>An unanswered call attempt (<see cref="OutcomeEvent.Attempt"/> false): said so, or an <c>ignored</c> that did not say.</summary>
     private const string Unanswered = "(e.answered = 0 OR (e.answered IS NULL AND e.kind = 'ignored'))";
 
     /// <summary>The pool (see <see cref="CallPool"/>): each read is an ordered scan of a partial index over the callable leads that stops at its limit.</summary>
-    private async Task<CallPool> ReadPoolAsync(DbConnection connection, DbTransaction transaction, CallPoolSize size, double windowStart, CancellationToken cancel)
+    private async Task<CallPool> ReadPoolAsync(DbConnection connection, DbTransaction transaction, CallPoolSize size, double windowStart, bool lastUnanswered,
+        CancellationToken cancel)
     {
-        var head = await ReadPoolLeadsAsync(connection, transaction, "", "probability DESC, lead_id", size.Head, [], cancel);
+        var head = await ReadPoolLeadsAsync(connection, transaction, "", "probability DESC, lead_id", size.Head, [], lastUnanswered, cancel);
         if (head.Count < size.Head || size.Tail == 0) return new CallPool(head.Select(h => h.Candidate).ToList(), head.Count);
         // The tail: callable leads after the head's last in its order.
         var last = head[^1].Candidate.LastScore;
         const string belowHead = "AND (probability < @p OR (probability = @p AND lead_id > @id))";
         (string, object?)[] bound = [("p", last.Probability), ("id", last.LeadId), ("u", windowStart)];
-        async Task<List<(CallCandidate Candidate, double Place)>> Circle(string fromStart, string wrapped, string order, int count)
+        async Task<List<(CallCandidate Candidate, double Place)>> Circle(string fromStart, string wrapped, string order, int count, bool withAttempts)
         {
-            var read = await ReadPoolLeadsAsync(connection, transaction, $"{belowHead} AND {fromStart}", order, count, bound, cancel);
-            if (read.Count < count) read.AddRange(await ReadPoolLeadsAsync(connection, transaction, $"{belowHead} AND {wrapped}", order, count - read.Count, bound, cancel));
+            var read = await ReadPoolLeadsAsync(connection, transaction, $"{belowHead} AND {fromStart}", order, count, bound, withAttempts, cancel);
+            if (read.Count < count)
+                read.AddRange(await ReadPoolLeadsAsync(connection, transaction, $"{belowHead} AND {wrapped}", order, count - read.Count, bound, withAttempts, cancel));
             return read;
         }
         // The window: the first Tail places at or after the start, going round past 1.
-        var window = await Circle("sample_key >= @u", "sample_key < @u", "sample_key, lead_id", size.Tail);
+        var window = await Circle("sample_key >= @u", "sample_key < @u", "sample_key, lead_id", size.Tail, lastUnanswered);
         if (window.Count < size.Tail)
             return new CallPool([.. head.Select(h => h.Candidate), .. window.Select(w => w.Candidate)], head.Count + window.Count);
         // A lead is in the window when the start falls after the place of its Tail-th predecessor on the circle and not after its own:
         // the Tail places before the start (going round) give each window lead's predecessor.
-        var before = await Circle("sample_key < @u", "sample_key >= @u", "sample_key DESC, lead_id DESC", size.Tail);
+        var before = await Circle("sample_key < @u", "sample_key >= @u", "sample_key DESC, lead_id DESC", size.Tail, withAttempts: false);
         var tail = window.Select((w, j) =>
         {
             var predecessor = before[size.Tail - 1 - j];
@@ -301,15 +305,16 @@ public sealed partial class FeedbackStore : IAsyncDisposable
     }
 
     private async Task<List<(CallCandidate Candidate, double Place)>> ReadPoolLeadsAsync(DbConnection connection, DbTransaction transaction, string where,
-        string order, int limit, (string, object?)[] parameters, CancellationToken cancel)
+        string order, int limit, (string, object?)[] parameters, bool lastUnanswered, CancellationToken cancel)
     {
-        using var query = Command(connection, transaction, $"SELECT {PoolColumns} FROM leads WHERE call_state = 0 {where} ORDER BY {order} LIMIT @limit",
+        string columns = lastUnanswered ? $"{PoolColumns}, {LastUnansweredColumn}" : PoolColumns;
+        using var query = Command(connection, transaction, $"SELECT {columns} FROM leads WHERE call_state = 0 {where} ORDER BY {order} LIMIT @limit",
             [.. parameters, ("limit", limit)]);
         await using var reader = await query.ExecuteReaderAsync(cancel);
         var leads = new List<(CallCandidate, double)>();
         while (await reader.ReadAsync(cancel))
-            leads.Add((new CallCandidate(reader.GetString(1), ReadScore(reader, 0, 2), LastUnansweredAt: reader.IsDBNull(8) ? null : _dialect.ReadTime(reader, 8)),
-                reader.GetDouble(7)));
+            leads.Add((new CallCandidate(reader.GetString(1), ReadScore(reader, 0, 2),
+                LastUnansweredAt: lastUnanswered && !reader.IsDBNull(8) ? _dialect.ReadTime(reader, 8) : null), reader.GetDouble(7)));
         return leads;
     }
 
