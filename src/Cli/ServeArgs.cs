@@ -55,6 +55,14 @@ internal static class ServeArgs
     }
 
     /// <summary>Opens an existing store: a missing one is an error, never a new empty one (the history and outcomes are in it).</summary>
+    /// <summary>The <c>--timezone</c> flag (an IANA name, default UTC); one this machine does not know is a usage error.</summary>
+    internal static TimeZoneInfo TimeZone(CliArgs a)
+    {
+        string zone = a.Optional("timezone", "UTC")!;
+        return TimeZoneInfo.TryFindSystemTimeZoneById(zone, out var timeZone) ? timeZone
+            : throw new UsageException($"--timezone '{zone}' is not a time zone this machine knows (an IANA name such as Europe/Lisbon)");
+    }
+
     internal static async Task<FeedbackStore> OpenExistingAsync(string db)
     {
         if (!FeedbackStore.Exists(db))

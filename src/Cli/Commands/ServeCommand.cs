@@ -148,10 +148,8 @@ internal static class ServeCommand
         {
             throw new UsageException($"--capacity-file: {e.Message}");
         }
-        string zone = a.Optional("timezone", "UTC")!;
-        if (!TimeZoneInfo.TryFindSystemTimeZoneById(zone, out var timeZone)) throw new UsageException($"--timezone '{zone}' is not a time zone this machine knows (an IANA name such as Europe/Lisbon)");
         int attempts = a.Int("max-attempts", 6);
         if (attempts < 1) throw new UsageException("--max-attempts must be at least 1");
-        return new CallTimingOptions { Hours = hours, TimeZone = timeZone, MaxUnansweredAttempts = attempts, RetrySameSlot = a.Flag("retry-same-slot") };
+        return new CallTimingOptions { Hours = hours, TimeZone = TimeZone(a), MaxUnansweredAttempts = attempts, RetrySameSlot = a.Flag("retry-same-slot") };
     }
 }

@@ -46,10 +46,8 @@ internal static class TimingCommand
             return 0;
         }
         string db = a.Optional("db") ?? throw new UsageException("timing needs --db (the store's attempts) or --data (a lead file's logged contact times)");
-        string zoneName = a.Optional("timezone", "UTC")!;
-        if (!TimeZoneInfo.TryFindSystemTimeZoneById(zoneName, out var zone)) throw new UsageException($"--timezone '{zoneName}' is not a time zone this machine knows");
         string outDir = a.Optional("out") ?? (Feedback.FeedbackStore.IsPostgres(db) ? "timing" : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(db))!, "timing"));
-        return RunAsync(db, a.Optional("segment-column"), zone, a.Flag("json"), outDir).GetAwaiter().GetResult();
+        return RunAsync(db, a.Optional("segment-column"), TimeZone(a), a.Flag("json"), outDir).GetAwaiter().GetResult();
     }
 
     private static async Task<int> RunAsync(string db, string? segmentColumn, TimeZoneInfo zone, bool json, string outDir)
